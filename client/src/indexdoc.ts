@@ -1,0 +1,90 @@
+/** The content indexes written by update-content-index (CONTRACT.md, "Indexes"). */
+import { fileNameOfKey } from './keys';
+
+export interface IndexItem {
+  identityId: string;
+  objectKey: string;
+  thumbnailKey?: string;
+  facesKey?: string;
+  faceCount?: number;
+  isPublic: boolean;
+  title: string;
+  description: string;
+  uploadDate: string;
+  contentType?: string;
+  width?: number;
+  height?: number;
+}
+
+export interface IndexDoc {
+  version: number;
+  generatedAt?: string;
+  items: IndexItem[];
+}
+
+export const EMPTY_INDEX: IndexDoc = Object.freeze({ version: 1, items: [] }) as IndexDoc;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+/**
+ * Parses one index item; undefined when it lacks what the client needs
+ * (identityId and a content key). Unknown fields are ignored, wrong-typed
+ * optional fields dropped, a missing title falls back to the file name.
+ */
+export function parseItem(raw: unknown): IndexItem | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  const identityId = str(o.identityId);
+  const objectKey = str(o.objectKey);
+  if (!identityId || !objectKey || !/^(public|private)\/content\/[^/]+\/.+/.test(objectKey)) return undefined;
+  const isPublic = typeof o.isPublic === 'boolean' ? o.isPublic : objectKey.startsWith('public/');
+  return {
+    identityId,
+    objectKey,
+    thumbnailKey: str(o.thumbnailKey),
+    facesKey: str(o.facesKey),
+    faceCount: num(o.faceCount),
+    isPublic,
+    title: str(o.title) ?? fileNameOfKey(objectKey),
+    description: typeof o.description === 'string' ? o.description : '',
+    uploadDate: typeof o.uploadDate === 'string' ? o.uploadDate : '',
+    contentType: str(o.contentType),
+    width: num(o.width),
+    height: num(o.height),
+  };
+}
+
+/** Parses an index document (text or already-parsed JSON). Throws on a body that is not an index. */
+export function parseIndex(body: string | unknown): IndexDoc {
+  const raw = typeof body === 'string' ? JSON.parse(body) : body;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('index is not a JSON object');
+  const o = raw as Record<string, unknown>;
+  if (!Array.isArray(o.items)) throw new Error('index has no items array');
+  const seen = new Set<string>();
+  const items: IndexItem[] = [];
+  for (const r of o.items) {
+    const it = parseItem(r);
+    if (!it || seen.has(it.objectKey)) continue;
+    seen.add(it.objectKey);
+    items.push(it);
+  }
+  // Newest first (the writer already orders them; a stable sort keeps ties as written).
+  items.sort((a, b) => (a.uploadDate === b.uploadDate ? 0 : a.uploadDate < b.uploadDate ? 1 : -1));
+  return {
+    version: typeof o.version === 'number' ? o.version : 1,
+    generatedAt: str(o.generatedAt),
+    items,
+  };
+}
+
+/** Identity of an item's rendering: a card is rebuilt when this changes. */
+export function itemSignature(it: IndexItem): string {
+  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic]);
+}
+
+/** True when two indexes would render identically. */
+export function sameItems(a: IndexDoc, b: IndexDoc): boolean {
+  if (a.items.length !== b.items.length) return false;
+  return a.items.every((it, i) => itemSignature(it) === itemSignature(b.items[i]));
+}

@@ -1,0 +1,299 @@
+import './style.css';
+import { loadConfig, type AppConfig } from './config';
+import { Session, friendlyAuthError } from './auth';
+import { Api, friendlyApiError } from './api';
+import { IndexPoller } from './poller';
+import { PUBLIC_INDEX_KEY, privateIndexKey, fileNameOfKey } from './keys';
+import type { IndexItem } from './indexdoc';
+import { Gallery } from './ui/gallery';
+import { UploadView } from './ui/upload';
+import { DetailView } from './ui/detail';
+import { $, setText } from './ui/dom';
+
+type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm';
+const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm'];
+const NEEDS_SIGN_IN: Route[] = ['mine', 'upload'];
+const POLL_MS = 2500;
+
+function showBanner(text: string): void {
+  setText($('#banner-text'), text);
+  $('#banner').hidden = false;
+}
+function hideBanner(): void {
+  $('#banner').hidden = true;
+}
+
+function routeFromHash(): Route {
+  const r = location.hash.replace(/^#\/?/, '').split('?')[0] as Route;
+  return ROUTES.includes(r) ? r : 'public';
+}
+
+class App {
+  private readonly session: Session;
+  private readonly api: Api;
+  private readonly publicGallery: Gallery;
+  private readonly mineGallery: Gallery;
+  private readonly detail: DetailView;
+  private publicPoller: IndexPoller;
+  private minePoller?: IndexPoller;
+  private myIdentityId?: string;
+  private route: Route = 'public';
+
+  constructor(config: AppConfig) {
+    this.session = new Session(config);
+    this.api = new Api(config, this.session);
+    const presign = (key: string, version: string) => this.api.presign(key, version);
+    const onOpen = (item: IndexItem) => this.detail.open(item);
+    this.publicGallery = new Gallery($('#view-public [data-role="grid"]'), $('#view-public [data-role="status"]'), {
+      presign, onOpen, showVisibility: false, emptyText: 'No public pictures yet.',
+    });
+    this.mineGallery = new Gallery($('#view-mine [data-role="grid"]'), $('#view-mine [data-role="status"]'), {
+      presign, onOpen, showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
+    });
+    this.detail = new DetailView({
+      presign,
+      ownerId: () => (this.session.signedIn ? this.myIdentityId : undefined),
+      save: async (item, title, description) => {
+        await this.api.updateText(item.identityId, item.objectKey, title, description);
+        this.pollSoon();
+      },
+      remove: async (item) => {
+        await this.api.deleteObject(item.objectKey);
+        this.pollSoon();
+      },
+      describeError: friendlyApiError,
+    });
+    new UploadView({
+      identityId: () => this.session.getIdentityId(),
+      takenNames: (isPublic) => new Set(
+        this.mineGallery.items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)),
+      ),
+      upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress).done,
+      describeError: friendlyApiError,
+      onUploaded: () => this.pollSoon(),
+    });
+    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
+    this.wireAccount();
+    $('#banner-close').addEventListener('click', hideBanner);
+    window.addEventListener('hashchange', () => this.navigate(true));
+    document.addEventListener('visibilitychange', () => this.syncPolling());
+    this.session.onChange(() => void this.onSessionChange());
+  }
+
+  async start(): Promise<void> {
+    $('#boot-status').hidden = true;
+    this.renderAccount();
+    if (this.session.signedIn) await this.loadIdentity();
+    this.navigate(false);
+  }
+
+  private makePoller(key: string, gallery: Gallery): IndexPoller {
+    let failing = false;
+    return new IndexPoller({
+      key,
+      intervalMs: POLL_MS,
+      fetch: this.api.fetchIndex,
+      onChange: (doc) => {
+        gallery.update(doc);
+        this.detail.refresh(doc.items);
+      },
+      onError: (err) => {
+        failing = true;
+        gallery.setStatus(`Could not refresh the pictures: ${friendlyApiError(err)} Retrying…`, true);
+      },
+      onSuccess: () => {
+        if (failing) {
+          failing = false;
+          gallery.showCount();
+        }
+      },
+    });
+  }
+
+  private async loadIdentity(): Promise<void> {
+    try {
+      this.myIdentityId = await this.session.getIdentityId();
+      this.minePoller?.stop();
+      this.mineGallery.clear();
+      this.minePoller = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery);
+    } catch (err) {
+      showBanner(`Could not get your credentials: ${friendlyAuthError(err)}`);
+    }
+  }
+
+  private async onSessionChange(): Promise<void> {
+    this.minePoller?.stop();
+    this.minePoller = undefined;
+    this.myIdentityId = undefined;
+    this.mineGallery.clear();
+    this.renderAccount();
+    if (this.session.signedIn) await this.loadIdentity();
+    this.navigate(false);
+  }
+
+  private renderAccount(): void {
+    const signedIn = this.session.signedIn;
+    const email = $('#account-email');
+    email.hidden = !signedIn;
+    setText(email, signedIn ? `Signed in as ${this.session.email ?? ''}` : '');
+    $('#signin-link').hidden = signedIn;
+    $('#signup-link').hidden = signedIn;
+    $('#signout-button').hidden = !signedIn;
+    for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav="mine"], [data-nav="upload"]')) {
+      a.classList.toggle('disabled-link', !signedIn);
+      a.title = signedIn ? '' : 'Sign in first';
+    }
+  }
+
+  private navigate(fromHashChange: boolean): void {
+    let route = routeFromHash();
+    if (NEEDS_SIGN_IN.includes(route) && !this.session.signedIn) {
+      sessionStorage.setItem('media-share.after-signin', route);
+      route = 'signin';
+      history.replaceState(null, '', '#/signin');
+    }
+    this.route = route;
+    for (const r of ROUTES) $(`#view-${r}`).hidden = r !== route;
+    for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav]')) {
+      if (a.dataset.nav === route) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    this.detail.close();
+    this.syncPolling();
+    if (fromHashChange) ($(`#view-${route} h1`) as HTMLElement).focus();
+  }
+
+  /** Polls only the index on screen, and only while the page is visible. */
+  private syncPolling(): void {
+    const visible = document.visibilityState !== 'hidden';
+    if (visible && this.route === 'public') this.publicPoller.start();
+    else this.publicPoller.stop();
+    if (visible && this.route === 'mine' && this.minePoller) this.minePoller.start();
+    else this.minePoller?.stop();
+  }
+
+  private pollSoon(): void {
+    if (this.route === 'public') void this.publicPoller.pollNow();
+    if (this.route === 'mine') void this.minePoller?.pollNow();
+  }
+
+  private wireAccount(): void {
+    const form = <T extends HTMLElement>(id: string) => $(id) as unknown as T;
+    const signin = form<HTMLFormElement>('#signin-form');
+    const signup = form<HTMLFormElement>('#signup-form');
+    const confirm = form<HTMLFormElement>('#confirm-form');
+    const errorOf = (f: HTMLFormElement) => $('[data-role="error"]', f);
+
+    const busy = async (f: HTMLFormElement, fn: () => Promise<void>) => {
+      const buttons = f.querySelectorAll('button');
+      buttons.forEach((b) => (b.disabled = true));
+      setText(errorOf(f), '');
+      try {
+        await fn();
+      } catch (err) {
+        setText(errorOf(f), friendlyAuthError(err));
+      } finally {
+        buttons.forEach((b) => (b.disabled = false));
+      }
+    };
+
+    signin.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!signin.reportValidity()) return;
+      const email = (signin.elements.namedItem('email') as HTMLInputElement).value.trim();
+      const password = (signin.elements.namedItem('password') as HTMLInputElement).value;
+      void busy(signin, async () => {
+        try {
+          await this.session.signIn(email, password);
+        } catch (err) {
+          if ((err as { name?: string }).name === 'UserNotConfirmedException') {
+            (confirm.elements.namedItem('email') as HTMLInputElement).value = email;
+            location.hash = '#/confirm';
+          }
+          throw err;
+        }
+        (signin.elements.namedItem('password') as HTMLInputElement).value = '';
+        hideBanner();
+        const next = sessionStorage.getItem('media-share.after-signin') ?? 'mine';
+        sessionStorage.removeItem('media-share.after-signin');
+        location.hash = `#/${next}`;
+      });
+    });
+
+    signup.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!signup.reportValidity()) return;
+      const email = (signup.elements.namedItem('email') as HTMLInputElement).value.trim();
+      const password = (signup.elements.namedItem('password') as HTMLInputElement).value;
+      void busy(signup, async () => {
+        const r = await this.session.signUp(email, password);
+        (confirm.elements.namedItem('email') as HTMLInputElement).value = email;
+        (signin.elements.namedItem('email') as HTMLInputElement).value = email;
+        if (r.confirmed) {
+          location.hash = '#/signin';
+        } else {
+          setText($('[data-role="ok"]', confirm), '');
+          location.hash = '#/confirm';
+        }
+      });
+    });
+
+    confirm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!confirm.reportValidity()) return;
+      const email = (confirm.elements.namedItem('email') as HTMLInputElement).value.trim();
+      const code = (confirm.elements.namedItem('code') as HTMLInputElement).value.trim();
+      void busy(confirm, async () => {
+        await this.session.confirm(email, code);
+        (signin.elements.namedItem('email') as HTMLInputElement).value = email;
+        (confirm.elements.namedItem('code') as HTMLInputElement).value = '';
+        location.hash = '#/signin';
+        setText(errorOf(signin), '');
+        showBannerOk('Account confirmed. You can sign in now.');
+      });
+    });
+
+    $('#resend-code').addEventListener('click', () => {
+      const email = (confirm.elements.namedItem('email') as HTMLInputElement).value.trim();
+      if (!email) {
+        setText(errorOf(confirm), 'Enter your email first.');
+        return;
+      }
+      void busy(confirm, async () => {
+        await this.session.resendCode(email);
+        setText($('[data-role="ok"]', confirm), 'A new code is on its way.');
+      });
+    });
+
+    $('#signout-button').addEventListener('click', () => {
+      void this.session.signOut().then(() => {
+        location.hash = '#/';
+      });
+    });
+  }
+}
+
+function showBannerOk(text: string): void {
+  // A success note in the sign-in form (the banner is for errors).
+  const ok = document.querySelector('#signin-form [data-role="ok"]');
+  if (ok) setText(ok, text);
+}
+
+async function boot(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = await loadConfig();
+  } catch (err) {
+    setText($('#boot-status'), '');
+    showBanner(`The app cannot start: ${(err as Error).message}`);
+    return;
+  }
+  const app = new App(config);
+  await app.start();
+}
+
+window.addEventListener('unhandledrejection', (e) => {
+  showBanner(`Something went wrong: ${friendlyApiError(e.reason)}`);
+});
+
+void boot();

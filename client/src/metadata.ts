@@ -1,0 +1,83 @@
+/** Upload metadata (`x-amz-meta-data`) and pre-upload checks. */
+
+export const MAX_TITLE = 200;
+export const MAX_DESCRIPTION = 2000;
+/** S3 limits user metadata to 2 KB: key ("data") plus value, in bytes. */
+export const MAX_METADATA_VALUE_BYTES = 2048 - 'data'.length;
+/** Same as the backend's default MAX_IMAGE_BYTES. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+export interface UploadMetadata {
+  isPublic: boolean;
+  title: string;
+  description: string;
+}
+
+/** Cuts to at most `max` characters (code points), never splitting a surrogate pair. */
+export function clampChars(s: string, max: number): string {
+  const cps = Array.from(s);
+  return cps.length <= max ? s : cps.slice(0, max).join('');
+}
+
+/**
+ * JSON for the `x-amz-meta-data` header. Every character outside printable
+ * ASCII is written as a JSON `\uXXXX` escape (astral characters as two escaped
+ * surrogates), so the header value is pure ASCII and JSON.parse gives back
+ * the original strings.
+ */
+export function encodeMetadata(m: UploadMetadata): string {
+  const json = JSON.stringify({
+    isPublic: !!m.isPublic,
+    title: clampChars(m.title.trim(), MAX_TITLE),
+    description: clampChars(m.description.trim(), MAX_DESCRIPTION),
+  });
+  return json.replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+export type CheckResult = { ok: true } | { ok: false; reason: string };
+
+/** True when the encoded metadata fits S3's 2 KB user-metadata limit. */
+export function checkMetadataSize(m: UploadMetadata): CheckResult {
+  const n = encodeMetadata(m).length;
+  if (n <= MAX_METADATA_VALUE_BYTES) return { ok: true };
+  return {
+    ok: false,
+    reason: `Title and description are too long to send with the upload (${n} of ${MAX_METADATA_VALUE_BYTES} bytes once encoded; accented and non-Latin characters take 6). Shorten the description; it can be made longer by editing after the upload.`,
+  };
+}
+
+/** Image formats the backend decodes, recognised from the first bytes. */
+export function sniffImageType(head: Uint8Array): string | undefined {
+  const b = head;
+  const at = (i: number, ...bytes: number[]) => bytes.every((x, j) => b[i + j] === x);
+  if (at(0, 0xff, 0xd8, 0xff)) return 'image/jpeg';
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'image/png';
+  if (at(0, 0x47, 0x49, 0x46, 0x38) && (b[4] === 0x37 || b[4] === 0x39) && b[5] === 0x61) return 'image/gif';
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'image/webp';
+  if (at(0, 0x42, 0x4d)) return 'image/bmp';
+  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'image/tiff';
+  return undefined;
+}
+
+/** Checks a picked file before anything is sent: a supported image, not empty, not too large. */
+export function checkFile(size: number, head: Uint8Array, maxBytes = MAX_UPLOAD_BYTES): CheckResult & { contentType?: string } {
+  if (size === 0) return { ok: false, reason: 'The file is empty.' };
+  const type = sniffImageType(head);
+  if (!type) return { ok: false, reason: 'Not a supported image (JPEG, PNG, GIF, WebP, BMP or TIFF).' };
+  if (size > maxBytes) {
+    return { ok: false, reason: `Too large: ${formatBytes(size)}; the limit is ${formatBytes(maxBytes)}.` };
+  }
+  return { ok: true, contentType: type };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Default title for a file: its name without the extension. */
+export function defaultTitle(fileName: string): string {
+  const dot = fileName.lastIndexOf('.');
+  return clampChars(dot > 0 ? fileName.slice(0, dot) : fileName, MAX_TITLE);
+}

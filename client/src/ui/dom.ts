@@ -1,0 +1,51 @@
+/**
+ * Tiny DOM builder. Text always goes in as text nodes / textContent and
+ * values as attributes: nothing is ever parsed as HTML.
+ */
+type Prop = string | number | boolean | undefined | null | ((ev: Event) => void);
+type Child = Node | string | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, Prop> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (typeof v === 'function') {
+      el.addEventListener(k.replace(/^on/, '').toLowerCase(), v);
+    } else if (k === 'text') {
+      el.textContent = String(v);
+    } else if (k === 'class') {
+      el.className = String(v);
+    } else if (v === true) {
+      el.setAttribute(k, '');
+    } else {
+      if (/^on/i.test(k)) throw new Error(`refusing inline handler attribute ${k}`);
+      el.setAttribute(k, String(v));
+    }
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+export function $(sel: string, root: ParentNode = document): HTMLElement {
+  const el = root.querySelector(sel);
+  if (!el) throw new Error(`missing element ${sel}`);
+  return el as HTMLElement;
+}
+
+export function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+export function formatDate(iso: string): string {
+  if (!iso) return 'unknown';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
