@@ -1,0 +1,372 @@
+// The permission matrix of infra/template.yaml, evaluated offline with
+// @cloud-copilot/iam-simulate against the template's real policies (the
+// identity policies of each role plus the bucket policy for S3 requests).
+//
+// Personas: the owner and another signed-in user (Cognito authenticated role,
+// each with their own identity id as ${cognito-identity.amazonaws.com:sub}), a
+// visitor (unauthenticated role), and the four function roles.
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { runSimulation } from '@cloud-copilot/iam-simulate'
+import { evaluateWithContext } from './simulate.mjs'
+import { ACCOUNT, loadTemplate, Resolver } from './cfn.mjs'
+
+const template = loadTemplate()
+const resolver = new Resolver(template)
+const resources = template.Resources
+
+const BUCKET_ARN = resolver.atts['MediaBucket.Arn']
+const TABLE_ARN = resolver.atts['ContentTable.Arn']
+const GSI_ARN = `${TABLE_ARN}/index/uploadDay-uploadDate-index`
+const STREAM_ARN = resolver.atts['ContentTable.StreamArn']
+const QUEUE = {
+  contentUpdated: resolver.atts['ContentUpdatedQueue.Arn'],
+  faceDetection: resolver.atts['FaceDetectionQueue.Arn'],
+  indexFailures: resolver.atts['IndexUpdateFailuresQueue.Arn'],
+}
+const LOGS = (fn) => `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/media-sharing-${fn}:log-stream:2026/01/01/[$LATEST]abc`
+
+const OWNER = 'us-east-1:11111111-1111-4111-8111-111111111111'
+const OTHER = 'us-east-1:22222222-2222-4222-8222-222222222222'
+const VISITOR = 'us-east-1:33333333-3333-4333-8333-333333333333'
+const SUB_KEY = 'cognito-identity.amazonaws.com:sub'
+
+const bucketPolicy = resolver.resolve(resources.MediaBucketPolicy.Properties.PolicyDocument)
+
+function logicalIdOfGetAttArn(node) {
+  const v = node?.['Fn::GetAtt']
+  assert.ok(Array.isArray(v) && v[1] === 'Arn', `expected !GetAtt X.Arn, got ${JSON.stringify(node)}`)
+  return v[0]
+}
+
+function rolePolicies(roleId) {
+  const role = resources[roleId]
+  assert.equal(role?.Type, 'AWS::IAM::Role', `${roleId} is a role`)
+  assert.equal(role.Properties.ManagedPolicyArns, undefined, `${roleId} has no managed policies`)
+  assert.equal(role.Properties.PermissionsBoundary, undefined)
+  return role.Properties.Policies.map((p) => ({
+    name: `${roleId}/${p.PolicyName}`,
+    policy: resolver.resolve(p.PolicyDocument),
+  }))
+}
+
+const attachment = Object.values(resources).find((r) => r.Type === 'AWS::Cognito::IdentityPoolRoleAttachment')
+const functionRole = (fnId) => logicalIdOfGetAttArn(resources[fnId].Properties.Role)
+
+const PERSONAS = {
+  owner: { role: logicalIdOfGetAttArn(attachment.Properties.Roles.authenticated), sub: OWNER },
+  other: { role: logicalIdOfGetAttArn(attachment.Properties.Roles.authenticated), sub: OTHER },
+  visitor: { role: logicalIdOfGetAttArn(attachment.Properties.Roles.unauthenticated), sub: VISITOR },
+  'content-updated': { role: functionRole('ContentUpdatedFunction') },
+  'face-detection': { role: functionRole('FaceDetectionFunction') },
+  'update-content-index': { role: functionRole('UpdateContentIndexFunction') },
+  'purge-bucket': { role: functionRole('PurgeBucketFunction') },
+}
+
+// ------------------------------------------------------------------ cases
+
+const ALLOW = 'Allowed'
+const DENY = 'Denied'
+const s3 = (key) => `${BUCKET_ARN}/${key}`
+const EDIT = ['identityId', 'objectKey', 'title', 'description']
+const upd = (leadingKey, attributes, extra = {}) => ({
+  'dynamodb:LeadingKeys': [leadingKey],
+  'dynamodb:Attributes': attributes,
+  ...extra,
+})
+
+const cases = []
+const add = (who, action, resource, expect, note = '', context = {}) =>
+  cases.push({ who, action, resource, expect, note, context })
+
+// Table 11.1, one row per permission, for the owner, another signed-in user and a visitor.
+const table111 = [
+  ['s3:GetObject', s3('public/index/content.json'), [ALLOW, ALLOW, ALLOW], 'public index'],
+  ['s3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public picture'],
+  ['s3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public thumbnail'],
+  ['s3:GetObject', s3(`public/faces/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public faces image'],
+  ['s3:PutObject', s3(`public/content/${OWNER}/new.jpg`), [ALLOW, DENY, DENY], "upload to owner's public prefix"],
+  ['s3:PutObject', s3(`private/content/${OWNER}/new.jpg`), [ALLOW, DENY, DENY], "upload to owner's private prefix"],
+  ['s3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "delete owner's public picture"],
+  ['s3:DeleteObject', s3(`private/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "delete owner's private picture"],
+  ['s3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private picture"],
+  ['s3:GetObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private thumbnail"],
+  ['s3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private faces image"],
+  ['s3:GetObject', s3(`private/index/${OWNER}/content.json`), [ALLOW, DENY, DENY], "owner's private index"],
+  ['dynamodb:UpdateItem', TABLE_ARN, [ALLOW, DENY, DENY], "edit title+description of owner's item", upd(OWNER, EDIT)],
+]
+for (const [action, resource, expects, note, context] of table111) {
+  ;['owner', 'other', 'visitor'].forEach((who, i) => add(who, action, resource, expects[i], `11.1: ${note}`, context))
+}
+
+// Signed-in users: everything else is denied.
+add('owner', 's3:AbortMultipartUpload', s3(`public/content/${OWNER}/big.jpg`), ALLOW, 'abort own multipart upload')
+add('owner', 's3:PutObject', s3('public/index/content.json'), DENY, 'user overwrites the public index')
+add('owner', 's3:PutObject', s3(`private/index/${OWNER}/content.json`), DENY, 'user writes own private index')
+add('owner', 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'user forges a thumbnail')
+add('owner', 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'user forges a faces image')
+add('owner', 's3:DeleteObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'user deletes a derived file')
+add('owner', 's3:PutObject', s3(`public/content/${OTHER}/evil.jpg`), DENY, "upload into another user's prefix")
+add('owner', 's3:PutObject', s3(`public/content/${OWNER}x/evil.jpg`), DENY, 'prefix lookalike (sub + suffix)')
+add('owner', 's3:GetObject', s3(`private/content/${OTHER}/${OWNER}/x.jpg`), DENY, 'own sub nested under another prefix')
+add('owner', 's3:GetObject', s3(`private/index/${OTHER}/content.json`), DENY, "another user's private index")
+add('owner', 's3:PutObject', s3('tmp/20260101000000-x.jpg'), DENY, 'user writes tmp/')
+add('owner', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'user reads tmp/ (only via presigned URL)')
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'user lists the bucket', { 's3:prefix': 'private/' })
+add('owner', 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'upload over plain HTTP', {
+  'aws:SecureTransport': 'false',
+})
+add('owner', 's3:PutBucketPolicy', BUCKET_ARN, DENY, 'user changes the bucket policy')
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'user sets isPublic', upd(OWNER, [...EDIT, 'isPublic']))
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'user sets thumbnailKey', upd(OWNER, ['identityId', 'objectKey', 'thumbnailKey']))
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'user sets faceCount', upd(OWNER, ['identityId', 'objectKey', 'faceCount']))
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, DENY, "edit another user's item", upd(OTHER, EDIT))
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'edit title only, ReturnValues UPDATED_NEW', upd(OWNER, ['identityId', 'objectKey', 'title'], { 'dynamodb:ReturnValues': 'UPDATED_NEW' }))
+add('owner', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'edit with ReturnValues ALL_NEW (reads other attrs)', upd(OWNER, EDIT, { 'dynamodb:ReturnValues': 'ALL_NEW' }))
+add('owner', 'dynamodb:PutItem', TABLE_ARN, DENY, 'user puts a whole item', upd(OWNER, EDIT))
+add('owner', 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'user deletes an item directly', upd(OWNER, EDIT))
+add('owner', 'dynamodb:GetItem', TABLE_ARN, DENY, 'user reads the table directly', upd(OWNER, EDIT))
+add('owner', 'dynamodb:Query', GSI_ARN, DENY, 'user queries the public GSI')
+add('visitor', 's3:PutObject', s3(`public/content/${VISITOR}/x.jpg`), DENY, 'visitor uploads under own identity')
+add('visitor', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'visitor edits an item of own identity', upd(VISITOR, EDIT))
+add('visitor', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'visitor reads tmp/')
+
+// content-updated
+const cu = 'content-updated'
+add(cu, 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'read public upload')
+add(cu, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'read private upload')
+add(cu, 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'write public thumbnail')
+add(cu, 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'write private thumbnail')
+add(cu, 's3:DeleteObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'delete thumbnail')
+add(cu, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'delete faces image')
+add(cu, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
+add(cu, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
+add(cu, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete an original')
+add(cu, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, "write faces/ (face-detection's)")
+add(cu, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
+add(cu, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
+add(cu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket', { 's3:prefix': '' })
+add(cu, 'dynamodb:PutItem', TABLE_ARN, ALLOW, 'put item')
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update item')
+add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, 'get item')
+add(cu, 'dynamodb:DeleteItem', TABLE_ARN, ALLOW, 'delete item')
+add(cu, 'dynamodb:Query', TABLE_ARN, DENY, 'query')
+add(cu, 'dynamodb:Scan', TABLE_ARN, DENY, 'scan')
+add(cu, 'dynamodb:DeleteTable', TABLE_ARN, DENY, 'delete the table')
+add(cu, 'sqs:ReceiveMessage', QUEUE.contentUpdated, ALLOW, 'receive from own queue')
+add(cu, 'sqs:DeleteMessage', QUEUE.contentUpdated, ALLOW, 'delete from own queue')
+add(cu, 'sqs:ReceiveMessage', QUEUE.faceDetection, DENY, "receive from face-detection's queue")
+add(cu, 'logs:PutLogEvents', LOGS('content-updated'), ALLOW, 'write own logs')
+add(cu, 'logs:PutLogEvents', LOGS('face-detection'), DENY, "write another function's logs")
+
+// face-detection
+const fd = 'face-detection'
+add(fd, 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'read public upload')
+add(fd, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'read private upload')
+add(fd, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'read tmp/ (presigned URL)')
+add(fd, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'write public faces image')
+add(fd, 's3:PutObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'write private faces image')
+add(fd, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'write tmp/ (direct call)')
+add(fd, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
+add(fd, 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), DENY, "write thumbnails/ (content-updated's)")
+add(fd, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
+add(fd, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'delete anything')
+add(fd, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes')
+add(fd, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put a whole item (would clobber)')
+add(fd, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete item')
+add(fd, 'sqs:ReceiveMessage', QUEUE.faceDetection, ALLOW, 'receive from own queue')
+add(fd, 'sqs:ReceiveMessage', QUEUE.contentUpdated, DENY, "receive from content-updated's queue")
+
+// update-content-index
+const ui = 'update-content-index'
+add(ui, 'dynamodb:Query', TABLE_ARN, ALLOW, "query an identity's items")
+add(ui, 'dynamodb:Query', GSI_ARN, ALLOW, 'query the uploadDay GSI')
+add(ui, 'dynamodb:Scan', TABLE_ARN, DENY, 'scan')
+add(ui, 'dynamodb:GetRecords', STREAM_ARN, ALLOW, 'read the stream')
+add(ui, 'dynamodb:GetShardIterator', STREAM_ARN, ALLOW, 'stream shard iterator')
+add(ui, 'dynamodb:DescribeStream', STREAM_ARN, ALLOW, 'describe the stream')
+add(ui, 'dynamodb:ListStreams', '*', ALLOW, 'list streams (wildcard-only action)')
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write items')
+add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put items')
+add(ui, 's3:GetObject', s3('public/index/content.json'), ALLOW, 'read public index (ETag)')
+add(ui, 's3:PutObject', s3('public/index/content.json'), ALLOW, 'write public index (If-Match)')
+add(ui, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'read a private index')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'write a private index')
+add(ui, 's3:PutObject', s3('public/index/other.json'), DENY, 'write another file under index/')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/other.json`), DENY, 'write another file under a private index')
+add(ui, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/')
+add(ui, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'read pictures')
+add(ui, 's3:DeleteObject', s3('public/index/content.json'), DENY, 'delete the public index')
+add(ui, 'sqs:SendMessage', QUEUE.indexFailures, ALLOW, 'on-failure destination')
+add(ui, 'sqs:SendMessage', QUEUE.contentUpdated, DENY, 'send to a content queue')
+
+// purge-bucket
+const pb = 'purge-bucket'
+add(pb, 's3:ListBucket', BUCKET_ARN, ALLOW, 'list tmp/', { 's3:prefix': 'tmp/' })
+add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list public/', { 's3:prefix': 'public/' })
+add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list the whole bucket (no prefix)')
+add(pb, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'delete a tmp/ object')
+add(pb, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete outside tmp/')
+add(pb, 's3:DeleteObject', s3('public/index/content.json'), DENY, 'delete the public index')
+add(pb, 's3:DeleteObject', s3('tmpx/20260101000000-x.jpg'), DENY, 'delete a tmp lookalike prefix')
+add(pb, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
+add(pb, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), DENY, 'write tmp/')
+add(pb, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'touch the table')
+add(pb, 'logs:PutLogEvents', LOGS('purge-bucket'), ALLOW, 'write own logs')
+
+// --------------------------------------------------------------- evaluation
+
+function simulation(c) {
+  const persona = PERSONAS[c.who]
+  const roleName = resolver.refs[persona.role]
+  const context = { 'aws:SecureTransport': 'true', ...c.context }
+  if (persona.sub) context[SUB_KEY] = persona.sub
+  return {
+    identityPolicies: rolePolicies(persona.role),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: c.action.startsWith('s3:') ? bucketPolicy : undefined,
+    additionalSettings: { s3: { blockPublicAccess: true } },
+    request: {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${persona.sub ?? c.who}`,
+      action: c.action,
+      resource: { resource: c.resource, accountId: ACCOUNT },
+      contextVariables: context,
+    },
+  }
+}
+
+const rows = []
+
+describe('IAM permission matrix (iam-simulate on template.yaml)', () => {
+  for (const [i, c] of cases.entries()) {
+    const label = `${String(i + 1).padStart(3)} ${c.who}: ${c.action} ${short(c.resource)} -> ${c.expect} (${c.note})`
+    test(label, async () => {
+      const sim = simulation(c)
+      // Validated run: policies, action, resource type and context keys are
+      // checked. It drops context keys it does not know for the action, which
+      // includes cognito-identity.amazonaws.com:sub ...
+      const checked = await runSimulation(sim, {})
+      assert.notEqual(checked.resultType, 'error', JSON.stringify(checked.errors))
+      const ignored = checked.resultType === 'single' ? checked.result.ignoredContextKeys ?? [] : []
+      assert.deepEqual(ignored.filter((k) => k !== SUB_KEY), [], 'unexpected ignored context keys')
+      // ... so the decision comes from the same core engine given the full
+      // request context (policy variables resolved by the simulator).
+      const actual = evaluateWithContext(sim)
+      if (!PERSONAS[c.who].sub) {
+        assert.equal(actual, checked.overallResult, 'validated and unvalidated engines agree')
+      }
+      rows.push({ n: i + 1, ...c, actual })
+      const got = actual === 'Allowed' ? ALLOW : DENY
+      assert.equal(got, c.expect, `${c.who} ${c.action} ${c.resource}: ${actual}`)
+    })
+  }
+})
+
+test('the matrix has at least 40 cases and covers every persona', () => {
+  assert.ok(cases.length >= 40, `${cases.length} cases`)
+  for (const who of Object.keys(PERSONAS)) assert.ok(cases.some((c) => c.who === who), who)
+})
+
+test('every IAM role in the template is a persona under test', () => {
+  const roles = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id)
+  const tested = new Set(Object.values(PERSONAS).map((p) => p.role))
+  assert.deepEqual(roles.filter((r) => !tested.has(r)), [])
+  const stray = Object.entries(resources).filter(([, r]) =>
+    ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::User', 'AWS::IAM::Group'].includes(r.Type),
+  )
+  assert.deepEqual(stray.map(([id]) => id), [], 'no IAM policies outside the tested roles')
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::Serverless::Function') {
+      assert.ok(r.Properties.Role, `${id} uses an explicit role (no SAM-generated policies)`)
+      assert.equal(r.Properties.Policies, undefined, `${id} declares no SAM policies`)
+    }
+  }
+})
+
+test('no statement allows "*" actions or "*" resources (ListStreams excepted)', () => {
+  for (const persona of new Set(Object.values(PERSONAS).map((p) => p.role))) {
+    for (const { name, policy } of rolePolicies(persona)) {
+      for (const st of policy.Statement) {
+        const actions = [st.Action].flat()
+        const res = [st.Resource].flat()
+        for (const a of actions) assert.ok(!a.includes('*'), `${name}: wildcard action ${a}`)
+        if (res.includes('*')) assert.deepEqual(actions, ['dynamodb:ListStreams'], `${name}: "*" resource`)
+        assert.equal(st.NotAction, undefined)
+        assert.equal(st.NotResource, undefined)
+      }
+    }
+  }
+})
+
+test('Cognito roles trust only this identity pool, with the matching amr', () => {
+  const pool = resolver.refs.IdentityPool
+  for (const [kind, amr] of [['authenticated', 'authenticated'], ['unauthenticated', 'unauthenticated']]) {
+    const role = logicalIdOfGetAttArn(attachment.Properties.Roles[kind])
+    const trust = resolver.resolve(resources[role].Properties.AssumeRolePolicyDocument)
+    assert.equal(trust.Statement.length, 1)
+    const [st] = trust.Statement
+    assert.equal(st.Principal.Federated, 'cognito-identity.amazonaws.com')
+    assert.equal(st.Action, 'sts:AssumeRoleWithWebIdentity')
+    assert.equal(st.Condition.StringEquals['cognito-identity.amazonaws.com:aud'], pool)
+    assert.equal(st.Condition['ForAnyValue:StringLike']['cognito-identity.amazonaws.com:amr'], amr)
+  }
+})
+
+after(() => {
+  rows.sort((a, b) => a.n - b.n)
+  const header = ['#', 'principal', 'action', 'resource', 'expected', 'actual', 'ok', 'case']
+  const body = rows.map((r) => [
+    String(r.n),
+    r.who,
+    r.action,
+    short(r.resource),
+    r.expect,
+    r.actual,
+    (r.actual === 'Allowed' ? ALLOW : DENY) === r.expect ? 'ok' : 'FAIL',
+    r.note,
+  ])
+  if (process.env.POLICY_MATRIX_MD) writeMarkdown(process.env.POLICY_MATRIX_MD, header, body)
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)))
+  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)]
+  const failed = body.filter((r) => r[6] !== 'ok').length
+  out.push('', `policy cases: ${body.length} evaluated, ${body.length - failed} as expected, ${failed} not`)
+  process.stderr.write(`\n${out.join('\n')}\n`)
+})
+
+function contextNote(c) {
+  const parts = []
+  for (const [k, v] of Object.entries(c.context)) {
+    const key = k.replace(/^dynamodb:|^aws:|^s3:/, '')
+    parts.push(`${key}=${[v].flat().map((x) => short(String(x))).join(',')}`)
+  }
+  return parts.join(' ')
+}
+
+function writeMarkdown(path, header, body) {
+  const esc = (t) => t.replaceAll('|', '\\|')
+  const lines = [
+    '| # | principal | action | resource | request context | expected |',
+    '|---|---|---|---|---|---|',
+    ...body.map((r, i) => {
+      const c = rows[i]
+      return `| ${r[0]} | ${r[1]} | \`${r[2]}\` | \`${esc(r[3])}\` | ${esc(contextNote(c))} | ${r[4]} (${esc(r[7])}) |`
+    }),
+  ]
+  writeFileSync(path, `${lines.join('\n')}\n`)
+}
+
+function short(raw) {
+  const resource = raw.replaceAll(OWNER, '{owner}').replaceAll(OTHER, '{other}').replaceAll(VISITOR, '{visitor}')
+  if (resource.startsWith(`${BUCKET_ARN}/`)) return resource.slice(BUCKET_ARN.length + 1)
+  if (resource === BUCKET_ARN) return '(bucket)'
+  if (resource === TABLE_ARN) return 'table'
+  if (resource === GSI_ARN) return 'table/index/uploadDay-uploadDate-index'
+  if (resource === STREAM_ARN) return 'table/stream'
+  for (const [name, arn] of Object.entries(QUEUE)) if (resource === arn) return `sqs:${name}`
+  if (resource.startsWith('arn:aws:logs:')) return `logs:${resource.split(':log-group:')[1].split(':')[0]}`
+  return resource
+}

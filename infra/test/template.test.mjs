@@ -1,0 +1,169 @@
+// Static checks of infra/template.yaml against ../shared/CONTRACT.md and
+// docs/ARCHITECTURE.md: the parts sam validate / cfn-lint cannot know about.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { loadTemplate, Resolver } from './cfn.mjs'
+
+const template = loadTemplate()
+const resolver = new Resolver(template)
+const R = template.Resources
+const ofType = (type) => Object.entries(R).filter(([, r]) => r.Type === type)
+
+const FUNCTIONS = {
+  ContentUpdatedFunction: { binary: 'content-updated', arch: 'arm64', trigger: 'SQS' },
+  FaceDetectionFunction: { binary: 'face-detection', arch: 'x86_64', trigger: 'SQS' },
+  UpdateContentIndexFunction: { binary: 'update-content-index', arch: 'arm64', trigger: 'DynamoDB' },
+  PurgeBucketFunction: { binary: 'purge-bucket', arch: 'arm64', trigger: 'Schedule' },
+}
+
+test('one bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle', () => {
+  const buckets = ofType('AWS::S3::Bucket')
+  assert.equal(buckets.length, 1)
+  const p = buckets[0][1].Properties
+  assert.deepEqual(p.PublicAccessBlockConfiguration, {
+    BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+  })
+  assert.ok(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm)
+  const [cors] = p.CorsConfiguration.CorsRules
+  assert.deepEqual(cors.AllowedOrigins, [{ Ref: 'ClientOrigin' }])
+  for (const h of ['ETag', 'Last-Modified']) assert.ok(cors.ExposedHeaders.includes(h), h)
+  const tmp = p.LifecycleConfiguration.Rules.find((r) => r.Prefix === 'tmp/')
+  assert.equal(tmp.Status, 'Enabled')
+  assert.equal(tmp.ExpirationInDays, 1)
+  const name = resolver.refs.MediaBucket
+  assert.match(name, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'valid, lowercase bucket name')
+})
+
+test('notifications: ObjectCreated/ObjectRemoved for both content prefixes, to one topic, no overlap', () => {
+  const n = R.MediaBucket.Properties.NotificationConfiguration
+  assert.equal(n.QueueConfigurations, undefined)
+  assert.equal(n.LambdaConfigurations, undefined)
+  const configs = n.TopicConfigurations.map((c) => ({
+    event: c.Event,
+    topic: c.Topic.Ref,
+    prefix: c.Filter.S3Key.Rules.find((r) => r.Name === 'prefix').Value,
+    suffix: c.Filter.S3Key.Rules.find((r) => r.Name === 'suffix')?.Value,
+  }))
+  assert.equal(new Set(configs.map((c) => c.topic)).size, 1)
+  const seen = configs.map((c) => `${c.event} ${c.prefix}`).sort()
+  assert.deepEqual(seen, [
+    's3:ObjectCreated:* private/content/',
+    's3:ObjectCreated:* public/content/',
+    's3:ObjectRemoved:* private/content/',
+    's3:ObjectRemoved:* public/content/',
+  ])
+  // AWS refuses overlapping configurations: same event type and one prefix a prefix of the other.
+  for (const a of configs) {
+    for (const b of configs) {
+      if (a === b || a.event !== b.event) continue
+      assert.ok(!a.prefix.startsWith(b.prefix) && !b.prefix.startsWith(a.prefix), `${a.prefix} overlaps ${b.prefix}`)
+    }
+  }
+  const topic = configs[0].topic
+  assert.ok(R.MediaBucket.DependsOn.includes?.('ContentEventsTopicPolicy') || R.MediaBucket.DependsOn === 'ContentEventsTopicPolicy')
+  // The topic policy names exactly this bucket (derived from the stack id, no cycle).
+  const tp = resolver.resolve(R.ContentEventsTopicPolicy.Properties.PolicyDocument)
+  assert.equal(tp.Statement[0].Condition.ArnLike['aws:SourceArn'], resolver.atts['MediaBucket.Arn'])
+  assert.equal(R.ContentEventsTopicPolicy.Properties.Topics[0].Ref, topic)
+})
+
+test('the topic fans out to one queue per S3-triggered function, each with a DLQ', () => {
+  const subs = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties)
+  const queues = subs.map((s) => s.Endpoint['Fn::GetAtt'][0]).sort()
+  assert.deepEqual(queues, ['ContentUpdatedQueue', 'FaceDetectionQueue'])
+  for (const q of queues) {
+    const p = R[q].Properties
+    assert.ok(p.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0].endsWith('DLQ'))
+    assert.ok(p.RedrivePolicy.maxReceiveCount >= 3)
+    assert.equal(p.SqsManagedSseEnabled, true)
+  }
+  const qp = resolver.resolve(R.ContentQueuesPolicy.Properties.PolicyDocument)
+  assert.equal(qp.Statement[0].Condition.ArnEquals['aws:SourceArn'], resolver.refs.ContentEventsTopic)
+  for (const [id, fn] of [['ContentUpdatedFunction', 'ContentUpdatedQueue'], ['FaceDetectionFunction', 'FaceDetectionQueue']]) {
+    const ev = R[id].Properties.Events.ContentEvents
+    assert.equal(ev.Type, 'SQS')
+    assert.equal(ev.Properties.Queue['Fn::GetAtt'][0], fn)
+    assert.deepEqual(ev.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
+    // Visibility timeout at least 6 x the function timeout (AWS guidance).
+    assert.ok(R[fn].Properties.VisibilityTimeout >= 6 * R[id].Properties.Timeout, `${fn} visibility`)
+  }
+})
+
+test('table: keys, stream and the uploadDay GSI as the contract says', () => {
+  const p = R.ContentTable.Properties
+  assert.deepEqual(p.KeySchema, [
+    { AttributeName: 'identityId', KeyType: 'HASH' },
+    { AttributeName: 'objectKey', KeyType: 'RANGE' },
+  ])
+  const types = Object.fromEntries(p.AttributeDefinitions.map((a) => [a.AttributeName, a.AttributeType]))
+  assert.deepEqual(types, { identityId: 'S', objectKey: 'S', uploadDay: 'S', uploadDate: 'S' })
+  assert.equal(p.StreamSpecification.StreamViewType, 'NEW_AND_OLD_IMAGES')
+  assert.deepEqual(p.GlobalSecondaryIndexes, [{
+    IndexName: 'uploadDay-uploadDate-index',
+    KeySchema: [{ AttributeName: 'uploadDay', KeyType: 'HASH' }, { AttributeName: 'uploadDate', KeyType: 'RANGE' }],
+    Projection: { ProjectionType: 'ALL' },
+  }])
+})
+
+test('stream source: batch item failures, bisect, bounded retries, on-failure queue', () => {
+  const ev = R.UpdateContentIndexFunction.Properties.Events.TableStream
+  assert.equal(ev.Type, 'DynamoDB')
+  assert.deepEqual(ev.Properties.Stream, { 'Fn::GetAtt': ['ContentTable', 'StreamArn'] })
+  assert.deepEqual(ev.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
+  assert.equal(ev.Properties.BisectBatchOnFunctionError, true)
+  assert.ok(ev.Properties.MaximumRetryAttempts >= 0 && ev.Properties.MaximumRetryAttempts <= 10)
+  assert.ok(ev.Properties.MaximumRecordAgeInSeconds > 0)
+  assert.equal(ev.Properties.DestinationConfig.OnFailure.Type, 'SQS')
+  assert.deepEqual(ev.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['IndexUpdateFailuresQueue', 'Arn'] })
+})
+
+test('functions: provided.al2023, architectures, code from make package, environment', () => {
+  const g = template.Globals.Function
+  assert.equal(g.Runtime, 'provided.al2023')
+  assert.equal(g.Handler, 'bootstrap')
+  assert.equal(g.Environment.Variables.LOG_FORMAT, 'json')
+  assert.deepEqual(Object.keys(g.Environment.Variables).filter((k) => ['BUCKET_NAME', 'TABLE_NAME'].includes(k)).sort(), ['BUCKET_NAME', 'TABLE_NAME'])
+  const fns = ofType('AWS::Serverless::Function')
+  assert.deepEqual(fns.map(([id]) => id).sort(), Object.keys(FUNCTIONS).sort())
+  for (const [id, want] of Object.entries(FUNCTIONS)) {
+    const p = R[id].Properties
+    assert.equal(p.CodeUri, `build/${want.binary}/`, `${id} CodeUri`)
+    assert.deepEqual(p.Architectures ?? g.Architectures, [want.arch], `${id} architecture`)
+    assert.equal(Object.values(p.Events)[0].Type, want.trigger)
+    assert.ok(p.MemorySize >= 128 && p.MemorySize <= 10240)
+    assert.ok(p.Timeout >= 10 && p.Timeout <= 900)
+    assert.equal(resolver.resolve(p.FunctionName), `media-sharing-${want.binary}`)
+  }
+  const env = (id) => Object.keys(R[id].Properties.Environment.Variables)
+  for (const k of ['MAX_IMAGE_BYTES', 'MAX_IMAGE_PIXELS']) {
+    assert.ok(env('ContentUpdatedFunction').includes(k))
+    assert.ok(env('FaceDetectionFunction').includes(k))
+  }
+  for (const k of ['PRESIGN_EXPIRY_SECONDS', 'FACE_MODEL_PATH', 'FACE_DETECTOR']) assert.ok(env('FaceDetectionFunction').includes(k), k)
+  assert.ok(env('UpdateContentIndexFunction').includes('PUBLIC_INDEX_LIMIT'))
+  assert.equal(R.PurgeBucketFunction.Properties.Environment.Variables.PURGE_PREFIX, 'tmp/')
+  assert.ok(env('PurgeBucketFunction').includes('PURGE_MAX_AGE_SECONDS'))
+  assert.equal(R.PurgeBucketFunction.Properties.Events.Hourly.Properties.Schedule, 'rate(1 hour)')
+})
+
+test('Cognito: email sign-in, public client with password and SRP auth, guests allowed', () => {
+  const up = R.UserPool.Properties
+  assert.deepEqual(up.UsernameAttributes, ['email'])
+  assert.deepEqual(up.AutoVerifiedAttributes, ['email'])
+  const c = R.UserPoolClient.Properties
+  assert.equal(c.GenerateSecret, false)
+  for (const f of ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']) assert.ok(c.ExplicitAuthFlows.includes(f), f)
+  const ip = R.IdentityPool.Properties
+  assert.equal(ip.AllowUnauthenticatedIdentities, true)
+  assert.deepEqual(ip.CognitoIdentityProviders[0].ClientId, { Ref: 'UserPoolClient' })
+})
+
+test('outputs: everything the client config.json needs', () => {
+  const out = Object.fromEntries(Object.entries(template.Outputs).map(([k, v]) => [k, resolver.resolve(v.Value)]))
+  for (const k of ['Region', 'BucketName', 'TableName', 'UserPoolId', 'UserPoolClientId', 'IdentityPoolId']) assert.ok(out[k], k)
+  const config = JSON.parse(out.ClientConfig)
+  assert.deepEqual(Object.keys(config).sort(), ['bucket', 'identityPoolId', 'region', 's3ForcePathStyle', 'table', 'userPoolClientId', 'userPoolId'])
+  assert.equal(config.s3ForcePathStyle, false)
+  assert.equal(config.bucket, resolver.refs.MediaBucket)
+  assert.equal(config.identityPoolId, resolver.refs.IdentityPool)
+})
