@@ -1,1 +1,189 @@
-pub fn x(){}
+//! content-updated: for each upload, a thumbnail and the picture's item; on delete, cleanup.
+//!
+//! Events arrive at least once and out of order. Every change is checked against the item's
+//! stored S3 `sequencer` before any work and written conditionally on it, so a repeated or
+//! older event never overwrites a newer one.
+
+use std::sync::Arc;
+
+use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use media_core::config::{ConfigError, ImageLimits, StorageConfig};
+use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
+use media_core::imaging::{self, ImagingError, Thumbnail};
+use media_core::item::{upload_day, ContentAttributes, ItemKey};
+use media_core::keys::ContentKey;
+use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
+use media_core::ports::{ItemStore, ObjectStore, PutObject, StoreError, WriteOutcome};
+
+/// A change that could not be applied now; the message is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("thumbnail task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// What a change led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Thumbnail written and item up to date.
+    Thumbnailed { thumbnail_key: String, width: u32, height: u32 },
+    /// The upload is kept and has an item, but no thumbnail: it is not a usable image.
+    StoredWithoutThumbnail { reason: String },
+    /// Thumbnail, faces image and item removed.
+    Removed,
+    /// Nothing to do, for the reason given.
+    Skipped(&'static str),
+}
+
+/// The function, over any object and item store.
+pub struct ContentUpdated<O, I> {
+    objects: O,
+    items: I,
+    limits: ImageLimits,
+}
+
+impl<O: ObjectStore, I: ItemStore> ContentUpdated<O, I> {
+    pub fn new(objects: O, items: I, limits: ImageLimits) -> Self {
+        ContentUpdated { objects, items, limits }
+    }
+
+    pub fn objects(&self) -> &O {
+        &self.objects
+    }
+
+    pub fn items(&self) -> &I {
+        &self.items
+    }
+
+    /// Handles an SQS batch and reports the messages to retry.
+    pub async fn handle_sqs(&self, event: SqsEvent) -> SqsBatchResponse {
+        process_sqs_batch(event, |change| async move { self.handle(&change).await.map(|_| ()) }).await
+    }
+
+    /// Applies one change.
+    pub async fn handle(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
+        let key = change.key.object_key();
+        let outcome = match change.kind {
+            ChangeKind::Created => self.created(change).await,
+            ChangeKind::Removed => self.removed(change).await,
+        }?;
+        match &outcome {
+            Outcome::StoredWithoutThumbnail { reason } => {
+                tracing::error!(key, event = %change.event_name, reason, "upload kept without a thumbnail")
+            }
+            other => tracing::info!(key, event = %change.event_name, outcome = ?other, "change applied"),
+        }
+        Ok(outcome)
+    }
+
+    async fn already_applied(&self, change: &ContentChange, item: &ItemKey, strictly_newer: bool) -> Result<bool, StoreError> {
+        Ok(match self.items.sequencer(item).await? {
+            Some(stored) if strictly_newer => stored > change.sequencer,
+            Some(stored) => stored >= change.sequencer,
+            None => false,
+        })
+    }
+
+    async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
+        let key: &ContentKey = &change.key;
+        let item_key = ItemKey::from(key);
+        if self.already_applied(change, &item_key, false).await? {
+            return Ok(Outcome::Skipped("the item already reflects this or a later event"));
+        }
+        let Some(fetched) = self.objects.get(&key.object_key(), self.limits.max_bytes).await? else {
+            return Ok(Outcome::Skipped("the object no longer exists"));
+        };
+
+        let (metadata, problems) =
+            parse_upload_metadata(fetched.head.metadata.get(METADATA_KEY).map(String::as_str), key.file_name());
+        for problem in &problems {
+            tracing::warn!(key = %key, problem = %problem, "upload metadata");
+        }
+
+        let thumbnail = match fetched.body {
+            None => Err(format!(
+                "{} bytes is over the limit of {} bytes",
+                fetched.head.size, self.limits.max_bytes
+            )),
+            Some(bytes) => {
+                let limits = self.limits;
+                let result: Result<Thumbnail, ImagingError> =
+                    tokio::task::spawn_blocking(move || imaging::make_thumbnail(&bytes, &limits)).await?;
+                result.map_err(|e| e.to_string())
+            }
+        };
+
+        let upload_date = change.upload_date();
+        let mut attributes = ContentAttributes {
+            thumbnail_key: None,
+            is_public: key.visibility().is_public(),
+            title: metadata.title,
+            description: metadata.description,
+            upload_day: key.visibility().is_public().then(|| upload_day(&upload_date)),
+            upload_date,
+            content_type: fetched.head.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            size: fetched.head.size,
+            width: None,
+            height: None,
+            sequencer: change.sequencer.as_str().to_owned(),
+        };
+        let outcome = match thumbnail {
+            Ok(thumbnail) => {
+                let thumbnail_key = key.thumbnail_key();
+                let encoded = thumbnail.encoded;
+                self.objects
+                    .put(PutObject::new(&thumbnail_key, encoded.bytes, encoded.content_type))
+                    .await?;
+                attributes.thumbnail_key = Some(thumbnail_key.clone());
+                attributes.content_type = thumbnail.original.content_type().to_owned();
+                attributes.width = Some(thumbnail.original.width);
+                attributes.height = Some(thumbnail.original.height);
+                Outcome::Thumbnailed { thumbnail_key, width: encoded.width, height: encoded.height }
+            }
+            Err(reason) => {
+                // An earlier upload under the same key may have left a thumbnail that no
+                // longer matches the object.
+                self.objects.delete(&key.thumbnail_key()).await?;
+                Outcome::StoredWithoutThumbnail { reason }
+            }
+        };
+        match self.items.write_content(&item_key, &attributes).await? {
+            WriteOutcome::Applied => Ok(outcome),
+            WriteOutcome::Superseded => Ok(Outcome::Skipped("a later event was applied meanwhile")),
+        }
+    }
+
+    async fn removed(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
+        let key = &change.key;
+        let item_key = ItemKey::from(key);
+        if self.already_applied(change, &item_key, true).await? {
+            return Ok(Outcome::Skipped("a later upload replaced the object"));
+        }
+        if self.objects.exists(&key.object_key()).await? {
+            return Ok(Outcome::Skipped("the object exists again; its own event handles it"));
+        }
+        self.objects.delete(&key.thumbnail_key()).await?;
+        self.objects.delete(&key.faces_key()).await?;
+        match self.items.delete_item(&item_key, &change.sequencer).await? {
+            WriteOutcome::Applied => Ok(Outcome::Removed),
+            WriteOutcome::Superseded => Ok(Outcome::Skipped("a later upload replaced the object")),
+        }
+    }
+}
+
+/// The function as deployed: AWS stores configured from the environment.
+pub type AwsContentUpdated = ContentUpdated<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+
+/// Builds the deployed function from the environment.
+pub async fn from_env() -> Result<Arc<AwsContentUpdated>, ConfigError> {
+    let storage = StorageConfig::from_env()?;
+    let limits = ImageLimits::from_env()?;
+    let sdk = media_core::aws::sdk_config_from_env().await;
+    Ok(Arc::new(ContentUpdated::new(
+        media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), storage.bucket),
+        media_core::aws::DynamoItemStore::new(media_core::aws::dynamodb_client(&sdk), storage.table),
+        limits,
+    )))
+}

@@ -1,1 +1,148 @@
-fn main(){}
+//! devstack: the whole system on one machine.
+//!
+//! `devstack up` starts the emulator, provisions it, runs every function against it
+//! in-process, serves the web client and writes `stack.json`; `devstack invoke` calls one
+//! function directly against a running stack.
+
+mod cognito;
+mod emulator;
+mod functions;
+mod provision;
+mod pump;
+mod serve;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::emulator::{choose_port, repo_root, Emulator};
+use crate::provision::StackInfo;
+
+#[derive(Parser)]
+#[command(about = "Run the media-sharing system on this machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the emulator, provision it, run every function and serve the client (default).
+    Up(UpArgs),
+    /// Call one function directly against the running stack and print its JSON answer.
+    Invoke {
+        /// content-updated, face-detection, update-content-index or purge-bucket.
+        function: String,
+        /// The event, as JSON.
+        event: String,
+        #[arg(long, env = "DEVSTACK_STATE_DIR", default_value = ".devstack")]
+        state_dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct UpArgs {
+    /// Where data, logs and stack.json live; data survives restarts.
+    #[arg(long, env = "DEVSTACK_STATE_DIR", default_value = ".devstack")]
+    state_dir: PathBuf,
+    /// Emulator port on 127.0.0.1 (0: any free port).
+    #[arg(long, env = "DEVSTACK_PORT", default_value_t = 4566)]
+    port: u16,
+    /// Web client port on 127.0.0.1 (0: any free port).
+    #[arg(long, env = "DEVSTACK_CLIENT_PORT", default_value_t = 5173)]
+    client_port: u16,
+    /// The built web client.
+    #[arg(long, env = "DEVSTACK_CLIENT_DIR")]
+    client_dir: Option<PathBuf>,
+    /// Seconds between purge-bucket runs.
+    #[arg(long, env = "DEVSTACK_PURGE_INTERVAL", default_value_t = 300)]
+    purge_interval: u64,
+}
+
+impl Default for UpArgs {
+    fn default() -> Self {
+        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 300 }
+    }
+}
+
+pub const REGION: &str = "us-east-1";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    media_core::telemetry::init();
+    match Cli::parse().command.unwrap_or(Command::Up(UpArgs::default())) {
+        Command::Up(args) => up(args).await,
+        Command::Invoke { function, event, state_dir } => {
+            let stack = read_stack(&state_dir)?;
+            let event: serde_json::Value = serde_json::from_str(&event).context("the event is not JSON")?;
+            let answer = functions::Functions::connect(&stack).await?.invoke(&function, event).await?;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            Ok(())
+        }
+    }
+}
+
+fn read_stack(state_dir: &Path) -> Result<StackInfo> {
+    let path = state_dir.join("stack.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no running stack: {} is missing (start one with `make dev`)", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+async fn up(args: UpArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.state_dir)?;
+    let state_dir = args.state_dir.canonicalize()?;
+    let stack_file = state_dir.join("stack.json");
+    let _ = std::fs::remove_file(&stack_file);
+
+    let port = choose_port(args.port, "emulator")?;
+    let client_listener = {
+        let port = choose_port(args.client_port, "web client")?;
+        tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("binding the web client port {port}"))?
+    };
+    let client_url = format!("http://127.0.0.1:{}", client_listener.local_addr()?.port());
+
+    tracing::info!(port, state_dir = %state_dir.display(), "starting the emulator");
+    let mut emulator = Emulator::start(port, &state_dir).await?;
+    let sdk = media_core::aws::sdk_config_for_endpoint(&emulator.endpoint, REGION, "test", "test").await;
+    let stack = provision::provision(&sdk, &emulator.endpoint, REGION, &client_url).await?;
+
+    let shutdown = CancellationToken::new();
+    let functions = functions::Functions::connect(&stack).await?;
+    let mut tasks = functions.spawn_all(&stack, &sdk, args.purge_interval, shutdown.clone()).await?;
+    let client_dir = args.client_dir.clone().unwrap_or_else(|| repo_root().join("client/dist"));
+    tasks.spawn(serve::serve_client(client_listener, client_dir, stack.client_config(), shutdown.clone()));
+
+    let temporary = stack_file.with_extension("json.tmp");
+    std::fs::write(&temporary, serde_json::to_vec_pretty(&stack)?)?;
+    std::fs::rename(&temporary, &stack_file)?;
+    println!("media-sharing is running: open {client_url}");
+    println!("stack: {}", stack_file.display());
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut health = tokio::time::interval(std::time::Duration::from_secs(2));
+    let result = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = terminate.recv() => break Ok(()),
+            _ = health.tick() => {
+                if let Some(status) = emulator.exited() {
+                    break Err(anyhow::anyhow!("the emulator exited unexpectedly ({status}); see {}", state_dir.join("emulator.log").display()));
+                }
+            }
+            Some(done) = tasks.join_next() => {
+                if let Ok(Err(err)) = done {
+                    break Err(err.context("a devstack task failed"));
+                }
+            }
+        }
+    };
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async { while tasks.join_next().await.is_some() {} }).await;
+    let _ = std::fs::remove_file(&stack_file);
+    emulator.stop().await;
+    result
+}

@@ -1,1 +1,22 @@
-pub fn x(){}
+//! The domain of the media-sharing application, shared by every function and the devstack.
+//!
+//! * [`keys`]: the bucket's key namespace; event keys are decoded here, once.
+//! * [`metadata`]: the uploader's `x-amz-meta-data` header.
+//! * [`item`]: the table's item and the attributes each function owns.
+//! * [`imaging`]: decoding, orientation, thumbnails and encoding, within limits.
+//! * [`events`]: S3 notifications as they arrive through SQS (raw or SNS-wrapped).
+//! * [`ports`]: the stores as traits; [`aws`]: their AWS adapters and client construction.
+//! * [`config`]: configuration from the environment; [`telemetry`]: structured logs.
+
+pub mod aws;
+pub mod config;
+pub mod events;
+pub mod imaging;
+pub mod item;
+pub mod keys;
+pub mod metadata;
+pub mod ports;
+pub mod telemetry;
+pub mod testing;
+
+pub use aws_lambda_events;

@@ -1,0 +1,78 @@
+# make dev   — the whole system on this machine (emulator, functions, web client)
+# make test  — every test: unit, end to end, browser, infrastructure
+#
+# Both install what is missing first, idempotently.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/media-share/target
+export CARGO_TERM_COLOR ?= never
+VENV := .venv
+STAMPS := .stamps
+APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium libturbojpeg0-dev libvips-tools
+
+.PHONY: help dev test deps apt venv build unit e2e client client-test infra-test bench package deploy clean
+
+help:
+	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
+	@echo "make test   run every test"
+	@echo "make bench  run the benchmarks (bench/README.md)"
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+# System packages: OpenCV for face-detection, Chromium for the browser tests, libvips for the
+# thumbnail benchmark. Skipped when every package is already installed.
+apt: | $(STAMPS)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+deps: apt venv
+
+build: deps
+	cargo build --release --workspace --bins
+
+client: deps
+	@if [ -f client/Makefile ]; then $(MAKE) -C client deps build; fi
+
+dev: build client
+	cargo run --release -q -p devstack -- up
+
+unit: deps
+	cargo test --release --workspace --exclude e2e-tests
+
+e2e: build
+	cargo test --release -p e2e-tests -- --test-threads=2
+
+client-test: build client
+	@if [ -f client/Makefile ]; then $(MAKE) -C client test e2e; fi
+
+infra-test:
+	@if [ -f infra/Makefile ]; then $(MAKE) -C infra deps test; fi
+
+test: unit e2e client-test infra-test
+	@echo "all tests passed"
+
+bench: build
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench run; fi
+
+package:
+	$(MAKE) -C infra package
+
+deploy:
+	$(MAKE) -C infra deploy
+
+clean:
+	rm -rf $(STAMPS) .devstack

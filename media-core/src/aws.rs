@@ -1,0 +1,486 @@
+//! AWS adapters for the ports, and client construction.
+//!
+//! `AWS_ENDPOINT_URL` points every client at a local stack; S3 then uses path-style
+//! addressing, which local emulators need.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_s3::primitives::DateTime as SmithyDateTime;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use chrono::{DateTime, Utc};
+
+use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer};
+use crate::ports::*;
+
+/// Partition of the table that records which days have public uploads.
+pub const PUBLIC_DAYS_PARTITION: &str = "#public-days";
+/// Name of the sparse index of public items by day.
+pub const PUBLIC_BY_DAY_INDEX: &str = "uploadDay-uploadDate-index";
+
+/// Loads the SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
+pub async fn sdk_config_from_env() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+/// A configuration for a local stack at `endpoint` with static credentials.
+pub async fn sdk_config_for_endpoint(endpoint: &str, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(access_key, secret_key, None, None, "static"))
+        .load()
+        .await
+}
+
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
+fn to_chrono(time: Option<&SmithyDateTime>) -> Option<DateTime<Utc>> {
+    time.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+fn http_status<E>(err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// The bucket through the S3 API.
+#[derive(Clone, Debug)]
+pub struct S3ObjectStore {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3ObjectStore {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3ObjectStore { client, bucket: bucket.into() }
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3ObjectStore {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+        let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(output) => output,
+            Err(err) if http_status(&err) == Some(404) => return Ok(None),
+            Err(err) => return Err(StoreError::new("GetObject", key, DisplayErrorContext(&err).to_string())),
+        };
+        let head = ObjectHead {
+            content_type: output.content_type().map(str::to_owned),
+            size: output.content_length().unwrap_or(0).max(0) as u64,
+            metadata: output.metadata().cloned().unwrap_or_default(),
+            etag: output.e_tag().map(str::to_owned),
+            last_modified: to_chrono(output.last_modified()),
+        };
+        if head.size > max_bytes {
+            return Ok(Some(FetchedObject { head, body: None }));
+        }
+        // The length header is checked above; the stream is capped too, in case it lies.
+        let mut body = output.body;
+        let mut bytes = Vec::with_capacity(head.size as usize);
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| StoreError::new("GetObject body", key, e.to_string()))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Ok(Some(FetchedObject { head, body: None }));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(FetchedObject { head, body: Some(bytes) }))
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if http_status(&err) == Some(404) => Ok(false),
+            Err(err) => Err(StoreError::new("HeadObject", key, DisplayErrorContext(&err).to_string())),
+        }
+    }
+
+    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&object.key)
+            .content_type(&object.content_type)
+            .set_cache_control(object.cache_control.clone())
+            .body(object.body.into());
+        request = match &object.condition {
+            None => request,
+            Some(WriteCondition::Absent) => request.if_none_match("*"),
+            Some(WriteCondition::Matches(etag)) => request.if_match(etag),
+        };
+        match request.send().await {
+            Ok(_) => Ok(WriteOutcome::Applied),
+            // 412: the precondition failed; 409: a concurrent conditional write won.
+            Err(err) if matches!(http_status(&err), Some(412) | Some(409)) && object.condition.is_some() => {
+                Ok(WriteOutcome::Superseded)
+            }
+            Err(err) => Err(StoreError::new("PutObject", object.key, DisplayErrorContext(&err).to_string())),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| StoreError::new("DeleteObject", key, DisplayErrorContext(&err).to_string()))
+    }
+
+    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+        let output = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_continuation_token(continuation)
+            .send()
+            .await
+            .map_err(|err| StoreError::new("ListObjectsV2", prefix, DisplayErrorContext(&err).to_string()))?;
+        let objects = output
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(ListedObject { key: o.key()?.to_owned(), last_modified: to_chrono(o.last_modified()) })
+            })
+            .collect();
+        let next = if output.is_truncated().unwrap_or(false) {
+            output.next_continuation_token().map(str::to_owned)
+        } else {
+            None
+        };
+        Ok(ObjectPage { objects, next })
+    }
+
+    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::new("DeleteObjects", "request", e.to_string()))?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| StoreError::new("DeleteObjects", "request", e.to_string()))?;
+        let output = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|err| StoreError::new("DeleteObjects", &self.bucket, DisplayErrorContext(&err).to_string()))?;
+        Ok(output
+            .errors()
+            .iter()
+            .map(|e| {
+                (
+                    e.key().unwrap_or_default().to_owned(),
+                    format!("{}: {}", e.code().unwrap_or("Error"), e.message().unwrap_or_default()),
+                )
+            })
+            .collect())
+    }
+}
+
+/// The table through the DynamoDB API.
+#[derive(Clone, Debug)]
+pub struct DynamoItemStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn key_attributes(key: &ItemKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("identityId".to_owned(), AttributeValue::S(key.identity_id.clone())),
+        ("objectKey".to_owned(), AttributeValue::S(key.object_key.clone())),
+    ])
+}
+
+fn dynamo_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &'static str,
+    target: &str,
+    err: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> StoreError {
+    StoreError::new(operation, target, DisplayErrorContext(&err).to_string())
+}
+
+fn is_conditional_check_failed<R>(err: &aws_sdk_dynamodb::error::SdkError<impl aws_sdk_dynamodb::error::ProvideErrorMetadata, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// An update expression setting every attribute of `values` and removing `remove`.
+struct UpdateExpression {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl UpdateExpression {
+    fn new(values: HashMap<String, AttributeValue>, remove: &[&str]) -> Self {
+        let mut names = HashMap::new();
+        let mut bound = HashMap::new();
+        let mut sets = Vec::new();
+        let mut sorted: Vec<_> = values.into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (index, (name, value)) in sorted.into_iter().enumerate() {
+            names.insert(format!("#s{index}"), name);
+            bound.insert(format!(":s{index}"), value);
+            sets.push(format!("#s{index} = :s{index}"));
+        }
+        let removes: Vec<String> = remove
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                names.insert(format!("#r{index}"), (*name).to_owned());
+                format!("#r{index}")
+            })
+            .collect();
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        UpdateExpression { expression, names, values: bound }
+    }
+}
+
+impl DynamoItemStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoItemStore { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    async fn query_all(
+        &self,
+        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: Option<usize>,
+        target: &str,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        let mut items = Vec::new();
+        loop {
+            let output = request.clone().send().await.map_err(|e| dynamo_error("Query", target, e))?;
+            for raw in output.items() {
+                match serde_dynamo::from_item::<_, MediaItem>(raw.clone()) {
+                    Ok(item) => items.push(item),
+                    Err(err) => tracing::warn!(target_name = target, error = %err, "skipping an item that does not parse"),
+                }
+            }
+            if limit.is_some_and(|limit| items.len() >= limit) {
+                items.truncate(limit.unwrap_or(usize::MAX));
+                return Ok(items);
+            }
+            match output.last_evaluated_key() {
+                Some(last) if !last.is_empty() => request = request.set_exclusive_start_key(Some(last.clone())),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ItemStore for DynamoItemStore {
+    async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            .projection_expression("#q")
+            .expression_attribute_names("#q", "sequencer")
+            .send()
+            .await
+            .map_err(|e| dynamo_error("GetItem", &key.object_key, e))?;
+        Ok(output
+            .item()
+            .and_then(|item| item.get("sequencer"))
+            .and_then(|v| v.as_s().ok())
+            .map(|s| Sequencer::new(s)))
+    }
+
+    async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
+        let values: HashMap<String, AttributeValue> = serde_dynamo::to_item(attributes)
+            .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))?;
+        let update = UpdateExpression::new(values, &attributes.absent_attributes());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression(update.expression)
+            .set_expression_attribute_names(Some(update.names))
+            .expression_attribute_names("#seq", "sequencer")
+            .set_expression_attribute_values(Some(update.values))
+            .expression_attribute_values(":seq", AttributeValue::S(attributes.sequencer.clone()))
+            .condition_expression("attribute_not_exists(#seq) OR #seq < :seq")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(WriteOutcome::Applied),
+            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
+            Err(err) => Err(dynamo_error("UpdateItem", &key.object_key, err)),
+        }
+    }
+
+    async fn delete_item(&self, key: &ItemKey, sequencer: &Sequencer) -> Result<WriteOutcome, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .condition_expression("attribute_not_exists(#seq) OR #seq <= :seq")
+            .expression_attribute_names("#seq", "sequencer")
+            .expression_attribute_values(":seq", AttributeValue::S(sequencer.as_str().to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(WriteOutcome::Applied),
+            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
+            Err(err) => Err(dynamo_error("DeleteItem", &key.object_key, err)),
+        }
+    }
+
+    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<(), StoreError> {
+        let values: HashMap<String, AttributeValue> = serde_dynamo::to_item(attributes)
+            .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))?;
+        let update = UpdateExpression::new(values, &[]);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression(update.expression)
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| dynamo_error("UpdateItem", &key.object_key, e))
+    }
+
+    async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("identityId = :id")
+            .expression_attribute_values(":id", AttributeValue::S(identity_id.to_owned()))
+            .consistent_read(true);
+        self.query_all(request, None, identity_id).await
+    }
+
+    async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PUBLIC_BY_DAY_INDEX)
+            .key_condition_expression("uploadDay = :day")
+            .expression_attribute_values(":day", AttributeValue::S(day.to_owned()))
+            .scan_index_forward(false);
+        self.query_all(request, Some(limit), day).await
+    }
+
+    async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("identityId = :p AND objectKey < :day")
+            .expression_attribute_values(":p", AttributeValue::S(PUBLIC_DAYS_PARTITION.to_owned()))
+            .expression_attribute_values(":day", AttributeValue::S(day.to_owned()))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| dynamo_error("Query", PUBLIC_DAYS_PARTITION, e))?;
+        Ok(output
+            .items()
+            .first()
+            .and_then(|item| item.get("objectKey"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
+    async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
+        let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key_attributes(&key)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| dynamo_error("PutItem", day, e))
+    }
+
+    async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
+        let mut items = Vec::new();
+        // BatchGetItem takes at most 100 keys per request.
+        for chunk in keys.chunks(100) {
+            let mut pending = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.iter().map(key_attributes).collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::new("BatchGetItem", &self.table, e.to_string()))?;
+            for attempt in 0.. {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, pending.clone())
+                    .send()
+                    .await
+                    .map_err(|e| dynamo_error("BatchGetItem", &self.table, e))?;
+                for raw in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                    if let Ok(item) = serde_dynamo::from_item::<_, MediaItem>(raw.clone()) {
+                        items.push(item);
+                    }
+                }
+                match output.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    Some(rest) if !rest.keys().is_empty() && attempt < 8 => {
+                        pending = rest.clone();
+                        tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                    }
+                    Some(rest) if !rest.keys().is_empty() => {
+                        return Err(StoreError::new("BatchGetItem", &self.table, "keys left unprocessed after retries"))
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(items)
+    }
+}

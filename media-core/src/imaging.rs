@@ -1,0 +1,291 @@
+//! Decoding, orientation, thumbnails and encoding: the one place image bytes are touched.
+//!
+//! Every decode goes through [`decode`], which sniffs the format from the bytes (never the
+//! extension), refuses images over the pixel limit before allocating them, caps the decoder's
+//! allocations, and applies EXIF orientation. [`make_thumbnail`] is the whole thumbnail path,
+//! so it can be made faster without touching a handler.
+
+use std::io::Cursor;
+
+use fast_image_resize::{images::Image as FirImage, FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::PngEncoder;
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
+
+use crate::config::ImageLimits;
+
+/// Longest side of a thumbnail's bounding box.
+pub const THUMBNAIL_BOX: u32 = 200;
+const JPEG_QUALITY: u8 = 85;
+
+/// Why an image was not processed. Every variant is about the input, not the system: retrying
+/// does not help.
+#[derive(Debug, thiserror::Error)]
+pub enum ImagingError {
+    #[error("empty file")]
+    Empty,
+    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP)")]
+    UnknownFormat,
+    #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
+    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    #[error("cannot decode {format}: {source}")]
+    Decode { format: &'static str, source: image::ImageError },
+    #[error("cannot encode the result: {0}")]
+    Encode(String),
+}
+
+/// What is known of an original after decoding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OriginalInfo {
+    pub format: ImageFormat,
+    /// Width and height after EXIF orientation.
+    pub width: u32,
+    pub height: u32,
+    pub has_alpha: bool,
+}
+
+impl OriginalInfo {
+    pub fn content_type(&self) -> &'static str {
+        self.format.to_mime_type()
+    }
+}
+
+/// A decoded image, oriented as a person would see it.
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub info: OriginalInfo,
+}
+
+/// An encoded image ready to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A thumbnail and what was learned of its original on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thumbnail {
+    pub encoded: Encoded,
+    pub original: OriginalInfo,
+}
+
+/// Sniffs the format of `bytes` from their content.
+pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
+    let format = image::guess_format(bytes).ok()?;
+    matches!(
+        format,
+        ImageFormat::Jpeg
+            | ImageFormat::Png
+            | ImageFormat::Gif
+            | ImageFormat::WebP
+            | ImageFormat::Tiff
+            | ImageFormat::Bmp
+    )
+    .then_some(format)
+}
+
+/// Decodes `bytes` within `limits` and applies EXIF orientation.
+pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingError> {
+    if bytes.is_empty() {
+        return Err(ImagingError::Empty);
+    }
+    let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
+    let format_name = format.to_mime_type();
+    let decode_error = |source| ImagingError::Decode { format: format_name, source };
+
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_alloc_bytes());
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    // Headers are checked before any pixel buffer exists: a header claiming 100000x100000
+    // costs nothing.
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(ImagingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    image.apply_orientation(orientation);
+    let info = OriginalInfo {
+        format,
+        width: image.width(),
+        height: image.height(),
+        has_alpha: image.color().has_alpha(),
+    };
+    Ok(Decoded { image, info })
+}
+
+/// Size of the largest box with the aspect ratio of `width` x `height` fitting in
+/// `max` x `max`, never larger than the original.
+pub fn fit_within(width: u32, height: u32, max: u32) -> (u32, u32) {
+    if width <= max && height <= max {
+        return (width, height);
+    }
+    let scale = f64::min(f64::from(max) / f64::from(width), f64::from(max) / f64::from(height));
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max);
+    (fit(width), fit(height))
+}
+
+/// Resizes to fit within `max` x `max` (no upscaling), keeping alpha when there is one.
+pub fn resize_to_fit(image: &DynamicImage, max: u32) -> Result<DynamicImage, ImagingError> {
+    // 8 bits per channel is all a thumbnail needs, and the resizer's fastest paths are there.
+    let source = if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(image.to_rgb8())
+    };
+    let (width, height) = fit_within(source.width(), source.height(), max);
+    if (width, height) == (source.width(), source.height()) {
+        return Ok(source);
+    }
+    let pixel_type = if source.color().has_alpha() {
+        fast_image_resize::PixelType::U8x4
+    } else {
+        fast_image_resize::PixelType::U8x3
+    };
+    let mut target = FirImage::new(width, height, pixel_type);
+    Resizer::new()
+        .resize(
+            &source,
+            &mut target,
+            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
+        )
+        .map_err(|e| ImagingError::Encode(e.to_string()))?;
+    let buffer = target.into_vec();
+    let resized = if source.color().has_alpha() {
+        image::RgbaImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8)
+    } else {
+        image::RgbImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgb8)
+    };
+    resized.ok_or_else(|| ImagingError::Encode("resized buffer has the wrong size".into()))
+}
+
+/// Encodes as PNG when the image has alpha (to keep it), else as JPEG.
+pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
+    let mut bytes = Vec::new();
+    let (width, height) = (image.width(), image.height());
+    let content_type = if image.color().has_alpha() {
+        let rgba = image.to_rgba8();
+        PngEncoder::new(&mut bytes)
+            .write_image(&rgba, width, height, image::ExtendedColorType::Rgba8)
+            .map_err(|e| ImagingError::Encode(e.to_string()))?;
+        "image/png"
+    } else {
+        let rgb = image.to_rgb8();
+        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
+            .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
+            .map_err(|e| ImagingError::Encode(e.to_string()))?;
+        "image/jpeg"
+    };
+    Ok(Encoded { bytes, content_type, width, height })
+}
+
+/// The whole thumbnail path: bytes of an original in, an encoded thumbnail fitting
+/// [`THUMBNAIL_BOX`] out.
+pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, ImagingError> {
+    let decoded = decode(bytes, limits)?;
+    let resized = resize_to_fit(&decoded.image, THUMBNAIL_BOX)?;
+    drop(decoded.image);
+    Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage, Rgba, RgbaImage};
+
+    fn png_bytes(image: &DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    fn jpeg_with_orientation(width: u32, height: u32, orientation: u16) -> Vec<u8> {
+        let image = RgbImage::from_fn(width, height, |x, _| if x < width / 2 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+        let mut jpeg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .write_image(&image, width, height, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        crate::testing::insert_exif_orientation(&jpeg, orientation)
+    }
+
+    #[test]
+    fn fits_without_upscaling() {
+        assert_eq!(fit_within(4000, 3000, 200), (200, 150));
+        assert_eq!(fit_within(3000, 4000, 200), (150, 200));
+        assert_eq!(fit_within(100, 50, 200), (100, 50));
+        assert_eq!(fit_within(10000, 1, 200), (200, 1));
+        assert_eq!(fit_within(201, 200, 200), (200, 199));
+    }
+
+    #[test]
+    fn jpeg_thumbnail_is_jpeg_and_fits() {
+        let thumb = make_thumbnail(&jpeg_with_orientation(800, 600, 1), &ImageLimits::default()).unwrap();
+        assert_eq!(thumb.encoded.content_type, "image/jpeg");
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 150));
+        assert_eq!((thumb.original.width, thumb.original.height), (800, 600));
+        assert_eq!(sniff_format(&thumb.encoded.bytes), Some(ImageFormat::Jpeg));
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (200, 150));
+    }
+
+    #[test]
+    fn exif_orientation_6_rotates_before_resizing() {
+        let thumb = make_thumbnail(&jpeg_with_orientation(800, 400, 6), &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.original.width, thumb.original.height), (400, 800));
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
+        // Rotated 90 degrees clockwise: the left (red) half is now on top.
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let top = decoded.get_pixel(50, 20);
+        let bottom = decoded.get_pixel(50, 180);
+        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+    }
+
+    #[test]
+    fn alpha_is_kept_as_png() {
+        let image = DynamicImage::ImageRgba8(RgbaImage::from_fn(400, 400, |x, _| Rgba([0, 128, 0, (x % 256) as u8])));
+        let thumb = make_thumbnail(&png_bytes(&image), &ImageLimits::default()).unwrap();
+        assert_eq!(thumb.encoded.content_type, "image/png");
+        assert!(thumb.original.has_alpha);
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap();
+        assert!(decoded.color().has_alpha());
+        assert_eq!((decoded.width(), decoded.height()), (200, 200));
+    }
+
+    #[test]
+    fn small_images_are_not_upscaled() {
+        let image = DynamicImage::ImageRgb8(RgbImage::new(30, 20));
+        let thumb = make_thumbnail(&png_bytes(&image), &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (30, 20));
+    }
+
+    #[test]
+    fn every_supported_format_is_sniffed_and_decoded() {
+        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(300, 100, |x, y| Rgb([x as u8, y as u8, 7])));
+        for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP, ImageFormat::Tiff, ImageFormat::Bmp] {
+            let mut bytes = Vec::new();
+            let source = if format == ImageFormat::Gif { DynamicImage::ImageRgba8(image.to_rgba8()) } else { image.clone() };
+            source.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
+            let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            assert_eq!(thumb.original.format, format);
+            assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 67), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        let limits = ImageLimits::default();
+        assert!(matches!(make_thumbnail(b"", &limits), Err(ImagingError::Empty)));
+        assert!(matches!(make_thumbnail(b"hello, I am text", &limits), Err(ImagingError::UnknownFormat)));
+        let jpeg = jpeg_with_orientation(64, 64, 1);
+        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() / 3], &limits), Err(ImagingError::Decode { .. })));
+        let bomb = crate::testing::png_header_claiming(100_000, 100_000);
+        let err = make_thumbnail(&bomb, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err}");
+    }
+}

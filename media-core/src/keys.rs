@@ -1,0 +1,234 @@
+//! The bucket's key namespace: parsing upload keys and deriving every other key from them.
+//!
+//! Keys arrive in S3 event notifications form-URL-encoded (`+` is a space, `%2B` a plus).
+//! [`decode_event_key`] undoes that exactly once; everything else in this crate works on
+//! decoded keys.
+
+use std::fmt;
+
+/// Who may read an object: decided by the key's first segment, never by metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
+
+    pub fn is_public(self) -> bool {
+        self == Visibility::Public
+    }
+}
+
+/// Key of the public index, read by everyone.
+pub const PUBLIC_INDEX_KEY: &str = "public/index/content.json";
+
+/// Key of an identity's private index, read by its owner.
+pub fn private_index_key(identity_id: &str) -> String {
+    format!("private/index/{identity_id}/content.json")
+}
+
+/// Why a decoded key is not an upload key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("key is not form-URL-encoded UTF-8: {0:?}")]
+    NotUtf8(String),
+    #[error("key {0:?} is not under public/content/ or private/content/")]
+    NotContent(String),
+    #[error("key {0:?} has no identity segment")]
+    MissingIdentity(String),
+    #[error("key {0:?} has no file name after the identity")]
+    MissingFile(String),
+}
+
+/// Decodes a key as S3 event notifications carry it (form-URL-encoding: `+` is a space).
+///
+/// Call once per key: decoding twice would turn a literal `%2B` in a name into `+` and then
+/// into a space.
+pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| KeyError::NotUtf8(raw.to_owned()))
+}
+
+/// Encodes a key the way S3 puts it into event notifications; the inverse of
+/// [`decode_event_key`]. Used by tests and the local event tooling.
+pub fn encode_event_key(key: &str) -> String {
+    // S3 leaves `/` readable in event keys; every other reserved byte is escaped.
+    key.split('/')
+        .map(|segment| form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A user's upload: `{public,private}/content/{identityId}/{file}`.
+///
+/// `file` is everything after the identity segment and may itself contain `/`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContentKey {
+    visibility: Visibility,
+    identity_id: String,
+    file: String,
+}
+
+impl ContentKey {
+    /// Parses a decoded key.
+    pub fn parse(key: &str) -> Result<Self, KeyError> {
+        let (visibility, rest) = if let Some(rest) = key.strip_prefix("public/content/") {
+            (Visibility::Public, rest)
+        } else if let Some(rest) = key.strip_prefix("private/content/") {
+            (Visibility::Private, rest)
+        } else {
+            return Err(KeyError::NotContent(key.to_owned()));
+        };
+        let (identity_id, file) = match rest.split_once('/') {
+            Some((identity, file)) => (identity, file),
+            None if rest.is_empty() => return Err(KeyError::MissingIdentity(key.to_owned())),
+            None => return Err(KeyError::MissingFile(key.to_owned())),
+        };
+        if identity_id.is_empty() {
+            return Err(KeyError::MissingIdentity(key.to_owned()));
+        }
+        if file.is_empty() {
+            return Err(KeyError::MissingFile(key.to_owned()));
+        }
+        Ok(ContentKey {
+            visibility,
+            identity_id: identity_id.to_owned(),
+            file: file.to_owned(),
+        })
+    }
+
+    /// Parses a key exactly as it appears in an S3 event notification.
+    pub fn from_event_key(raw: &str) -> Result<Self, KeyError> {
+        Self::parse(&decode_event_key(raw)?)
+    }
+
+    pub fn new(visibility: Visibility, identity_id: &str, file: &str) -> Result<Self, KeyError> {
+        Self::parse(&format!("{}/content/{identity_id}/{file}", visibility.as_str()))
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        self.visibility
+    }
+
+    pub fn identity_id(&self) -> &str {
+        &self.identity_id
+    }
+
+    /// The part after the identity, as uploaded.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The last segment of the key: the name a title falls back to.
+    pub fn file_name(&self) -> &str {
+        self.file.rsplit('/').next().unwrap_or(&self.file)
+    }
+
+    fn derived(&self, area: &str) -> String {
+        format!("{}/{area}/{}/{}", self.visibility.as_str(), self.identity_id, self.file)
+    }
+
+    /// The key of the upload itself.
+    pub fn object_key(&self) -> String {
+        self.derived("content")
+    }
+
+    pub fn thumbnail_key(&self) -> String {
+        self.derived("thumbnails")
+    }
+
+    pub fn faces_key(&self) -> String {
+        self.derived("faces")
+    }
+}
+
+impl fmt::Display for ContentKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.object_key())
+    }
+}
+
+/// Whether a key is one that functions write (never a `content/` key, which would loop).
+pub fn is_content_key(key: &str) -> bool {
+    key.starts_with("public/content/") || key.starts_with("private/content/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decodes_plus_as_space_and_percent_escapes_once() {
+        assert_eq!(
+            decode_event_key("public/content/eu-west-1%3Aabc/my+photo%2B1+%C3%A9.jpg").unwrap(),
+            "public/content/eu-west-1:abc/my photo+1 é.jpg"
+        );
+        // A literal "%2B" in a file name arrives as "%252B" and must stay "%2B".
+        assert_eq!(decode_event_key("a%252Bb").unwrap(), "a%2Bb");
+    }
+
+    #[test]
+    fn rejects_invalid_utf8() {
+        assert!(matches!(decode_event_key("a%FFb"), Err(KeyError::NotUtf8(_))));
+    }
+
+    #[test]
+    fn parses_and_derives_keys() {
+        let key = ContentKey::parse("public/content/us-east-1:u1/b c.png").unwrap();
+        assert_eq!(key.visibility(), Visibility::Public);
+        assert_eq!(key.identity_id(), "us-east-1:u1");
+        assert_eq!(key.file_name(), "b c.png");
+        assert_eq!(key.object_key(), "public/content/us-east-1:u1/b c.png");
+        assert_eq!(key.thumbnail_key(), "public/thumbnails/us-east-1:u1/b c.png");
+        assert_eq!(key.faces_key(), "public/faces/us-east-1:u1/b c.png");
+        let nested = ContentKey::parse("private/content/id/album/x.jpg").unwrap();
+        assert_eq!(nested.visibility(), Visibility::Private);
+        assert_eq!(nested.file(), "album/x.jpg");
+        assert_eq!(nested.file_name(), "x.jpg");
+        assert_eq!(nested.thumbnail_key(), "private/thumbnails/id/album/x.jpg");
+        assert_eq!(private_index_key("id"), "private/index/id/content.json");
+    }
+
+    #[test]
+    fn rejects_keys_outside_content_or_without_identity() {
+        for (key, want) in [
+            ("public/thumbnails/id/x.jpg", "NotContent"),
+            ("tmp/x.jpg", "NotContent"),
+            ("public/content/", "MissingIdentity"),
+            ("public/content//x.jpg", "MissingIdentity"),
+            ("public/content/id", "MissingFile"),
+            ("private/content/id/", "MissingFile"),
+        ] {
+            let err = ContentKey::parse(key).unwrap_err();
+            assert!(format!("{err:?}").starts_with(want), "{key}: {err:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn encoding_then_decoding_gives_the_key_back(key in "\\PC{0,80}") {
+            prop_assert_eq!(decode_event_key(&encode_event_key(&key)).unwrap(), key);
+        }
+
+        #[test]
+        fn derived_keys_keep_everything_after_content(
+            identity in "[a-z0-9-]{1,12}:[0-9a-f-]{1,36}",
+            file in "[^/]\\PC{0,40}",
+        ) {
+            let key = ContentKey::new(Visibility::Private, &identity, &file).unwrap();
+            prop_assert_eq!(key.thumbnail_key(), format!("private/thumbnails/{identity}/{file}"));
+            prop_assert_eq!(ContentKey::parse(&key.object_key()).unwrap(), key);
+        }
+    }
+}
