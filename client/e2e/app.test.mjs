@@ -1,0 +1,250 @@
+// Browser end-to-end tests: Debian Chromium + playwright-core against a fresh devstack
+// (or STACK_JSON). Screenshots go to e2e/artifacts/.
+import { after, before, test as nodeTest } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startStack, artifactsDir } from './stack.mjs';
+import { launchBrowser, makeImage } from './browser.mjs';
+
+const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
+const XSS = '<img src=x onerror=alert(1)>';
+const run = Date.now().toString(36);
+const email = `e2e-${run}@example.com`;
+const password = 'Correct-Horse-9-battery';
+const TITLE_PUBLIC = `Sunset ${run}`;
+const TITLE_PUBLIC_EDITED = `Sunset at the lake ${run}`;
+const TITLE_SECRET = `Secret garden ${run}`;
+
+let stack;
+let stopStack = async () => {};
+let browser;
+let page;
+const dialogs = [];
+const cspViolations = [];
+const pageErrors = [];
+
+// The steps build on each other: after the first failure the rest are skipped,
+// and a screenshot of the failing screen is saved.
+let failed = false;
+function test(name, fn) {
+  nodeTest(name, async (t) => {
+    if (failed) return t.skip('an earlier step failed');
+    try {
+      await fn(t);
+    } catch (err) {
+      failed = true;
+      await page?.screenshot({ path: path.join(artifactsDir, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+const shot = (name) => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
+const card = (title) => page.locator('ul.grid li', { has: page.locator('[data-role="title"]', { hasText: title }) });
+const visibleView = () => page.locator('section.view:not([hidden])');
+
+before(async () => {
+  ({ stack, stop: stopStack } = await startStack());
+  browser = await launchBrowser();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(30_000);
+  page.on('dialog', async (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopStack();
+});
+
+test('the public gallery loads with the runtime config', async () => {
+  await page.goto(stack.clientUrl);
+  await page.locator('#view-public:not([hidden])').waitFor();
+  await page.locator('#view-public [data-role="status"]').filter({ hasText: /picture/ }).waitFor();
+  const cfg = await page.evaluate(async () => (await fetch('./config.json')).json());
+  assert.equal(cfg.bucket, stack.bucket);
+  await shot('01-public-gallery-signed-out');
+});
+
+test('sign up, confirm with the emailed code, sign in', async () => {
+  await page.getByRole('link', { name: 'Sign up' }).first().click();
+  await page.locator('#signup-email').fill(email);
+  await page.locator('#signup-password').fill(password);
+  await shot('02-sign-up');
+  await page.locator('#signup-form').getByRole('button', { name: 'Sign up' }).click();
+  await page.locator('#view-confirm:not([hidden])').waitFor();
+  assert.equal(await page.locator('#confirm-email').inputValue(), email);
+  // (The emulator accepts any confirmation code, so a wrong one is not tested here.)
+  await page.locator('#confirm-code').fill('123456');
+  await page.locator('#confirm-form').getByRole('button', { name: 'Confirm' }).click();
+  await page.locator('#view-signin:not([hidden])').waitFor();
+  // A wrong password is refused with a visible message.
+  await page.locator('#signin-password').fill('wrong-Password-1');
+  await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#signin-form [data-role="error"]').filter({ hasText: /Incorrect/ }).waitFor();
+  await page.locator('#signin-password').fill(password);
+  await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#view-mine:not([hidden])').waitFor();
+  await page.locator('#account-email').filter({ hasText: email }).waitFor();
+  await page.locator('#view-mine [data-role="status"]').filter({ hasText: /not uploaded any/ }).waitFor();
+  await shot('03-my-pictures-empty');
+});
+
+test('upload pictures: a non-image is refused up front; progress reaches 100%', async () => {
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.locator('#view-upload:not([hidden])').waitFor();
+  const files = [
+    { name: 'sunset.png', mimeType: 'image/png', buffer: await makeImage(page, { width: 640, height: 480, hue: 20, label: 'sunset' }) },
+    { name: 'xss.jpg', mimeType: 'image/jpeg', buffer: await makeImage(page, { width: 500, height: 700, hue: 200, type: 'image/jpeg', label: 'xss' }) },
+    { name: 'garden.jpg', mimeType: 'image/jpeg', buffer: await makeImage(page, { width: 800, height: 600, hue: 110, type: 'image/jpeg', label: 'garden' }) },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') },
+  ];
+  await page.locator('#file-input').setInputFiles(files);
+  const entry = (name) => page.locator(`#upload-queue li[data-file="${name}"]`);
+  await entry('notes.txt').getByText('Not a supported image').waitFor();
+  await entry('garden.jpg').locator('[data-role="title"]').waitFor();
+
+  await entry('sunset.png').locator('[data-role="title"]').fill(TITLE_PUBLIC);
+  await entry('sunset.png').locator('[data-role="description"]').fill('Über den Wolken: café, 東京 😀');
+  await entry('sunset.png').getByLabel('Public: everyone can see it').check();
+  await entry('xss.jpg').locator('[data-role="title"]').fill(XSS);
+  await entry('xss.jpg').getByLabel('Public: everyone can see it').check();
+  await entry('garden.jpg').locator('[data-role="title"]').fill(TITLE_SECRET);
+  await shot('04-upload-form');
+
+  await page.getByRole('button', { name: /^Upload( \d+ pictures)?$/ }).click();
+  await page.locator('#upload-status').filter({ hasText: 'All uploads finished.' }).waitFor({ timeout: 60_000 });
+  for (const name of ['sunset.png', 'xss.jpg', 'garden.jpg']) {
+    assert.equal(await entry(name).locator('progress').getAttribute('value'), '100', `${name} progress`);
+    assert.equal(await entry(name).locator('[data-role="percent"]').textContent(), '100%');
+    assert.equal(await entry(name).getAttribute('data-state'), 'done');
+  }
+  assert.equal(await entry('notes.txt').getAttribute('data-state'), null, 'the text file was never sent');
+  await shot('05-upload-done');
+});
+
+test('My pictures shows the thumbnails with titles, public and private marked', async () => {
+  await page.getByRole('link', { name: 'My pictures' }).click();
+  for (const title of [TITLE_PUBLIC, XSS, TITLE_SECRET]) {
+    const thumb = card(title).locator('img[data-role="thumbnail"]');
+    await thumb.waitFor({ timeout: PROCESSING_MS });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle(), { timeout: 30_000 });
+  }
+  assert.equal(await card(TITLE_PUBLIC).locator('.badge.public').count(), 1);
+  assert.equal(await card(TITLE_SECRET).locator('.badge.private').count(), 1);
+  // Newest first: all three listed, in the order of the index.
+  assert.equal(await page.locator('#view-mine ul.grid li').count(), 3);
+  await shot('06-my-pictures');
+});
+
+test('a title of <img src=x onerror=alert(1)> shows as text and runs nothing', async () => {
+  const title = card(XSS).locator('[data-role="title"]');
+  assert.equal(await title.textContent(), XSS);
+  assert.equal(await page.locator('img[src="x"]').count(), 0);
+  await card(XSS).getByRole('button').click();
+  await page.locator('#detail-title').filter({ hasText: XSS }).waitFor();
+  assert.equal(await page.locator('#detail img[src="x"]').count(), 0);
+  await page.getByRole('button', { name: 'Close details' }).click();
+  assert.deepEqual(dialogs, [], 'no alert/confirm dialog was opened');
+});
+
+test('the detail view shows the picture, the face count and the faces copy', async () => {
+  await card(TITLE_PUBLIC).getByRole('button').click();
+  const dlg = page.locator('#detail');
+  await dlg.locator('#detail-title').filter({ hasText: TITLE_PUBLIC }).waitFor();
+  await dlg.locator('#detail-description').filter({ hasText: 'Über den Wolken: café, 東京 😀' }).waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#detail-image');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  // The face count arrives once face-detection has run.
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#detail-faces')?.textContent ?? ''), null, { timeout: PROCESSING_MS });
+  const faces = await dlg.locator('#detail-faces').textContent();
+  assert.match(faces, /^\d+$/);
+  await shot('07-detail');
+  const toggle = dlg.getByRole('button', { name: 'Show faces' });
+  await page.waitForFunction(() => !document.querySelector('#detail-faces-toggle').disabled, null, { timeout: PROCESSING_MS });
+  await toggle.click();
+  assert.equal(await dlg.locator('#detail-faces-toggle').getAttribute('aria-pressed'), 'true');
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#detail-image');
+    return img && img.complete && img.naturalWidth > 0 && /faces/.test(decodeURIComponent(img.src));
+  });
+  await shot('08-detail-faces');
+});
+
+test('the owner edits a title and the gallery follows', async () => {
+  const dlg = page.locator('#detail');
+  await dlg.locator('#edit-title').fill(TITLE_PUBLIC_EDITED);
+  await dlg.getByRole('button', { name: 'Save changes' }).click();
+  await dlg.locator('#edit-form [data-role="ok"]').filter({ hasText: 'Saved' }).waitFor();
+  await dlg.locator('#detail-title').filter({ hasText: TITLE_PUBLIC_EDITED }).waitFor();
+  await page.keyboard.press('Escape');
+  await card(TITLE_PUBLIC_EDITED).waitFor({ timeout: PROCESSING_MS });
+  assert.equal(await card(TITLE_PUBLIC_EDITED).locator('[data-role="title"]').textContent(), TITLE_PUBLIC_EDITED);
+  await shot('09-after-edit');
+});
+
+test('the owner deletes a picture and it goes', async () => {
+  await card(TITLE_SECRET).getByRole('button').click();
+  await page.locator('#detail-title').filter({ hasText: TITLE_SECRET }).waitFor();
+  await page.getByRole('button', { name: 'Delete picture…' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await page.locator('#detail').waitFor({ state: 'hidden' });
+  await card(TITLE_SECRET).waitFor({ state: 'detached', timeout: PROCESSING_MS });
+  assert.equal(await page.locator('#view-mine ul.grid li').count(), 2);
+  await shot('10-after-delete');
+});
+
+test('the session survives a reload', async () => {
+  await page.reload();
+  await page.locator('#account-email').filter({ hasText: email }).waitFor();
+  await page.locator('#view-mine:not([hidden])').waitFor();
+  await card(TITLE_PUBLIC_EDITED).waitFor();
+});
+
+test('signed out, only public pictures are shown', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#view-public:not([hidden])').waitFor();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await card(TITLE_PUBLIC_EDITED).locator('img[data-role="thumbnail"]').waitFor({ timeout: PROCESSING_MS });
+  const titles = await visibleView().locator('[data-role="title"]').allTextContents();
+  assert.ok(titles.includes(TITLE_PUBLIC_EDITED), 'public picture listed');
+  assert.ok(titles.includes(XSS), 'public picture with the hostile title listed as text');
+  assert.ok(!titles.includes(TITLE_SECRET), 'no private picture');
+  // Guests see no owner controls.
+  await card(TITLE_PUBLIC_EDITED).getByRole('button').click();
+  await page.locator('#detail-title').filter({ hasText: TITLE_PUBLIC_EDITED }).waitFor();
+  assert.equal(await page.locator('#detail-owner').isHidden(), true);
+  await page.getByRole('button', { name: 'Close details' }).click();
+  // My pictures needs a sign-in.
+  await page.goto(new URL('#/mine', stack.clientUrl).href);
+  await page.locator('#view-signin:not([hidden])').waitFor();
+  await page.goto(new URL('#/', stack.clientUrl).href);
+  await page.locator('#view-public:not([hidden])').waitFor();
+  await shot('11-public-signed-out');
+});
+
+test('phone-sized screens', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#view-public ul.grid li').first().waitFor();
+  await shot('12-phone-gallery');
+  await card(TITLE_PUBLIC_EDITED).getByRole('button').click();
+  await page.waitForFunction(() => document.querySelector('#detail-image')?.naturalWidth > 0);
+  await page.screenshot({ path: path.join(artifactsDir, '13-phone-detail.png') });
+  await page.keyboard.press('Escape');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert.equal(overflow, false, 'no horizontal scrolling on a phone');
+});
+
+test('no dialogs, no CSP violations, no uncaught errors', () => {
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(pageErrors, []);
+});

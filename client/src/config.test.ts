@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from './config';
+
+const base = {
+  region: 'us-east-1', bucket: 'b', table: 't', userPoolId: 'us-east-1_x', userPoolClientId: 'c',
+  identityPoolId: 'us-east-1:p',
+};
+
+describe('config', () => {
+  it('cloud config: no endpoint, virtual-hosted S3', () => {
+    const c = parseConfig({ ...base, endpoint: '' });
+    expect(c.endpoint).toBeUndefined();
+    expect(c.s3ForcePathStyle).toBe(false);
+  });
+  it('local config: endpoint and path-style', () => {
+    const c = parseConfig({ ...base, endpoint: 'http://127.0.0.1:4566/', s3ForcePathStyle: true, accessKeyId: 'ignored' });
+    expect(c.endpoint).toBe('http://127.0.0.1:4566');
+    expect(c.s3ForcePathStyle).toBe(true);
+  });
+  it('names what is missing', () => {
+    expect(() => parseConfig({ ...base, bucket: '' })).toThrow(/bucket/);
+    expect(() => parseConfig([])).toThrow();
+    expect(() => parseConfig({ ...base, endpoint: 'ftp://x' })).toThrow(/endpoint/);
+  });
+  it('loads ./config.json', async () => {
+    const fake = (async (url: string) => {
+      expect(url).toBe('./config.json');
+      return new Response(JSON.stringify(base), { status: 200 });
+    }) as unknown as typeof fetch;
+    expect((await loadConfig(fake)).bucket).toBe('b');
+    const missing = (async () => new Response('nope', { status: 404 })) as unknown as typeof fetch;
+    await expect(loadConfig(missing)).rejects.toThrow(/404/);
+  });
+});
