@@ -1,0 +1,94 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Api, friendlyApiError } from './api';
+import type { Session } from './auth';
+import { parseConfig } from './config';
+
+const config = parseConfig({
+  endpoint: 'http://127.0.0.1:4566', region: 'us-east-1', bucket: 'media', table: 'content',
+  userPoolId: 'us-east-1_p', userPoolClientId: 'c', identityPoolId: 'us-east-1:i', s3ForcePathStyle: true,
+});
+const session = {
+  credentials: async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' }),
+  onChange: () => () => {},
+} as unknown as Session;
+
+const sdkError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+describe('Api.fetchIndex', () => {
+  it('sends If-Modified-Since / If-None-Match and maps 200', async () => {
+    const api = new Api(config, session);
+    const lm = new Date('2026-11-23T14:05:10Z');
+    const send = vi.spyOn(api.s3, 'send').mockResolvedValue({
+      Body: { transformToString: async () => '{"items":[]}' }, LastModified: lm, ETag: '"e"',
+    } as never);
+    const r = await api.fetchIndex('public/index/content.json', { ifModifiedSince: lm, ifNoneMatch: '"e0"' });
+    expect(r).toEqual({ status: 'ok', body: '{"items":[]}', lastModified: lm, etag: '"e"' });
+    const input = (send.mock.calls[0][0] as unknown as { input: Record<string, unknown> }).input;
+    expect(input).toMatchObject({ Bucket: 'media', Key: 'public/index/content.json', IfModifiedSince: lm, IfNoneMatch: '"e0"' });
+  });
+
+  it('maps 304 to not-modified, 404/403 to missing, and rethrows the rest', async () => {
+    const api = new Api(config, session);
+    const send = vi.spyOn(api.s3, 'send');
+    send.mockRejectedValueOnce(sdkError('Unknown', 304));
+    expect(await api.fetchIndex('k', {})).toEqual({ status: 'not-modified' });
+    send.mockRejectedValueOnce(sdkError('NoSuchKey', 404));
+    expect(await api.fetchIndex('k', {})).toEqual({ status: 'missing' });
+    send.mockRejectedValueOnce(sdkError('AccessDenied', 403));
+    expect(await api.fetchIndex('k', {})).toEqual({ status: 'missing' });
+    send.mockRejectedValueOnce(sdkError('InternalError', 500));
+    await expect(api.fetchIndex('k', {})).rejects.toThrow('InternalError');
+  });
+});
+
+describe('Api.updateText', () => {
+  it('touches only title and description of the caller\'s item', async () => {
+    const api = new Api(config, session);
+    const send = vi.spyOn(api.ddb, 'send').mockResolvedValue({} as never);
+    await api.updateText('us-east-1:me', 'public/content/us-east-1:me/a.jpg', '  New title ', 'Déjà vu');
+    const input = (send.mock.calls[0][0] as unknown as { input: Record<string, unknown> }).input;
+    expect(input).toEqual({
+      TableName: 'content',
+      Key: { identityId: { S: 'us-east-1:me' }, objectKey: { S: 'public/content/us-east-1:me/a.jpg' } },
+      UpdateExpression: 'SET #title = :title, #description = :description',
+      ConditionExpression: 'attribute_exists(#title)',
+      ExpressionAttributeNames: { '#title': 'title', '#description': 'description' },
+      ExpressionAttributeValues: { ':title': { S: 'New title' }, ':description': { S: 'Déjà vu' } },
+      ReturnValues: 'NONE',
+    });
+  });
+});
+
+describe('Api.presign', () => {
+  it('signs GETs against the configured endpoint, path-style, and reuses URLs', async () => {
+    const api = new Api(config, session);
+    const url = await api.presign('public/thumbnails/us-east-1:me/b c.png', 'v1');
+    expect(url.startsWith('http://127.0.0.1:4566/media/public/thumbnails/us-east-1%3Ame/b%20c.png?')).toBe(true);
+    expect(url).toContain('X-Amz-Signature=');
+    expect(await api.presign('public/thumbnails/us-east-1:me/b c.png', 'v1')).toBe(url);
+  });
+});
+
+describe('friendlyApiError', () => {
+  it('explains common failures', () => {
+    expect(friendlyApiError(new TypeError('Failed to fetch'))).toMatch(/Network/);
+    expect(friendlyApiError(sdkError('AccessDenied', 403))).toMatch(/Not allowed/);
+    expect(friendlyApiError(sdkError('ConditionalCheckFailedException', 400))).toMatch(/no longer exists/);
+  });
+});
+
+describe('Api.upload', () => {
+  it('puts the file with content type and ASCII-only x-amz-meta-data, reporting progress to 100%', async () => {
+    const api = new Api(config, session);
+    const send = vi.spyOn(api.s3, 'send').mockResolvedValue({ ETag: '"x"' } as never);
+    const progress: number[] = [];
+    const file = new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])], { type: 'image/png' });
+    const key = 'private/content/us-east-1:me/tête.png';
+    await api.upload(key, file, 'image/png', { isPublic: false, title: 'Tête à tête', description: '' }, (f) => progress.push(f)).done;
+    const input = (send.mock.calls[0][0] as unknown as { input: Record<string, unknown> }).input;
+    expect(input).toMatchObject({ Bucket: 'media', Key: key, ContentType: 'image/png' });
+    const data = (input.Metadata as Record<string, string>).data;
+    expect(data).toBe('{"isPublic":false,"title":"T\\u00eate \\u00e0 t\\u00eate","description":""}');
+    expect(progress.at(-1)).toBe(1);
+  });
+});
