@@ -40,7 +40,7 @@ function test(name, fn) {
 }
 
 const shot = (name) => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
-const card = (title) => page.locator('ul.grid li', { has: page.locator('[data-role="title"]', { hasText: title }) });
+const card = (title) => page.locator('section.view:not([hidden]) ul.grid li', { has: page.locator('[data-role="title"]', { hasText: title }) });
 const visibleView = () => page.locator('section.view:not([hidden])');
 
 before(async () => {
@@ -218,11 +218,17 @@ test('signed out, only public pictures are shown', async () => {
   assert.ok(titles.includes(TITLE_PUBLIC_EDITED), 'public picture listed');
   assert.ok(titles.includes(XSS), 'public picture with the hostile title listed as text');
   assert.ok(!titles.includes(TITLE_SECRET), 'no private picture');
+  // Keyboard: Enter on a card opens the details, Escape closes them and focus returns to the card.
   // Guests see no owner controls.
-  await card(TITLE_PUBLIC_EDITED).getByRole('button').click();
+  const button = card(TITLE_PUBLIC_EDITED).getByRole('button');
+  await button.focus();
+  await page.keyboard.press('Enter');
   await page.locator('#detail-title').filter({ hasText: TITLE_PUBLIC_EDITED }).waitFor();
   assert.equal(await page.locator('#detail-owner').isHidden(), true);
-  await page.getByRole('button', { name: 'Close details' }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'detail-close');
+  await page.keyboard.press('Escape');
+  await page.locator('#detail').waitFor({ state: 'hidden' });
+  assert.equal(await button.evaluate((b) => b === document.activeElement), true, 'focus back on the card');
   // My pictures needs a sign-in.
   await page.goto(new URL('#/mine', stack.clientUrl).href);
   await page.locator('#view-signin:not([hidden])').waitFor();
