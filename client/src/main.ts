@@ -65,9 +65,11 @@ class App {
     });
     new UploadView({
       identityId: () => this.session.getIdentityId(),
-      takenNames: (isPublic) => new Set(
-        this.mineGallery.items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)),
-      ),
+      takenNames: async (isPublic) => {
+        if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
+        const items = this.minePoller?.doc?.items ?? [];
+        return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
+      },
       upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress).done,
       describeError: friendlyApiError,
       onUploaded: () => this.pollSoon(),

@@ -5,8 +5,8 @@ import { $, h, setText } from './dom';
 
 export interface UploadDeps {
   identityId: () => Promise<string>;
-  /** File names already used by the signed-in user, per visibility prefix. */
-  takenNames: (isPublic: boolean) => Set<string>;
+  /** File names already used by the signed-in user, per visibility prefix (from the private index). */
+  takenNames: (isPublic: boolean) => Promise<Set<string>>;
   upload: (key: string, file: File, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => Promise<void>;
   describeError: (err: unknown) => string;
   onUploaded: () => void;
@@ -39,6 +39,8 @@ export class UploadView {
   private readonly clearButton = $('#upload-clear') as HTMLButtonElement;
   private readonly status = $('#upload-status');
   private busy = false;
+  /** Keys uploaded in this session (the index may not list them yet). */
+  private readonly uploaded = new Set<string>();
 
   constructor(private readonly deps: UploadDeps) {
     const input = $('#file-input') as HTMLInputElement;
@@ -203,7 +205,16 @@ export class UploadView {
       return;
     }
     setText(this.status, `Uploading ${todo.length} picture${todo.length === 1 ? '' : 's'}…`);
-    const taken = { true: this.deps.takenNames(true), false: this.deps.takenNames(false) };
+    const taken = { true: new Set<string>(), false: new Set<string>() };
+    try {
+      for (const vis of [true, false]) for (const n of await this.deps.takenNames(vis)) taken[String(vis) as 'true' | 'false'].add(n);
+    } catch {
+      // The index could not be read: only this session's names are known.
+    }
+    for (const key of this.uploaded) {
+      const [vis, , id, ...rest] = key.split('/');
+      if (id === identityId) taken[String(vis === 'public') as 'true' | 'false'].add(rest.join('/'));
+    }
     const jobs = todo.map((e) => {
       const meta = this.metaOf(e);
       const set = taken[String(meta.isPublic) as 'true' | 'false'];
@@ -224,6 +235,7 @@ export class UploadView {
           this.setProgress(e, 1);
           this.setState(e, 'done', 'Uploaded. It appears in My pictures once processed.');
           e.li.dataset.key = key;
+          this.uploaded.add(key);
           e.li.querySelector<HTMLButtonElement>('[data-role="remove"]')?.setAttribute('hidden', '');
         } catch (err) {
           failed++;
