@@ -28,6 +28,8 @@ pub enum ImagingError {
     UnknownFormat,
     #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
     TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    #[error("truncated {0}: the file ends before the image does")]
+    Truncated(&'static str),
     #[error("cannot decode {format}: {source}")]
     Decode { format: &'static str, source: image::ImageError },
     #[error("cannot encode the result: {0}")]
@@ -94,6 +96,10 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     }
     let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
     let format_name = format.to_mime_type();
+    // The JPEG decoder conceals missing data with grey; a half-uploaded photo must not pass.
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(ImagingError::Truncated(format_name));
+    }
     let decode_error = |source| ImagingError::Decode { format: format_name, source };
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -117,6 +123,35 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
         has_alpha: image.color().has_alpha(),
     };
     Ok(Decoded { image, info })
+}
+
+/// Whether a JPEG's entropy-coded data is followed by its end-of-image marker.
+///
+/// Walks the marker segments up to the first start-of-scan (skipping any embedded EXIF
+/// thumbnail, which has its own markers inside APP1), then looks for `FF D9`: byte stuffing
+/// guarantees it cannot occur inside scan data, so a file cut short has none.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        if marker == 0xD9 {
+            return true;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if marker == 0xDA {
+            let scan = (at + 2 + length).min(bytes.len());
+            return bytes[scan..].windows(2).any(|pair| pair == [0xFF, 0xD9]);
+        }
+        at += 2 + length;
+    }
+    false
 }
 
 /// Size of the largest box with the aspect ratio of `width` x `height` fitting in
@@ -214,6 +249,24 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_completeness_skips_an_embedded_thumbnail() {
+        let inner = jpeg_with_orientation(16, 16, 1);
+        let outer = jpeg_with_orientation(300, 200, 1);
+        // An APP1 segment carrying a whole JPEG (with its own EOI), as EXIF thumbnails do.
+        let mut with_thumbnail = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        with_thumbnail.extend_from_slice(&((inner.len() + 2) as u16).to_be_bytes());
+        with_thumbnail.extend_from_slice(&inner);
+        with_thumbnail.extend_from_slice(&outer[2..]);
+        assert!(jpeg_is_complete(&outer));
+        assert!(jpeg_is_complete(&with_thumbnail));
+        assert!(!jpeg_is_complete(&with_thumbnail[..with_thumbnail.len() - 100]));
+        // Trailing bytes after EOI (some cameras append data) are fine.
+        let mut trailer = outer.clone();
+        trailer.extend_from_slice(b"SEFT trailer");
+        assert!(jpeg_is_complete(&trailer));
+    }
+
+    #[test]
     fn fits_without_upscaling() {
         assert_eq!(fit_within(4000, 3000, 200), (200, 150));
         assert_eq!(fit_within(3000, 4000, 200), (150, 200));
@@ -283,7 +336,8 @@ mod tests {
         assert!(matches!(make_thumbnail(b"", &limits), Err(ImagingError::Empty)));
         assert!(matches!(make_thumbnail(b"hello, I am text", &limits), Err(ImagingError::UnknownFormat)));
         let jpeg = jpeg_with_orientation(64, 64, 1);
-        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() / 3], &limits), Err(ImagingError::Decode { .. })));
+        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() / 3], &limits), Err(ImagingError::Truncated(_))));
+        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() - 2], &limits), Err(ImagingError::Truncated(_))));
         let bomb = crate::testing::png_header_claiming(100_000, 100_000);
         let err = make_thumbnail(&bomb, &limits).unwrap_err();
         assert!(matches!(err, ImagingError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err}");

@@ -1,1 +1,220 @@
+//! Harness for the end-to-end tests: a fresh devstack per test, on free ports, in its own
+//! state directory, so tests run in parallel with each other and with a developer's
+//! `make dev`.
 
+use std::future::Future;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
+use media_core::item::MediaItem;
+use serde::Deserialize;
+use tokio::process::{Child, Command};
+
+/// What `stack.json` says.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackInfo {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub table: String,
+    pub user_pool_id: String,
+    pub user_pool_client_id: String,
+    pub identity_pool_id: String,
+    pub client_url: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub s3_force_path_style: bool,
+}
+
+/// A running devstack; stopped and deleted when dropped.
+pub struct Stack {
+    pub info: StackInfo,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sdk: aws_config::SdkConfig,
+    pub state_dir: PathBuf,
+    child: Child,
+}
+
+fn devstack_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("DEVSTACK_BIN") {
+        return path.into();
+    }
+    // Test binaries live in target/<profile>/deps; devstack in target/<profile>.
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("devstack")
+}
+
+impl Stack {
+    /// Starts a fresh stack with extra environment for the functions.
+    pub async fn start_with(env: &[(&str, &str)]) -> Result<Stack> {
+        let state_dir = std::env::temp_dir().join(format!("media-e2e-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&state_dir)?;
+        let log = std::fs::File::create(state_dir.join("devstack.log"))?;
+        let mut command = Command::new(devstack_bin());
+        command
+            .args(["up", "--port", "0", "--client-port", "0", "--purge-interval", "3600", "--state-dir"])
+            .arg(&state_dir)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().with_context(|| format!("starting {}", devstack_bin().display()))?;
+        let stack_file = state_dir.join("stack.json");
+        let started = Instant::now();
+        let info: StackInfo = loop {
+            if let Ok(text) = std::fs::read_to_string(&stack_file) {
+                break serde_json::from_str(&text)?;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("devstack exited with {status}: {}", std::fs::read_to_string(state_dir.join("devstack.log"))?);
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("devstack did not start within 120 s");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let sdk = media_core::aws::sdk_config_for_endpoint(&info.endpoint, &info.region, &info.access_key_id, &info.secret_access_key).await;
+        Ok(Stack { s3: media_core::aws::s3_client(&sdk), dynamodb: aws_sdk_dynamodb::Client::new(&sdk), sdk, info, state_dir, child })
+    }
+
+    pub async fn start() -> Result<Stack> {
+        Self::start_with(&[]).await
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    /// Peak resident memory of the devstack process (the functions run in it), in bytes.
+    pub fn peak_rss_bytes(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM")?;
+        let kib: u64 = line.split_whitespace().nth(1).context("VmHWM value")?.parse()?;
+        Ok(kib * 1024)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("devstack.log")).unwrap_or_default()
+    }
+
+    pub async fn upload(&self, key: &str, body: Vec<u8>, metadata: Option<&str>) -> Result<()> {
+        let mut request = self.s3.put_object().bucket(&self.info.bucket).key(key).body(body.into());
+        if let Some(metadata) = metadata {
+            request = request.metadata("data", metadata);
+        }
+        request.send().await.with_context(|| format!("uploading {key}"))?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        self.s3.delete_object().bucket(&self.info.bucket).key(key).send().await?;
+        Ok(())
+    }
+
+    /// The object's bytes and content type, or `None` when it does not exist.
+    pub async fn object(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        match self.s3.get_object().bucket(&self.info.bucket).key(key).send().await {
+            Ok(output) => {
+                let content_type = output.content_type().map(str::to_owned);
+                Ok(Some((output.body.collect().await?.into_bytes().to_vec(), content_type)))
+            }
+            Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(None),
+            Err(err) => Err(aws_sdk_s3::error::DisplayErrorContext(err).to_string()).map_err(anyhow::Error::msg),
+        }
+    }
+
+    pub async fn item(&self, identity_id: &str, object_key: &str) -> Result<Option<MediaItem>> {
+        let output = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.info.table)
+            .key("identityId", AttributeValue::S(identity_id.into()))
+            .key("objectKey", AttributeValue::S(object_key.into()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(match output.item {
+            Some(item) => Some(serde_dynamo::from_item(item)?),
+            None => None,
+        })
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // SIGTERM lets devstack stop its emulator; kill_on_drop is the backstop.
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            for _ in 0..50 {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        if std::env::var_os("KEEP_E2E_STATE").is_none() {
+            let _ = std::fs::remove_dir_all(&self.state_dir);
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Polls `check` until it yields `Some`, or fails after `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if started.elapsed() > timeout {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A photograph-like JPEG: smooth gradients with fine noise, so it compresses like a photo.
+pub fn photo_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let mut seed: u32 = 0x9E37_79B9;
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = (seed % 24) as i32 - 12;
+        let r = (x * 255 / width) as i32 + noise;
+        let g = (y * 255 / height) as i32 + noise;
+        let b = (((x + y) / 7) % 256) as i32 - noise;
+        image::Rgb([r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8])
+    });
+    encode(image::DynamicImage::ImageRgb8(image), image::ImageFormat::Jpeg)
+}
+
+pub fn encode(image: image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), format).expect("encode");
+    out
+}
+
+/// A fresh identity id in the Cognito format (`region:uuid`).
+pub fn identity_id() -> String {
+    format!("us-east-1:{:08x}-0000-4000-8000-{:012x}", std::process::id(), unique() + 1)
+}
