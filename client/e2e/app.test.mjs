@@ -255,6 +255,21 @@ test('phone-sized screens', async () => {
   assert.equal(overflow, false, 'no horizontal scrolling on a phone');
 });
 
+test('a network failure is shown, and the gallery recovers', async () => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const endpoint = new URL(stack.endpoint).origin;
+  const toEndpoint = (url) => url.origin === endpoint;
+  await page.route(toEndpoint, (route) => route.abort('connectionrefused'));
+  const status = page.locator('#view-public [data-role="status"]');
+  await status.filter({ hasText: 'Could not refresh the pictures' }).waitFor();
+  assert.equal(await status.getAttribute('class'), 'status error');
+  // The pictures already shown stay.
+  await card(TITLE_PUBLIC_EDITED).waitFor();
+  await shot('14-network-error');
+  await page.unroute(toEndpoint);
+  await status.filter({ hasText: /^\d+ pictures?$/ }).waitFor({ timeout: 60_000 });
+});
+
 test('no dialogs, no CSP violations, no uncaught errors', () => {
   assert.deepEqual(dialogs, []);
   assert.deepEqual(cspViolations, []);
