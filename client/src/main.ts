@@ -13,6 +13,7 @@ import { $, setText } from './ui/dom';
 type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm';
 const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm'];
 const NEEDS_SIGN_IN: Route[] = ['mine', 'upload'];
+const ACCOUNT_FORMS: Route[] = ['signin', 'signup', 'confirm'];
 const POLL_MS = 2500;
 
 function showBanner(text: string): void {
@@ -77,6 +78,12 @@ class App {
     this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
     this.wireAccount();
     $('#banner-close').addEventListener('click', hideBanner);
+    // The skip link moves focus without touching the route in the hash.
+    $('.skip').addEventListener('click', (e) => {
+      e.preventDefault();
+      const h1 = document.querySelector<HTMLElement>('section.view:not([hidden]) h1');
+      (h1 ?? $('#main')).focus();
+    });
     window.addEventListener('hashchange', () => this.navigate(true));
     document.addEventListener('visibilitychange', () => this.syncPolling());
     this.session.onChange(() => void this.onSessionChange());
@@ -149,6 +156,10 @@ class App {
 
   private navigate(fromHashChange: boolean): void {
     let route = routeFromHash();
+    if (ACCOUNT_FORMS.includes(route) && this.session.signedIn) {
+      route = 'mine';
+      history.replaceState(null, '', '#/mine');
+    }
     if (NEEDS_SIGN_IN.includes(route) && !this.session.signedIn) {
       sessionStorage.setItem('media-share.after-signin', route);
       route = 'signin';
