@@ -75,6 +75,23 @@ impl S3ObjectStore {
 }
 
 #[async_trait]
+impl PresignGet for S3ObjectStore {
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| StoreError::new("PresignGetObject", key, e.to_string()))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|err| StoreError::new("PresignGetObject", key, DisplayErrorContext(&err).to_string()))?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+#[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
         let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
@@ -445,6 +462,27 @@ impl ItemStore for DynamoItemStore {
             .await
             .map(|_| ())
             .map_err(|e| dynamo_error("PutItem", day, e))
+    }
+
+    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| dynamo_error("Scan", &self.table, e))?;
+            items.extend(output.items().iter().filter_map(|raw| serde_dynamo::from_item::<_, MediaItem>(raw.clone()).ok()));
+            match output.last_evaluated_key() {
+                Some(last) if !last.is_empty() => start = Some(last.clone()),
+                _ => return Ok(items),
+            }
+        }
     }
 
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {

@@ -4,6 +4,7 @@
 //! * [`metadata`]: the uploader's `x-amz-meta-data` header.
 //! * [`item`]: the table's item and the attributes each function owns.
 //! * [`imaging`]: decoding, orientation, thumbnails and encoding, within limits.
+//! * [`index`]: the public and private indexes, and publishing them without regressing.
 //! * [`events`]: S3 notifications as they arrive through SQS (raw or SNS-wrapped).
 //! * [`ports`]: the stores as traits; [`aws`]: their AWS adapters and client construction.
 //! * [`config`]: configuration from the environment; [`telemetry`]: structured logs.
@@ -12,6 +13,7 @@ pub mod aws;
 pub mod config;
 pub mod events;
 pub mod imaging;
+pub mod index;
 pub mod item;
 pub mod keys;
 pub mod metadata;

@@ -123,6 +123,17 @@ pub trait ItemStore: Send + Sync {
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError>;
     /// Records that `day` has public uploads, so [`ItemStore::public_day_before`] finds it.
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError>;
+    /// Every item of the table, bookkeeping partitions included (for reconciliation).
+    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError>;
     /// The items at these keys now, read consistently; missing ones are left out.
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError>;
+}
+
+/// Time-limited read links, so a caller without credentials can fetch one object (the direct
+/// face-detection call answers with one). Separate from [`ObjectStore`] because only that
+/// function needs it.
+#[async_trait]
+pub trait PresignGet: Send + Sync {
+    /// A URL that GETs `key` until `expires_in` has passed.
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError>;
 }

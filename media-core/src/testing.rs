@@ -123,6 +123,16 @@ pub mod memory {
         }
     }
 
+    /// Links of the form `memory:///{key}?expires={seconds}`: enough for a test to check what
+    /// was signed and for how long.
+    #[async_trait]
+    impl PresignGet for MemoryObjectStore {
+        async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+            self.count("PresignGetObject");
+            Ok(format!("memory:///{key}?expires={}", expires_in.as_secs()))
+        }
+    }
+
     #[async_trait]
     impl ObjectStore for MemoryObjectStore {
         async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
@@ -324,6 +334,10 @@ pub mod memory {
                 MediaItem { identity_id: key.identity_id, object_key: key.object_key, ..Default::default() },
             );
             Ok(())
+        }
+
+        async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
+            Ok(self.items.lock().unwrap().values().cloned().collect())
         }
 
         async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {

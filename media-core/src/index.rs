@@ -1,0 +1,314 @@
+//! The indexes the client reads: which a batch of table changes affects, what each contains,
+//! and publishing them without ever going back to an older state.
+//!
+//! Publishing is optimistic concurrency on the index object's ETag: read the current index
+//! (ETag E), then read the table, then write with `If-Match: E`. A failed precondition means
+//! another writer published in between; the table is read again and the write retried. Every
+//! published index was therefore read from the table after its predecessor was published.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::item::{ItemKey, MediaItem};
+use crate::keys::{private_index_key, PUBLIC_INDEX_KEY};
+use crate::ports::{ItemStore, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
+
+pub const INDEX_VERSION: u32 = 1;
+pub const DEFAULT_PUBLIC_INDEX_LIMIT: usize = 100;
+/// Largest index read back before a rewrite; far above any real index.
+const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+/// Publish attempts before giving up and letting the stream retry the batch.
+const MAX_PUBLISH_ATTEMPTS: usize = 8;
+
+/// One picture as the client sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexEntry {
+    pub identity_id: String,
+    pub object_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_count: Option<u32>,
+    pub is_public: bool,
+    pub title: String,
+    pub description: String,
+    pub upload_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl IndexEntry {
+    /// The entry for an item, or `None` for an item content-updated has not written yet.
+    pub fn from_item(item: MediaItem) -> Option<IndexEntry> {
+        Some(IndexEntry {
+            upload_date: item.upload_date?,
+            identity_id: item.identity_id,
+            object_key: item.object_key,
+            thumbnail_key: item.thumbnail_key,
+            faces_key: item.faces_key,
+            face_count: item.face_count,
+            is_public: item.is_public,
+            title: item.title,
+            description: item.description,
+            content_type: item.content_type,
+            size: item.size,
+            width: item.width,
+            height: item.height,
+        })
+    }
+}
+
+/// An index file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentIndex {
+    pub version: u32,
+    pub generated_at: String,
+    pub items: Vec<IndexEntry>,
+}
+
+impl ContentIndex {
+    /// An index of `items`, newest first (ties broken by key, so the order is stable).
+    pub fn new(items: impl IntoIterator<Item = MediaItem>, limit: Option<usize>) -> ContentIndex {
+        let mut entries: Vec<IndexEntry> = items.into_iter().filter_map(IndexEntry::from_item).collect();
+        entries.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
+        if let Some(limit) = limit {
+            entries.truncate(limit);
+        }
+        ContentIndex {
+            version: INDEX_VERSION,
+            generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            items: entries,
+        }
+    }
+}
+
+/// An index file to regenerate.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndexTarget {
+    Public,
+    Private(String),
+}
+
+impl IndexTarget {
+    pub fn key(&self) -> String {
+        match self {
+            IndexTarget::Public => PUBLIC_INDEX_KEY.to_owned(),
+            IndexTarget::Private(identity_id) => private_index_key(identity_id),
+        }
+    }
+}
+
+/// One change from the table's stream, reduced to what decides which indexes it affects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableChange {
+    /// The stream sequence number: what a batch item failure reports.
+    pub sequence_number: String,
+    pub key: ItemKey,
+    /// The upload day of the item's new image, when the new image is a public item.
+    pub public_day: Option<String>,
+}
+
+impl TableChange {
+    /// Whether the change can affect the public index: visibility follows the key's prefix.
+    pub fn is_public(&self) -> bool {
+        self.key.object_key.starts_with("public/")
+    }
+
+    /// Items the functions write have Cognito identities; partitions starting with `#` are
+    /// bookkeeping (such as the public upload days) and belong to no index.
+    pub fn is_bookkeeping(&self) -> bool {
+        self.key.identity_id.starts_with('#')
+    }
+}
+
+/// The indexes a batch affects, each with the changes that affect it.
+pub fn affected_indexes(changes: &[TableChange]) -> BTreeMap<IndexTarget, Vec<&TableChange>> {
+    let mut targets: BTreeMap<IndexTarget, Vec<&TableChange>> = BTreeMap::new();
+    for change in changes.iter().filter(|c| !c.is_bookkeeping()) {
+        targets.entry(IndexTarget::Private(change.key.identity_id.clone())).or_default().push(change);
+        if change.is_public() {
+            targets.entry(IndexTarget::Public).or_default().push(change);
+        }
+    }
+    targets
+}
+
+/// What a regeneration did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// A new index was written.
+    Written { items: usize, attempts: usize },
+    /// The index already had these items; nothing was written (its Last-Modified stays, so
+    /// clients polling with If-Modified-Since get 304).
+    Unchanged { items: usize },
+}
+
+/// Why an index could not be published now.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}: other writers kept publishing; gave up after {MAX_PUBLISH_ATTEMPTS} attempts")]
+    Contended(String),
+    #[error("cannot serialise the index: {0}")]
+    Serialise(#[from] serde_json::Error),
+}
+
+/// Regenerates indexes from the table.
+pub struct IndexPublisher<'a, O, I> {
+    pub objects: &'a O,
+    pub items: &'a I,
+    pub public_limit: usize,
+}
+
+impl<O: ObjectStore, I: ItemStore> IndexPublisher<'_, O, I> {
+    /// The public index's items: the newest public items, reaching back day by day through
+    /// the sparse by-day index until the limit is met or no older day exists. `fresh` are
+    /// keys just changed: they are read consistently, since a secondary index may lag.
+    pub async fn public_items(&self, fresh: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
+        let mut items: Vec<MediaItem> = Vec::new();
+        let mut day = self.items.public_day_before("9999-12-31T").await?;
+        while let Some(current) = day {
+            let wanted = self.public_limit.saturating_sub(items.len());
+            if wanted == 0 {
+                break;
+            }
+            items.extend(self.items.public_items_of_day(&current, wanted).await?);
+            day = self.items.public_day_before(&current).await?;
+        }
+        if !fresh.is_empty() {
+            let fresh_set: BTreeSet<&ItemKey> = fresh.iter().collect();
+            items.retain(|item| !fresh_set.contains(&item.key()));
+            let now = self.items.items_now(fresh).await?;
+            items.extend(now.into_iter().filter(|item| item.is_public && item.upload_day.is_some()));
+        }
+        Ok(items)
+    }
+
+    async fn build(&self, target: &IndexTarget, fresh: &[ItemKey]) -> Result<ContentIndex, StoreError> {
+        Ok(match target {
+            IndexTarget::Public => ContentIndex::new(self.public_items(fresh).await?, Some(self.public_limit)),
+            IndexTarget::Private(identity_id) => ContentIndex::new(self.items.items_of(identity_id).await?, None),
+        })
+    }
+
+    /// Regenerates one index and publishes it unless a newer one is in place.
+    pub async fn regenerate(&self, target: &IndexTarget, fresh: &[ItemKey]) -> Result<Published, IndexError> {
+        let key = target.key();
+        for attempt in 1..=MAX_PUBLISH_ATTEMPTS {
+            // Read the index before the table: that order is what makes the ETag check prove
+            // that no newer index was published from a later read of the table.
+            let current = self.objects.get(&key, MAX_INDEX_BYTES).await?;
+            let index = self.build(target, fresh).await?;
+            let current_items = current
+                .as_ref()
+                .and_then(|c| c.body.as_deref())
+                .and_then(|body| serde_json::from_slice::<ContentIndex>(body).ok())
+                .map(|c| c.items);
+            if current_items.as_ref() == Some(&index.items) {
+                return Ok(Published::Unchanged { items: index.items.len() });
+            }
+            let condition = match current.and_then(|c| c.head.etag) {
+                Some(etag) => WriteCondition::Matches(etag),
+                None => WriteCondition::Absent,
+            };
+            let mut put = PutObject::new(&key, serde_json::to_vec(&index)?, "application/json");
+            put.cache_control = Some("no-cache".into());
+            put.condition = Some(condition);
+            match self.objects.put(put).await? {
+                WriteOutcome::Applied => return Ok(Published::Written { items: index.items.len(), attempts: attempt }),
+                WriteOutcome::Superseded => {
+                    tracing::info!(index = key, attempt, "another writer published first; reading the table again");
+                }
+            }
+        }
+        Err(IndexError::Contended(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(identity: &str, key: &str, seq: &str) -> TableChange {
+        TableChange {
+            sequence_number: seq.into(),
+            key: ItemKey { identity_id: identity.into(), object_key: key.into() },
+            public_day: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_affects_each_index_once() {
+        let changes = vec![
+            change("a", "public/content/a/1.jpg", "1"),
+            change("a", "private/content/a/2.jpg", "2"),
+            change("b", "private/content/b/3.jpg", "3"),
+            change("a", "public/content/a/1.jpg", "4"),
+            change("#public-days", "2026-11-23", "5"),
+        ];
+        let targets = affected_indexes(&changes);
+        let keys: Vec<_> = targets.keys().cloned().collect();
+        assert_eq!(keys, [IndexTarget::Public, IndexTarget::Private("a".into()), IndexTarget::Private("b".into())]);
+        assert_eq!(targets[&IndexTarget::Public].len(), 2);
+        assert_eq!(targets[&IndexTarget::Private("a".into())].len(), 3);
+    }
+
+    #[test]
+    fn private_changes_do_not_touch_the_public_index() {
+        let changes = [change("a", "private/content/a/2.jpg", "1")];
+        let targets = affected_indexes(&changes);
+        assert!(!targets.contains_key(&IndexTarget::Public));
+    }
+
+    fn item(id: &str, n: u32, date: &str) -> MediaItem {
+        MediaItem {
+            identity_id: id.into(),
+            object_key: format!("public/content/{id}/{n}.jpg"),
+            thumbnail_key: Some(format!("public/thumbnails/{id}/{n}.jpg")),
+            is_public: true,
+            title: format!("t{n}"),
+            upload_date: Some(date.into()),
+            upload_day: Some(date[..10].into()),
+            width: Some(10),
+            height: Some(20),
+            content_type: Some("image/jpeg".into()),
+            sequencer: Some("X".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn index_is_newest_first_limited_and_has_the_contract_shape() {
+        let items = vec![
+            item("a", 1, "2026-11-22T10:00:00.000Z"),
+            item("a", 2, "2026-11-23T10:00:00.000Z"),
+            item("b", 3, "2026-11-21T10:00:00.000Z"),
+            MediaItem { upload_date: None, ..item("c", 4, "2026-11-24T00:00:00.000Z") },
+        ];
+        let index = ContentIndex::new(items, Some(2));
+        let titles: Vec<_> = index.items.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["t2", "t1"]);
+        let json = serde_json::to_value(&index).unwrap();
+        assert_eq!(json["version"], 1);
+        assert!(json["generatedAt"].as_str().unwrap().ends_with('Z'));
+        let entry = &json["items"][0];
+        for field in ["identityId", "objectKey", "thumbnailKey", "isPublic", "title", "description", "uploadDate", "contentType", "width", "height"] {
+            assert!(entry.get(field).is_some(), "{field} missing from {entry}");
+        }
+        assert!(entry.get("facesKey").is_none(), "face attributes appear once known");
+        assert!(entry.get("sequencer").is_none() && entry.get("uploadDay").is_none());
+    }
+}

@@ -1,0 +1,179 @@
+//! update-content-index: regenerates the indexes a batch of table changes affects, each once
+//! per batch, and reports the changes whose index could not be published as batch item
+//! failures so the stream retries them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use media_core::config::{number_or, ConfigError, StorageConfig};
+use media_core::index::{affected_indexes, IndexPublisher, IndexTarget, Published, TableChange, DEFAULT_PUBLIC_INDEX_LIMIT};
+use media_core::item::{ItemKey, MediaItem};
+use media_core::ports::{ItemStore, ObjectStore, StoreError};
+use serde::Deserialize;
+
+/// A stream record that cannot be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("record {event_id} has no sequence number")]
+    NoSequenceNumber { event_id: String },
+    #[error("record {event_id} has no identityId/objectKey keys: {reason}")]
+    BadKeys { event_id: String, reason: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewImageDay {
+    #[serde(default)]
+    is_public: bool,
+    #[serde(default)]
+    upload_day: Option<String>,
+}
+
+/// Reads the parts of a stream record that decide which indexes it affects.
+pub fn table_change(record: &EventRecord) -> Result<TableChange, RecordError> {
+    let event_id = record.event_id.clone();
+    let sequence_number = record
+        .change
+        .sequence_number
+        .clone()
+        .ok_or_else(|| RecordError::NoSequenceNumber { event_id: event_id.clone() })?;
+    let key: ItemKey = serde_dynamo::from_item(record.change.keys.clone())
+        .map_err(|e| RecordError::BadKeys { event_id: event_id.clone(), reason: e.to_string() })?;
+    let public_day = if record.event_name == "REMOVE" {
+        None
+    } else {
+        serde_dynamo::from_item::<_, NewImageDay>(record.change.new_image.clone())
+            .ok()
+            .filter(|image| image.is_public)
+            .and_then(|image| image.upload_day)
+    };
+    Ok(TableChange { sequence_number, key, public_day })
+}
+
+/// The function, over any object and item store.
+pub struct UpdateContentIndex<O, I> {
+    objects: O,
+    items: I,
+    public_limit: usize,
+}
+
+impl<O: ObjectStore, I: ItemStore> UpdateContentIndex<O, I> {
+    pub fn new(objects: O, items: I, public_limit: usize) -> Self {
+        UpdateContentIndex { objects, items, public_limit }
+    }
+
+    pub fn objects(&self) -> &O {
+        &self.objects
+    }
+
+    pub fn items(&self) -> &I {
+        &self.items
+    }
+
+    pub fn publisher(&self) -> IndexPublisher<'_, O, I> {
+        IndexPublisher { objects: &self.objects, items: &self.items, public_limit: self.public_limit }
+    }
+
+    /// Handles a stream batch as Lambda delivers it.
+    pub async fn handle_stream(&self, event: Event) -> DynamoDbEventResponse {
+        let mut changes = Vec::new();
+        for record in &event.records {
+            match table_change(record) {
+                Ok(change) => changes.push(change),
+                // Retrying cannot make a malformed record readable: skip it, loudly, rather
+                // than block the shard behind it.
+                Err(err) => tracing::error!(error = %err, "stream record skipped"),
+            }
+        }
+        let mut response = DynamoDbEventResponse::default();
+        for sequence_number in self.handle_changes(&changes).await {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence_number);
+            response.batch_item_failures.push(failure);
+        }
+        response
+    }
+
+    /// Applies a batch; returns the sequence numbers of the changes to retry.
+    pub async fn handle_changes(&self, changes: &[TableChange]) -> Vec<String> {
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+
+        let days: BTreeSet<&str> = changes.iter().filter_map(|c| c.public_day.as_deref()).collect();
+        for day in days {
+            if let Err(err) = self.items.mark_public_day(day).await {
+                tracing::error!(day, error = %err, "cannot record a public upload day");
+                failed.extend(changes.iter().filter(|c| c.public_day.as_deref() == Some(day)).map(|c| c.sequence_number.clone()));
+            }
+        }
+
+        for (target, affecting) in affected_indexes(changes) {
+            let fresh: Vec<ItemKey> = match target {
+                IndexTarget::Public => affecting.iter().map(|c| c.key.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+                IndexTarget::Private(_) => Vec::new(),
+            };
+            match self.publisher().regenerate(&target, &fresh).await {
+                Ok(Published::Written { items, attempts }) => {
+                    tracing::info!(index = target.key(), items, attempts, changes = affecting.len(), "index written")
+                }
+                Ok(Published::Unchanged { items }) => {
+                    tracing::info!(index = target.key(), items, changes = affecting.len(), "index already current")
+                }
+                Err(err) => {
+                    tracing::error!(index = target.key(), error = %err, "index not published; its changes will be retried");
+                    failed.extend(affecting.iter().map(|c| c.sequence_number.clone()));
+                }
+            }
+        }
+        // Lambda retries from the lowest reported sequence number; report them in order.
+        let mut failed: Vec<String> = failed.into_iter().collect();
+        failed.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        failed
+    }
+
+    /// Regenerates every index from a full read of the table and records every public day:
+    /// for start-up after the stream lost records.
+    pub async fn reconcile(&self) -> Result<BTreeMap<String, Published>, StoreError> {
+        let all: Vec<MediaItem> = self.items.all_items().await?;
+        let mut targets = BTreeSet::from([IndexTarget::Public]);
+        let mut days = BTreeSet::new();
+        for item in all.iter().filter(|i| !i.identity_id.starts_with('#')) {
+            targets.insert(IndexTarget::Private(item.identity_id.clone()));
+            if let (true, Some(day)) = (item.is_public, item.upload_day.as_ref()) {
+                days.insert(day.clone());
+            }
+        }
+        for day in &days {
+            self.items.mark_public_day(day).await?;
+        }
+        let mut results = BTreeMap::new();
+        for target in targets {
+            match self.publisher().regenerate(&target, &[]).await {
+                Ok(published) => {
+                    results.insert(target.key(), published);
+                }
+                Err(err) => tracing::error!(index = target.key(), error = %err, "reconcile could not publish"),
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// The function as deployed.
+pub type AwsUpdateContentIndex = UpdateContentIndex<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+
+/// `PUBLIC_INDEX_LIMIT` or the contract's default.
+pub fn public_limit_from_env() -> Result<usize, ConfigError> {
+    number_or("PUBLIC_INDEX_LIMIT", DEFAULT_PUBLIC_INDEX_LIMIT)
+}
+
+pub async fn from_env() -> Result<Arc<AwsUpdateContentIndex>, ConfigError> {
+    let storage = StorageConfig::from_env()?;
+    let sdk = media_core::aws::sdk_config_from_env().await;
+    Ok(Arc::new(UpdateContentIndex::new(
+        media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), storage.bucket),
+        media_core::aws::DynamoItemStore::new(media_core::aws::dynamodb_client(&sdk), storage.table),
+        public_limit_from_env()?,
+    )))
+}

@@ -1,0 +1,244 @@
+//! The handler against in-memory stores, driven by stream records in Lambda's JSON shape.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use media_core::aws_lambda_events::event::dynamodb::Event;
+use media_core::index::{ContentIndex, IndexPublisher, IndexTarget, Published};
+use media_core::item::{ItemKey, MediaItem, Sequencer};
+use media_core::ports::*;
+use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use update_content_index::UpdateContentIndex;
+
+fn item(identity: &str, visibility: &str, n: usize, date: &str) -> MediaItem {
+    MediaItem {
+        identity_id: identity.into(),
+        object_key: format!("{visibility}/content/{identity}/{n}.jpg"),
+        thumbnail_key: Some(format!("{visibility}/thumbnails/{identity}/{n}.jpg")),
+        is_public: visibility == "public",
+        title: format!("picture {n}"),
+        upload_date: Some(date.into()),
+        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
+        content_type: Some("image/jpeg".into()),
+        width: Some(4),
+        height: Some(3),
+        sequencer: Some(Sequencer::new("1").as_str().into()),
+        ..Default::default()
+    }
+}
+
+fn date(day: u32, n: usize) -> String {
+    format!("2026-11-{day:02}T10:{:02}:{:02}.000Z", n / 60, n % 60)
+}
+
+/// A stream record as Lambda delivers it, for an item written (or removed) in the table.
+fn record(event_name: &str, item: &MediaItem, sequence_number: u64) -> serde_json::Value {
+    let keys = serde_json::json!({"identityId": {"S": item.identity_id}, "objectKey": {"S": item.object_key}});
+    let image: serde_dynamo::Item = serde_dynamo::to_item(item).unwrap();
+    let image = serde_json::to_value(image).unwrap();
+    let mut dynamodb = serde_json::json!({
+        "ApproximateCreationDateTime": 1_795_000_000.0, "Keys": keys,
+        "SequenceNumber": sequence_number.to_string(), "SizeBytes": 100, "StreamViewType": "NEW_AND_OLD_IMAGES"});
+    if event_name == "REMOVE" {
+        dynamodb["OldImage"] = image;
+    } else {
+        dynamodb["NewImage"] = image;
+    }
+    serde_json::json!({"eventID": format!("e{sequence_number}"), "eventName": event_name, "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": dynamodb,
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/media-items/stream/x"})
+}
+
+fn event(records: Vec<serde_json::Value>) -> Event {
+    serde_json::from_value(serde_json::json!({"Records": records})).unwrap()
+}
+
+fn read_index(objects: &MemoryObjectStore, key: &str) -> Option<ContentIndex> {
+    objects.object(key).map(|o| {
+        assert_eq!(o.content_type, "application/json");
+        assert_eq!(o.cache_control.as_deref(), Some("no-cache"));
+        serde_json::from_slice(&o.body).unwrap()
+    })
+}
+
+fn titles(index: &ContentIndex) -> Vec<String> {
+    index.items.iter().map(|e| e.title.clone()).collect()
+}
+
+fn function(limit: usize) -> UpdateContentIndex<MemoryObjectStore, MemoryItemStore> {
+    UpdateContentIndex::new(MemoryObjectStore::default(), MemoryItemStore::default(), limit)
+}
+
+#[tokio::test]
+async fn public_and_private_uploads_reach_the_right_indexes() {
+    let f = function(100);
+    let public = item("us-east-1:a", "public", 1, &date(23, 1));
+    let private = item("us-east-1:a", "private", 2, &date(23, 2));
+    f.items().put(public.clone());
+    f.items().put(private.clone());
+    let response = f.handle_stream(event(vec![record("INSERT", &public, 1), record("INSERT", &private, 2)])).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    let public_index = read_index(f.objects(), "public/index/content.json").unwrap();
+    assert_eq!(titles(&public_index), ["picture 1"]);
+    let private_index = read_index(f.objects(), "private/index/us-east-1:a/content.json").unwrap();
+    assert_eq!(titles(&private_index), ["picture 2", "picture 1"]);
+    assert!(!private_index.items[0].is_public && private_index.items[1].is_public);
+    // Each index written once for the batch.
+    assert_eq!(f.objects().request_count("PutObject"), 2);
+}
+
+#[tokio::test]
+async fn a_private_change_leaves_the_public_index_alone() {
+    let f = function(100);
+    let private = item("us-east-1:b", "private", 1, &date(23, 1));
+    f.items().put(private.clone());
+    f.handle_stream(event(vec![record("INSERT", &private, 1)])).await;
+    assert!(f.objects().object("public/index/content.json").is_none());
+    assert!(f.objects().object("private/index/us-east-1:b/content.json").is_some());
+}
+
+#[tokio::test]
+async fn the_public_index_keeps_the_newest_reaching_back_over_days() {
+    let f = function(100);
+    let mut records = Vec::new();
+    // 60 pictures two days ago, none yesterday, 45 today: 105 in all.
+    for n in 0..105 {
+        let day = if n < 60 { 21 } else { 23 };
+        let it = item(&format!("us-east-1:u{}", n % 7), "public", n, &date(day, n));
+        f.items().put(it.clone());
+        records.push(record("INSERT", &it, n as u64 + 1));
+    }
+    f.handle_stream(event(records)).await;
+    let index = read_index(f.objects(), "public/index/content.json").unwrap();
+    assert_eq!(index.items.len(), 100);
+    let expected: Vec<String> = (5..105).rev().map(|n| format!("picture {n}")).collect();
+    assert_eq!(titles(&index), expected);
+}
+
+#[tokio::test]
+async fn deletes_and_edits_show_and_unchanged_indexes_are_not_rewritten() {
+    let f = function(100);
+    let first = item("us-east-1:c", "public", 1, &date(23, 1));
+    let second = item("us-east-1:c", "public", 2, &date(23, 2));
+    f.items().put(first.clone());
+    f.items().put(second.clone());
+    f.handle_stream(event(vec![record("INSERT", &first, 1), record("INSERT", &second, 2)])).await;
+
+    let mut edited = first.clone();
+    edited.title = "new title".into();
+    f.items().put(edited.clone());
+    f.handle_stream(event(vec![record("MODIFY", &edited, 3)])).await;
+    let index = read_index(f.objects(), "public/index/content.json").unwrap();
+    assert_eq!(titles(&index), ["picture 2", "new title"]);
+
+    f.items().items.lock().unwrap().remove(&second.key());
+    f.handle_stream(event(vec![record("REMOVE", &second, 4)])).await;
+    assert_eq!(titles(&read_index(f.objects(), "public/index/content.json").unwrap()), ["new title"]);
+
+    // Delivered again: nothing changes, nothing is written.
+    let puts = f.objects().request_count("PutObject");
+    f.handle_stream(event(vec![record("REMOVE", &second, 4)])).await;
+    assert_eq!(f.objects().request_count("PutObject"), puts);
+}
+
+#[tokio::test]
+async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
+    /// Fails every read of one identity's items, as a broken partition would.
+    struct Failing(MemoryItemStore);
+    #[async_trait]
+    impl ItemStore for Failing {
+        async fn sequencer(&self, k: &ItemKey) -> Result<Option<Sequencer>, StoreError> { self.0.sequencer(k).await }
+        async fn write_content(&self, k: &ItemKey, a: &media_core::item::ContentAttributes) -> Result<WriteOutcome, StoreError> { self.0.write_content(k, a).await }
+        async fn delete_item(&self, k: &ItemKey, s: &Sequencer) -> Result<WriteOutcome, StoreError> { self.0.delete_item(k, s).await }
+        async fn write_faces(&self, k: &ItemKey, a: &media_core::item::FaceAttributes) -> Result<(), StoreError> { self.0.write_faces(k, a).await }
+        async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
+            if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
+            self.0.items_of(id).await
+        }
+        async fn public_items_of_day(&self, d: &str, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, l).await }
+        async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.0.public_day_before(d).await }
+        async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.0.mark_public_day(d).await }
+        async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.0.all_items().await }
+        async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> { self.0.items_now(k).await }
+    }
+    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Failing(MemoryItemStore::default()), 100);
+    let good = item("us-east-1:good", "private", 1, &date(23, 1));
+    let poison = item("us-east-1:poison", "private", 2, &date(23, 2));
+    f.items().0.put(good.clone());
+    f.items().0.put(poison.clone());
+    let mut malformed = record("INSERT", &good, 3);
+    malformed["dynamodb"]["Keys"] = serde_json::json!({"Id": {"N": "101"}});
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("../../media-core/tests/fixtures/example-dynamodb-event.json")).unwrap();
+    let mut records = vec![record("INSERT", &good, 10), record("INSERT", &poison, 11), malformed];
+    records.extend(fixture["Records"].as_array().unwrap().iter().cloned());
+    let response = f.handle_stream(event(records)).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+    assert_eq!(failed, ["11"]);
+    assert!(f.objects().object("private/index/us-east-1:good/content.json").is_some());
+}
+
+/// Lets a competing writer publish between this writer's read of the table and its write.
+struct Racing {
+    inner: MemoryObjectStore,
+    competitor: Mutex<Option<Box<dyn FnOnce(&MemoryObjectStore) + Send>>>,
+}
+
+#[async_trait]
+impl ObjectStore for Racing {
+    async fn get(&self, key: &str, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get(key, max).await }
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> { self.inner.exists(key).await }
+    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
+        let competitor = self.competitor.lock().unwrap().take();
+        if let Some(competitor) = competitor {
+            competitor(&self.inner);
+        }
+        self.inner.put(object).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
+    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
+    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
+}
+
+#[tokio::test]
+async fn a_slow_writer_never_overwrites_a_newer_index() {
+    let items = std::sync::Arc::new(MemoryItemStore::default());
+    let old = item("us-east-1:r", "public", 1, &date(23, 1));
+    items.put(old.clone());
+    items.mark_public_day("2026-11-23").await.unwrap();
+
+    // The slow writer has read the table ({old}); before it writes, the table gains a newer
+    // picture and a fast writer publishes the index with both.
+    let newer = item("us-east-1:r", "public", 2, &date(23, 2));
+    let table = items.clone();
+    let racing = Racing {
+        inner: MemoryObjectStore::default(),
+        competitor: Mutex::new(Some(Box::new(move |objects: &MemoryObjectStore| {
+            table.put(newer);
+            let fast = IndexPublisher { objects, items: table.as_ref(), public_limit: 100 };
+            let published = block_on_elsewhere(fast.regenerate(&IndexTarget::Public, &[]));
+            assert!(matches!(published, Ok(Published::Written { .. })));
+        }))),
+    };
+    let slow = IndexPublisher { objects: &racing, items: items.as_ref(), public_limit: 100 };
+    let published = slow.regenerate(&IndexTarget::Public, &[]).await.unwrap();
+    // The slow writer's first write was refused; it read the table again and found the
+    // published index already current.
+    assert_eq!(published, Published::Unchanged { items: 2 });
+    let index = read_index(&racing.inner, "public/index/content.json").unwrap();
+    assert_eq!(titles(&index), ["picture 2", "picture 1"]);
+}
+
+/// Runs a future to completion on a throwaway runtime (the competitor runs inside a sync
+/// callback of the store under test).
+fn block_on_elsewhere<F: std::future::Future + Send>(future: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future))
+            .join()
+            .unwrap()
+    })
+}
