@@ -148,7 +148,7 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
     let good = jpeg(64, 64);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.jpg", Vec::new(), "empty file"),
-        ("truncated.jpg", jpeg(400, 400)[..200].to_vec(), "cannot decode"),
+        ("truncated.jpg", jpeg(400, 400)[..200].to_vec(), "truncated"),
         ("text.jpg", b"this is not a picture".to_vec(), "not an image"),
         ("bomb.png", media_core::testing::png_header_claiming(100_000, 100_000), "over the limit"),
         ("huge.bin", vec![0u8; 200_000], "bytes is over the limit"),
