@@ -1,21 +1,45 @@
 //! Every function of the system, built once against the local stack, for the pumps and for
 //! `devstack invoke`.
 
+use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use aws_config::SdkConfig;
 use media_core::aws::{dynamodb_client, s3_client, DynamoItemStore, S3ObjectStore};
-use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use media_core::aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use media_core::config::ImageLimits;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::provision::StackInfo;
 use crate::pump::SqsPump;
+use crate::stream::StreamPump;
 
 pub struct Functions {
     pub content_updated: Arc<content_updated::AwsContentUpdated>,
+    pub update_content_index: Arc<update_content_index::AwsUpdateContentIndex>,
+}
+
+/// Starts an SQS pump feeding `handler` from `function`'s queue.
+fn spawn_sqs_pump<H, Fut>(tasks: &mut JoinSet<Result<()>>, sqs: &aws_sdk_sqs::Client, stack: &StackInfo, function: &'static str, handler: H, shutdown: CancellationToken) -> Result<()>
+where
+    H: Fn(SqsEvent) -> Fut + Send + 'static,
+    Fut: Future<Output = SqsBatchResponse> + Send,
+{
+    let pump = SqsPump {
+        sqs: sqs.clone(),
+        function,
+        queue_url: stack.queue_urls.get(function).with_context(|| format!("no {function} queue"))?.clone(),
+        dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
+    };
+    tasks.spawn(async move {
+        pump.run(handler, shutdown).await;
+        Ok(())
+    });
+    Ok(())
 }
 
 impl Functions {
@@ -24,26 +48,46 @@ impl Functions {
         let objects = S3ObjectStore::new(s3_client(&sdk), &stack.bucket);
         let items = DynamoItemStore::new(dynamodb_client(&sdk), &stack.table);
         let limits = ImageLimits::from_env()?;
-        Ok(Functions { content_updated: Arc::new(content_updated::ContentUpdated::new(objects, items, limits)) })
+        Ok(Functions {
+            content_updated: Arc::new(content_updated::ContentUpdated::new(objects.clone(), items.clone(), limits)),
+            update_content_index: Arc::new(update_content_index::UpdateContentIndex::new(
+                objects.clone(),
+                items.clone(),
+                update_content_index::public_limit_from_env()?,
+            )),
+        })
     }
 
-    /// Starts a pump per queue-triggered function.
-    pub async fn spawn_all(&self, stack: &StackInfo, sdk: &SdkConfig, _purge_interval: u64, shutdown: CancellationToken) -> Result<JoinSet<Result<()>>> {
+    /// Starts a pump per queue-triggered function and the table's stream pump; rebuilds
+    /// every index first, since the emulator does not keep stream records across restarts.
+    pub async fn spawn_all(&self, stack: &StackInfo, sdk: &SdkConfig, state_dir: &Path, _purge_interval: u64, shutdown: CancellationToken) -> Result<JoinSet<Result<()>>> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut tasks = JoinSet::new();
+
         let content_updated = self.content_updated.clone();
-        let pump = SqsPump {
+        spawn_sqs_pump(&mut tasks, &sqs, stack, "content-updated", move |event| {
+            let f = content_updated.clone();
+            async move { f.handle_sqs(event).await }
+        }, shutdown.clone())?;
+
+        let reconciled = self.update_content_index.reconcile().await.context("reconciling the indexes with the table")?;
+        tracing::info!(indexes = reconciled.len(), "indexes reconciled with the table");
+        let stream = StreamPump {
+            streams: aws_sdk_dynamodbstreams::Client::new(sdk),
             sqs: sqs.clone(),
-            function: "content-updated",
-            queue_url: stack.queue_urls.get("content-updated").context("no content-updated queue")?.clone(),
+            stream_arn: stack.stream_arn.clone(),
             dead_letter_queue_url: stack.dead_letter_queue_url.clone(),
+            checkpoint_file: state_dir.join("stream-checkpoints.json"),
+            region: stack.region.clone(),
         };
-        let token = shutdown.clone();
-        tasks.spawn(async move {
-            pump.run(move |event| { let f = content_updated.clone(); async move { f.handle_sqs(event).await } }, token).await;
-            Ok(())
-        });
-        // face-detection's queue is provisioned; its pump arrives with the function.
+        let update_content_index = self.update_content_index.clone();
+        tasks.spawn(stream.run(
+            move |event: StreamEvent| {
+                let f = update_content_index.clone();
+                async move { f.handle_stream(event).await }
+            },
+            shutdown.clone(),
+        ));
         Ok(tasks)
     }
 
@@ -53,6 +97,15 @@ impl Functions {
             "content-updated" => {
                 let event = as_sqs_event(event)?;
                 Ok(serde_json::to_value(self.content_updated.handle_sqs(event).await)?)
+            }
+            "update-content-index" => {
+                if event.get("Records").is_some() {
+                    let event: StreamEvent = serde_json::from_value(event).context("not a DynamoDB stream event")?;
+                    Ok(serde_json::to_value(self.update_content_index.handle_stream(event).await)?)
+                } else {
+                    let published = self.update_content_index.reconcile().await?;
+                    Ok(serde_json::json!({"reconciled": published.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect::<std::collections::BTreeMap<_, _>>()}))
+                }
             }
             other => bail!("unknown function {other:?}: content-updated, face-detection, update-content-index or purge-bucket"),
         }

@@ -10,6 +10,7 @@ mod functions;
 mod provision;
 mod pump;
 mod serve;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -111,7 +112,7 @@ async fn up(args: UpArgs) -> Result<()> {
 
     let shutdown = CancellationToken::new();
     let functions = functions::Functions::connect(&stack).await?;
-    let mut tasks = functions.spawn_all(&stack, &sdk, args.purge_interval, shutdown.clone()).await?;
+    let mut tasks = functions.spawn_all(&stack, &sdk, &state_dir, args.purge_interval, shutdown.clone()).await?;
     let client_dir = args.client_dir.clone().unwrap_or_else(|| repo_root().join("client/dist"));
     tasks.spawn(serve::serve_client(client_listener, client_dir, stack.client_config(), shutdown.clone()));
 

@@ -1,0 +1,209 @@
+//! The indexes follow the table through the real stream: uploads, edits, deletes, bursts,
+//! several days, and a slow writer racing a fast one.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::Result;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e_tests::{encode, eventually, identity_id, Stack};
+use media_core::aws::{DynamoItemStore, S3ObjectStore};
+use media_core::index::{ContentIndex, IndexPublisher, IndexTarget, Published};
+use media_core::metadata::encode_upload_metadata;
+use media_core::ports::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+const PUBLIC_INDEX: &str = "public/index/content.json";
+
+fn small_png(n: u32) -> Vec<u8> {
+    encode(image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(64, 48, image::Rgb([n as u8, 100, 200]))), image::ImageFormat::Png)
+}
+
+async fn index(stack: &Stack, key: &str) -> Result<Option<ContentIndex>> {
+    Ok(match stack.object(key).await? {
+        Some((bytes, _)) => Some(serde_json::from_slice(&bytes)?),
+        None => None,
+    })
+}
+
+fn keys(index: &ContentIndex) -> Vec<String> {
+    index.items.iter().map(|e| e.object_key.clone()).collect()
+}
+
+/// Waits until the index at `key` satisfies `check`.
+async fn index_where(stack: &Stack, key: &str, what: &str, check: impl Fn(&ContentIndex) -> bool) -> Result<ContentIndex> {
+    eventually(what, WAIT, || async { Ok(index(stack, key).await?.filter(|i| check(i))) }).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_edits_and_deletes_reach_the_indexes() -> Result<()> {
+    let stack = Stack::start().await?;
+    let owner = identity_id();
+    let private_index = format!("private/index/{owner}/content.json");
+    let public_key = format!("public/content/{owner}/sunset.png");
+    let private_key = format!("private/content/{owner}/diary.png");
+    stack.upload(&public_key, small_png(1), Some(&encode_upload_metadata(true, "Sunset", "red sky"))).await?;
+    let public = index_where(&stack, PUBLIC_INDEX, "the public upload in the public index", |i| keys(i).contains(&public_key)).await?;
+    stack.upload(&private_key, small_png(2), Some(&encode_upload_metadata(false, "Diary", ""))).await?;
+    let mine = index_where(&stack, &private_index, "both uploads in the private index", |i| i.items.len() == 2).await?;
+    assert_eq!(keys(&mine), [private_key.clone(), public_key.clone()], "newest first");
+    assert!(!mine.items[0].is_public && mine.items[1].is_public);
+    let entry = &public.items[0];
+    assert_eq!(entry.title, "Sunset");
+    assert_eq!(entry.thumbnail_key.as_deref(), Some(format!("public/thumbnails/{owner}/sunset.png").as_str()));
+    assert_eq!((entry.width, entry.height), (Some(64), Some(48)));
+
+    // Headers the client relies on.
+    let head = stack.s3.head_object().bucket(&stack.info.bucket).key(PUBLIC_INDEX).send().await?;
+    assert_eq!(head.content_type(), Some("application/json"));
+    assert_eq!(head.cache_control(), Some("no-cache"));
+    let last_modified = head.last_modified().cloned().unwrap();
+    let unchanged = stack.s3.get_object().bucket(&stack.info.bucket).key(PUBLIC_INDEX).if_modified_since(last_modified).send().await;
+    let status = unchanged.err().and_then(|e| e.raw_response().map(|r| r.status().as_u16()));
+    assert_eq!(status, Some(304), "a poll with If-Modified-Since gets 304 when nothing changed");
+
+    // The private upload never reaches the public index.
+    assert!(!keys(&index(&stack, PUBLIC_INDEX).await?.unwrap()).contains(&private_key));
+
+    // An owner's edit, as the client makes it: title and description only.
+    stack
+        .dynamodb
+        .update_item()
+        .table_name(&stack.info.table)
+        .key("identityId", AttributeValue::S(owner.clone()))
+        .key("objectKey", AttributeValue::S(public_key.clone()))
+        .update_expression("SET title = :t, description = :d")
+        .expression_attribute_values(":t", AttributeValue::S("Sunset, edited".into()))
+        .expression_attribute_values(":d", AttributeValue::S("<b>not bold</b>".into()))
+        .send()
+        .await?;
+    index_where(&stack, PUBLIC_INDEX, "the edit in the public index", |i| i.items.iter().any(|e| e.title == "Sunset, edited" && e.description == "<b>not bold</b>")).await?;
+    index_where(&stack, &private_index, "the edit in the private index", |i| i.items.iter().any(|e| e.title == "Sunset, edited")).await?;
+
+    stack.delete(&public_key).await?;
+    index_where(&stack, PUBLIC_INDEX, "the delete in the public index", |i| !keys(i).contains(&public_key)).await?;
+    index_where(&stack, &private_index, "the delete in the private index", |i| keys(i) == [private_key.clone()]).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_index_holds_the_100_newest_over_several_days() -> Result<()> {
+    let stack = Stack::start().await?;
+    let owner = identity_id();
+    let mut uploaded = Vec::new();
+    for n in 0..105 {
+        let key = format!("public/content/{owner}/burst-{n:03}.png");
+        stack.upload(&key, small_png(n), None).await?;
+        uploaded.push(key);
+    }
+    let private_index = format!("private/index/{owner}/content.json");
+    index_where(&stack, &private_index, "all 105 in the owner's index", |i| i.items.len() == 105).await?;
+
+    // Yesterday's pictures, written straight to the table as an older deployment would have.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let other = identity_id();
+    for n in 0..3 {
+        let key = format!("public/content/{other}/yesterday-{n}.png");
+        stack
+            .dynamodb
+            .put_item()
+            .table_name(&stack.info.table)
+            .item("identityId", AttributeValue::S(other.clone()))
+            .item("objectKey", AttributeValue::S(key))
+            .item("isPublic", AttributeValue::Bool(true))
+            .item("title", AttributeValue::S(format!("yesterday {n}")))
+            .item("description", AttributeValue::S(String::new()))
+            .item("uploadDate", AttributeValue::S(format!("{yesterday}T12:00:0{n}.000Z")))
+            .item("uploadDay", AttributeValue::S(yesterday.clone()))
+            .send()
+            .await?;
+    }
+    // Newest first, exactly 100: the five oldest of the burst are out, yesterday's too.
+    let expected: Vec<String> = uploaded[5..].iter().rev().cloned().collect();
+    let burst = index_where(&stack, PUBLIC_INDEX, "the 100 newest", |i| keys(i) == expected).await?;
+    assert_eq!(burst.items.len(), 100);
+    let other_index = format!("private/index/{other}/content.json");
+    index_where(&stack, &other_index, "yesterday's pictures in their owner's index", |i| i.items.len() == 3).await?;
+
+    // Deleting 50 of today's makes room: yesterday's come in, read from an older day.
+    for key in &uploaded[50..] {
+        stack.delete(key).await?;
+    }
+    let mixed = index_where(&stack, PUBLIC_INDEX, "today's 50 and yesterday's 3", |i| i.items.len() == 53).await?;
+    let days: BTreeSet<&str> = mixed.items.iter().map(|e| &e.upload_date[..10]).collect();
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_eq!(mixed.items.last().unwrap().title, "yesterday 0");
+    Ok(())
+}
+
+/// An object store that lets something happen between a writer's table read and its write.
+struct PauseBeforeWrite {
+    inner: S3ObjectStore,
+    before_first_put: tokio::sync::Mutex<Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>>,
+}
+
+#[async_trait]
+impl ObjectStore for PauseBeforeWrite {
+    async fn get(&self, key: &str, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get(key, max).await }
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> { self.inner.exists(key).await }
+    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
+        let pause = self.before_first_put.lock().await.take();
+        if let Some(pause) = pause {
+            pause.await;
+        }
+        self.inner.put(object).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
+    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
+    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_writer_racing_the_stream_leaves_the_newest_index() -> Result<()> {
+    let stack = Stack::start().await?;
+    let owner = identity_id();
+    let first = format!("public/content/{owner}/first.png");
+    stack.upload(&first, small_png(1), None).await?;
+    index_where(&stack, PUBLIC_INDEX, "the first picture", |i| keys(i) == [first.clone()]).await?;
+
+    // A stale index is in place (as a crashed writer could leave it), so the slow writer
+    // below has something to write: it reads that index and the table ({first}) ...
+    let stale = serde_json::json!({"version": 1, "generatedAt": "2026-01-01T00:00:00.000Z", "items": []});
+    stack.s3.put_object().bucket(&stack.info.bucket).key(PUBLIC_INDEX).content_type("application/json")
+        .body(serde_json::to_vec(&stale)?.into()).send().await?;
+
+    // ... and before it writes, a second picture arrives and devstack's own
+    // update-content-index publishes the index with both.
+    let second = format!("public/content/{owner}/second.png");
+    let (s3, bucket) = (stack.s3.clone(), stack.info.bucket.clone());
+    let pause = {
+        let second = second.clone();
+        Box::pin(async move {
+            s3.put_object().bucket(&bucket).key(&second).body(small_png(2).into()).send().await.unwrap();
+            for _ in 0..240 {
+                let body = s3.get_object().bucket(&bucket).key(PUBLIC_INDEX).send().await.unwrap().body.collect().await.unwrap().into_bytes();
+                let index: ContentIndex = serde_json::from_slice(&body).unwrap();
+                if index.items.len() == 2 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            panic!("the fast writer never published");
+        })
+    };
+    let slow_objects = PauseBeforeWrite {
+        inner: S3ObjectStore::new(stack.s3.clone(), &stack.info.bucket),
+        before_first_put: tokio::sync::Mutex::new(Some(pause)),
+    };
+    let items = DynamoItemStore::new(stack.dynamodb.clone(), &stack.info.table);
+    let slow = IndexPublisher { objects: &slow_objects, items: &items, public_limit: 100 };
+    let published = slow.regenerate(&IndexTarget::Public, &[]).await?;
+
+    // Its first write was refused (the ETag changed); it read the table again and found the
+    // published index current. Without the condition it would have written {first} alone.
+    assert_eq!(published, Published::Unchanged { items: 2 });
+    let final_index = index(&stack, PUBLIC_INDEX).await?.unwrap();
+    assert_eq!(keys(&final_index), [second, first]);
+    Ok(())
+}
