@@ -1,0 +1,447 @@
+//! face-detection: every upload gets a copy with its faces outlined under `faces/` and its
+//! item gets `facesKey`, `faceCount` and `faces`; a direct call marks any image and answers
+//! with a presigned link to the result under `tmp/`.
+//!
+//! The function runs independently of content-updated and in any order with it: it touches
+//! only its own attributes (an UpdateItem of those three) and its own key, so running first,
+//! second or twice gives the same result.
+
+pub mod detector;
+pub mod draw;
+pub mod labelled;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use image::DynamicImage;
+use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use media_core::config::{number_or, ConfigError, ImageLimits, StorageConfig};
+use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
+use media_core::imaging::{self, Encoded, ImagingError};
+use media_core::item::{FaceAttributes, FaceBox, ItemKey};
+use media_core::ports::{ItemStore, ObjectStore, PresignGet, PutObject, StoreError};
+use serde::{Deserialize, Serialize};
+
+pub use detector::{DetectorError, DetectorKind, FaceDetector};
+
+/// Default lifetime of the link a direct call returns: the book's hour, which is also how
+/// long purge-bucket keeps `tmp/` objects.
+pub const DEFAULT_PRESIGN_EXPIRY_SECONDS: u64 = 3600;
+/// A download that takes longer than this is abandoned (Lambda bills the wait).
+pub const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS: u64 = 20;
+
+/// Why an image could not be marked. Input problems, not system ones: retrying does not help.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error(transparent)]
+    Image(#[from] ImagingError),
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
+
+/// A change that could not be applied now; the message is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("detection task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The detector itself failed (not the image): worth retrying, then the dead-letter queue.
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
+
+/// What a change led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Faces copy written and the item's face attributes set.
+    Marked { faces_key: String, face_count: u32 },
+    /// Faces copy written, but the original was deleted meanwhile: the copy is removed again and
+    /// no item is touched (content-updated's removal may already have run).
+    OriginalGone,
+    /// Not a usable image: nothing written, the original is left alone.
+    NotAnImage { reason: String },
+    /// Nothing to do, for the reason given.
+    Skipped(&'static str),
+}
+
+/// An image with its faces found and outlined.
+pub struct Marked {
+    pub faces: Vec<FaceBox>,
+    pub encoded: Encoded,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decodes (limits, EXIF orientation), detects, outlines and encodes. `force_jpeg` drops alpha
+/// so the result is a JPEG (the direct call's `tmp/*.jpg`); otherwise an image with alpha
+/// stays PNG, as content-updated does for thumbnails.
+pub fn mark_faces(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    detector: &dyn FaceDetector,
+    force_jpeg: bool,
+) -> Result<Marked, MarkError> {
+    let decoded = imaging::decode(bytes, limits)?;
+    let faces = detector.detect(&decoded.image)?;
+    let mut outlined = draw::outline_faces(&decoded.image, &faces);
+    drop(decoded.image);
+    if force_jpeg && outlined.color().has_alpha() {
+        outlined = DynamicImage::ImageRgb8(outlined.to_rgb8());
+    }
+    let encoded = imaging::encode(&outlined)?;
+    Ok(Marked { faces, width: encoded.width, height: encoded.height, encoded })
+}
+
+/// A direct invocation: one of the two forms of the contract.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectRequest {
+    pub image_url: Option<String>,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+}
+
+/// The answer to a direct invocation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectResponse {
+    pub faces: u32,
+    pub boxes: Vec<FaceBox>,
+    pub output_url: String,
+    /// The `tmp/` key behind `outputUrl`.
+    pub output_key: String,
+}
+
+/// Why a direct call failed; the caller gets the message.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("cannot download {url}: {reason}")]
+    Download { url: String, reason: String },
+    #[error("{what} is larger than the limit of {max_bytes} bytes")]
+    TooLarge { what: String, max_bytes: u64 },
+    #[error("no object {key} in bucket {bucket}")]
+    NotFound { bucket: String, key: String },
+    #[error("{source_name}: {error}")]
+    Mark { source_name: String, error: MarkError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("detection task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Settings besides the stores.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub limits: ImageLimits,
+    /// Bucket the stores are bound to: a direct call naming another one is refused.
+    pub bucket: String,
+    pub presign_expiry: Duration,
+    pub download_timeout: Duration,
+}
+
+impl Settings {
+    pub fn new(bucket: impl Into<String>) -> Self {
+        Settings {
+            limits: ImageLimits::default(),
+            bucket: bucket.into(),
+            presign_expiry: Duration::from_secs(DEFAULT_PRESIGN_EXPIRY_SECONDS),
+            download_timeout: Duration::from_secs(DEFAULT_DOWNLOAD_TIMEOUT_SECONDS),
+        }
+    }
+
+    /// `BUCKET_NAME`, `MAX_IMAGE_*`, `PRESIGN_EXPIRY_SECONDS`, `DOWNLOAD_TIMEOUT_SECONDS`.
+    pub fn from_env(bucket: String) -> Result<Self, ConfigError> {
+        let expiry: u64 = number_or("PRESIGN_EXPIRY_SECONDS", DEFAULT_PRESIGN_EXPIRY_SECONDS)?;
+        // SigV4 links live at most 7 days.
+        if expiry == 0 || expiry > 604_800 {
+            return Err(ConfigError::Invalid {
+                name: "PRESIGN_EXPIRY_SECONDS",
+                value: expiry.to_string(),
+                expected: "number of seconds between 1 and 604800",
+            });
+        }
+        Ok(Settings {
+            limits: ImageLimits::from_env()?,
+            bucket,
+            presign_expiry: Duration::from_secs(expiry),
+            download_timeout: Duration::from_secs(number_or("DOWNLOAD_TIMEOUT_SECONDS", DEFAULT_DOWNLOAD_TIMEOUT_SECONDS)?),
+        })
+    }
+}
+
+/// The function, over any object and item store.
+pub struct FaceDetection<O, I> {
+    objects: O,
+    items: I,
+    detector: Arc<dyn FaceDetector>,
+    settings: Settings,
+    http: reqwest::Client,
+}
+
+impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
+    pub fn new(objects: O, items: I, detector: Arc<dyn FaceDetector>, settings: Settings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(settings.download_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent("media-share-face-detection")
+            .build()
+            .expect("the HTTP client builds with static settings");
+        FaceDetection { objects, items, detector, settings, http }
+    }
+
+    pub fn objects(&self) -> &O {
+        &self.objects
+    }
+
+    pub fn items(&self) -> &I {
+        &self.items
+    }
+
+    pub fn detector(&self) -> &dyn FaceDetector {
+        self.detector.as_ref()
+    }
+
+    /// Any event the Lambda receives: an SQS batch of S3 notifications (a raw S3 event is
+    /// wrapped in one), or a direct call. Answers with the batch response or the direct answer.
+    pub async fn handle_event(&self, event: serde_json::Value) -> Result<serde_json::Value, DirectError> {
+        if event.get("Records").is_some() {
+            let event = as_sqs_event(event).map_err(|e| DirectError::BadRequest(e.to_string()))?;
+            let response = self.handle_sqs(event).await;
+            return serde_json::to_value(response).map_err(|e| DirectError::BadRequest(e.to_string()));
+        }
+        let request: DirectRequest = serde_json::from_value(event)
+            .map_err(|e| DirectError::BadRequest(format!("expected {{\"imageUrl\"}} or {{\"bucket\",\"key\"}}: {e}")))?;
+        let response = self.handle_direct(&request).await?;
+        serde_json::to_value(response).map_err(|e| DirectError::BadRequest(e.to_string()))
+    }
+
+    /// Handles an SQS batch and reports the messages to retry.
+    pub async fn handle_sqs(&self, event: SqsEvent) -> SqsBatchResponse {
+        process_sqs_batch(event, |change| async move { self.handle(&change).await.map(|_| ()) }).await
+    }
+
+    /// Applies one change.
+    pub async fn handle(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
+        let key = change.key.object_key();
+        let outcome = match change.kind {
+            ChangeKind::Created => self.created(change).await?,
+            // content-updated removes the faces copy and the item.
+            ChangeKind::Removed => Outcome::Skipped("removal is content-updated's"),
+        };
+        match &outcome {
+            Outcome::NotAnImage { reason } => {
+                tracing::error!(key, event = %change.event_name, reason, "no faces copy: not a usable image; the original is kept")
+            }
+            other => tracing::info!(key, event = %change.event_name, detector = self.detector.name(), outcome = ?other, "change applied"),
+        }
+        Ok(outcome)
+    }
+
+    async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
+        let key = &change.key;
+        let object_key = key.object_key();
+        let Some(fetched) = self.objects.get(&object_key, self.settings.limits.max_bytes).await? else {
+            return Ok(Outcome::Skipped("the object no longer exists"));
+        };
+        let Some(bytes) = fetched.body else {
+            return Ok(Outcome::NotAnImage {
+                reason: format!("{} bytes is over the limit of {} bytes", fetched.head.size, self.settings.limits.max_bytes),
+            });
+        };
+        let marked = match self.mark(bytes, false).await? {
+            Ok(marked) => marked,
+            Err(MarkError::Image(err)) => return Ok(Outcome::NotAnImage { reason: err.to_string() }),
+            Err(MarkError::Detector(err)) => return Err(err.into()),
+        };
+        let faces_key = key.faces_key();
+        self.objects
+            .put(PutObject::new(&faces_key, marked.encoded.bytes, marked.encoded.content_type))
+            .await?;
+        // A removal that ran while we worked has already deleted the faces copy and the item;
+        // writing the attributes now would resurrect a stub item.
+        if !self.objects.exists(&object_key).await? {
+            self.objects.delete(&faces_key).await?;
+            return Ok(Outcome::OriginalGone);
+        }
+        let face_count = marked.faces.len() as u32;
+        let attributes = FaceAttributes { faces_key: faces_key.clone(), face_count, faces: marked.faces };
+        self.items.write_faces(&ItemKey::from(key), &attributes).await?;
+        Ok(Outcome::Marked { faces_key, face_count })
+    }
+
+    /// Runs [`mark_faces`] off the async threads: decoding and detection take CPU seconds.
+    async fn mark(&self, bytes: Vec<u8>, force_jpeg: bool) -> Result<Result<Marked, MarkError>, tokio::task::JoinError> {
+        let detector = self.detector.clone();
+        let limits = self.settings.limits;
+        tokio::task::spawn_blocking(move || mark_faces(&bytes, &limits, detector.as_ref(), force_jpeg)).await
+    }
+
+    /// The direct call: marks the image, writes `tmp/YYYYMMDDHHMMSS-uuid.jpg` (UTC) and returns
+    /// a presigned link to it.
+    pub async fn handle_direct(&self, request: &DirectRequest) -> Result<DirectResponse, DirectError> {
+        let (source_name, bytes) = match (&request.image_url, &request.bucket, &request.key) {
+            (Some(url), None, None) => (url.clone(), self.download(url).await?),
+            (None, Some(bucket), Some(key)) => {
+                if *bucket != self.settings.bucket {
+                    return Err(DirectError::BadRequest(format!(
+                        "bucket {bucket:?} is not this function's bucket {:?}",
+                        self.settings.bucket
+                    )));
+                }
+                let fetched = self
+                    .objects
+                    .get(key, self.settings.limits.max_bytes)
+                    .await?
+                    .ok_or_else(|| DirectError::NotFound { bucket: bucket.clone(), key: key.clone() })?;
+                let body = fetched.body.ok_or_else(|| DirectError::TooLarge {
+                    what: format!("s3://{bucket}/{key} ({} bytes)", fetched.head.size),
+                    max_bytes: self.settings.limits.max_bytes,
+                })?;
+                (format!("s3://{bucket}/{key}"), body)
+            }
+            _ => {
+                return Err(DirectError::BadRequest(
+                    "expected either {\"imageUrl\": URL} or {\"bucket\": B, \"key\": K}".into(),
+                ))
+            }
+        };
+        let marked = self
+            .mark(bytes, true)
+            .await?
+            .map_err(|error| DirectError::Mark { source_name: source_name.clone(), error })?;
+        let output_key = tmp_key(Utc::now());
+        self.objects.put(PutObject::new(&output_key, marked.encoded.bytes, "image/jpeg")).await?;
+        let output_url = self.objects.presign_get(&output_key, self.settings.presign_expiry).await?;
+        tracing::info!(source = source_name, output_key, faces = marked.faces.len(), detector = self.detector.name(), "direct call");
+        Ok(DirectResponse { faces: marked.faces.len() as u32, boxes: marked.faces, output_url, output_key })
+    }
+
+    /// Downloads an http(s) URL, refusing bodies over the byte limit before and while reading.
+    async fn download(&self, url: &str) -> Result<Vec<u8>, DirectError> {
+        let failed = |reason: String| DirectError::Download { url: url.to_owned(), reason };
+        let parsed = reqwest::Url::parse(url).map_err(|e| DirectError::BadRequest(format!("imageUrl {url:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(DirectError::BadRequest(format!("imageUrl must be http or https, not {:?}", parsed.scheme())));
+        }
+        let max_bytes = self.settings.limits.max_bytes;
+        let too_large = || DirectError::TooLarge { what: url.to_owned(), max_bytes };
+        let mut response = self.http.get(parsed).send().await.map_err(|e| failed(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(failed(format!("HTTP {}", response.status())));
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// `tmp/YYYYMMDDHHMMSS-uuid.jpg`, the timestamp in UTC: purge-bucket reads the age from it.
+pub fn tmp_key(now: chrono::DateTime<Utc>) -> String {
+    format!("tmp/{}-{}.jpg", now.format("%Y%m%d%H%M%S"), uuid::Uuid::new_v4())
+}
+
+/// Accepts an SQS event as is, or wraps an S3 event (raw or SNS-wrapped) in one.
+fn as_sqs_event(event: serde_json::Value) -> Result<SqsEvent, serde_json::Error> {
+    let records = event["Records"].as_array();
+    let is_sqs = records.is_some_and(|r| r.is_empty() || r[0]["eventSource"].as_str() == Some("aws:sqs"));
+    if is_sqs {
+        return serde_json::from_value(event);
+    }
+    let mut message = SqsMessage::default();
+    message.message_id = Some("direct".into());
+    message.body = Some(event.to_string());
+    let mut sqs = SqsEvent::default();
+    sqs.records.push(message);
+    Ok(sqs)
+}
+
+/// Why the function could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
+
+/// The detector the environment asks for.
+///
+/// `FACE_DETECTOR` (`haar` or `dnn`) picks the kind; without it the kind follows
+/// `FACE_MODEL_PATH`'s extension (`.xml` is a cascade, `.onnx` a network), else
+/// [`DetectorKind::DEFAULT`]. Without `FACE_MODEL_PATH` the model is looked for in the usual
+/// places ([`DetectorKind::model_candidates`]). When neither variable is set and the default
+/// network's model is nowhere, the cascade is used with a warning rather than not starting.
+pub fn detector_from_env() -> Result<Arc<dyn FaceDetector>, SetupError> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let model_path = var("FACE_MODEL_PATH").map(PathBuf::from);
+    let explicit_kind = var("FACE_DETECTOR").map(|v| DetectorKind::parse(&v)).transpose()?;
+    let kind = explicit_kind
+        .or_else(|| match model_path.as_ref()?.extension()?.to_str()? {
+            "xml" => Some(DetectorKind::Haar),
+            "onnx" => Some(DetectorKind::Dnn),
+            _ => None,
+        })
+        .unwrap_or(DetectorKind::DEFAULT);
+    let (kind, path) = match model_path {
+        Some(path) => (kind, path),
+        None => match kind.find_model() {
+            Some(path) => (kind, path),
+            None if explicit_kind.is_none() && kind != DetectorKind::Haar => {
+                let path = DetectorKind::Haar.find_model().ok_or_else(|| DetectorError::ModelMissing {
+                    path: kind.model_candidates().into_iter().next().unwrap_or_default(),
+                })?;
+                tracing::warn!(
+                    wanted = kind.as_str(),
+                    looked_in = ?kind.model_candidates(),
+                    "the default face model is missing; using the Haar cascade (run `make models`)"
+                );
+                (DetectorKind::Haar, path)
+            }
+            None => {
+                return Err(DetectorError::ModelMissing {
+                    path: kind.model_candidates().into_iter().next().unwrap_or_default(),
+                }
+                .into())
+            }
+        },
+    };
+    let detector = detector::load(kind, &path)?;
+    tracing::info!(detector = kind.as_str(), model = %path.display(), "face detector loaded");
+    Ok(Arc::from(detector))
+}
+
+/// The function as deployed: AWS stores configured from the environment.
+pub type AwsFaceDetection = FaceDetection<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+
+/// Builds the function over AWS stores from an SDK configuration and the environment.
+pub fn with_sdk(sdk: &aws_config::SdkConfig, storage: StorageConfig) -> Result<Arc<AwsFaceDetection>, SetupError> {
+    let settings = Settings::from_env(storage.bucket.clone())?;
+    let detector = detector_from_env()?;
+    Ok(Arc::new(FaceDetection::new(
+        media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(sdk), storage.bucket),
+        media_core::aws::DynamoItemStore::new(media_core::aws::dynamodb_client(sdk), storage.table),
+        detector,
+        settings,
+    )))
+}
+
+/// Builds the deployed function from the environment.
+pub async fn from_env() -> Result<Arc<AwsFaceDetection>, SetupError> {
+    let storage = StorageConfig::from_env()?;
+    let sdk = media_core::aws::sdk_config_from_env().await;
+    with_sdk(&sdk, storage)
+}
