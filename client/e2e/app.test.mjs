@@ -243,6 +243,22 @@ test('signed out, only public pictures are shown', async () => {
   await shot('11-public-signed-out');
 });
 
+test('polling: unchanged index answers 304 and nothing is re-rendered', async () => {
+  const statuses = [];
+  const onResponse = (r) => {
+    if (decodeURIComponent(r.url()).includes('public/index/content.json')) statuses.push(r.status());
+  };
+  page.on('response', onResponse);
+  // Mark the card nodes: a re-render would replace them.
+  await page.evaluate(() => document.querySelectorAll('#view-public ul.grid li').forEach((li) => { li.__marked = true; }));
+  await page.waitForTimeout(6_000);
+  page.off('response', onResponse);
+  assert.ok(statuses.length >= 2, `the index was polled (${statuses.join(',')})`);
+  assert.ok(statuses.includes(304), `conditional GETs answered 304 (${statuses.join(',')})`);
+  const kept = await page.evaluate(() => [...document.querySelectorAll('#view-public ul.grid li')].every((li) => li.__marked === true));
+  assert.equal(kept, true, 'the cards were not rebuilt');
+});
+
 test('phone-sized screens', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.locator('#view-public ul.grid li').first().waitFor();
