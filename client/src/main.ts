@@ -71,7 +71,7 @@ class App {
         const items = this.minePoller?.doc?.items ?? [];
         return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
       },
-      upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress).done,
+      upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress),
       describeError: friendlyApiError,
       onUploaded: () => this.pollSoon(),
     });

@@ -7,7 +7,7 @@ export interface UploadDeps {
   identityId: () => Promise<string>;
   /** File names already used by the signed-in user, per visibility prefix (from the private index). */
   takenNames: (isPublic: boolean) => Promise<Set<string>>;
-  upload: (key: string, file: File, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => Promise<void>;
+  upload: (key: string, file: File, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => { done: Promise<void>; abort: () => Promise<void> };
   describeError: (err: unknown) => string;
   onUploaded: () => void;
 }
@@ -231,7 +231,24 @@ export class UploadView {
         this.setState(e, 'uploading', 'Uploading…');
         this.setProgress(e, 0);
         try {
-          await this.deps.upload(key, e.file, e.contentType!, meta, (f) => this.setProgress(e, f));
+          let cancelled = false;
+          const transfer = this.deps.upload(key, e.file, e.contentType!, meta, (f) => this.setProgress(e, f));
+          const cancel = h('button', {
+            type: 'button', class: 'secondary', 'aria-label': `Cancel upload of ${e.file.name}`, text: 'Cancel',
+            onclick: () => {
+              cancelled = true;
+              void transfer.abort();
+            },
+          });
+          e.progress?.parentElement?.append(cancel);
+          try {
+            await transfer.done;
+          } catch (err) {
+            if (cancelled) throw new Error('Cancelled.');
+            throw err;
+          } finally {
+            cancel.remove();
+          }
           this.setProgress(e, 1);
           this.setState(e, 'done', 'Uploaded. It appears in My pictures once processed.');
           e.li.dataset.key = key;
