@@ -21,6 +21,8 @@ use crate::stream::StreamPump;
 pub struct Functions {
     pub content_updated: Arc<content_updated::AwsContentUpdated>,
     pub update_content_index: Arc<update_content_index::AwsUpdateContentIndex>,
+    pub face_detection: Arc<face_detection::AwsFaceDetection>,
+    pub purge_bucket: Arc<purge_bucket::PurgeBucket<S3ObjectStore>>,
 }
 
 /// Starts an SQS pump feeding `handler` from `function`'s queue.
@@ -55,12 +57,21 @@ impl Functions {
                 items.clone(),
                 update_content_index::public_limit_from_env()?,
             )),
+            // Same environment variables as the deployed functions (FACE_DETECTOR,
+            // FACE_MODEL_PATH, PRESIGN_EXPIRY_SECONDS, PURGE_*).
+            face_detection: Arc::new(face_detection::FaceDetection::new(
+                objects.clone(),
+                items.clone(),
+                face_detection::detector_from_env()?,
+                face_detection::Settings::from_env(stack.bucket.clone())?,
+            )),
+            purge_bucket: Arc::new(purge_bucket::PurgeBucket { store: objects.clone(), config: purge_bucket::PurgeConfig::from_env()? }),
         })
     }
 
     /// Starts a pump per queue-triggered function and the table's stream pump; rebuilds
     /// every index first, since the emulator does not keep stream records across restarts.
-    pub async fn spawn_all(&self, stack: &StackInfo, sdk: &SdkConfig, state_dir: &Path, _purge_interval: u64, shutdown: CancellationToken) -> Result<JoinSet<Result<()>>> {
+    pub async fn spawn_all(&self, stack: &StackInfo, sdk: &SdkConfig, state_dir: &Path, purge_interval: u64, shutdown: CancellationToken) -> Result<JoinSet<Result<()>>> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let mut tasks = JoinSet::new();
 
@@ -69,6 +80,14 @@ impl Functions {
             let f = content_updated.clone();
             async move { f.handle_sqs(event).await }
         }, shutdown.clone())?;
+
+        let face_detection = self.face_detection.clone();
+        spawn_sqs_pump(&mut tasks, &sqs, stack, "face-detection", move |event| {
+            let f = face_detection.clone();
+            async move { f.handle_sqs(event).await }
+        }, shutdown.clone())?;
+
+        tasks.spawn(purge_on_schedule(self.purge_bucket.clone(), purge_interval, shutdown.clone()));
 
         let reconciled = self.update_content_index.reconcile().await.context("reconciling the indexes with the table")?;
         tracing::info!(indexes = reconciled.len(), "indexes reconciled with the table");
@@ -107,7 +126,32 @@ impl Functions {
                     Ok(serde_json::json!({"reconciled": published.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect::<std::collections::BTreeMap<_, _>>()}))
                 }
             }
+            "face-detection" => Ok(self.face_detection.handle_event(event).await?),
+            "purge-bucket" => Ok(serde_json::to_value(self.purge_bucket.handle(&event).await?)?),
             other => bail!("unknown function {other:?}: content-updated, face-detection, update-content-index or purge-bucket"),
+        }
+    }
+}
+
+/// Runs purge-bucket every `interval_seconds` (the cloud's hourly schedule, shortened), the
+/// first run one interval after start. A failed run is logged; the next one starts over.
+async fn purge_on_schedule(
+    purge: Arc<purge_bucket::PurgeBucket<S3ObjectStore>>,
+    interval_seconds: u64,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let period = std::time::Duration::from_secs(interval_seconds.max(1));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = ticker.tick() => {
+                let event = serde_json::json!({"source": "devstack.schedule"});
+                if let Err(err) = purge.handle(&event).await {
+                    tracing::error!(function = "purge-bucket", error = %err, "scheduled purge failed");
+                }
+            }
         }
     }
 }
