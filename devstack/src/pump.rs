@@ -12,6 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::provision::MAX_RECEIVES;
 
+/// Seconds before a failed message is delivered again.
+const RETRY_DELAY_SECONDS: i32 = 1;
+
 pub struct SqsPump {
     pub sqs: aws_sdk_sqs::Client,
     pub function: &'static str,
@@ -69,6 +72,8 @@ impl SqsPump {
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1);
                     if receives < MAX_RECEIVES {
+                        // Locally a retry need not wait out the whole visibility timeout.
+                        let _ = self.sqs.change_message_visibility().queue_url(&self.queue_url).receipt_handle(receipt).visibility_timeout(RETRY_DELAY_SECONDS).send().await;
                         continue;
                     }
                     tracing::error!(function = self.function, message_id = id, receives, "moving a failing message to the dead-letter queue");

@@ -124,11 +124,29 @@ impl StreamPump {
 
     async fn iterator(&self, shard_id: &str, after: Option<&String>) -> Result<Option<String>> {
         let request = self.streams.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(shard_id);
-        let request = match after {
-            Some(sequence) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(sequence),
-            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
-        };
-        Ok(request.send().await.context("GetShardIterator")?.shard_iterator)
+        if let Some(sequence) = after {
+            let resumed = request
+                .clone()
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(sequence)
+                .send()
+                .await;
+            match resumed {
+                Ok(output) => return Ok(output.shard_iterator),
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+                    // The emulator does not keep stream records across restarts; start-up
+                    // reconciliation already rebuilt the indexes from the table.
+                    tracing::info!(shard_id, checkpoint = sequence.as_str(), "checkpoint no longer on the stream; reading from its start");
+                }
+                Err(err) => return Err(err).context("GetShardIterator"),
+            }
+        }
+        Ok(request
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .context("GetShardIterator")?
+            .shard_iterator)
     }
 
     /// Reads one batch of a shard and delivers it; returns whether there were records.

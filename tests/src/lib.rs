@@ -39,9 +39,10 @@ pub struct Stack {
     pub sdk: aws_config::SdkConfig,
     pub state_dir: PathBuf,
     child: Child,
+    keep_state: bool,
 }
 
-fn devstack_bin() -> PathBuf {
+pub fn devstack_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("DEVSTACK_BIN") {
         return path.into();
     }
@@ -54,6 +55,11 @@ impl Stack {
     /// Starts a fresh stack with extra environment for the functions.
     pub async fn start_with(env: &[(&str, &str)]) -> Result<Stack> {
         let state_dir = std::env::temp_dir().join(format!("media-e2e-{}-{}", std::process::id(), unique()));
+        Self::start_in(state_dir, env).await
+    }
+
+    /// Starts a stack on the data in `state_dir` (a restart when it holds a stopped stack).
+    pub async fn start_in(state_dir: PathBuf, env: &[(&str, &str)]) -> Result<Stack> {
         std::fs::create_dir_all(&state_dir)?;
         let log = std::fs::File::create(state_dir.join("devstack.log"))?;
         let mut command = Command::new(devstack_bin());
@@ -84,11 +90,31 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let sdk = media_core::aws::sdk_config_for_endpoint(&info.endpoint, &info.region, &info.access_key_id, &info.secret_access_key).await;
-        Ok(Stack { s3: media_core::aws::s3_client(&sdk), dynamodb: aws_sdk_dynamodb::Client::new(&sdk), sdk, info, state_dir, child })
+        Ok(Stack { s3: media_core::aws::s3_client(&sdk), dynamodb: aws_sdk_dynamodb::Client::new(&sdk), sdk, info, state_dir, child, keep_state: false })
     }
 
     pub async fn start() -> Result<Stack> {
         Self::start_with(&[]).await
+    }
+
+    /// Stops the stack and keeps its data; returns where it is.
+    pub fn stop_keeping_state(mut self) -> PathBuf {
+        self.keep_state = true;
+        self.state_dir.clone()
+    }
+
+    /// Runs `devstack invoke` against this stack and returns its JSON answer.
+    pub async fn invoke(&self, function: &str, event: &serde_json::Value, env: &[(&str, &str)]) -> Result<serde_json::Value> {
+        let mut command = Command::new(devstack_bin());
+        command.args(["invoke", function, &event.to_string(), "--state-dir"]).arg(&self.state_dir).env("RUST_LOG", "warn");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().await?;
+        if !output.status.success() {
+            bail!("devstack invoke {function} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(serde_json::from_slice(&output.stdout).with_context(|| String::from_utf8_lossy(&output.stdout).into_owned())?)
     }
 
     pub fn pid(&self) -> u32 {
@@ -162,7 +188,7 @@ impl Drop for Stack {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
-        if std::env::var_os("KEEP_E2E_STATE").is_none() {
+        if !self.keep_state && std::env::var_os("KEEP_E2E_STATE").is_none() {
             let _ = std::fs::remove_dir_all(&self.state_dir);
         }
     }
