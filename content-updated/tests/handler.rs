@@ -5,12 +5,12 @@ use std::io::Cursor;
 use content_updated::{ContentUpdated, Outcome};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::config::ImageLimits;
-use media_core::events::{content_change, s3_records_from_body, ContentChange};
+use media_core::events::ContentChange;
 use media_core::item::{FaceAttributes, FaceBox, ItemKey};
-use media_core::keys::encode_event_key;
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::ItemStore;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use media_core::testing::s3_event_body;
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-000000000001";
 
@@ -18,21 +18,9 @@ fn function() -> ContentUpdated<MemoryObjectStore, MemoryItemStore> {
     ContentUpdated::new(MemoryObjectStore::default(), MemoryItemStore::default(), ImageLimits::default())
 }
 
-fn s3_event_body(name: &str, key: &str, sequencer: &str) -> String {
-    serde_json::json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-23T14:05:09.123Z", "eventName": name,
-        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "R"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-               "bucket": {"name": "media", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::media"},
-               "object": {"key": encode_event_key(key), "size": 1, "eTag": "e", "sequencer": sequencer}}}]})
-    .to_string()
-}
 
 fn change(name: &str, key: &str, sequencer: &str) -> ContentChange {
-    let record = s3_records_from_body(&s3_event_body(name, key, sequencer)).unwrap().remove(0);
-    content_change(0, record).unwrap()
+    media_core::testing::s3_change(name, key, sequencer)
 }
 
 fn jpeg(width: u32, height: u32) -> Vec<u8> {

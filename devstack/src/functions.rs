@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use aws_config::SdkConfig;
 use media_core::aws::{dynamodb_client, s3_client, DynamoItemStore, S3ObjectStore};
 use media_core::aws_lambda_events::event::dynamodb::Event as StreamEvent;
-use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::ImageLimits;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -63,7 +63,11 @@ impl Functions {
                 objects.clone(),
                 items.clone(),
                 face_detection::detector_from_env()?,
-                face_detection::Settings::from_env(stack.bucket.clone())?,
+                face_detection::Settings {
+                    // Everything in devstack is on loopback, presigned links included.
+                    allow_private_urls: true,
+                    ..face_detection::Settings::from_env(stack.bucket.clone())?
+                },
             )),
             purge_bucket: Arc::new(purge_bucket::PurgeBucket { store: objects.clone(), config: purge_bucket::PurgeConfig::from_env()? }),
         })
@@ -114,7 +118,7 @@ impl Functions {
     pub async fn invoke(&self, function: &str, event: serde_json::Value) -> Result<serde_json::Value> {
         match function {
             "content-updated" => {
-                let event = as_sqs_event(event)?;
+                let event = media_core::events::sqs_event_from_json(event)?;
                 Ok(serde_json::to_value(self.content_updated.handle_sqs(event).await)?)
             }
             "update-content-index" => {
@@ -154,18 +158,4 @@ async fn purge_on_schedule(
             }
         }
     }
-}
-
-/// Accepts an SQS event as is, or wraps an S3 event in one.
-fn as_sqs_event(event: serde_json::Value) -> Result<SqsEvent> {
-    let is_sqs = event["Records"][0]["eventSource"].as_str() == Some("aws:sqs");
-    if is_sqs {
-        return Ok(serde_json::from_value(event)?);
-    }
-    let mut message = SqsMessage::default();
-    message.message_id = Some("invoke".into());
-    message.body = Some(event.to_string());
-    let mut sqs = SqsEvent::default();
-    sqs.records.push(message);
-    Ok(sqs)
 }

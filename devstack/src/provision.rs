@@ -14,7 +14,6 @@ use aws_sdk_s3::types::{
     NotificationConfiguration, NotificationConfigurationFilter, S3KeyFilter, TopicConfiguration,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde::{Deserialize, Serialize};
 
 use media_core::aws::PUBLIC_BY_DAY_INDEX;
 
@@ -37,37 +36,7 @@ pub fn queue_name(function: &str) -> String {
     format!("media-{function}")
 }
 
-/// What `.devstack/stack.json` holds: how anything finds the stack.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StackInfo {
-    pub endpoint: String,
-    pub region: String,
-    pub bucket: String,
-    pub table: String,
-    pub user_pool_id: String,
-    pub user_pool_client_id: String,
-    pub identity_pool_id: String,
-    pub client_url: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub s3_force_path_style: bool,
-    pub topic_arn: String,
-    pub queue_urls: HashMap<String, String>,
-    pub dead_letter_queue_url: String,
-    pub stream_arn: String,
-}
-
-impl StackInfo {
-    /// The web client's `config.json`: the stack without credentials or internals.
-    pub fn client_config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "endpoint": self.endpoint, "region": self.region, "bucket": self.bucket, "table": self.table,
-            "userPoolId": self.user_pool_id, "userPoolClientId": self.user_pool_client_id,
-            "identityPoolId": self.identity_pool_id, "s3ForcePathStyle": self.s3_force_path_style,
-        })
-    }
-}
+pub use media_core::stack::StackInfo;
 
 /// Provisions everything and returns where it is. `client_url` goes into the info as is.
 pub async fn provision(sdk: &SdkConfig, endpoint: &str, region: &str, client_url: &str) -> Result<StackInfo> {

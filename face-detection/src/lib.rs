@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use image::DynamicImage;
-use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::{number_or, ConfigError, ImageLimits, StorageConfig};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_core::imaging::{self, Encoded, ImagingError};
@@ -142,6 +142,10 @@ pub struct Settings {
     pub bucket: String,
     pub presign_expiry: Duration,
     pub download_timeout: Duration,
+    /// Whether `imageUrl` may point at loopback, private or link-local addresses. Off in the
+    /// cloud, where such a URL can only be an attempt to reach something internal (the
+    /// Lambda runtime API listens on loopback); on in devstack, where everything is.
+    pub allow_private_urls: bool,
 }
 
 impl Settings {
@@ -151,10 +155,12 @@ impl Settings {
             bucket: bucket.into(),
             presign_expiry: Duration::from_secs(DEFAULT_PRESIGN_EXPIRY_SECONDS),
             download_timeout: Duration::from_secs(DEFAULT_DOWNLOAD_TIMEOUT_SECONDS),
+            allow_private_urls: false,
         }
     }
 
-    /// `BUCKET_NAME`, `MAX_IMAGE_*`, `PRESIGN_EXPIRY_SECONDS`, `DOWNLOAD_TIMEOUT_SECONDS`.
+    /// `BUCKET_NAME`, `MAX_IMAGE_*`, `PRESIGN_EXPIRY_SECONDS`, `DOWNLOAD_TIMEOUT_SECONDS`,
+    /// `ALLOW_PRIVATE_IMAGE_URLS` (1 to allow).
     pub fn from_env(bucket: String) -> Result<Self, ConfigError> {
         let expiry: u64 = number_or("PRESIGN_EXPIRY_SECONDS", DEFAULT_PRESIGN_EXPIRY_SECONDS)?;
         // SigV4 links live at most 7 days.
@@ -170,6 +176,7 @@ impl Settings {
             bucket,
             presign_expiry: Duration::from_secs(expiry),
             download_timeout: Duration::from_secs(number_or("DOWNLOAD_TIMEOUT_SECONDS", DEFAULT_DOWNLOAD_TIMEOUT_SECONDS)?),
+            allow_private_urls: number_or("ALLOW_PRIVATE_IMAGE_URLS", 0u8)? == 1,
         })
     }
 }
@@ -211,7 +218,7 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
     /// wrapped in one), or a direct call. Answers with the batch response or the direct answer.
     pub async fn handle_event(&self, event: serde_json::Value) -> Result<serde_json::Value, DirectError> {
         if event.get("Records").is_some() {
-            let event = as_sqs_event(event).map_err(|e| DirectError::BadRequest(e.to_string()))?;
+            let event = media_core::events::sqs_event_from_json(event).map_err(|e| DirectError::BadRequest(e.to_string()))?;
             let response = self.handle_sqs(event).await;
             return serde_json::to_value(response).map_err(|e| DirectError::BadRequest(e.to_string()));
         }
@@ -331,7 +338,12 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
         }
         let max_bytes = self.settings.limits.max_bytes;
         let too_large = || DirectError::TooLarge { what: url.to_owned(), max_bytes };
-        let mut response = self.http.get(parsed).send().await.map_err(|e| failed(e.to_string()))?;
+        let client = if self.settings.allow_private_urls {
+            self.http.clone()
+        } else {
+            self.public_only_client(&parsed).await?
+        };
+        let mut response = client.get(parsed).send().await.map_err(|e| failed(e.to_string()))?;
         if !response.status().is_success() {
             return Err(failed(format!("HTTP {}", response.status())));
         }
@@ -349,24 +361,68 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
     }
 }
 
+impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
+    /// A client bound to the URL's host's public addresses: every address the host resolves
+    /// to is checked, the connection is pinned to them (no second lookup to rebind), and
+    /// redirects are not followed (they could lead inside).
+    async fn public_only_client(&self, url: &reqwest::Url) -> Result<reqwest::Client, DirectError> {
+        let refused = |reason: String| DirectError::BadRequest(format!("imageUrl {url}: {reason}"));
+        let host = url.host_str().ok_or_else(|| refused("no host".into()))?;
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+            .await
+            .map_err(|e| refused(format!("cannot resolve: {e}")))?
+            .collect();
+        if addresses.is_empty() {
+            return Err(refused("resolves to no address".into()));
+        }
+        if let Some(internal) = addresses.iter().find(|a| !is_public_address(a.ip())) {
+            return Err(refused(format!("resolves to {}, which is not a public address", internal.ip())));
+        }
+        reqwest::Client::builder()
+            .timeout(self.settings.download_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("media-share-face-detection")
+            .resolve_to_addrs(host, &addresses)
+            .build()
+            .map_err(|e| refused(e.to_string()))
+    }
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// documentation, multicast or unspecified).
+pub fn is_public_address(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_address(std::net::IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// `tmp/YYYYMMDDHHMMSS-uuid.jpg`, the timestamp in UTC: purge-bucket reads the age from it.
 pub fn tmp_key(now: chrono::DateTime<Utc>) -> String {
     format!("tmp/{}-{}.jpg", now.format("%Y%m%d%H%M%S"), uuid::Uuid::new_v4())
-}
-
-/// Accepts an SQS event as is, or wraps an S3 event (raw or SNS-wrapped) in one.
-fn as_sqs_event(event: serde_json::Value) -> Result<SqsEvent, serde_json::Error> {
-    let records = event["Records"].as_array();
-    let is_sqs = records.is_some_and(|r| r.is_empty() || r[0]["eventSource"].as_str() == Some("aws:sqs"));
-    if is_sqs {
-        return serde_json::from_value(event);
-    }
-    let mut message = SqsMessage::default();
-    message.message_id = Some("direct".into());
-    message.body = Some(event.to_string());
-    let mut sqs = SqsEvent::default();
-    sqs.records.push(message);
-    Ok(sqs)
 }
 
 /// Why the function could not start.

@@ -9,8 +9,8 @@ use image::DynamicImage;
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::events::{content_change, s3_records_from_body, ContentChange};
 use media_core::item::{FaceBox, ItemKey, MediaItem};
-use media_core::keys::encode_event_key;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use media_core::testing::s3_event_body;
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-000000000001";
 
@@ -35,17 +35,6 @@ fn with_detector(detector: Stand) -> FaceDetection<MemoryObjectStore, MemoryItem
     FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(detector), Settings::new("media"))
 }
 
-fn s3_event_body(name: &str, key: &str, sequencer: &str) -> String {
-    serde_json::json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-23T14:05:09.123Z", "eventName": name,
-        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "R"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-               "bucket": {"name": "media", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::media"},
-               "object": {"key": encode_event_key(key), "size": 1, "eTag": "e", "sequencer": sequencer}}}]})
-    .to_string()
-}
 
 fn change(name: &str, key: &str) -> ContentChange {
     let record = s3_records_from_body(&s3_event_body(name, key, "0A")).unwrap().remove(0);
@@ -260,9 +249,34 @@ async fn serve(body: Vec<u8>, declared_length: Option<usize>) -> String {
 }
 
 #[tokio::test]
+async fn direct_call_refuses_urls_that_lead_inside() {
+    let f = function(vec![]);
+    let served = serve(jpeg(32, 32), None).await;
+    for url in [
+        served.as_str(),
+        "http://localhost:9001/2018-06-01/runtime/invocation/next",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.8/x.jpg",
+        "http://[::1]:80/x.jpg",
+        "http://[::ffff:192.168.1.1]/x.jpg",
+    ] {
+        let err = f.handle_event(serde_json::json!({ "imageUrl": url })).await.unwrap_err();
+        match err {
+            DirectError::BadRequest(reason) => assert!(reason.contains("not a public address"), "{url}: {reason}"),
+            other => panic!("{url}: {other}"),
+        }
+    }
+    assert!(face_detection::is_public_address("93.184.216.34".parse().unwrap()));
+    assert!(!face_detection::is_public_address("100.64.0.1".parse().unwrap()));
+    assert!(!face_detection::is_public_address("fd00::1".parse().unwrap()));
+}
+
+#[tokio::test]
 async fn direct_call_downloads_within_the_size_limit() {
     let mut settings = Settings::new("media");
     settings.limits.max_bytes = 20_000;
+    // The test server is on loopback.
+    settings.allow_private_urls = true;
     let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(Stand(Ok(vec![]))), settings);
     let small = jpeg(64, 64);
     assert!(small.len() < 20_000);

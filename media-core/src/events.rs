@@ -101,6 +101,22 @@ pub fn content_change(index: usize, record: serde_json::Value) -> Result<Content
     })
 }
 
+/// An event given by hand (`devstack invoke`, `aws lambda invoke`): an SQS event as is, or
+/// an S3 event (raw or SNS-wrapped) wrapped in a one-message SQS event.
+pub fn sqs_event_from_json(event: serde_json::Value) -> Result<SqsEvent, serde_json::Error> {
+    let records = event["Records"].as_array();
+    let is_sqs = records.is_some_and(|r| r.is_empty() || r[0]["eventSource"].as_str() == Some("aws:sqs"));
+    if is_sqs {
+        return serde_json::from_value(event);
+    }
+    let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+    message.message_id = Some("direct".into());
+    message.body = Some(event.to_string());
+    let mut sqs = SqsEvent::default();
+    sqs.records.push(message);
+    Ok(sqs)
+}
+
 /// Runs `handle` on every change of every message and reports the messages to retry.
 ///
 /// A record that cannot be understood is logged and skipped (S3 will never send it
@@ -154,21 +170,13 @@ where
 mod tests {
     use super::*;
 
-    pub(crate) fn s3_event(name: &str, key: &str, sequencer: &str) -> String {
-        serde_json::json!({"Records": [{
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-            "eventTime": "2026-11-23T14:05:09.123Z", "eventName": name,
-            "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {},
-            "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-                   "bucket": {"name": "b", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::b"},
-                   "object": {"key": key, "size": 10, "eTag": "e", "sequencer": sequencer}}}]})
-        .to_string()
+    fn s3_event(name: &str, decoded_key: &str, sequencer: &str) -> String {
+        crate::testing::s3_event_body(name, decoded_key, sequencer)
     }
 
     #[test]
     fn reads_raw_and_sns_wrapped_events() {
-        let raw = s3_event("ObjectCreated:Put", "public/content/us-east-1%3Aa/my+photo%2B1.jpg", "0A");
+        let raw = s3_event("ObjectCreated:Put", "public/content/us-east-1:a/my photo+1.jpg", "0A");
         let wrapped = serde_json::json!({"Type": "Notification", "MessageId": "m", "Message": raw}).to_string();
         for body in [&raw, &wrapped] {
             let records = s3_records_from_body(body).unwrap();

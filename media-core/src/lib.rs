@@ -7,6 +7,7 @@
 //! * [`index`]: the public and private indexes, and publishing them without regressing.
 //! * [`events`]: S3 notifications as they arrive through SQS (raw or SNS-wrapped).
 //! * [`ports`]: the stores as traits; [`aws`]: their AWS adapters and client construction.
+//! * [`stack`]: the local stack's `stack.json`.
 //! * [`config`]: configuration from the environment; [`telemetry`]: structured logs.
 
 pub mod aws;
@@ -18,6 +19,7 @@ pub mod item;
 pub mod keys;
 pub mod metadata;
 pub mod ports;
+pub mod stack;
 pub mod telemetry;
 pub mod testing;
 

@@ -1,6 +1,28 @@
 //! Hand-made inputs for tests in every crate: the exact bytes a hostile or unusual upload
 //! carries, which no encoder produces on purpose.
 
+/// An S3 event notification body for one record, as S3 sends it: `key` (decoded) is
+/// form-URL-encoded into the record.
+pub fn s3_event_body(event_name: &str, key: &str, sequencer: &str) -> String {
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-23T14:05:09.123Z", "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "R"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+               "bucket": {"name": "media", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::media"},
+               "object": {"key": crate::keys::encode_event_key(key), "size": 1, "eTag": "e", "sequencer": sequencer}}}]})
+    .to_string()
+}
+
+/// The change a one-record S3 event body describes.
+pub fn s3_change(event_name: &str, key: &str, sequencer: &str) -> crate::events::ContentChange {
+    let record = crate::events::s3_records_from_body(&s3_event_body(event_name, key, sequencer))
+        .expect("an S3 event")
+        .remove(0);
+    crate::events::content_change(0, record).expect("a content change")
+}
+
 /// Returns `jpeg` with an EXIF APP1 segment carrying `orientation` right after SOI.
 pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     assert!(jpeg.starts_with(&[0xFF, 0xD8]), "not a JPEG");

@@ -11,25 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use media_core::item::MediaItem;
-use serde::Deserialize;
 use tokio::process::{Child, Command};
 
-/// What `stack.json` says.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StackInfo {
-    pub endpoint: String,
-    pub region: String,
-    pub bucket: String,
-    pub table: String,
-    pub user_pool_id: String,
-    pub user_pool_client_id: String,
-    pub identity_pool_id: String,
-    pub client_url: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub s3_force_path_style: bool,
-}
+pub use media_core::stack::StackInfo;
 
 /// A running devstack; stopped and deleted when dropped.
 pub struct Stack {
