@@ -55,7 +55,7 @@ build: deps
 	cargo build --release --workspace --bins
 
 client: deps
-	@if [ -f client/Makefile ]; then $(MAKE) -C client deps build; fi
+	$(MAKE) -C client deps build
 
 dev: build client models
 	cargo run --release -q -p devstack -- up
@@ -67,16 +67,16 @@ e2e: build test-data
 	cargo test --release -p e2e-tests -- --test-threads=2
 
 client-test: build client
-	@if [ -f client/Makefile ]; then $(MAKE) -C client test e2e; fi
+	$(MAKE) -C client test e2e
 
 infra-test:
-	@if [ -f infra/Makefile ]; then $(MAKE) -C infra deps test; fi
+	$(MAKE) -C infra deps test
 
 test: unit e2e client-test infra-test
 	@echo "all tests passed"
 
 bench: build
-	@if [ -f bench/Makefile ]; then $(MAKE) -C bench run; fi
+	$(MAKE) -C bench run
 
 package:
 	$(MAKE) -C infra package
