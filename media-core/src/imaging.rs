@@ -3,7 +3,11 @@
 //! Every decode goes through [`decode`], which sniffs the format from the bytes (never the
 //! extension), refuses images over the pixel limit before allocating them, caps the decoder's
 //! allocations, and applies EXIF orientation. [`make_thumbnail`] is the whole thumbnail path,
-//! so it can be made faster without touching a handler.
+//! so it can be made faster without touching a handler: it goes through [`decode_scaled`],
+//! which decodes JPEGs shrunk on load (libjpeg-turbo DCT scaling, in [`jpeg`]) and everything
+//! else as [`decode`] does.
+
+mod jpeg;
 
 use std::io::Cursor;
 
@@ -125,6 +129,26 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     Ok(Decoded { image, info })
 }
 
+/// Like [`decode`], but a JPEG may come out smaller than the original: shrunk on load by the
+/// largest DCT scale (1/8 to 8/8) that still leaves each side at least as long as the image
+/// fitting `min_box` x `min_box` needs (see [`fit_within`]). `info` describes the original, so
+/// `image` may be smaller than `info` says. Other formats are decoded at full size. The same
+/// guarantees hold: format sniffed, truncation refused, pixel limit checked on the header,
+/// allocations bounded, EXIF orientation applied, errors (never aborts) for corrupt data.
+pub fn decode_scaled(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<Decoded, ImagingError> {
+    if bytes.is_empty() {
+        return Err(ImagingError::Empty);
+    }
+    let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
+    if format != ImageFormat::Jpeg {
+        return decode(bytes, limits);
+    }
+    if !jpeg_is_complete(bytes) {
+        return Err(ImagingError::Truncated(format.to_mime_type()));
+    }
+    jpeg::decode_scaled(bytes, limits, min_box)
+}
+
 /// Whether a JPEG's entropy-coded data is followed by its end-of-image marker.
 ///
 /// Walks the marker segments up to the first start-of-scan (skipping any embedded EXIF
@@ -167,15 +191,21 @@ pub fn fit_within(width: u32, height: u32, max: u32) -> (u32, u32) {
 
 /// Resizes to fit within `max` x `max` (no upscaling), keeping alpha when there is one.
 pub fn resize_to_fit(image: &DynamicImage, max: u32) -> Result<DynamicImage, ImagingError> {
+    let (width, height) = fit_within(image.width(), image.height(), max);
+    resize_exact(image, width, height)
+}
+
+/// Resizes to exactly `width` x `height` (Lanczos3, 8 bits per channel), keeping alpha when
+/// there is one.
+pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<DynamicImage, ImagingError> {
     // 8 bits per channel is all a thumbnail needs, and the resizer's fastest paths are there.
-    let source = if image.color().has_alpha() {
-        DynamicImage::ImageRgba8(image.to_rgba8())
-    } else {
-        DynamicImage::ImageRgb8(image.to_rgb8())
+    let source = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => std::borrow::Cow::Borrowed(image),
+        _ if image.color().has_alpha() => std::borrow::Cow::Owned(DynamicImage::ImageRgba8(image.to_rgba8())),
+        _ => std::borrow::Cow::Owned(DynamicImage::ImageRgb8(image.to_rgb8())),
     };
-    let (width, height) = fit_within(source.width(), source.height(), max);
     if (width, height) == (source.width(), source.height()) {
-        return Ok(source);
+        return Ok(source.into_owned());
     }
     let pixel_type = if source.color().has_alpha() {
         fast_image_resize::PixelType::U8x4
@@ -185,7 +215,7 @@ pub fn resize_to_fit(image: &DynamicImage, max: u32) -> Result<DynamicImage, Ima
     let mut target = FirImage::new(width, height, pixel_type);
     Resizer::new()
         .resize(
-            &source,
+            &*source,
             &mut target,
             &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
         )
@@ -220,10 +250,12 @@ pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
 }
 
 /// The whole thumbnail path: bytes of an original in, an encoded thumbnail fitting
-/// [`THUMBNAIL_BOX`] out.
+/// [`THUMBNAIL_BOX`] out. The size is computed from the original's, so shrink-on-load
+/// rounding never changes it.
 pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, ImagingError> {
-    let decoded = decode(bytes, limits)?;
-    let resized = resize_to_fit(&decoded.image, THUMBNAIL_BOX)?;
+    let decoded = decode_scaled(bytes, limits, THUMBNAIL_BOX)?;
+    let (width, height) = fit_within(decoded.info.width, decoded.info.height, THUMBNAIL_BOX);
+    let resized = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
     Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })
 }
@@ -327,6 +359,217 @@ mod tests {
             let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
             assert_eq!(thumb.original.format, format);
             assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 67), "{format:?}");
+        }
+    }
+
+    fn rgb_jpeg(image: &RgbImage) -> Vec<u8> {
+        let mut jpeg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .write_image(image, image.width(), image.height(), image::ExtendedColorType::Rgb8)
+            .unwrap();
+        jpeg
+    }
+
+    /// A JPEG written by libjpeg itself, in `color_space` (`pixels` in that space's layout).
+    fn libjpeg_jpeg(color_space: mozjpeg::ColorSpace, width: usize, height: usize, pixels: &[u8], progressive: bool) -> Vec<u8> {
+        let mut compress = mozjpeg::Compress::new(color_space);
+        compress.set_size(width, height);
+        compress.set_quality(95.0);
+        if progressive {
+            compress.set_progressive_mode();
+        }
+        let mut started = compress.start_compress(Vec::new()).unwrap();
+        started.write_scanlines(pixels).unwrap();
+        started.finish().unwrap()
+    }
+
+    fn mean_abs_difference(a: &RgbImage, b: &RgbImage) -> f64 {
+        assert_eq!(a.dimensions(), b.dimensions());
+        let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| u64::from(x.abs_diff(y))).sum();
+        sum as f64 / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn shrink_on_load_never_goes_below_the_thumbnail() {
+        assert_eq!(jpeg::scale_numerator(3840, 2400, 200), 1); // 480x300 for 200x125
+        assert_eq!(jpeg::scale_numerator(800, 600, 200), 2); // 200x150 exactly
+        assert_eq!(jpeg::scale_numerator(1599, 1200, 200), 1); // libjpeg rounds up: 200x150
+        assert_eq!(jpeg::scaled_side(1599, 1), 200);
+        assert_eq!(jpeg::scale_numerator(1500, 1000, 200), 2); // 1/8 is 188 wide, short of 200
+        assert_eq!(jpeg::scale_numerator(201, 200, 200), 8);
+        assert_eq!(jpeg::scale_numerator(100, 50, 200), 8); // smaller than the box: full size
+        assert_eq!(jpeg::scale_numerator(10_000, 1, 200), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shrink_on_load_is_the_smallest_that_covers(width in 1u32..20_000, height in 1u32..20_000) {
+            let n = jpeg::scale_numerator(width, height, THUMBNAIL_BOX);
+            let (tw, th) = fit_within(width, height, THUMBNAIL_BOX);
+            proptest::prop_assert!((1..=8).contains(&n));
+            proptest::prop_assert!(jpeg::scaled_side(width, n) >= tw && jpeg::scaled_side(height, n) >= th);
+            if n > 1 {
+                proptest::prop_assert!(jpeg::scaled_side(width, n - 1) < tw || jpeg::scaled_side(height, n - 1) < th);
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_is_shrunk_on_load_and_thumbnail_size_comes_from_the_original() {
+        let limits = ImageLimits::default();
+        // Odd sizes: libjpeg rounds scaled sides up, the thumbnail must not depend on that.
+        for (width, height) in [(1601, 1203), (3000, 2000), (803, 97), (640, 480), (150, 120)] {
+            let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+            let bytes = rgb_jpeg(&image);
+            let decoded = decode_scaled(&bytes, &limits, THUMBNAIL_BOX).unwrap();
+            let n = jpeg::scale_numerator(width, height, THUMBNAIL_BOX);
+            assert_eq!((decoded.info.width, decoded.info.height), (width, height));
+            assert_eq!(
+                (decoded.image.width(), decoded.image.height()),
+                (jpeg::scaled_side(width, n), jpeg::scaled_side(height, n)),
+                "{width}x{height} at {n}/8"
+            );
+            let thumb = make_thumbnail(&bytes, &limits).unwrap();
+            assert_eq!((thumb.original.width, thumb.original.height), (width, height));
+            assert_eq!((thumb.encoded.width, thumb.encoded.height), fit_within(width, height, THUMBNAIL_BOX));
+            let encoded = image::load_from_memory(&thumb.encoded.bytes).unwrap();
+            assert_eq!((encoded.width(), encoded.height()), fit_within(width, height, THUMBNAIL_BOX));
+        }
+    }
+
+    #[test]
+    fn shrunk_thumbnail_looks_like_the_full_size_one() {
+        // A smooth picture with some detail: the old path (full decode + Lanczos) and the new
+        // one must agree closely.
+        let image = RgbImage::from_fn(2400, 1600, |x, y| {
+            Rgb([(x / 10 % 256) as u8, (y / 7 % 256) as u8, (((x + y) / 16) % 2 * 200) as u8])
+        });
+        let bytes = rgb_jpeg(&image);
+        let new = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+        let old = resize_to_fit(&decode(&bytes, &ImageLimits::default()).unwrap().image, THUMBNAIL_BOX).unwrap();
+        let new = image::load_from_memory(&new.encoded.bytes).unwrap().to_rgb8();
+        let difference = mean_abs_difference(&new, &old.to_rgb8());
+        assert!(difference < 8.0, "mean difference {difference}");
+    }
+
+    #[test]
+    fn exif_orientation_6_with_shrink_on_load() {
+        let bytes = jpeg_with_orientation(1600, 800, 6);
+        let decoded = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX).unwrap();
+        // Shrunk 1/8 (200x100), then rotated; info is the original, rotated.
+        assert_eq!((decoded.image.width(), decoded.image.height()), (100, 200));
+        assert_eq!((decoded.info.width, decoded.info.height), (800, 1600));
+        let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let top = decoded.get_pixel(50, 20);
+        let bottom = decoded.get_pixel(50, 180);
+        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+        // Every orientation gives the size the full decode gives.
+        for orientation in 1..=8 {
+            let bytes = jpeg_with_orientation(1000, 500, orientation);
+            let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+            let full = decode(&bytes, &ImageLimits::default()).unwrap();
+            assert_eq!((thumb.original.width, thumb.original.height), (full.info.width, full.info.height));
+            assert_eq!((thumb.encoded.width, thumb.encoded.height), fit_within(full.info.width, full.info.height, THUMBNAIL_BOX));
+        }
+    }
+
+    #[test]
+    fn grayscale_jpeg_becomes_an_rgb_thumbnail() {
+        let gray = image::GrayImage::from_fn(900, 600, |x, _| image::Luma([if x < 450 { 40 } else { 220 }]));
+        let mut bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut bytes, 90).write_image(&gray, 900, 600, image::ExtendedColorType::L8).unwrap();
+        let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+        assert_eq!(thumb.encoded.content_type, "image/jpeg");
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let (left, right) = (decoded.get_pixel(20, 60), decoded.get_pixel(180, 60));
+        assert!(left.0.iter().all(|&v| v.abs_diff(40) < 10), "left {left:?}");
+        assert!(right.0.iter().all(|&v| v.abs_diff(220) < 10), "right {right:?}");
+    }
+
+    #[test]
+    fn cmyk_jpeg_becomes_rgb_as_the_full_decoder_does() {
+        // Adobe-style (inverted) CMYK, as libjpeg writes it: left half red, right half blue.
+        let (width, height) = (640, 480);
+        let mut pixels = Vec::with_capacity(width * height * 4);
+        for _ in 0..height {
+            for x in 0..width {
+                pixels.extend_from_slice(if x < width / 2 { &[255, 0, 0, 255] } else { &[0, 0, 255, 255] });
+            }
+        }
+        let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_CMYK, width, height, &pixels, false);
+        let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 150));
+        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let (left, right) = (decoded.get_pixel(30, 75), decoded.get_pixel(170, 75));
+        assert!(left[0] > 200 && left[1] < 50 && left[2] < 50, "left {left:?}");
+        assert!(right[2] > 200 && right[0] < 50 && right[1] < 50, "right {right:?}");
+        // Same colours as the image crate's decoder at full size.
+        let ours = decode_scaled(&bytes, &ImageLimits::default(), u32::MAX).unwrap().image.to_rgb8();
+        let theirs = decode(&bytes, &ImageLimits::default()).unwrap().image.to_rgb8();
+        let difference = mean_abs_difference(&ours, &theirs);
+        assert!(difference < 3.0, "mean difference {difference}");
+    }
+
+    #[test]
+    fn progressive_jpeg_is_shrunk_too() {
+        let image = RgbImage::from_fn(1200, 800, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 30]));
+        let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_RGB, 1200, 800, image.as_raw(), true);
+        let decoded = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX).unwrap();
+        assert_eq!((decoded.image.width(), decoded.image.height()), (300, 200));
+        let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
+        assert!(matches!(make_thumbnail(&bytes[..bytes.len() / 2], &ImageLimits::default()), Err(ImagingError::Truncated(_))));
+    }
+
+    #[test]
+    fn corrupt_jpeg_is_an_error_not_a_crash() {
+        let limits = ImageLimits::default();
+        let jpeg = rgb_jpeg(&RgbImage::from_fn(640, 480, |x, y| Rgb([x as u8, y as u8, (x ^ y) as u8])));
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+
+        // Cut short, then given an end-of-image marker so the completeness check passes:
+        // libjpeg's "premature end of data segment" warning must become an error.
+        let mut cut = jpeg[..sos + (jpeg.len() - sos) / 2].to_vec();
+        cut.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(jpeg_is_complete(&cut));
+        let err = make_thumbnail(&cut, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::Decode { .. }), "{err}");
+
+        // A header libjpeg refuses (zero height): a libjpeg fatal error, caught.
+        let mut empty = jpeg.clone();
+        empty[sof + 5..sof + 7].copy_from_slice(&[0, 0]);
+        let err = make_thumbnail(&empty, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::Decode { .. }), "{err}");
+
+        // A bad Huffman table.
+        let dht = jpeg.windows(2).position(|w| w == [0xFF, 0xC4]).unwrap();
+        let mut bad_table = jpeg.clone();
+        bad_table[dht + 5..dht + 21].fill(0xFF);
+        assert!(make_thumbnail(&bad_table, &limits).is_err());
+
+        // A header claiming 60000x60000: refused before anything is allocated.
+        let mut huge = jpeg.clone();
+        huge[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        let err = make_thumbnail(&huge, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyPixels { width: 60_000, height: 60_000, .. }), "{err}");
+
+        // Damage anywhere: an error or a (garbled) thumbnail, never a panic or an abort.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..300 {
+            let mut damaged = jpeg.clone();
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = 2 + (seed as usize) % (damaged.len() - 4);
+                damaged[at] = (seed >> 32) as u8;
+            }
+            let _ = make_thumbnail(&damaged, &limits);
         }
     }
 
