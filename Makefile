@@ -10,7 +10,8 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/media-share/target
 export CARGO_TERM_COLOR ?= never
 VENV := .venv
 STAMPS := .stamps
-APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium libturbojpeg0-dev libvips-tools
+# nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools: the benchmark.
+APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools
 
 .PHONY: help dev test deps apt venv build unit e2e client client-test infra-test bench package deploy clean test-data models
 
