@@ -318,17 +318,22 @@ mod tests {
         assert_eq!((decoded.width(), decoded.height()), (200, 150));
     }
 
+    /// A 100x200 thumbnail of [`jpeg_with_orientation`] turned upright by orientation 6:
+    /// the left (red) half of the stored pixels is now on top.
+    fn assert_red_on_top(thumbnail: &[u8]) {
+        let decoded = image::load_from_memory(thumbnail).unwrap().to_rgb8();
+        let top = decoded.get_pixel(50, 20);
+        let bottom = decoded.get_pixel(50, 180);
+        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+    }
+
     #[test]
     fn exif_orientation_6_rotates_before_resizing() {
         let thumb = make_thumbnail(&jpeg_with_orientation(800, 400, 6), &ImageLimits::default()).unwrap();
         assert_eq!((thumb.original.width, thumb.original.height), (400, 800));
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
-        // Rotated 90 degrees clockwise: the left (red) half is now on top.
-        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
-        let top = decoded.get_pixel(50, 20);
-        let bottom = decoded.get_pixel(50, 180);
-        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
-        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+        assert_red_on_top(&thumb.encoded.bytes);
     }
 
     #[test]
@@ -461,11 +466,7 @@ mod tests {
         assert_eq!((decoded.info.width, decoded.info.height), (800, 1600));
         let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
-        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
-        let top = decoded.get_pixel(50, 20);
-        let bottom = decoded.get_pixel(50, 180);
-        assert!(top[0] > 200 && top[2] < 60, "top {top:?}");
-        assert!(bottom[2] > 200 && bottom[0] < 60, "bottom {bottom:?}");
+        assert_red_on_top(&thumb.encoded.bytes);
         // Every orientation gives the size the full decode gives.
         for orientation in 1..=8 {
             let bytes = jpeg_with_orientation(1000, 500, orientation);
