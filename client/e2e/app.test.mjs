@@ -187,7 +187,26 @@ test('the detail view shows the picture, the face count and the faces copy', asy
 
 test('the owner edits a title and the gallery follows', async () => {
   const dlg = page.locator('#detail');
-  await dlg.locator('#edit-title').fill(TITLE_PUBLIC_EDITED);
+  // The contract's bounds: typing stops at 200 / 2,000 characters, with a counter ...
+  const title = dlg.locator('#edit-title');
+  assert.equal(await title.getAttribute('maxlength'), '200');
+  assert.equal(await dlg.locator('#edit-description').getAttribute('maxlength'), '2000');
+  await title.fill('t'.repeat(200));
+  await title.press('x');
+  assert.equal((await title.inputValue()).length, 200, 'typing past 200 characters is refused');
+  await dlg.locator('#edit-title-count').filter({ hasText: '200 / 200' }).waitFor();
+  // ... and a longer value already in a field (maxlength does not stop that) cannot be submitted.
+  const description = await dlg.locator('#edit-description').inputValue();
+  await dlg.locator('#edit-description').evaluate((el) => {
+    el.value = 'd'.repeat(2001);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await dlg.locator('#edit-description-count.over').filter({ hasText: '2001 / 2,000' }).waitFor();
+  await dlg.getByRole('button', { name: 'Save changes' }).click();
+  await dlg.locator('#edit-form [data-role="error"]').filter({ hasText: 'The description is too long' }).waitFor();
+  assert.equal(await dlg.locator('#edit-form [data-role="ok"]').textContent(), '', 'nothing was saved');
+  await dlg.locator('#edit-description').fill(description);
+  await title.fill(TITLE_PUBLIC_EDITED);
   await dlg.getByRole('button', { name: 'Save changes' }).click();
   await dlg.locator('#edit-form [data-role="ok"]').filter({ hasText: 'Saved' }).waitFor();
   await dlg.locator('#detail-title').filter({ hasText: TITLE_PUBLIC_EDITED }).waitFor();

@@ -2,7 +2,12 @@
 //!
 //! Events arrive at least once and out of order. Every change is checked against the item's
 //! stored S3 `sequencer` before any work and written conditionally on it, so a repeated or
-//! older event never overwrites a newer one.
+//! older event never overwrites a newer one. A create reads the object with `If-Match` on
+//! the event's ETag (so it thumbnails the version its event is about), writes the thumbnail
+//! through [`media_core::derived`] (never over a later event's), then the item; if the item
+//! write loses to a later event, it takes its own thumbnail back. A delete turns the item
+//! into a tombstone first (so a create that read the object before the delete cannot bring
+//! the item back), then removes the derived objects older than itself.
 
 use std::sync::Arc;
 
@@ -10,10 +15,11 @@ use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::{ConfigError, ImageLimits, StorageConfig};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_core::imaging::{self, ImagingError, Thumbnail};
-use media_core::item::{upload_day, ContentAttributes, ItemKey};
+use media_core::derived;
+use media_core::item::{upload_day, ContentAttributes, ItemKey, Tombstone};
 use media_core::keys::ContentKey;
 use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
-use media_core::ports::{ItemStore, ObjectStore, PutObject, StoreError, WriteOutcome};
+use media_core::ports::{ContentItems, ObjectStore, PutObject, StoreError, WriteOutcome};
 
 /// A change that could not be applied now; the message is retried.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +50,7 @@ pub struct ContentUpdated<O, I> {
     limits: ImageLimits,
 }
 
-impl<O: ObjectStore, I: ItemStore> ContentUpdated<O, I> {
+impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
     pub fn new(objects: O, items: I, limits: ImageLimits) -> Self {
         ContentUpdated { objects, items, limits }
     }
@@ -78,22 +84,25 @@ impl<O: ObjectStore, I: ItemStore> ContentUpdated<O, I> {
         Ok(outcome)
     }
 
-    async fn already_applied(&self, change: &ContentChange, item: &ItemKey, strictly_newer: bool) -> Result<bool, StoreError> {
-        Ok(match self.items.sequencer(item).await? {
-            Some(stored) if strictly_newer => stored > change.sequencer,
-            Some(stored) => stored >= change.sequencer,
-            None => false,
-        })
+    /// Whether the item already reflects an event after this one.
+    async fn later_event_applied(&self, change: &ContentChange, item: &ItemKey) -> Result<bool, StoreError> {
+        Ok(self.items.sequencer(item).await?.is_some_and(|stored| stored > change.sequencer))
     }
 
     async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
         let key: &ContentKey = &change.key;
         let item_key = ItemKey::from(key);
-        if self.already_applied(change, &item_key, false).await? {
-            return Ok(Outcome::Skipped("the item already reflects this or a later event"));
+        // The same event again is not skipped: a retry completes what a crash interrupted
+        // (every write below is idempotent).
+        if self.later_event_applied(change, &item_key).await? {
+            return Ok(Outcome::Skipped("the item already reflects a later event"));
         }
-        let Some(fetched) = self.objects.get(&key.object_key(), self.limits.max_bytes).await? else {
-            return Ok(Outcome::Skipped("the object no longer exists"));
+        let Some(fetched) = self
+            .objects
+            .get_matching(&key.object_key(), change.etag.as_deref(), self.limits.max_bytes)
+            .await?
+        else {
+            return Ok(Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
         };
 
         let (metadata, problems) =
@@ -103,6 +112,7 @@ impl<O: ObjectStore, I: ItemStore> ContentUpdated<O, I> {
         }
 
         let thumbnail = match fetched.body {
+            _ if !key.derived_keys_fit() => Err("the thumbnail's key would pass S3's 1,024-byte key limit".to_owned()),
             None => Err(format!(
                 "{} bytes is over the limit of {} bytes",
                 fetched.head.size, self.limits.max_bytes
@@ -127,49 +137,62 @@ impl<O: ObjectStore, I: ItemStore> ContentUpdated<O, I> {
             size: fetched.head.size,
             width: None,
             height: None,
-            sequencer: change.sequencer.as_str().to_owned(),
+            sequencer: change.sequencer.clone(),
         };
+        let thumbnail_key = key.thumbnail_key();
         let outcome = match thumbnail {
             Ok(thumbnail) => {
-                let thumbnail_key = key.thumbnail_key();
                 let encoded = thumbnail.encoded;
-                self.objects
-                    .put(PutObject::new(&thumbnail_key, encoded.bytes, encoded.content_type))
-                    .await?;
+                let put = PutObject::new(&thumbnail_key, encoded.bytes, encoded.content_type);
+                if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
+                    return Ok(Outcome::Skipped("a later upload's thumbnail is in place"));
+                }
                 attributes.thumbnail_key = Some(thumbnail_key.clone());
                 attributes.content_type = thumbnail.original.content_type().to_owned();
                 attributes.width = Some(thumbnail.original.width);
                 attributes.height = Some(thumbnail.original.height);
-                Outcome::Thumbnailed { thumbnail_key, width: encoded.width, height: encoded.height }
+                Outcome::Thumbnailed { thumbnail_key: thumbnail_key.clone(), width: encoded.width, height: encoded.height }
             }
             Err(reason) => {
                 // An earlier upload under the same key may have left a thumbnail that no
                 // longer matches the object.
-                self.objects.delete(&key.thumbnail_key()).await?;
+                if key.derived_keys_fit() {
+                    derived::remove(&self.objects, &thumbnail_key, &change.sequencer).await?;
+                }
                 Outcome::StoredWithoutThumbnail { reason }
             }
         };
         match self.items.write_content(&item_key, &attributes).await? {
             WriteOutcome::Applied => Ok(outcome),
-            WriteOutcome::Superseded => Ok(Outcome::Skipped("a later event was applied meanwhile")),
+            WriteOutcome::Superseded => {
+                // A later event won (a newer upload, or the deletion): what this one wrote
+                // must not outlive it.
+                if attributes.thumbnail_key.is_some() {
+                    derived::remove_own(&self.objects, &thumbnail_key, &change.sequencer).await?;
+                }
+                Ok(Outcome::Skipped("a later event was applied meanwhile"))
+            }
         }
     }
 
     async fn removed(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
         let key = &change.key;
         let item_key = ItemKey::from(key);
-        if self.already_applied(change, &item_key, true).await? {
+        if self.later_event_applied(change, &item_key).await? {
             return Ok(Outcome::Skipped("a later upload replaced the object"));
         }
         if self.objects.exists(&key.object_key()).await? {
             return Ok(Outcome::Skipped("the object exists again; its own event handles it"));
         }
-        self.objects.delete(&key.thumbnail_key()).await?;
-        self.objects.delete(&key.faces_key()).await?;
-        match self.items.delete_item(&item_key, &change.sequencer).await? {
-            WriteOutcome::Applied => Ok(Outcome::Removed),
-            WriteOutcome::Superseded => Ok(Outcome::Skipped("a later upload replaced the object")),
+        let tombstone = Tombstone::new(change.sequencer.clone(), chrono::Utc::now());
+        if self.items.write_tombstone(&item_key, &tombstone).await? == WriteOutcome::Superseded {
+            return Ok(Outcome::Skipped("a later upload replaced the object"));
         }
+        if key.derived_keys_fit() {
+            derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
+        }
+        derived::remove(&self.objects, &key.faces_key(), &change.sequencer).await?;
+        Ok(Outcome::Removed)
     }
 }
 

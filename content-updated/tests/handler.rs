@@ -6,10 +6,13 @@ use content_updated::{ContentUpdated, Outcome};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::config::ImageLimits;
 use media_core::events::ContentChange;
-use media_core::item::{FaceAttributes, FaceBox, ItemKey};
+use std::sync::Arc;
+
+use media_core::derived::stored_sequencer;
+use media_core::item::{FaceAttributes, FaceBox, ItemKey, Sequencer};
 use media_core::metadata::encode_upload_metadata;
-use media_core::ports::ItemStore;
-use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use media_core::ports::{FaceItems, ObjectStore as _};
+use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
 use media_core::testing::s3_event_body;
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-000000000001";
@@ -60,7 +63,8 @@ async fn created_writes_a_thumbnail_and_every_item_attribute() {
     assert_eq!(item.content_type.as_deref(), Some("image/jpeg"));
     assert_eq!(item.size, Some(f.objects().object(&key).unwrap().body.len() as u64));
     assert_eq!((item.width, item.height), (Some(800), Some(600)));
-    assert!(item.sequencer.unwrap().ends_with("0055AED6DCD90281E5"));
+    assert_eq!(item.sequencer, Some(Sequencer::new("0055AED6DCD90281E5")));
+    assert_eq!(stored_sequencer(&f.objects().head(&thumbnail_key).await.unwrap().unwrap()), item.sequencer);
 }
 
 #[tokio::test]
@@ -82,11 +86,15 @@ async fn repeated_and_older_events_change_nothing() {
     let key = format!("public/content/{ID}/a.jpg");
     f.objects().insert(&key, jpeg(300, 300), &[("data", r#"{"title":"first"}"#)]);
     f.handle(&change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+
+    // The same event again is applied again (a retry completes a crashed attempt), to the
+    // same result.
+    let again = f.handle(&change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    assert!(matches!(again, Outcome::Thumbnailed { .. }), "{again:?}");
+    assert_eq!(f.items().item(&item_key(&key)).unwrap(), item);
     let puts = f.objects().request_count("PutObject");
     let gets = f.objects().request_count("GetObject");
-
-    let again = f.handle(&change("ObjectCreated:Put", &key, "0A")).await.unwrap();
-    assert!(matches!(again, Outcome::Skipped(_)));
     let older = f.handle(&change("ObjectCreated:Put", &key, "09")).await.unwrap();
     assert!(matches!(older, Outcome::Skipped(_)));
     let older_delete = f.handle(&change("ObjectRemoved:Delete", &key, "08")).await.unwrap();
@@ -102,7 +110,15 @@ async fn a_newer_upload_replaces_the_item_and_keeps_face_attributes() {
     let f = function();
     let key = format!("public/content/{ID}/a.jpg");
     f.items()
-        .write_faces(&item_key(&key), &FaceAttributes { faces_key: "k".into(), face_count: 1, faces: vec![FaceBox { x: 1, y: 2, w: 3, h: 4 }] })
+        .write_faces(
+            &item_key(&key),
+            &FaceAttributes {
+                faces_key: Some("k".into()),
+                face_count: Some(1),
+                faces: Some(vec![FaceBox { x: 1, y: 2, w: 3, h: 4 }]),
+                faces_sequencer: Sequencer::new("0A"),
+            },
+        )
         .await
         .unwrap();
     f.objects().insert(&key, jpeg(300, 100), &[("data", r#"{"title":"one"}"#)]);
@@ -121,7 +137,7 @@ async fn a_create_whose_object_is_gone_does_nothing() {
     let f = function();
     let key = format!("public/content/{ID}/gone.jpg");
     let outcome = f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap();
-    assert_eq!(outcome, Outcome::Skipped("the object no longer exists"));
+    assert_eq!(outcome, Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
     assert!(f.items().is_empty());
     assert!(f.objects().keys().is_empty());
 }
@@ -131,7 +147,7 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
     let f = ContentUpdated::new(
         MemoryObjectStore::default(),
         MemoryItemStore::default(),
-        ImageLimits { max_bytes: 100_000, max_pixels: 10_000_000 },
+        ImageLimits { max_bytes: 100_000, max_pixels: 10_000_000, ..ImageLimits::default() },
     );
     let good = jpeg(64, 64);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -177,7 +193,9 @@ async fn removed_deletes_thumbnail_faces_and_item_but_not_a_newer_upload() {
     let outcome = f.handle(&change("ObjectRemoved:Delete", &key, "11")).await.unwrap();
     assert_eq!(outcome, Outcome::Removed);
     assert!(f.objects().keys().is_empty(), "{:?}", f.objects().keys());
-    assert!(f.items().is_empty());
+    let tombstone = f.items().item(&item_key(&key)).unwrap();
+    assert!(tombstone.is_tombstone() && tombstone.thumbnail_key.is_none() && tombstone.upload_date.is_none(), "{tombstone:?}");
+    assert!(tombstone.expires_at.unwrap() > chrono::Utc::now().timestamp() + 13 * 24 * 3600);
     // Delivered twice: still fine.
     assert_eq!(f.handle(&change("ObjectRemoved:Delete", &key, "11")).await.unwrap(), Outcome::Removed);
 }
@@ -207,4 +225,156 @@ async fn an_sqs_batch_handles_every_record_and_never_writes_under_content() {
     assert_eq!(f.items().len(), 3);
     let content_keys: Vec<String> = f.objects().keys().into_iter().filter(|k| k.contains("/content/")).collect();
     assert_eq!(content_keys, keys);
+}
+
+#[tokio::test]
+async fn without_list_bucket_a_missing_key_is_an_error_and_nothing_is_removed() {
+    // S3 answers 403, not 404, for a missing key to a caller without s3:ListBucket: the
+    // handler must not read that as "gone" (and the template grants s3:ListBucket).
+    let f = ContentUpdated::new(MemoryObjectStore::without_list_bucket(), MemoryItemStore::default(), ImageLimits::default());
+    let key = format!("public/content/{ID}/x.jpg");
+    let thumbnail = format!("public/thumbnails/{ID}/x.jpg");
+    f.objects().insert(&thumbnail, vec![1], &[]);
+    let err = f.handle(&change("ObjectRemoved:Delete", &key, "11")).await.unwrap_err();
+    assert!(err.to_string().contains("AccessDenied"), "{err}");
+    assert!(f.objects().object(&thumbnail).is_some());
+    assert!(f.items().is_empty());
+}
+
+#[tokio::test]
+async fn a_create_for_a_replaced_version_is_skipped() {
+    let f = function();
+    let key = format!("public/content/{ID}/v.jpg");
+    f.objects().insert(&key, jpeg(40, 40), &[]);
+    let old_etag = f.objects().object(&key).unwrap().etag;
+    f.objects().insert(&key, jpeg(60, 60), &[]);
+    let change = media_core::testing::s3_change_for_version("ObjectCreated:Put", &key, "0A", Some(&old_etag));
+    assert!(matches!(f.handle(&change).await.unwrap(), Outcome::Skipped(_)));
+    assert!(f.items().is_empty());
+    let current = f.objects().object(&key).unwrap().etag;
+    let change = media_core::testing::s3_change_for_version("ObjectCreated:Put", &key, "0B", Some(&current));
+    assert!(matches!(f.handle(&change).await.unwrap(), Outcome::Thumbnailed { width: 60, .. }));
+}
+
+#[tokio::test]
+async fn a_key_whose_thumbnail_key_would_pass_the_limit_gets_an_item_without_thumbnail() {
+    let f = function();
+    let prefix = format!("public/content/{ID}/");
+    let key = format!("{prefix}{}.jpg", "k".repeat(1024 - prefix.len() - 4));
+    assert_eq!(key.len(), 1024);
+    f.objects().insert(&key, jpeg(50, 50), &[]);
+    match f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap() {
+        Outcome::StoredWithoutThumbnail { reason } => assert!(reason.contains("1,024-byte"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.items().item(&item_key(&key)).unwrap().thumbnail_key, None);
+    // Its deletion is no poison message either.
+    f.objects().objects.lock().unwrap().remove(&key);
+    assert_eq!(f.handle(&change("ObjectRemoved:Delete", &key, "02")).await.unwrap(), Outcome::Removed);
+}
+
+type Racer = ContentUpdated<Shared<MemoryObjectStore>, Shared<MemoryItemStore>>;
+
+/// Runs `first` with `second` run to completion just before the first's `step`-th store
+/// call, for every step, and checks `settled` on the outcome. `setup` prepares fresh stores;
+/// `second` changes the bucket (as a user would) and handles the resulting event.
+async fn interleave(
+    setup: impl Fn(&MemoryObjectStore),
+    first: ContentChange,
+    second: impl Fn(Arc<MemoryObjectStore>, Arc<MemoryItemStore>) + Send + Sync + Clone + 'static,
+    settled: impl Fn(usize, &MemoryObjectStore, &MemoryItemStore),
+) {
+    let mut step = 0;
+    loop {
+        let (objects, items) = (Arc::new(MemoryObjectStore::default()), Arc::new(MemoryItemStore::default()));
+        setup(&objects);
+        let hook = {
+            let (objects, items, second) = (objects.clone(), items.clone(), second.clone());
+            StepHook::before_step(step, move || second(objects, items))
+        };
+        let racer: Racer = ContentUpdated::new(
+            Shared::hooked(objects.clone(), hook.clone()),
+            Shared::hooked(items.clone(), hook.clone()),
+            ImageLimits::default(),
+        );
+        racer.handle(&first).await.unwrap();
+        if !hook.fired() {
+            // The first handler finished in fewer steps: every interleaving has been tried.
+            assert!(step > 3, "the first handler made only {step} store calls");
+            return;
+        }
+        settled(step, &objects, &items);
+        step += 1;
+    }
+}
+
+fn plain(objects: &Arc<MemoryObjectStore>, items: &Arc<MemoryItemStore>) -> Racer {
+    ContentUpdated::new(Shared::new(objects.clone()), Shared::new(items.clone()), ImageLimits::default())
+}
+
+#[tokio::test]
+async fn a_delete_at_any_step_of_an_older_create_leaves_nothing_behind() {
+    let key = format!("public/content/{ID}/race.jpg");
+    let k = key.clone();
+    interleave(
+        |objects| objects.insert(&key, jpeg(120, 80), &[]),
+        change("ObjectCreated:Put", &key, "0A"),
+        move |objects, items| {
+            objects.objects.lock().unwrap().remove(&k);
+            let delete = change("ObjectRemoved:Delete", &k, "0B");
+            block_on_elsewhere(plain(&objects, &items).handle(&delete)).unwrap();
+        },
+        |step, objects, items| {
+            let derived: Vec<String> = objects.keys();
+            assert!(derived.is_empty(), "step {step}: left {derived:?}");
+            let item = items.item(&item_key(&key)).unwrap();
+            assert!(item.is_tombstone(), "step {step}: the item came back: {item:?}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_newer_upload_at_any_step_of_an_older_create_keeps_its_thumbnail_and_item() {
+    let key = format!("public/content/{ID}/race.jpg");
+    let k = key.clone();
+    interleave(
+        |objects| objects.insert(&key, jpeg(120, 80), &[]),
+        change("ObjectCreated:Put", &key, "0A"),
+        move |objects, items| {
+            objects.insert(&k, jpeg(30, 90), &[]);
+            let create = change("ObjectCreated:Put", &k, "0B");
+            block_on_elsewhere(plain(&objects, &items).handle(&create)).unwrap();
+        },
+        |step, objects, items| {
+            let item = items.item(&item_key(&key)).unwrap();
+            assert_eq!(item.sequencer, Some(Sequencer::new("0B")), "step {step}");
+            assert_eq!((item.width, item.height), (Some(30), Some(90)), "step {step}");
+            let thumbnail = objects.object(&format!("public/thumbnails/{ID}/race.jpg")).expect("a thumbnail");
+            let decoded = image::load_from_memory(&thumbnail.body).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (30, 90), "step {step}: an older thumbnail won");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_upload_at_any_step_of_a_delete_survives_it() {
+    let key = format!("public/content/{ID}/race.jpg");
+    let k = key.clone();
+    interleave(
+        |_| {},
+        change("ObjectRemoved:Delete", &key, "0B"),
+        move |objects, items| {
+            objects.insert(&k, jpeg(50, 50), &[]);
+            let create = change("ObjectCreated:Put", &k, "0C");
+            block_on_elsewhere(plain(&objects, &items).handle(&create)).unwrap();
+        },
+        |step, objects, items| {
+            let item = items.item(&item_key(&key)).unwrap();
+            assert!(!item.is_tombstone() && item.thumbnail_key.is_some(), "step {step}: {item:?}");
+            assert!(objects.object(&format!("public/thumbnails/{ID}/race.jpg")).is_some(), "step {step}");
+        },
+    )
+    .await;
 }

@@ -3,8 +3,15 @@
 //! with a presigned link to the result under `tmp/`.
 //!
 //! The function runs independently of content-updated and in any order with it: it touches
-//! only its own attributes (an UpdateItem of those three) and its own key, so running first,
-//! second or twice gives the same result.
+//! only its own attributes and its own key, so running first, second or twice gives the same
+//! result. Like content-updated it reads the version its event is about (`If-Match`), writes
+//! the faces copy in event order ([`media_core::derived`]) and its attributes conditionally
+//! on `facesSequencer` and on the item not reflecting a later upload or its deletion.
+//!
+//! Detection and the marked copy work on a copy of the picture at most
+//! [`MARKED_COPY_MAX_SIDE`] pixels on its longest side, shrunk on load: the memory a
+//! detection takes does not grow with the original's size. Boxes are reported in the
+//! original's pixels, after EXIF orientation.
 
 pub mod detector;
 pub mod draw;
@@ -20,8 +27,9 @@ use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::{number_or, ConfigError, ImageLimits, StorageConfig};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_core::imaging::{self, Encoded, ImagingError};
-use media_core::item::{FaceAttributes, FaceBox, ItemKey};
-use media_core::ports::{ItemStore, ObjectStore, PresignGet, PutObject, StoreError};
+use media_core::derived;
+use media_core::item::{FaceAttributes, FaceBox, ItemKey, Sequencer};
+use media_core::ports::{FaceItems, ObjectStore, PresignGet, PutObject, StoreError, WriteOutcome};
 use serde::{Deserialize, Serialize};
 
 pub use detector::{DetectorError, DetectorKind, FaceDetector};
@@ -31,6 +39,12 @@ pub use detector::{DetectorError, DetectorKind, FaceDetector};
 pub const DEFAULT_PRESIGN_EXPIRY_SECONDS: u64 = 3600;
 /// A download that takes longer than this is abandoned (Lambda bills the wait).
 pub const DEFAULT_DOWNLOAD_TIMEOUT_SECONDS: u64 = 20;
+/// Longest side of the picture detection runs on and of the marked copy.
+pub const MARKED_COPY_MAX_SIDE: u32 = 2048;
+/// Key prefixes a direct `{bucket, key}` call may read: what a caller could publish anyway
+/// (public uploads, and `tmp/` results of earlier calls). Private uploads are refused:
+/// the result's link would hand a private picture to whoever asked.
+pub const DIRECT_READABLE_PREFIXES: [&str; 2] = ["public/content/", "tmp/"];
 
 /// Why an image could not be marked. Input problems, not system ones: retrying does not help.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +72,8 @@ pub enum HandlerError {
 pub enum Outcome {
     /// Faces copy written and the item's face attributes set.
     Marked { faces_key: String, face_count: u32 },
-    /// Faces copy written, but the original was deleted meanwhile: the copy is removed again and
-    /// no item is touched (content-updated's removal may already have run).
-    OriginalGone,
-    /// Not a usable image: nothing written, the original is left alone.
+    /// Not a usable image: no faces copy (one left by an earlier upload under the same key is
+    /// removed) and no face attributes; the original is left alone.
     NotAnImage { reason: String },
     /// Nothing to do, for the reason given.
     Skipped(&'static str),
@@ -69,24 +81,43 @@ pub enum Outcome {
 
 /// An image with its faces found and outlined.
 pub struct Marked {
+    /// In the original's pixels (after EXIF orientation).
     pub faces: Vec<FaceBox>,
     pub encoded: Encoded,
+    /// Of the marked copy.
     pub width: u32,
     pub height: u32,
 }
 
-/// Decodes (limits, EXIF orientation), detects, outlines and encodes. `force_jpeg` drops alpha
-/// so the result is a JPEG (the direct call's `tmp/*.jpg`); otherwise an image with alpha
-/// stays PNG, as content-updated does for thumbnails.
+/// A box found on a copy `from` (width, height) in the pixels of the original `to`.
+pub fn box_in_original(face: &FaceBox, from: (u32, u32), to: (u32, u32)) -> FaceBox {
+    let scale = |v: u32, a: u32, b: u32| ((f64::from(v) * f64::from(b) / f64::from(a)).round() as u32).min(b);
+    let x = scale(face.x, from.0, to.0);
+    let y = scale(face.y, from.1, to.1);
+    FaceBox {
+        x,
+        y,
+        w: scale(face.x + face.w, from.0, to.0).saturating_sub(x),
+        h: scale(face.y + face.h, from.1, to.1).saturating_sub(y),
+    }
+}
+
+/// Decodes (limits, EXIF orientation, shrunk to [`MARKED_COPY_MAX_SIDE`]), detects, outlines
+/// and encodes. `force_jpeg` drops alpha so the result is a JPEG (the direct call's
+/// `tmp/*.jpg`); otherwise an image with alpha stays PNG, as content-updated does for
+/// thumbnails.
 pub fn mark_faces(
     bytes: &[u8],
     limits: &ImageLimits,
     detector: &dyn FaceDetector,
     force_jpeg: bool,
 ) -> Result<Marked, MarkError> {
-    let decoded = imaging::decode(bytes, limits)?;
-    let faces = detector.detect(&decoded.image)?;
-    let mut outlined = draw::outline_faces(&decoded.image, &faces);
+    let decoded = imaging::decode_bounded(bytes, limits, MARKED_COPY_MAX_SIDE)?;
+    let found = detector.detect(&decoded.image)?;
+    let copy = (decoded.image.width(), decoded.image.height());
+    let original = (decoded.info.width, decoded.info.height);
+    let faces = found.iter().map(|f| box_in_original(f, copy, original)).collect();
+    let mut outlined = draw::outline_faces(&decoded.image, &found);
     drop(decoded.image);
     if force_jpeg && outlined.color().has_alpha() {
         outlined = DynamicImage::ImageRgb8(outlined.to_rgb8());
@@ -190,7 +221,7 @@ pub struct FaceDetection<O, I> {
     http: reqwest::Client,
 }
 
-impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
+impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
     pub fn new(objects: O, items: I, detector: Arc<dyn FaceDetector>, settings: Settings) -> Self {
         let http = reqwest::Client::builder()
             .timeout(settings.download_timeout)
@@ -253,33 +284,52 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
     async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
         let key = &change.key;
         let object_key = key.object_key();
-        let Some(fetched) = self.objects.get(&object_key, self.settings.limits.max_bytes).await? else {
-            return Ok(Outcome::Skipped("the object no longer exists"));
+        let Some(fetched) = self
+            .objects
+            .get_matching(&object_key, change.etag.as_deref(), self.settings.limits.max_bytes)
+            .await?
+        else {
+            return Ok(Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
         };
-        let Some(bytes) = fetched.body else {
-            return Ok(Outcome::NotAnImage {
-                reason: format!("{} bytes is over the limit of {} bytes", fetched.head.size, self.settings.limits.max_bytes),
-            });
-        };
-        let marked = match self.mark(bytes, false).await? {
-            Ok(marked) => marked,
-            Err(MarkError::Image(err)) => return Ok(Outcome::NotAnImage { reason: err.to_string() }),
-            Err(MarkError::Detector(err)) => return Err(err.into()),
+        let marked = match fetched.body {
+            None => Err(format!("{} bytes is over the limit of {} bytes", fetched.head.size, self.settings.limits.max_bytes)),
+            Some(bytes) => match self.mark(bytes, false).await? {
+                Ok(marked) => Ok(marked),
+                Err(MarkError::Image(err)) => Err(err.to_string()),
+                Err(MarkError::Detector(err)) => return Err(err.into()),
+            },
         };
         let faces_key = key.faces_key();
-        self.objects
-            .put(PutObject::new(&faces_key, marked.encoded.bytes, marked.encoded.content_type))
-            .await?;
-        // A removal that ran while we worked has already deleted the faces copy and the item;
-        // writing the attributes now would resurrect a stub item.
-        if !self.objects.exists(&object_key).await? {
-            self.objects.delete(&faces_key).await?;
-            return Ok(Outcome::OriginalGone);
+        let (attributes, outcome) = match marked {
+            Ok(marked) => {
+                let put = PutObject::new(&faces_key, marked.encoded.bytes, marked.encoded.content_type);
+                if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
+                    return Ok(Outcome::Skipped("a later upload's faces copy is in place"));
+                }
+                let face_count = marked.faces.len() as u32;
+                let attributes = FaceAttributes {
+                    faces_key: Some(faces_key.clone()),
+                    face_count: Some(face_count),
+                    faces: Some(marked.faces),
+                    faces_sequencer: change.sequencer.clone(),
+                };
+                (attributes, Outcome::Marked { faces_key: faces_key.clone(), face_count })
+            }
+            Err(reason) => {
+                // A picture replaced by one that cannot be decoded keeps nothing of the old one.
+                derived::remove(&self.objects, &faces_key, &change.sequencer).await?;
+                let attributes = FaceAttributes { faces_key: None, face_count: None, faces: None, faces_sequencer: change.sequencer.clone() };
+                (attributes, Outcome::NotAnImage { reason })
+            }
+        };
+        match self.items.write_faces(&ItemKey::from(key), &attributes).await? {
+            WriteOutcome::Applied => Ok(outcome),
+            WriteOutcome::Superseded => {
+                // A later upload or the deletion won: the copy written above must not outlive it.
+                remove_own_copy(&self.objects, &faces_key, &change.sequencer, attributes.faces_key.is_some()).await?;
+                Ok(Outcome::Skipped("a later event was applied meanwhile"))
+            }
         }
-        let face_count = marked.faces.len() as u32;
-        let attributes = FaceAttributes { faces_key: faces_key.clone(), face_count, faces: marked.faces };
-        self.items.write_faces(&ItemKey::from(key), &attributes).await?;
-        Ok(Outcome::Marked { faces_key, face_count })
     }
 
     /// Runs [`mark_faces`] off the async threads: decoding and detection take CPU seconds.
@@ -299,6 +349,12 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
                     return Err(DirectError::BadRequest(format!(
                         "bucket {bucket:?} is not this function's bucket {:?}",
                         self.settings.bucket
+                    )));
+                }
+                if !DIRECT_READABLE_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) || key.split('/').any(|s| s == "..") {
+                    return Err(DirectError::BadRequest(format!(
+                        "key {key:?} is not readable by a direct call: only keys under {} are",
+                        DIRECT_READABLE_PREFIXES.join(" and ")
                     )));
                 }
                 let fetched = self
@@ -361,7 +417,7 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
     }
 }
 
-impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
+impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
     /// A client bound to the URL's host's public addresses: every address the host resolves
     /// to is checked, the connection is pinned to them (no second lookup to rebind), and
     /// redirects are not followed (they could lead inside).
@@ -388,6 +444,13 @@ impl<O: ObjectStore + PresignGet, I: ItemStore> FaceDetection<O, I> {
             .build()
             .map_err(|e| refused(e.to_string()))
     }
+}
+
+async fn remove_own_copy<O: ObjectStore>(objects: &O, key: &str, sequencer: &Sequencer, written: bool) -> Result<(), StoreError> {
+    if written {
+        derived::remove_own(objects, key, sequencer).await?;
+    }
+    Ok(())
 }
 
 /// Whether an address is on the public internet (not loopback, private, link-local, shared,

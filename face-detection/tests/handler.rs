@@ -70,7 +70,7 @@ async fn created_writes_the_faces_copy_and_only_the_face_attributes() {
         title: "Été".into(),
         width: Some(600),
         height: Some(800),
-        sequencer: Some("0A".into()),
+        sequencer: Some(media_core::item::Sequencer::new("0A")),
         ..Default::default()
     });
 
@@ -90,7 +90,7 @@ async fn created_writes_the_faces_copy_and_only_the_face_attributes() {
     assert_eq!(item.thumbnail_key.as_deref(), Some("t"));
     assert_eq!(item.title, "Été");
     assert_eq!((item.width, item.height), (Some(600), Some(800)));
-    assert_eq!(item.sequencer.as_deref(), Some("0A"));
+    assert_eq!(item.sequencer, Some(media_core::item::Sequencer::new("0A")));
 }
 
 #[tokio::test]
@@ -138,7 +138,8 @@ async fn bad_images_are_reported_and_nothing_is_written_or_lost() {
         assert!(matches!(outcome, Outcome::NotAnImage { .. }), "{name}: {outcome:?}");
         assert_eq!(f.objects().object(&key).unwrap().body, bytes, "{name}: original kept");
         assert!(f.objects().object(&format!("public/faces/{ID}/{name}")).is_none());
-        assert!(f.items().item(&item_key(&key)).is_none(), "{name}: no stub item");
+        let item = f.items().item(&item_key(&key));
+        assert!(item.is_none_or(|i| i.faces_key.is_none() && i.face_count.is_none() && i.upload_date.is_none()), "{name}: no face attributes");
     }
 }
 
@@ -175,7 +176,7 @@ async fn a_bad_image_does_not_fail_the_batch_but_a_broken_detector_retries() {
 async fn removals_and_vanished_originals_touch_nothing() {
     let f = function(vec![]);
     let key = format!("public/content/{ID}/gone.jpg");
-    assert_eq!(f.handle(&change("ObjectCreated:Put", &key)).await.unwrap(), Outcome::Skipped("the object no longer exists"));
+    assert_eq!(f.handle(&change("ObjectCreated:Put", &key)).await.unwrap(), Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
     assert!(matches!(f.handle(&change("ObjectRemoved:Delete", &key)).await.unwrap(), Outcome::Skipped(_)));
     assert!(f.objects().keys().is_empty());
     assert!(f.items().is_empty());
@@ -185,9 +186,10 @@ async fn removals_and_vanished_originals_touch_nothing() {
 async fn direct_call_on_a_bucket_object_writes_tmp_jpeg_and_presigns_it() {
     let f = function(vec![FaceBox { x: 5, y: 5, w: 40, h: 40 }]);
     let alpha = image::RgbaImage::from_fn(120, 80, |_, _| image::Rgba([10, 20, 30, 128]));
-    f.objects().insert("uploads/x.png", encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png), &[]);
+    let source = format!("public/content/{ID}/x.png");
+    f.objects().insert(&source, encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png), &[]);
     let answer = f
-        .handle_event(serde_json::json!({"bucket": "media", "key": "uploads/x.png"}))
+        .handle_event(serde_json::json!({"bucket": "media", "key": source}))
         .await
         .unwrap();
     assert_eq!(answer["faces"], 1);
@@ -215,13 +217,17 @@ async fn direct_call_refuses_what_it_should() {
         serde_json::json!({"imageUrl": "file:///etc/passwd"}),
         serde_json::json!({"imageUrl": "not a url"}),
         serde_json::json!({"bucket": "other-bucket", "key": "a.jpg"}),
+        // Only what the caller could publish anyway: not private uploads, not other areas.
+        serde_json::json!({"bucket": "media", "key": format!("private/content/{ID}/a.jpg")}),
+        serde_json::json!({"bucket": "media", "key": "public/index/content.json"}),
+        serde_json::json!({"bucket": "media", "key": "public/content/../private/content/x.jpg"}),
         serde_json::json!({"imageUrl": "http://127.0.0.1:1/x.jpg", "key": "a.jpg"}),
     ];
     for case in cases {
         let err = f.handle_event(case.clone()).await.unwrap_err();
         assert!(matches!(err, DirectError::BadRequest(_)), "{case}: {err}");
     }
-    let err = f.handle_direct(&DirectRequest { bucket: Some("media".into()), key: Some("nope.jpg".into()), ..Default::default() }).await.unwrap_err();
+    let err = f.handle_direct(&DirectRequest { bucket: Some("media".into()), key: Some("tmp/nope.jpg".into()), ..Default::default() }).await.unwrap_err();
     assert!(matches!(err, DirectError::NotFound { .. }), "{err}");
     assert!(f.objects().keys().is_empty(), "nothing written");
 }
@@ -291,4 +297,51 @@ async fn direct_call_downloads_within_the_size_limit() {
         let err = f.handle_event(serde_json::json!({ "imageUrl": url })).await.unwrap_err();
         assert!(matches!(err, DirectError::TooLarge { .. }), "{declared:?}: {err}");
     }
+}
+
+#[tokio::test]
+async fn a_picture_replaced_by_an_undecodable_one_loses_its_faces() {
+    let f = function(vec![FaceBox { x: 1, y: 1, w: 10, h: 10 }]);
+    let key = format!("public/content/{ID}/swap.jpg");
+    f.objects().insert(&key, jpeg(64, 64), &[]);
+    f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    assert_eq!(f.items().item(&item_key(&key)).unwrap().face_count, Some(1));
+    f.objects().insert(&key, b"not a picture".to_vec(), &[]);
+    let outcome = f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0B")).await.unwrap();
+    assert!(matches!(outcome, Outcome::NotAnImage { .. }), "{outcome:?}");
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.faces_key, item.face_count, item.faces), (None, None, None));
+    assert!(f.objects().object(&format!("public/faces/{ID}/swap.jpg")).is_none());
+    // And a late, older detection does not bring them back.
+    f.objects().insert(&key, jpeg(64, 64), &[]);
+    let late = f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    assert!(matches!(late, Outcome::Skipped(_)), "{late:?}");
+    assert_eq!(f.items().item(&item_key(&key)).unwrap().face_count, None);
+    assert!(f.objects().object(&format!("public/faces/{ID}/swap.jpg")).is_none());
+}
+
+#[tokio::test]
+async fn faces_are_found_on_a_bounded_copy_and_reported_in_original_pixels() {
+    // A detector that finds one face covering the middle half of whatever it is given.
+    struct Middle;
+    impl FaceDetector for Middle {
+        fn name(&self) -> &'static str {
+            "middle"
+        }
+        fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
+            assert!(image.width().max(image.height()) <= face_detection::MARKED_COPY_MAX_SIDE);
+            let (w, h) = (image.width(), image.height());
+            Ok(vec![FaceBox { x: w / 4, y: h / 4, w: w / 2, h: h / 2 }])
+        }
+    }
+    let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(Middle), Settings::new("media"));
+    let key = format!("public/content/{ID}/big.png");
+    let big = image::RgbImage::from_fn(4096, 2048, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
+    f.objects().insert(&key, encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png), &[]);
+    f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!(item.faces.unwrap(), [FaceBox { x: 1024, y: 512, w: 2048, h: 1024 }]);
+    let copy = f.objects().object(&format!("public/faces/{ID}/big.png")).unwrap();
+    let decoded = image::load_from_memory(&copy.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (2048, 1024));
 }

@@ -134,26 +134,54 @@ add('owner', 'dynamodb:Query', GSI_ARN, DENY, 'user queries the public GSI')
 add('visitor', 's3:PutObject', s3(`public/content/${VISITOR}/x.jpg`), DENY, 'visitor uploads under own identity')
 add('visitor', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'visitor edits an item of own identity', upd(VISITOR, EDIT))
 add('visitor', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'visitor reads tmp/')
+add('visitor', 's3:ListBucket', BUCKET_ARN, DENY, 'visitor lists the bucket', { 's3:prefix': 'public/' })
+
+// The attributes each function's UpdateItem names (key, update and condition
+// expressions): dynamodb:Attributes as DynamoDB computes it for the request.
+const KEY = ['identityId', 'objectKey']
+const CONTENT = [...KEY, 'thumbnailKey', 'previewKey', 'animated', 'isPublic', 'title', 'description', 'uploadDate',
+  'uploadDay', 'contentType', 'size', 'width', 'height', 'sequencer']
+const FACES = ['facesKey', 'faceCount', 'faces', 'facesSequencer']
+// A delete: SET sequencer, deleted, expiresAt; REMOVE every other attribute.
+const TOMBSTONE = [...CONTENT, 'deleted', 'expiresAt', ...FACES]
+const NONE = { 'dynamodb:ReturnValues': 'NONE' }
+const item = (attributes, extra = {}) => ({ 'dynamodb:LeadingKeys': [OWNER], 'dynamodb:Attributes': attributes, ...extra })
+// Private indexes: identity ids are "<region>:<uuid>".
+const OTHER_REGION = 'eu-west-1:11111111-1111-4111-8111-111111111111'
 
 // content-updated
 const cu = 'content-updated'
 add(cu, 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'read public upload')
 add(cu, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'read private upload')
+add(cu, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, "head a thumbnail (its event's sequencer)")
+add(cu, 's3:GetObject', s3(`private/previews/${OWNER}/cat.jpg`), ALLOW, 'head a preview (If-Match delete needs GetObject)')
+add(cu, 's3:GetObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'head a faces copy (If-Match delete needs GetObject)')
+add(cu, 's3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'head a private faces copy')
+add(cu, 's3:ListBucket', BUCKET_ARN, ALLOW, 'ListBucket: a missing key is 404, not 403', { 's3:prefix': `public/content/${OWNER}/cat.jpg` })
+add(cu, 's3:ListBucket', BUCKET_ARN, ALLOW, 'ListBucket without prefix (no s3:prefix condition)')
 add(cu, 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'write public thumbnail')
 add(cu, 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'write private thumbnail')
+add(cu, 's3:PutObject', s3(`public/previews/${OWNER}/cat.jpg`), ALLOW, 'write public preview')
+add(cu, 's3:PutObject', s3(`private/previews/${OWNER}/cat.jpg`), ALLOW, 'write private preview')
 add(cu, 's3:DeleteObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'delete thumbnail')
+add(cu, 's3:DeleteObject', s3(`public/previews/${OWNER}/cat.jpg`), ALLOW, 'delete preview')
 add(cu, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'delete faces image')
 add(cu, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
 add(cu, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
 add(cu, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete an original')
 add(cu, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, "write faces/ (face-detection's)")
 add(cu, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
+add(cu, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
 add(cu, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
-add(cu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket', { 's3:prefix': '' })
-add(cu, 'dynamodb:PutItem', TABLE_ARN, ALLOW, 'put item')
-add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update item')
-add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, 'get item')
-add(cu, 'dynamodb:DeleteItem', TABLE_ARN, ALLOW, 'delete item')
+add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, "read an item's sequencer (projection)", item([...KEY, 'sequencer'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
+add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get a whole item (Select ALL_ATTRIBUTES)', item(KEY, { 'dynamodb:Select': 'ALL_ATTRIBUTES' }))
+add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get item projecting title', item([...KEY, 'sequencer', 'title'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'write the content attributes (ReturnValues NONE)', item(CONTENT, NONE))
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'write a tombstone, REMOVE the rest (faces incl.)', item(TOMBSTONE, NONE))
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update an attribute outside the list', item([...CONTENT, 'owner'], NONE))
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update with ReturnValues ALL_OLD (reads the item)', item(CONTENT, { 'dynamodb:ReturnValues': 'ALL_OLD' }))
+add(cu, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put item (replaces face-detection\'s attributes)', item(CONTENT))
+add(cu, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete item (deletes keep a tombstone)', item(KEY))
 add(cu, 'dynamodb:Query', TABLE_ARN, DENY, 'query')
 add(cu, 'dynamodb:Scan', TABLE_ARN, DENY, 'scan')
 add(cu, 'dynamodb:DeleteTable', TABLE_ARN, DENY, 'delete the table')
@@ -167,18 +195,32 @@ add(cu, 'logs:PutLogEvents', LOGS('face-detection'), DENY, "write another functi
 const fd = 'face-detection'
 add(fd, 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'read public upload')
 add(fd, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'read private upload')
+add(fd, 's3:GetObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'head a faces copy (its sequencer)')
+add(fd, 's3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'head a private faces copy')
 add(fd, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'read tmp/ (presigned URL)')
+add(fd, 's3:ListBucket', BUCKET_ARN, ALLOW, 'ListBucket: a missing key is 404, not 403', { 's3:prefix': `private/content/${OWNER}/cat.jpg` })
 add(fd, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'write public faces image')
 add(fd, 's3:PutObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'write private faces image')
 add(fd, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'write tmp/ (direct call)')
+add(fd, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'delete the faces copy of an undecodable upload')
+add(fd, 's3:DeleteObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'delete a private faces copy')
 add(fd, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
 add(fd, 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), DENY, "write thumbnails/ (content-updated's)")
+add(fd, 's3:PutObject', s3(`public/previews/${OWNER}/cat.jpg`), DENY, "write previews/ (content-updated's)")
 add(fd, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
-add(fd, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'delete anything')
+add(fd, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete an original')
+add(fd, 's3:DeleteObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'delete a thumbnail')
+add(fd, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), DENY, "delete tmp/ (purge-bucket's)")
+add(fd, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'read thumbnails/')
 add(fd, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
-add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes')
-add(fd, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put a whole item (would clobber)')
-add(fd, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete item')
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes (condition on sequencer)', item([...KEY, ...FACES, 'sequencer'], NONE))
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update thumbnailKey', item([...KEY, ...FACES, 'thumbnailKey'], NONE))
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update isPublic', item([...KEY, 'isPublic'], NONE))
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update title', item([...KEY, 'faceCount', 'title'], NONE))
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update with ReturnValues ALL_NEW (reads the item)', item([...KEY, ...FACES], { 'dynamodb:ReturnValues': 'ALL_NEW' }))
+add(fd, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get item', item([...KEY, 'sequencer'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
+add(fd, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put a whole item (would clobber)', item([...KEY, ...FACES]))
+add(fd, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete item', item(KEY))
 add(fd, 'sqs:ReceiveMessage', QUEUE.faceDetection, ALLOW, 'receive from own queue')
 add(fd, 'sqs:ReceiveMessage', QUEUE.contentUpdated, DENY, "receive from content-updated's queue")
 
@@ -195,11 +237,24 @@ add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write items')
 add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put items')
 add(ui, 'dynamodb:PutItem', TABLE_ARN, ALLOW, 'record a public upload day', { 'dynamodb:LeadingKeys': ['#public-days'] })
 add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, "put a user's item", { 'dynamodb:LeadingKeys': [OWNER] })
+add(ui, 'dynamodb:DeleteItem', TABLE_ARN, ALLOW, 'remove the marker of a day with no public item', { 'dynamodb:LeadingKeys': ['#public-days'] })
+add(ui, 'dynamodb:DeleteItem', TABLE_ARN, DENY, "delete a user's item", { 'dynamodb:LeadingKeys': [OWNER] })
+add(ui, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete items (no leading key)')
+add(ui, 'dynamodb:GetItem', TABLE_ARN, ALLOW, 'read a changed item consistently')
 add(ui, 'dynamodb:BatchGetItem', TABLE_ARN, ALLOW, 'read the changed items consistently')
 add(ui, 's3:GetObject', s3('public/index/content.json'), ALLOW, 'read public index (ETag)')
 add(ui, 's3:PutObject', s3('public/index/content.json'), ALLOW, 'write public index (If-Match)')
 add(ui, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'read a private index')
 add(ui, 's3:PutObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'write a private index')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER}/content.json`), ALLOW, "write another identity's private index")
+add(ui, 's3:ListBucket', BUCKET_ARN, ALLOW, 'ListBucket: a missing index is 404, not 403', { 's3:prefix': `private/index/${OWNER}/content.json` })
+add(ui, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content.json`), DENY, 'write a private index two segments deep')
+add(ui, 's3:GetObject', s3(`private/index/${OTHER}/${OWNER}/content.json`), DENY, 'read a private index two segments deep')
+add(ui, 's3:PutObject', s3(`private/index/x/${OWNER}/content.json`), DENY, 'two segments, the second an identity id')
+add(ui, 's3:PutObject', s3('private/index/us-east-1:1111/111-1111-4111-8111-111111111111/content.json'), DENY, '"/" in a "?" position (two segments)')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER_REGION}/content.json`), DENY, "an identity id of another region's pool")
+add(ui, 's3:PutObject', s3('private/index/us-east-1:not-a-uuid/content.json'), DENY, 'an identity segment not shaped region:uuid')
+add(ui, 's3:PutObject', s3('private/index//content.json'), DENY, 'an empty identity segment')
 add(ui, 's3:PutObject', s3('public/index/other.json'), DENY, 'write another file under index/')
 add(ui, 's3:PutObject', s3(`private/index/${OWNER}/other.json`), DENY, 'write another file under a private index')
 add(ui, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/')
@@ -208,10 +263,11 @@ add(ui, 's3:DeleteObject', s3('public/index/content.json'), DENY, 'delete the pu
 add(ui, 'sqs:SendMessage', QUEUE.indexFailures, ALLOW, 'on-failure destination')
 add(ui, 'sqs:SendMessage', QUEUE.contentUpdated, DENY, 'send to a content queue')
 
-// purge-bucket
+// purge-bucket: keeps exactly its tmp/-only listing and deletes.
 const pb = 'purge-bucket'
 add(pb, 's3:ListBucket', BUCKET_ARN, ALLOW, 'list tmp/', { 's3:prefix': 'tmp/' })
 add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list public/', { 's3:prefix': 'public/' })
+add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list a tmp lookalike prefix', { 's3:prefix': 'tmpx/' })
 add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list the whole bucket (no prefix)')
 add(pb, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'delete a tmp/ object')
 add(pb, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete outside tmp/')
@@ -305,6 +361,23 @@ test('no statement allows "*" actions or "*" resources (ListStreams excepted)', 
       }
     }
   }
+})
+
+test('s3:ListBucket: unconditioned for the three functions that test existence, tmp/ only for purge-bucket, none for users', () => {
+  const grants = {}
+  for (const [who, persona] of Object.entries(PERSONAS)) {
+    grants[who] = rolePolicies(persona.role)
+      .flatMap(({ policy }) => policy.Statement)
+      .filter((st) => [st.Action].flat().includes('s3:ListBucket'))
+      .map((st) => ({ effect: st.Effect, resource: st.Resource, condition: st.Condition }))
+  }
+  for (const who of ['content-updated', 'face-detection', 'update-content-index']) {
+    assert.deepEqual(grants[who], [{ effect: 'Allow', resource: BUCKET_ARN, condition: undefined }], who)
+  }
+  assert.deepEqual(grants['purge-bucket'], [
+    { effect: 'Allow', resource: BUCKET_ARN, condition: { StringLike: { 's3:prefix': 'tmp/*' } } },
+  ])
+  for (const who of ['owner', 'other', 'visitor']) assert.deepEqual(grants[who], [], who)
 })
 
 test('Cognito roles trust only this identity pool, with the matching amr', () => {

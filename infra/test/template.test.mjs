@@ -27,6 +27,9 @@ test('one bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle
   const [cors] = p.CorsConfiguration.CorsRules
   assert.deepEqual(cors.AllowedOrigins, [{ Ref: 'ClientOrigin' }])
   for (const h of ['ETag', 'Last-Modified']) assert.ok(cors.ExposedHeaders.includes(h), h)
+  // SSE-C uploads refused (one rule, SSE-S3 by default).
+  assert.equal(p.BucketEncryption.ServerSideEncryptionConfiguration.length, 1)
+  assert.deepEqual(p.BucketEncryption.ServerSideEncryptionConfiguration[0].BlockedEncryptionTypes, { EncryptionType: ['SSE-C'] })
   const tmp = p.LifecycleConfiguration.Rules.find((r) => r.Prefix === 'tmp/')
   assert.equal(tmp.Status, 'Enabled')
   assert.equal(tmp.ExpirationInDays, 1)
@@ -68,7 +71,8 @@ test('notifications: ObjectCreated/ObjectRemoved for both content prefixes, to o
 })
 
 test('the topic fans out to one queue per S3-triggered function, each with a DLQ', () => {
-  const subs = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties)
+  const subs = ofType('AWS::SNS::Subscription').map(([, s]) => s.Properties).filter((s) => s.Protocol === 'sqs')
+  assert.ok(subs.every((s) => s.TopicArn.Ref === 'ContentEventsTopic'))
   const queues = subs.map((s) => s.Endpoint['Fn::GetAtt'][0]).sort()
   assert.deepEqual(queues, ['ContentUpdatedQueue', 'FaceDetectionQueue'])
   for (const q of queues) {
@@ -98,6 +102,8 @@ test('table: keys, stream and the uploadDay GSI as the contract says', () => {
   const types = Object.fromEntries(p.AttributeDefinitions.map((a) => [a.AttributeName, a.AttributeType]))
   assert.deepEqual(types, { identityId: 'S', objectKey: 'S', uploadDay: 'S', uploadDate: 'S' })
   assert.equal(p.StreamSpecification.StreamViewType, 'NEW_AND_OLD_IMAGES')
+  // Tombstones of deleted uploads expire through TTL on expiresAt (epoch seconds).
+  assert.deepEqual(p.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true })
   assert.deepEqual(p.GlobalSecondaryIndexes, [{
     IndexName: 'uploadDay-uploadDate-index',
     KeySchema: [{ AttributeName: 'uploadDay', KeyType: 'HASH' }, { AttributeName: 'uploadDate', KeyType: 'RANGE' }],
@@ -144,6 +150,106 @@ test('functions: provided.al2023, architectures, code from make package, environ
   assert.equal(R.PurgeBucketFunction.Properties.Environment.Variables.PURGE_PREFIX, 'tmp/')
   assert.ok(env('PurgeBucketFunction').includes('PURGE_MAX_AGE_SECONDS'))
   assert.equal(R.PurgeBucketFunction.Properties.Events.Hourly.Properties.Schedule, 'rate(1 hour)')
+})
+
+// ------------------------------------------------------------------- alarms
+// The lists come from the template itself, so a new queue, on-failure destination
+// or function without its alarm fails here.
+const refOrAtt = (v) => v?.Ref ?? v?.['Fn::GetAtt']?.[0]
+const alarms = ofType('AWS::CloudWatch::Alarm').map(([id, a]) => ({ id, ...a.Properties }))
+const alarmTopics = () => ofType('AWS::SNS::Topic').filter(([id]) => id === 'AlarmTopic')
+
+function alarmsOn(namespace, metric, dimension, logicalId, attribute) {
+  return alarms.filter((a) =>
+    a.Namespace === namespace &&
+    a.MetricName === metric &&
+    a.Dimensions?.length === 1 &&
+    a.Dimensions[0].Name === dimension &&
+    (attribute
+      ? a.Dimensions[0].Value?.['Fn::GetAtt']?.[0] === logicalId && a.Dimensions[0].Value['Fn::GetAtt'][1] === attribute
+      : a.Dimensions[0].Value?.Ref === logicalId),
+  )
+}
+
+function assertFiresOnAnyAndNotifies(a, statistic) {
+  assert.equal(a.Statistic, statistic, `${a.id} statistic`)
+  assert.equal(a.ComparisonOperator, 'GreaterThanThreshold', `${a.id} operator`)
+  assert.equal(a.Threshold, 0, `${a.id}: fires on the first one`)
+  assert.ok(a.Period * a.EvaluationPeriods <= 300, `${a.id}: within 5 minutes`)
+  assert.equal(a.TreatMissingData, 'notBreaching', `${a.id}: no data is nothing wrong`)
+  assert.deepEqual(a.AlarmActions, [{ Ref: 'AlarmTopic' }], `${a.id} notifies the alarm topic`)
+}
+
+// Queues nothing consumes: dead-letter queues and on-failure destinations, found
+// from the references to them (RedrivePolicy, DestinationConfig, EventInvokeConfig).
+function failureQueues() {
+  const dlqs = ofType('AWS::SQS::Queue')
+    .map(([, q]) => refOrAtt(q.Properties.RedrivePolicy?.deadLetterTargetArn))
+    .filter(Boolean)
+  const onFailure = []
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk)
+    if (node && typeof node === 'object') {
+      if (node.OnFailure?.Destination) onFailure.push(refOrAtt(node.OnFailure.Destination))
+      Object.values(node).forEach(walk)
+    }
+  }
+  walk(R)
+  return { dlqs, onFailure: onFailure.filter((id) => R[id]?.Type === 'AWS::SQS::Queue') }
+}
+
+test('alarms: one SNS topic, email subscription only when AlarmEmail is set', () => {
+  assert.equal(alarmTopics().length, 1)
+  const p = template.Parameters.AlarmEmail
+  assert.equal(p.Type, 'String')
+  assert.equal(p.Default, '')
+  assert.match('', new RegExp(p.AllowedPattern), 'empty is allowed')
+  assert.match('ops@example.com', new RegExp(p.AllowedPattern))
+  assert.doesNotMatch('not an address', new RegExp(p.AllowedPattern))
+  assert.deepEqual(template.Conditions.HasAlarmEmail, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }] })
+  const email = ofType('AWS::SNS::Subscription').filter(([, s]) => s.Properties.Protocol === 'email')
+  assert.equal(email.length, 1)
+  const [, sub] = email[0]
+  assert.equal(sub.Condition, 'HasAlarmEmail')
+  assert.deepEqual(sub.Properties.TopicArn, { Ref: 'AlarmTopic' })
+  assert.deepEqual(sub.Properties.Endpoint, { Ref: 'AlarmEmail' })
+  assert.ok(template.Outputs.AlarmTopicArn, 'the topic is an output (other subscriptions)')
+})
+
+test('alarms: every dead-letter queue and the stream on-failure queue alarm on a visible message', () => {
+  const { dlqs, onFailure } = failureQueues()
+  assert.ok(dlqs.length >= 2, `dead-letter queues found: ${dlqs}`)
+  assert.ok(onFailure.includes('IndexUpdateFailuresQueue'), `on-failure queues found: ${onFailure}`)
+  for (const q of [...dlqs, ...onFailure]) {
+    const found = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', q, 'QueueName')
+    assert.equal(found.length, 1, `${q} has one ApproximateNumberOfMessagesVisible alarm`)
+    assertFiresOnAnyAndNotifies(found[0], 'Maximum')
+  }
+  // Every queue is either a function's event source or alarmed: a new queue nothing
+  // consumes (a failure queue) cannot be added without its alarm.
+  const sources = new Set(ofType('AWS::Serverless::Function').flatMap(([, f]) =>
+    Object.values(f.Properties.Events ?? {}).filter((e) => e.Type === 'SQS').map((e) => refOrAtt(e.Properties.Queue))))
+  for (const [id] of ofType('AWS::SQS::Queue')) {
+    if (sources.has(id)) continue
+    assert.equal(alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', id, 'QueueName').length, 1, `${id} is alarmed`)
+  }
+})
+
+test('alarms: every function alarms on Errors (Sum > 0 over 5 minutes)', () => {
+  const fns = [...ofType('AWS::Serverless::Function'), ...ofType('AWS::Lambda::Function')].map(([id]) => id)
+  assert.deepEqual(fns.sort(), Object.keys(FUNCTIONS).sort())
+  for (const fn of fns) {
+    const found = alarmsOn('AWS/Lambda', 'Errors', 'FunctionName', fn)
+    assert.equal(found.length, 1, `${fn} has one Errors alarm`)
+    assertFiresOnAnyAndNotifies(found[0], 'Sum')
+    assert.equal(found[0].Period, 300)
+    assert.equal(found[0].EvaluationPeriods, 1)
+  }
+  // No alarm points at something that is not in the template.
+  for (const a of alarms) {
+    const target = refOrAtt(a.Dimensions[0].Value)
+    assert.ok(R[target], `${a.id} watches ${target}, a resource of this template`)
+  }
 })
 
 test('Cognito: email sign-in, public client with password and SRP auth, guests allowed', () => {

@@ -13,11 +13,10 @@ use aws_sdk_s3::primitives::DateTime as SmithyDateTime;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use chrono::{DateTime, Utc};
 
-use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer};
+use crate::item::{attributes, is_bookkeeping_partition, ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer, Tombstone};
+pub use crate::item::PUBLIC_DAYS_PARTITION;
 use crate::ports::*;
 
-/// Partition of the table that records which days have public uploads.
-pub const PUBLIC_DAYS_PARTITION: &str = "#public-days";
 /// Name of the sparse index of public items by day.
 pub const PUBLIC_BY_DAY_INDEX: &str = "uploadDay-uploadDate-index";
 
@@ -51,6 +50,36 @@ fn to_chrono(time: Option<&SmithyDateTime>) -> Option<DateTime<Utc>> {
 
 fn http_status<E>(err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// An S3 error as a store error. A 403 names its likely cause: S3 hides whether a key exists
+/// from callers without `s3:ListBucket`, so a missing key reads as AccessDenied to them.
+fn s3_error<E: std::error::Error + 'static>(
+    operation: &'static str,
+    key: &str,
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> StoreError {
+    let mut message = DisplayErrorContext(&err).to_string();
+    if http_status(&err) == Some(403) {
+        message.push_str(" (403: access denied, or a missing key asked by a caller without s3:ListBucket on the bucket)");
+    }
+    StoreError::new(operation, key, message)
+}
+
+fn object_head(
+    content_type: Option<&str>,
+    size: Option<i64>,
+    metadata: Option<&HashMap<String, String>>,
+    etag: Option<&str>,
+    last_modified: Option<&SmithyDateTime>,
+) -> ObjectHead {
+    ObjectHead {
+        content_type: content_type.map(str::to_owned),
+        size: size.unwrap_or(0).max(0) as u64,
+        metadata: metadata.cloned().unwrap_or_default(),
+        etag: etag.map(str::to_owned),
+        last_modified: to_chrono(last_modified),
+    }
 }
 
 /// The bucket through the S3 API.
@@ -93,19 +122,21 @@ impl PresignGet for S3ObjectStore {
 
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
-        let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).set_if_match(if_match.map(str::to_owned));
+        let output = match request.send().await {
             Ok(output) => output,
-            Err(err) if http_status(&err) == Some(404) => return Ok(None),
-            Err(err) => return Err(StoreError::new("GetObject", key, DisplayErrorContext(&err).to_string())),
+            // 404: no such key (we hold s3:ListBucket); 412: the key holds another version.
+            Err(err) if matches!(http_status(&err), Some(404) | Some(412)) => return Ok(None),
+            Err(err) => return Err(s3_error("GetObject", key, err)),
         };
-        let head = ObjectHead {
-            content_type: output.content_type().map(str::to_owned),
-            size: output.content_length().unwrap_or(0).max(0) as u64,
-            metadata: output.metadata().cloned().unwrap_or_default(),
-            etag: output.e_tag().map(str::to_owned),
-            last_modified: to_chrono(output.last_modified()),
-        };
+        let head = object_head(
+            output.content_type(),
+            output.content_length(),
+            output.metadata(),
+            output.e_tag(),
+            output.last_modified(),
+        );
         if head.size > max_bytes {
             return Ok(Some(FetchedObject { head, body: None }));
         }
@@ -125,11 +156,17 @@ impl ObjectStore for S3ObjectStore {
         Ok(Some(FetchedObject { head, body: Some(bytes) }))
     }
 
-    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(_) => Ok(true),
-            Err(err) if http_status(&err) == Some(404) => Ok(false),
-            Err(err) => Err(StoreError::new("HeadObject", key, DisplayErrorContext(&err).to_string())),
+            Ok(output) => Ok(Some(object_head(
+                output.content_type(),
+                output.content_length(),
+                output.metadata(),
+                output.e_tag(),
+                output.last_modified(),
+            ))),
+            Err(err) if http_status(&err) == Some(404) => Ok(None),
+            Err(err) => Err(s3_error("HeadObject", key, err)),
         }
     }
 
@@ -141,6 +178,7 @@ impl ObjectStore for S3ObjectStore {
             .key(&object.key)
             .content_type(&object.content_type)
             .set_cache_control(object.cache_control.clone())
+            .set_metadata((!object.metadata.is_empty()).then(|| object.metadata.clone()))
             .body(object.body.into());
         request = match &object.condition {
             None => request,
@@ -153,7 +191,18 @@ impl ObjectStore for S3ObjectStore {
             Err(err) if matches!(http_status(&err), Some(412) | Some(409)) && object.condition.is_some() => {
                 Ok(WriteOutcome::Superseded)
             }
-            Err(err) => Err(StoreError::new("PutObject", object.key, DisplayErrorContext(&err).to_string())),
+            Err(err) => Err(s3_error("PutObject", &object.key, err)),
+        }
+    }
+
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> {
+        match self.client.delete_object().bucket(&self.bucket).key(key).if_match(etag).send().await {
+            // 404: already gone, which is what was wanted.
+            Ok(_) => Ok(WriteOutcome::Applied),
+            Err(err) if http_status(&err) == Some(404) => Ok(WriteOutcome::Applied),
+            // 412: replaced since its head was read; 409: a concurrent write won.
+            Err(err) if matches!(http_status(&err), Some(412) | Some(409)) => Ok(WriteOutcome::Superseded),
+            Err(err) => Err(s3_error("DeleteObject", key, err)),
         }
     }
 
@@ -165,7 +214,7 @@ impl ObjectStore for S3ObjectStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|err| StoreError::new("DeleteObject", key, DisplayErrorContext(&err).to_string()))
+            .map_err(|err| s3_error("DeleteObject", key, err))
     }
 
     async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
@@ -327,8 +376,54 @@ impl DynamoItemStore {
     }
 }
 
+/// Names of the attributes in `owned` that `values` leaves out: removed by the write.
+fn left_out<'a>(owned: impl IntoIterator<Item = &'a &'static str>, values: &HashMap<String, AttributeValue>) -> Vec<&'static str> {
+    owned.into_iter().copied().filter(|name| !values.contains_key(*name)).collect()
+}
+
+impl DynamoItemStore {
+    /// An UpdateItem of `values` (removing `remove`) under `condition`, whose placeholders
+    /// `#seq`/`#fseq` and `:seq` this binds.
+    async fn conditional_update(
+        &self,
+        key: &ItemKey,
+        values: HashMap<String, AttributeValue>,
+        remove: &[&str],
+        condition: &str,
+        sequencer: &Sequencer,
+    ) -> Result<WriteOutcome, StoreError> {
+        let update = UpdateExpression::new(values, remove);
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression(update.expression)
+            .set_expression_attribute_names(Some(update.names))
+            .expression_attribute_names("#seq", "sequencer")
+            .set_expression_attribute_values(Some(update.values))
+            .expression_attribute_values(":seq", AttributeValue::S(sequencer.as_str().to_owned()))
+            .condition_expression(condition);
+        if condition.contains("#fseq") {
+            request = request.expression_attribute_names("#fseq", "facesSequencer");
+        }
+        match request.send().await {
+            Ok(_) => Ok(WriteOutcome::Applied),
+            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
+            Err(err) => Err(dynamo_error("UpdateItem", &key.object_key, err)),
+        }
+    }
+}
+
+fn to_attributes<T: serde::Serialize>(value: &T, key: &ItemKey) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))
+}
+
+/// The item reflects no event after this one (the same event may be applied again).
+const NOT_LATER: &str = "attribute_not_exists(#seq) OR #seq <= :seq";
+
 #[async_trait]
-impl ItemStore for DynamoItemStore {
+impl ContentItems for DynamoItemStore {
     async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
         let output = self
             .client
@@ -349,64 +444,32 @@ impl ItemStore for DynamoItemStore {
     }
 
     async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
-        let values: HashMap<String, AttributeValue> = serde_dynamo::to_item(attributes)
-            .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))?;
-        let update = UpdateExpression::new(values, &attributes.absent_attributes());
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(key)))
-            .update_expression(update.expression)
-            .set_expression_attribute_names(Some(update.names))
-            .expression_attribute_names("#seq", "sequencer")
-            .set_expression_attribute_values(Some(update.values))
-            .expression_attribute_values(":seq", AttributeValue::S(attributes.sequencer.clone()))
-            .condition_expression("attribute_not_exists(#seq) OR #seq < :seq")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(WriteOutcome::Applied),
-            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
-            Err(err) => Err(dynamo_error("UpdateItem", &key.object_key, err)),
-        }
+        let values = to_attributes(attributes, key)?;
+        let remove = left_out(attributes::CONTENT.iter().chain(attributes::TOMBSTONE), &values);
+        self.conditional_update(key, values, &remove, NOT_LATER, &attributes.sequencer).await
     }
 
-    async fn delete_item(&self, key: &ItemKey, sequencer: &Sequencer) -> Result<WriteOutcome, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(key)))
-            .condition_expression("attribute_not_exists(#seq) OR #seq <= :seq")
-            .expression_attribute_names("#seq", "sequencer")
-            .expression_attribute_values(":seq", AttributeValue::S(sequencer.as_str().to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(WriteOutcome::Applied),
-            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
-            Err(err) => Err(dynamo_error("DeleteItem", &key.object_key, err)),
-        }
+    async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError> {
+        let values = to_attributes(tombstone, key)?;
+        let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
+        self.conditional_update(key, values, &remove, NOT_LATER, &tombstone.sequencer).await
     }
+}
 
-    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<(), StoreError> {
-        let values: HashMap<String, AttributeValue> = serde_dynamo::to_item(attributes)
-            .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))?;
-        let update = UpdateExpression::new(values, &[]);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(key)))
-            .update_expression(update.expression)
-            .set_expression_attribute_names(Some(update.names))
-            .set_expression_attribute_values(Some(update.values))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| dynamo_error("UpdateItem", &key.object_key, e))
+#[async_trait]
+impl FaceItems for DynamoItemStore {
+    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+        let values = to_attributes(attributes, key)?;
+        let remove = left_out(attributes::FACES, &values);
+        // Not after a later upload or its deletion (`sequencer`, content-updated's), nor
+        // after a later detection (`facesSequencer`).
+        let condition = "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq)";
+        self.conditional_update(key, values, &remove, condition, &attributes.faces_sequencer).await
     }
+}
 
+#[async_trait]
+impl IndexItems for DynamoItemStore {
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
         let request = self
             .client
@@ -454,14 +517,37 @@ impl ItemStore for DynamoItemStore {
 
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
         let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
+        let mut item = key_attributes(&key);
+        item.insert(MARKED_AT.to_owned(), AttributeValue::S(now_iso()));
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(key_attributes(&key)))
+            .set_item(Some(item))
             .send()
             .await
             .map(|_| ())
             .map_err(|e| dynamo_error("PutItem", day, e))
+    }
+
+    async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError> {
+        let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
+        let cutoff = (Utc::now() - chrono::Duration::seconds(crate::item::PUBLIC_DAY_GRACE_SECONDS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(&key)))
+            .condition_expression("attribute_not_exists(#m) OR #m < :cutoff")
+            .expression_attribute_names("#m", MARKED_AT)
+            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_conditional_check_failed(&err) => Ok(false),
+            Err(err) => Err(dynamo_error("DeleteItem", day, err)),
+        }
     }
 
     async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
@@ -477,7 +563,13 @@ impl ItemStore for DynamoItemStore {
                 .send()
                 .await
                 .map_err(|e| dynamo_error("Scan", &self.table, e))?;
-            items.extend(output.items().iter().filter_map(|raw| serde_dynamo::from_item::<_, MediaItem>(raw.clone()).ok()));
+            items.extend(
+                output
+                    .items()
+                    .iter()
+                    .filter_map(|raw| serde_dynamo::from_item::<_, MediaItem>(raw.clone()).ok())
+                    .filter(|item| !is_bookkeeping_partition(&item.identity_id)),
+            );
             match output.last_evaluated_key() {
                 Some(last) if !last.is_empty() => start = Some(last.clone()),
                 _ => return Ok(items),
@@ -521,4 +613,11 @@ impl ItemStore for DynamoItemStore {
         }
         Ok(items)
     }
+}
+
+/// When a public day's marker was last written.
+const MARKED_AT: &str = "markedAt";
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

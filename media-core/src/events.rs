@@ -41,6 +41,9 @@ pub struct ContentChange {
     pub kind: ChangeKind,
     pub key: ContentKey,
     pub sequencer: Sequencer,
+    /// The ETag of the version this event is about (created events), quoted as S3's
+    /// `If-Match` expects it.
+    pub etag: Option<String>,
     pub event_time: DateTime<Utc>,
     pub event_name: String,
 }
@@ -96,6 +99,12 @@ pub fn content_change(index: usize, record: serde_json::Value) -> Result<Content
         kind,
         key,
         sequencer: Sequencer::new(record.s3.object.sequencer.as_deref().unwrap_or("")),
+        etag: record
+            .s3
+            .object
+            .e_tag
+            .filter(|etag| !etag.is_empty())
+            .map(|etag| format!("\"{}\"", etag.trim_matches('"'))),
         event_time: record.event_time,
         event_name,
     })

@@ -32,6 +32,8 @@ pub enum ImagingError {
     UnknownFormat,
     #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
     TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    #[error("{width}x{height} pixels decode to {bytes} bytes, over the limit of {max_bytes} bytes")]
+    TooManyBytes { width: u32, height: u32, bytes: u64, max_bytes: u64 },
     #[error("truncated {0}: the file ends before the image does")]
     Truncated(&'static str),
     #[error("cannot decode {format}: {source}")]
@@ -117,8 +119,15 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(ImagingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
     }
+    let bytes = decoder.total_bytes();
+    if bytes > limits.max_decoded_bytes {
+        return Err(ImagingError::TooManyBytes { width, height, bytes, max_bytes: limits.max_decoded_bytes });
+    }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    // 8 bits per channel is all a thumbnail, a preview or a detector needs; converting before
+    // the orientation's copy keeps the peak at the decoded size plus half of it.
+    image = to_8_bit(image);
     image.apply_orientation(orientation);
     let info = OriginalInfo {
         format,
@@ -127,6 +136,28 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
         has_alpha: image.color().has_alpha(),
     };
     Ok(Decoded { image, info })
+}
+
+/// The same picture at 8 bits per channel (alpha kept), the original dropped first if it
+/// has to be converted.
+fn to_8_bit(image: DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) | DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) => image,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.into_rgba8()),
+        other => DynamicImage::ImageRgb8(other.into_rgb8()),
+    }
+}
+
+/// Decodes to an image whose longest side is at most `max_side` (never upscaled), shrunk on
+/// load where the format allows: what face detection and its marked copy work on, so their
+/// memory does not grow with the original's size. `info` describes the original.
+pub fn decode_bounded(bytes: &[u8], limits: &ImageLimits, max_side: u32) -> Result<Decoded, ImagingError> {
+    let decoded = decode_scaled(bytes, limits, max_side)?;
+    if decoded.image.width() <= max_side && decoded.image.height() <= max_side {
+        return Ok(decoded);
+    }
+    let image = resize_to_fit(&decoded.image, max_side)?;
+    Ok(Decoded { image, info: decoded.info })
 }
 
 /// Like [`decode`], but a JPEG may come out smaller than the original: shrunk on load by the
@@ -253,8 +284,13 @@ pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
 /// [`THUMBNAIL_BOX`] out. The size is computed from the original's, so shrink-on-load
 /// rounding never changes it.
 pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, ImagingError> {
-    let decoded = decode_scaled(bytes, limits, THUMBNAIL_BOX)?;
-    let (width, height) = fit_within(decoded.info.width, decoded.info.height, THUMBNAIL_BOX);
+    make_thumbnail_sized(bytes, limits, THUMBNAIL_BOX)
+}
+
+/// [`make_thumbnail`] fitting `size` x `size` (the `thumbnail` command's `--size`).
+pub fn make_thumbnail_sized(bytes: &[u8], limits: &ImageLimits, size: u32) -> Result<Thumbnail, ImagingError> {
+    let decoded = decode_scaled(bytes, limits, size)?;
+    let (width, height) = fit_within(decoded.info.width, decoded.info.height, size);
     let resized = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
     Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })

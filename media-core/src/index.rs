@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::item::{ItemKey, MediaItem};
 use crate::keys::{private_index_key, PUBLIC_INDEX_KEY};
-use crate::ports::{ItemStore, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
+use crate::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+use crate::ports::{IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
 pub const INDEX_VERSION: u32 = 1;
 pub const DEFAULT_PUBLIC_INDEX_LIMIT: usize = 100;
@@ -49,8 +50,14 @@ pub struct IndexEntry {
 }
 
 impl IndexEntry {
-    /// The entry for an item, or `None` for an item content-updated has not written yet.
+    /// The entry for an item, or `None` for an item content-updated has not written yet (or
+    /// a tombstone). Titles and descriptions are cut to the contract's bounds here too: owners
+    /// may write any size into the table (IAM cannot bound a value), and every visitor reads
+    /// the public index.
     pub fn from_item(item: MediaItem) -> Option<IndexEntry> {
+        if item.is_tombstone() {
+            return None;
+        }
         Some(IndexEntry {
             upload_date: item.upload_date?,
             identity_id: item.identity_id,
@@ -59,8 +66,8 @@ impl IndexEntry {
             faces_key: item.faces_key,
             face_count: item.face_count,
             is_public: item.is_public,
-            title: item.title,
-            description: item.description,
+            title: truncate_chars(item.title, MAX_TITLE_CHARS).0,
+            description: truncate_chars(item.description, MAX_DESCRIPTION_CHARS).0,
             content_type: item.content_type,
             size: item.size,
             width: item.width,
@@ -126,10 +133,8 @@ impl TableChange {
         self.key.object_key.starts_with("public/")
     }
 
-    /// Items the functions write have Cognito identities; partitions starting with `#` are
-    /// bookkeeping (such as the public upload days) and belong to no index.
     pub fn is_bookkeeping(&self) -> bool {
-        self.key.identity_id.starts_with('#')
+        crate::item::is_bookkeeping_partition(&self.key.identity_id)
     }
 }
 
@@ -173,33 +178,47 @@ pub struct IndexPublisher<'a, O, I> {
     pub public_limit: usize,
 }
 
-impl<O: ObjectStore, I: ItemStore> IndexPublisher<'_, O, I> {
+/// The items that belong in the public index as the table says now.
+fn public_now(items: Vec<MediaItem>) -> impl Iterator<Item = MediaItem> {
+    items.into_iter().filter(|i| i.is_public && !i.is_tombstone() && i.upload_day.is_some() && i.upload_date.is_some())
+}
+
+impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
     /// The public index's items: the newest public items, reaching back day by day through
-    /// the sparse by-day index until the limit is met or no older day exists. `fresh` are
-    /// keys just changed: they are read consistently, since a secondary index may lag.
-    pub async fn public_items(&self, fresh: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
-        let mut items: Vec<MediaItem> = Vec::new();
+    /// the sparse by-day index until the limit is met or no older day exists.
+    ///
+    /// The by-day index is a secondary index, so eventually consistent: it may still list a
+    /// deleted item, show an old title, or not yet list a new upload. It only proposes
+    /// candidates; what the index says comes from a consistent read of the table. The
+    /// candidates are its entries, the keys just changed (`fresh`) and the items of the index
+    /// in place (`published`, which the secondary index may not show yet), so the index
+    /// neither loses a recent upload nor comes up short after a delete. Days whose markers
+    /// lead to no item any more are forgotten, so rebuilds stop walking them.
+    pub async fn public_items(&self, fresh: &[ItemKey], published: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
+        let mut known: BTreeSet<ItemKey> = fresh.iter().chain(published).cloned().collect();
+        let known_keys: Vec<ItemKey> = known.iter().cloned().collect();
+        let mut items: Vec<MediaItem> = public_now(self.items.items_now(&known_keys).await?).collect();
         let mut day = self.items.public_day_before("9999-12-31T").await?;
         while let Some(current) = day {
-            let wanted = self.public_limit.saturating_sub(items.len());
-            if wanted == 0 {
+            // Enough to fill the index even if every candidate already known turns up again.
+            let listed = self.items.public_items_of_day(&current, self.public_limit + known.len()).await?;
+            if listed.is_empty() && self.items.forget_public_day(&current).await? {
+                tracing::info!(day = current, "public day has no items any more; forgotten");
+            }
+            let new_keys: Vec<ItemKey> = listed.iter().map(MediaItem::key).filter(|k| known.insert(k.clone())).collect();
+            items.extend(public_now(self.items.items_now(&new_keys).await?));
+            let through_current = items.iter().filter(|i| i.upload_day.as_deref() >= Some(current.as_str())).count();
+            if through_current >= self.public_limit {
                 break;
             }
-            items.extend(self.items.public_items_of_day(&current, wanted).await?);
             day = self.items.public_day_before(&current).await?;
-        }
-        if !fresh.is_empty() {
-            let fresh_set: BTreeSet<&ItemKey> = fresh.iter().collect();
-            items.retain(|item| !fresh_set.contains(&item.key()));
-            let now = self.items.items_now(fresh).await?;
-            items.extend(now.into_iter().filter(|item| item.is_public && item.upload_day.is_some()));
         }
         Ok(items)
     }
 
-    async fn build(&self, target: &IndexTarget, fresh: &[ItemKey]) -> Result<ContentIndex, StoreError> {
+    async fn build(&self, target: &IndexTarget, fresh: &[ItemKey], published: &[ItemKey]) -> Result<ContentIndex, StoreError> {
         Ok(match target {
-            IndexTarget::Public => ContentIndex::new(self.public_items(fresh).await?, Some(self.public_limit)),
+            IndexTarget::Public => ContentIndex::new(self.public_items(fresh, published).await?, Some(self.public_limit)),
             IndexTarget::Private(identity_id) => ContentIndex::new(self.items.items_of(identity_id).await?, None),
         })
     }
@@ -211,12 +230,17 @@ impl<O: ObjectStore, I: ItemStore> IndexPublisher<'_, O, I> {
             // Read the index before the table: that order is what makes the ETag check prove
             // that no newer index was published from a later read of the table.
             let current = self.objects.get(&key, MAX_INDEX_BYTES).await?;
-            let index = self.build(target, fresh).await?;
             let current_items = current
                 .as_ref()
                 .and_then(|c| c.body.as_deref())
                 .and_then(|body| serde_json::from_slice::<ContentIndex>(body).ok())
                 .map(|c| c.items);
+            let published: Vec<ItemKey> = current_items
+                .iter()
+                .flatten()
+                .map(|e| ItemKey { identity_id: e.identity_id.clone(), object_key: e.object_key.clone() })
+                .collect();
+            let index = self.build(target, fresh, &published).await?;
             if current_items.as_ref() == Some(&index.items) {
                 return Ok(Published::Unchanged { items: index.items.len() });
             }
@@ -285,7 +309,7 @@ mod tests {
             width: Some(10),
             height: Some(20),
             content_type: Some("image/jpeg".into()),
-            sequencer: Some("X".into()),
+            sequencer: Some(crate::item::Sequencer::new("A")),
             ..Default::default()
         }
     }
@@ -310,5 +334,19 @@ mod tests {
         }
         assert!(entry.get("facesKey").is_none(), "face attributes appear once known");
         assert!(entry.get("sequencer").is_none() && entry.get("uploadDay").is_none());
+    }
+
+    #[test]
+    fn titles_and_descriptions_written_into_the_table_are_bounded_in_the_index() {
+        let huge = MediaItem { title: "t".repeat(100_000), description: "é".repeat(300_000), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
+        let index = ContentIndex::new([huge], None);
+        assert_eq!(index.items[0].title.chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(index.items[0].description.chars().count(), MAX_DESCRIPTION_CHARS);
+    }
+
+    #[test]
+    fn tombstones_are_in_no_index() {
+        let tombstone = MediaItem { deleted: Some(true), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
+        assert!(ContentIndex::new([tombstone], None).items.is_empty());
     }
 }

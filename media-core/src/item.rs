@@ -59,13 +59,22 @@ pub struct MediaItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequencer: Option<String>,
+    pub sequencer: Option<Sequencer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faces_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faces: Option<Vec<FaceBox>>,
+    /// Sequencer of the upload event face-detection last applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces_sequencer: Option<Sequencer>,
+    /// Set on a tombstone: the upload was deleted by the event in `sequencer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<bool>,
+    /// When DynamoDB's TTL may remove a tombstone (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 impl MediaItem {
@@ -73,10 +82,43 @@ impl MediaItem {
         ItemKey { identity_id: self.identity_id.clone(), object_key: self.object_key.clone() }
     }
 
-    /// An item that content-updated has written: face-detection alone may have created a
-    /// partial one, which no index lists until the content attributes arrive.
-    pub fn is_complete(&self) -> bool {
-        self.upload_date.is_some()
+    pub fn is_tombstone(&self) -> bool {
+        self.deleted == Some(true)
+    }
+}
+
+/// Every attribute an item may carry besides its key, by owner. A writer removes the
+/// attributes of its own that its new value leaves out, so a rewrite never keeps what an
+/// earlier version of the upload had set.
+pub mod attributes {
+    /// Owned by content-updated.
+    pub const CONTENT: &[&str] = &[
+        "thumbnailKey", "isPublic", "title", "description", "uploadDate", "uploadDay", "contentType", "size", "width",
+        "height", "sequencer",
+    ];
+    /// Owned by face-detection.
+    pub const FACES: &[&str] = &["facesKey", "faceCount", "faces", "facesSequencer"];
+    /// A tombstone's own attributes (besides `sequencer`).
+    pub const TOMBSTONE: &[&str] = &["deleted", "expiresAt"];
+}
+
+/// How long a tombstone is kept: longer than any event can be late (SQS keeps a message at
+/// most 14 days, SQS developer guide "Amazon SQS message quotas").
+pub const TOMBSTONE_TTL_SECONDS: i64 = 14 * 24 * 3600;
+
+/// What is left of an item after its upload was deleted: the delete's sequencer, so that an
+/// older create arriving late cannot bring the item back, until DynamoDB's TTL removes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    pub sequencer: Sequencer,
+    pub deleted: bool,
+    pub expires_at: i64,
+}
+
+impl Tombstone {
+    pub fn new(sequencer: Sequencer, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Tombstone { sequencer, deleted: true, expires_at: now.timestamp() + TOMBSTONE_TTL_SECONDS }
     }
 }
 
@@ -99,44 +141,33 @@ pub struct ContentAttributes {
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
-    pub sequencer: String,
+    pub sequencer: Sequencer,
 }
 
-impl ContentAttributes {
-    /// Names of the optional attributes that this value leaves out, so that a rewrite of the
-    /// item removes what an earlier version of the upload had set.
-    pub fn absent_attributes(&self) -> Vec<&'static str> {
-        let mut absent = Vec::new();
-        if self.thumbnail_key.is_none() {
-            absent.push("thumbnailKey");
-        }
-        if self.width.is_none() {
-            absent.push("width");
-        }
-        if self.height.is_none() {
-            absent.push("height");
-        }
-        if self.upload_day.is_none() {
-            absent.push("uploadDay");
-        }
-        absent
-    }
-}
-
-/// The attributes face-detection owns.
+/// The attributes face-detection owns. `facesKey`, `faceCount` and `faces` are absent when
+/// the upload could not be decoded (and are then removed from the item).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FaceAttributes {
-    pub faces_key: String,
-    pub face_count: u32,
-    pub faces: Vec<FaceBox>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faces_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faces: Option<Vec<FaceBox>>,
+    pub faces_sequencer: Sequencer,
 }
 
 /// An S3 event sequencer, comparable across events for the same key.
 ///
-/// AWS documents that sequencers of the same key compare as hexadecimal strings after
-/// left-padding the shorter with zeros; stored padded, DynamoDB's string order is that order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The S3 event message structure page (and `aws_lambda_events`' doc of
+/// `S3Object::sequencer`) says two sequencers of one key compare as strings after
+/// right-padding the shorter with zeros. Stored padded to a fixed width, DynamoDB's string
+/// order in condition expressions is that order, so this type is the one place the rule
+/// lives: the stores, the conditions and the derived objects' metadata all carry its padded
+/// form.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub struct Sequencer(String);
 
 const SEQUENCER_WIDTH: usize = 40;
@@ -144,12 +175,45 @@ const SEQUENCER_WIDTH: usize = 40;
 impl Sequencer {
     pub fn new(raw: &str) -> Self {
         let hex = raw.trim().to_ascii_uppercase();
-        Sequencer(format!("{hex:0>SEQUENCER_WIDTH$}"))
+        Sequencer(format!("{hex:0<SEQUENCER_WIDTH$}"))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+impl From<String> for Sequencer {
+    fn from(raw: String) -> Self {
+        Sequencer::new(&raw)
+    }
+}
+
+impl From<Sequencer> for String {
+    fn from(sequencer: Sequencer) -> Self {
+        sequencer.0
+    }
+}
+
+impl std::fmt::Display for Sequencer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Partition of the table that records which days have public uploads.
+pub const PUBLIC_DAYS_PARTITION: &str = "#public-days";
+
+/// A day marker written within this many seconds is never forgotten: the by-day secondary
+/// index may not show the upload that caused it yet (GSIs are eventually consistent,
+/// DynamoDB developer guide "Using Global Secondary Indexes").
+pub const PUBLIC_DAY_GRACE_SECONDS: i64 = 3600;
+
+/// The one rule for bookkeeping: items the functions write have Cognito identities
+/// (`region:uuid`); partitions starting with `#` (such as [`PUBLIC_DAYS_PARTITION`]) hold
+/// the index function's own records and belong to no index.
+pub fn is_bookkeeping_partition(identity_id: &str) -> bool {
+    identity_id.starts_with('#')
 }
 
 /// The first 10 characters of an ISO 8601 date: the day it falls on.
@@ -162,10 +226,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sequencers_order_as_padded_hex() {
+    fn sequencers_compare_right_padded_as_s3_documents() {
         assert!(Sequencer::new("0055AED6DCD90281E5") < Sequencer::new("0055AED6DCD90281E6"));
-        assert!(Sequencer::new("FF") < Sequencer::new("100"));
-        assert_eq!(Sequencer::new("ab"), Sequencer::new("00AB"));
+        // Right-padded: "100" is "1000...", "FF" is "FF00...": the shorter is not the smaller.
+        assert!(Sequencer::new("100") < Sequencer::new("FF"));
+        assert!(Sequencer::new("0055AED6DCD90281E5") < Sequencer::new("0055AED6DCD90281E501"));
+        assert_eq!(Sequencer::new("AB"), Sequencer::new("AB00"));
+        assert_eq!(Sequencer::new("ab"), Sequencer::new("AB"));
     }
 
     #[test]
@@ -183,6 +250,7 @@ mod tests {
             height: Some(3000),
             face_count: Some(1),
             faces: Some(vec![FaceBox { x: 1, y: 2, w: 3, h: 4 }]),
+            sequencer: Some(Sequencer::new("0055AED6DCD90281E5")),
             ..Default::default()
         };
         let attrs: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
@@ -191,6 +259,7 @@ mod tests {
         assert_eq!(attrs["width"].as_n().unwrap(), "4000");
         assert!(attrs["faces"].as_l().is_ok());
         assert!(!attrs.contains_key("facesKey"));
+        assert_eq!(attrs["sequencer"].as_s().unwrap(), Sequencer::new("0055AED6DCD90281E5").as_str());
         let back: MediaItem = serde_dynamo::from_item(attrs).unwrap();
         assert_eq!(back, item);
     }

@@ -26,6 +26,10 @@ impl Visibility {
     }
 }
 
+/// S3's limit on a key's length, in bytes of UTF-8 (S3 user guide, "Naming Amazon S3
+/// objects"): a longer key is refused with `KeyTooLongError`.
+pub const MAX_KEY_BYTES: usize = 1024;
+
 /// Key of the public index, read by everyone.
 pub const PUBLIC_INDEX_KEY: &str = "public/index/content.json";
 
@@ -107,11 +111,6 @@ impl ContentKey {
         })
     }
 
-    /// Parses a key exactly as it appears in an S3 event notification.
-    pub fn from_event_key(raw: &str) -> Result<Self, KeyError> {
-        Self::parse(&decode_event_key(raw)?)
-    }
-
     pub fn new(visibility: Visibility, identity_id: &str, file: &str) -> Result<Self, KeyError> {
         Self::parse(&format!("{}/content/{identity_id}/{file}", visibility.as_str()))
     }
@@ -150,17 +149,18 @@ impl ContentKey {
     pub fn faces_key(&self) -> String {
         self.derived("faces")
     }
+
+    /// Whether every key derived from this one stays within S3's key limit: `thumbnails` is
+    /// longer than `content`, so an upload key near the limit has no room for its thumbnail.
+    pub fn derived_keys_fit(&self) -> bool {
+        [self.thumbnail_key(), self.faces_key()].iter().all(|k| k.len() <= MAX_KEY_BYTES)
+    }
 }
 
 impl fmt::Display for ContentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.object_key())
     }
-}
-
-/// Whether a key is one that functions write (never a `content/` key, which would loop).
-pub fn is_content_key(key: &str) -> bool {
-    key.starts_with("public/content/") || key.starts_with("private/content/")
 }
 
 #[cfg(test)]
@@ -198,6 +198,16 @@ mod tests {
         assert_eq!(nested.file_name(), "x.jpg");
         assert_eq!(nested.thumbnail_key(), "private/thumbnails/id/album/x.jpg");
         assert_eq!(private_index_key("id"), "private/index/id/content.json");
+    }
+
+    #[test]
+    fn derived_keys_of_a_key_at_the_limit_do_not_fit() {
+        let prefix = "public/content/us-east-1:u1/";
+        let fits = ContentKey::parse(&format!("{prefix}{}", "a".repeat(MAX_KEY_BYTES - prefix.len() - 3))).unwrap();
+        assert!(fits.derived_keys_fit());
+        assert_eq!(fits.thumbnail_key().len(), MAX_KEY_BYTES);
+        let too_long = ContentKey::parse(&format!("{prefix}{}", "a".repeat(MAX_KEY_BYTES - prefix.len() - 2))).unwrap();
+        assert!(!too_long.derived_keys_fit());
     }
 
     #[test]

@@ -112,7 +112,8 @@ fn ascii_json(json: &str) -> String {
     out
 }
 
-fn truncate_chars(text: String, max: usize) -> (String, bool) {
+/// Cuts `text` to at most `max` characters (on a character boundary); says whether it cut.
+pub fn truncate_chars(text: String, max: usize) -> (String, bool) {
     match text.char_indices().nth(max) {
         Some((byte_index, _)) => (text[..byte_index].to_owned(), true),
         None => (text, false),

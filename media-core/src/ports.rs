@@ -1,12 +1,13 @@
-//! The stores the domain needs, as traits: AWS adapters live in [`crate::aws`], fakes in
-//! tests.
+//! The stores the domain needs, as traits shaped by what each function does with them: AWS
+//! adapters live in [`crate::aws`], in-memory fakes (behind the `testing` feature) in
+//! `crate::testing`.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer};
+use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer, Tombstone};
 
 /// A store call failed for a reason outside the input: worth retrying.
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +57,21 @@ pub struct PutObject {
     pub body: Vec<u8>,
     pub content_type: String,
     pub cache_control: Option<String>,
+    /// User metadata (`x-amz-meta-*`).
+    pub metadata: HashMap<String, String>,
     pub condition: Option<WriteCondition>,
 }
 
 impl PutObject {
     pub fn new(key: impl Into<String>, body: Vec<u8>, content_type: impl Into<String>) -> Self {
-        PutObject { key: key.into(), body, content_type: content_type.into(), cache_control: None, condition: None }
+        PutObject {
+            key: key.into(),
+            body,
+            content_type: content_type.into(),
+            cache_control: None,
+            metadata: HashMap::new(),
+            condition: None,
+        }
     }
 }
 
@@ -88,42 +98,76 @@ pub struct ObjectPage {
 }
 
 /// The bucket.
+///
+/// "Absent" means S3 answered 404. S3 answers 404 for a missing key only to a caller allowed
+/// `s3:ListBucket` on the bucket, and 403 otherwise (GetObject and HeadObject API
+/// reference, "Permissions"); the functions that ask are granted it, and a 403 stays an
+/// error, never a reason to believe an object is gone.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
-    /// Reads an object, or `None` if it does not exist. Bodies over `max_bytes` are not read.
-    async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError>;
+    /// Reads an object, or `None` if it does not exist or, with `if_match`, no longer has that
+    /// ETag (it was replaced). Bodies over `max_bytes` are not read.
+    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError>;
+    /// Reads an object, or `None` if it does not exist.
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+        self.get_matching(key, None, max_bytes).await
+    }
+    /// What S3 says of an object without its body, or `None` if it does not exist.
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError>;
     /// Whether the object exists now.
-    async fn exists(&self, key: &str) -> Result<bool, StoreError>;
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.head(key).await?.is_some())
+    }
     async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError>;
     /// Deletes an object; deleting a missing object succeeds.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Deletes the object only while it still has `etag` (S3 user guide, "How to perform
+    /// conditional deletes"); a missing object counts as deleted.
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError>;
     /// One page of the keys under `prefix`, continuing from `continuation`.
     async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError>;
     /// Deletes up to 1000 keys in one request; returns the keys that failed, with the reason.
     async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError>;
 }
 
-/// The table.
+/// What content-updated reads and writes in the table.
 #[async_trait]
-pub trait ItemStore: Send + Sync {
-    /// The sequencer of the last event applied to the item, if there is an item.
+pub trait ContentItems: Send + Sync {
+    /// The sequencer of the last upload event applied to the item, if there is an item.
     async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError>;
-    /// Writes content-updated's attributes unless the item already reflects an event at or
-    /// after `attributes.sequencer`.
+    /// Writes content-updated's attributes (removing the tombstone's) unless the item reflects
+    /// a later event; the same event again is applied again, so a retry after a crash
+    /// completes what the first attempt began.
     async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError>;
-    /// Deletes the item unless it reflects an event after `sequencer`.
-    async fn delete_item(&self, key: &ItemKey, sequencer: &Sequencer) -> Result<WriteOutcome, StoreError>;
-    /// Writes face-detection's attributes, leaving every other attribute alone.
-    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<(), StoreError>;
-    /// Every item of one identity.
+    /// Replaces the item with a tombstone unless it reflects a later event.
+    async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError>;
+}
+
+/// What face-detection writes in the table.
+#[async_trait]
+pub trait FaceItems: Send + Sync {
+    /// Writes face-detection's attributes, leaving every other attribute alone, unless the
+    /// item reflects a later upload (or its deletion) or a later detection.
+    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<WriteOutcome, StoreError>;
+}
+
+/// What update-content-index reads (and the bookkeeping it keeps) to build the indexes.
+#[async_trait]
+pub trait IndexItems: Send + Sync {
+    /// Every item of one identity, read consistently.
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError>;
-    /// Public items uploaded on `day` (`YYYY-MM-DD`), newest first, at most `limit`.
+    /// Public items uploaded on `day` (`YYYY-MM-DD`), newest first, at most `limit`, from the
+    /// by-day secondary index: eventually consistent, so possibly stale.
     async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
     /// The latest recorded public upload day before `day`, if any.
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError>;
-    /// Records that `day` has public uploads, so [`ItemStore::public_day_before`] finds it.
+    /// Records that `day` has public uploads, so [`IndexItems::public_day_before`] finds it.
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError>;
-    /// Every item of the table, bookkeeping partitions included (for reconciliation).
+    /// Forgets `day` unless it was recorded within the last hour (so a secondary index that
+    /// has not caught up with a new upload cannot make a live day vanish). Returns whether it
+    /// was forgotten.
+    async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError>;
+    /// Every media item of the table (bookkeeping partitions left out), for reconciliation.
     async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError>;
     /// The items at these keys now, read consistently; missing ones are left out.
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError>;

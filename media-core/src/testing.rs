@@ -2,22 +2,36 @@
 //! carries, which no encoder produces on purpose.
 
 /// An S3 event notification body for one record, as S3 sends it: `key` (decoded) is
-/// form-URL-encoded into the record.
+/// form-URL-encoded into the record. No `eTag`, so handlers read whatever version is there;
+/// [`s3_event_body_for_version`] names one.
 pub fn s3_event_body(event_name: &str, key: &str, sequencer: &str) -> String {
-    serde_json::json!({"Records": [{
+    s3_event_body_for_version(event_name, key, sequencer, None)
+}
+
+/// [`s3_event_body`] about the version of the object with `etag`.
+pub fn s3_event_body_for_version(event_name: &str, key: &str, sequencer: &str, etag: Option<&str>) -> String {
+    let mut body = serde_json::json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": "2026-11-23T14:05:09.123Z", "eventName": event_name,
         "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
         "responseElements": {"x-amz-request-id": "R"},
         "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
                "bucket": {"name": "media", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::media"},
-               "object": {"key": crate::keys::encode_event_key(key), "size": 1, "eTag": "e", "sequencer": sequencer}}}]})
-    .to_string()
+               "object": {"key": crate::keys::encode_event_key(key), "size": 1, "sequencer": sequencer}}}]});
+    if let Some(etag) = etag {
+        body["Records"][0]["s3"]["object"]["eTag"] = etag.trim_matches('"').into();
+    }
+    body.to_string()
 }
 
 /// The change a one-record S3 event body describes.
 pub fn s3_change(event_name: &str, key: &str, sequencer: &str) -> crate::events::ContentChange {
-    let record = crate::events::s3_records_from_body(&s3_event_body(event_name, key, sequencer))
+    s3_change_for_version(event_name, key, sequencer, None)
+}
+
+/// The change [`s3_event_body_for_version`] describes.
+pub fn s3_change_for_version(event_name: &str, key: &str, sequencer: &str, etag: Option<&str>) -> crate::events::ContentChange {
+    let record = crate::events::s3_records_from_body(&s3_event_body_for_version(event_name, key, sequencer, etag))
         .expect("an S3 event")
         .remove(0);
     crate::events::content_change(0, record).expect("a content change")
@@ -69,18 +83,21 @@ fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&hasher.finalize().to_be_bytes());
 }
 
-/// In-memory stores with the same conditional semantics as the AWS adapters, for unit tests
-/// of the handlers.
+/// In-memory stores with AWS's semantics, for unit tests of the handlers: conditional writes
+/// and deletes, the 403 S3 gives for a missing key to a caller without `s3:ListBucket`, the
+/// 1,024-byte key limit, and a by-day secondary index that can lag behind the table.
 pub mod memory {
     use std::collections::{BTreeMap, HashMap};
-    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     use async_trait::async_trait;
-    use chrono::Utc;
+    use chrono::{DateTime, Utc};
 
-    use crate::aws::PUBLIC_DAYS_PARTITION;
-    use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer};
+    use crate::item::*;
     use crate::ports::*;
+
+    use crate::keys::MAX_KEY_BYTES;
 
     #[derive(Clone, Debug)]
     pub struct MemoryObject {
@@ -89,7 +106,19 @@ pub mod memory {
         pub metadata: HashMap<String, String>,
         pub cache_control: Option<String>,
         pub etag: String,
-        pub last_modified: chrono::DateTime<Utc>,
+        pub last_modified: DateTime<Utc>,
+    }
+
+    impl MemoryObject {
+        fn head(&self) -> ObjectHead {
+            ObjectHead {
+                content_type: Some(self.content_type.clone()),
+                size: self.body.len() as u64,
+                metadata: self.metadata.clone(),
+                etag: Some(self.etag.clone()),
+                last_modified: Some(self.last_modified),
+            }
+        }
     }
 
     /// A bucket in memory. Counts requests so tests can check batching.
@@ -100,14 +129,23 @@ pub mod memory {
         next_etag: Mutex<u64>,
         /// Keys whose next deletion through `delete_many` fails once.
         pub fail_delete_once: Mutex<Vec<String>>,
+        /// The caller lacks `s3:ListBucket`: a missing key answers 403, as on AWS.
+        pub without_list_bucket: AtomicBool,
     }
 
     impl MemoryObjectStore {
+        /// A bucket read by a caller without `s3:ListBucket`.
+        pub fn without_list_bucket() -> Self {
+            let store = Self::default();
+            store.without_list_bucket.store(true, Ordering::SeqCst);
+            store
+        }
+
         pub fn insert(&self, key: &str, body: Vec<u8>, metadata: &[(&str, &str)]) {
             self.insert_at(key, body, metadata, Utc::now());
         }
 
-        pub fn insert_at(&self, key: &str, body: Vec<u8>, metadata: &[(&str, &str)], at: chrono::DateTime<Utc>) {
+        pub fn insert_at(&self, key: &str, body: Vec<u8>, metadata: &[(&str, &str)], at: DateTime<Utc>) {
             let etag = self.new_etag();
             self.objects.lock().unwrap().insert(
                 key.to_owned(),
@@ -143,6 +181,13 @@ pub mod memory {
             *next += 1;
             format!("\"etag-{next}\"")
         }
+
+        fn missing(&self, operation: &'static str, key: &str) -> Result<(), StoreError> {
+            if self.without_list_bucket.load(Ordering::SeqCst) {
+                return Err(StoreError::new(operation, key, "AccessDenied (403): missing key, caller lacks s3:ListBucket"));
+            }
+            Ok(())
+        }
     }
 
     /// Links of the form `memory:///{key}?expires={seconds}`: enough for a test to check what
@@ -157,27 +202,31 @@ pub mod memory {
 
     #[async_trait]
     impl ObjectStore for MemoryObjectStore {
-        async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+        async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
             self.count("GetObject");
-            Ok(self.object(key).map(|o| FetchedObject {
-                head: ObjectHead {
-                    content_type: Some(o.content_type.clone()),
-                    size: o.body.len() as u64,
-                    metadata: o.metadata.clone(),
-                    etag: Some(o.etag.clone()),
-                    last_modified: Some(o.last_modified),
-                },
-                body: (o.body.len() as u64 <= max_bytes).then_some(o.body),
-            }))
+            let Some(o) = self.object(key) else {
+                self.missing("GetObject", key)?;
+                return Ok(None);
+            };
+            if if_match.is_some_and(|etag| etag.trim_matches('"') != o.etag.trim_matches('"')) {
+                return Ok(None);
+            }
+            Ok(Some(FetchedObject { head: o.head(), body: (o.body.len() as u64 <= max_bytes).then_some(o.body) }))
         }
 
-        async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
             self.count("HeadObject");
-            Ok(self.objects.lock().unwrap().contains_key(key))
+            match self.object(key) {
+                Some(o) => Ok(Some(o.head())),
+                None => self.missing("HeadObject", key).map(|_| None),
+            }
         }
 
         async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
             self.count("PutObject");
+            if object.key.len() > MAX_KEY_BYTES {
+                return Err(StoreError::new("PutObject", &object.key, "KeyTooLongError: your key is too long"));
+            }
             let etag = self.new_etag();
             let mut objects = self.objects.lock().unwrap();
             let current = objects.get(&object.key).map(|o| o.etag.clone());
@@ -195,7 +244,7 @@ pub mod memory {
                 MemoryObject {
                     body: object.body,
                     content_type: object.content_type,
-                    metadata: HashMap::new(),
+                    metadata: object.metadata,
                     cache_control: object.cache_control,
                     etag,
                     last_modified: Utc::now(),
@@ -208,6 +257,19 @@ pub mod memory {
             self.count("DeleteObject");
             self.objects.lock().unwrap().remove(key);
             Ok(())
+        }
+
+        async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> {
+            self.count("DeleteObject");
+            let mut objects = self.objects.lock().unwrap();
+            match objects.get(key) {
+                None => Ok(WriteOutcome::Applied),
+                Some(o) if o.etag.trim_matches('"') == etag.trim_matches('"') => {
+                    objects.remove(key);
+                    Ok(WriteOutcome::Applied)
+                }
+                Some(_) => Ok(WriteOutcome::Superseded),
+            }
         }
 
         async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
@@ -244,10 +306,15 @@ pub mod memory {
         }
     }
 
-    /// A table in memory.
+    /// A table in memory, with the same conditions as the DynamoDB adapter.
     #[derive(Default)]
     pub struct MemoryItemStore {
         pub items: Mutex<BTreeMap<ItemKey, MediaItem>>,
+        /// Public days and when each was marked.
+        pub public_days: Mutex<BTreeMap<String, DateTime<Utc>>>,
+        /// While set, the by-day secondary index answers from this copy of the table: a GSI
+        /// that has not caught up.
+        lagging_index: Mutex<Option<BTreeMap<ItemKey, MediaItem>>>,
     }
 
     impl MemoryItemStore {
@@ -266,96 +333,123 @@ pub mod memory {
         pub fn is_empty(&self) -> bool {
             self.len() == 0
         }
+
+        /// From now on the by-day secondary index shows the table as it is now, until
+        /// [`MemoryItemStore::catch_up_secondary_index`].
+        pub fn freeze_secondary_index(&self) {
+            *self.lagging_index.lock().unwrap() = Some(self.items.lock().unwrap().clone());
+        }
+
+        pub fn catch_up_secondary_index(&self) {
+            *self.lagging_index.lock().unwrap() = None;
+        }
+
+        /// Marks `day` as if it had been marked `age` ago.
+        pub fn mark_public_day_at(&self, day: &str, at: DateTime<Utc>) {
+            self.public_days.lock().unwrap().insert(day.to_owned(), at);
+        }
+
+        fn update(&self, key: &ItemKey, allowed: impl FnOnce(&MediaItem) -> bool, apply: impl FnOnce(&mut MediaItem)) -> WriteOutcome {
+            let mut items = self.items.lock().unwrap();
+            let item = items.entry(key.clone()).or_insert_with(|| MediaItem {
+                identity_id: key.identity_id.clone(),
+                object_key: key.object_key.clone(),
+                ..Default::default()
+            });
+            if !allowed(item) {
+                return WriteOutcome::Superseded;
+            }
+            apply(item);
+            WriteOutcome::Applied
+        }
+    }
+
+    fn not_later(stored: &Option<Sequencer>, sequencer: &Sequencer) -> bool {
+        stored.as_ref().is_none_or(|s| s <= sequencer)
     }
 
     #[async_trait]
-    impl ItemStore for MemoryItemStore {
+    impl ContentItems for MemoryItemStore {
         async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
-            Ok(self.item(key).and_then(|i| i.sequencer).map(|s| Sequencer::new(&s)))
+            Ok(self.item(key).and_then(|i| i.sequencer))
         }
 
         async fn write_content(&self, key: &ItemKey, a: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
-            let mut items = self.items.lock().unwrap();
-            let item = items.entry(key.clone()).or_insert_with(|| MediaItem {
-                identity_id: key.identity_id.clone(),
-                object_key: key.object_key.clone(),
-                ..Default::default()
-            });
-            if item.sequencer.as_ref().is_some_and(|s| *s >= a.sequencer) {
-                return Ok(WriteOutcome::Superseded);
-            }
-            item.thumbnail_key = a.thumbnail_key.clone();
-            item.is_public = a.is_public;
-            item.title = a.title.clone();
-            item.description = a.description.clone();
-            item.upload_date = Some(a.upload_date.clone());
-            item.upload_day = a.upload_day.clone();
-            item.content_type = Some(a.content_type.clone());
-            item.size = Some(a.size);
-            item.width = a.width;
-            item.height = a.height;
-            item.sequencer = Some(a.sequencer.clone());
-            Ok(WriteOutcome::Applied)
+            Ok(self.update(key, |item| not_later(&item.sequencer, &a.sequencer), |item| {
+                // The attributes as DynamoDB would hold them after the update: content-updated's
+                // replaced (absent ones removed, the tombstone's too), face-detection's kept.
+                let mut value = serde_json::to_value(a).unwrap();
+                value["identityId"] = key.identity_id.clone().into();
+                value["objectKey"] = key.object_key.clone().into();
+                let faces = (item.faces_key.take(), item.face_count.take(), item.faces.take(), item.faces_sequencer.take());
+                *item = serde_json::from_value(value).expect("content attributes are an item");
+                (item.faces_key, item.face_count, item.faces, item.faces_sequencer) = faces;
+            }))
         }
 
-        async fn delete_item(&self, key: &ItemKey, sequencer: &Sequencer) -> Result<WriteOutcome, StoreError> {
-            let mut items = self.items.lock().unwrap();
-            if items.get(key).and_then(|i| i.sequencer.as_deref()).is_some_and(|s| s > sequencer.as_str()) {
-                return Ok(WriteOutcome::Superseded);
-            }
-            items.remove(key);
-            Ok(WriteOutcome::Applied)
+        async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
+            Ok(self.update(key, |item| not_later(&item.sequencer, &t.sequencer), |item| {
+                *item = MediaItem {
+                    identity_id: key.identity_id.clone(),
+                    object_key: key.object_key.clone(),
+                    sequencer: Some(t.sequencer.clone()),
+                    deleted: Some(true),
+                    expires_at: Some(t.expires_at),
+                    ..Default::default()
+                };
+            }))
         }
+    }
 
-        async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<(), StoreError> {
-            let mut items = self.items.lock().unwrap();
-            let item = items.entry(key.clone()).or_insert_with(|| MediaItem {
-                identity_id: key.identity_id.clone(),
-                object_key: key.object_key.clone(),
-                ..Default::default()
-            });
-            item.faces_key = Some(a.faces_key.clone());
-            item.face_count = Some(a.face_count);
-            item.faces = Some(a.faces.clone());
-            Ok(())
+    #[async_trait]
+    impl FaceItems for MemoryItemStore {
+        async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+            let seq = &a.faces_sequencer;
+            Ok(self.update(
+                key,
+                |item| not_later(&item.sequencer, seq) && not_later(&item.faces_sequencer, seq),
+                |item| {
+                    item.faces_key = a.faces_key.clone();
+                    item.face_count = a.face_count;
+                    item.faces = a.faces.clone();
+                    item.faces_sequencer = Some(seq.clone());
+                },
+            ))
         }
+    }
 
+    #[async_trait]
+    impl IndexItems for MemoryItemStore {
         async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
             Ok(self.items.lock().unwrap().values().filter(|i| i.identity_id == identity_id).cloned().collect())
         }
 
         async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-            let mut items: Vec<MediaItem> = self
-                .items
-                .lock()
-                .unwrap()
-                .values()
-                .filter(|i| i.upload_day.as_deref() == Some(day))
-                .cloned()
-                .collect();
+            let lagging = self.lagging_index.lock().unwrap().clone();
+            let table = lagging.unwrap_or_else(|| self.items.lock().unwrap().clone());
+            let mut items: Vec<MediaItem> =
+                table.into_values().filter(|i| i.upload_day.as_deref() == Some(day)).collect();
             items.sort_by(|a, b| b.upload_date.cmp(&a.upload_date));
             items.truncate(limit);
             Ok(items)
         }
 
         async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
-            Ok(self
-                .items
-                .lock()
-                .unwrap()
-                .keys()
-                .filter(|k| k.identity_id == PUBLIC_DAYS_PARTITION && k.object_key.as_str() < day)
-                .map(|k| k.object_key.clone())
-                .max())
+            Ok(self.public_days.lock().unwrap().keys().filter(|d| d.as_str() < day).max().cloned())
         }
 
         async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
-            let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
-            self.items.lock().unwrap().insert(
-                key.clone(),
-                MediaItem { identity_id: key.identity_id, object_key: key.object_key, ..Default::default() },
-            );
+            self.mark_public_day_at(day, Utc::now());
             Ok(())
+        }
+
+        async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError> {
+            let mut days = self.public_days.lock().unwrap();
+            let grace = chrono::Duration::seconds(PUBLIC_DAY_GRACE_SECONDS);
+            match days.get(day) {
+                Some(marked) if *marked > Utc::now() - grace => Ok(false),
+                _ => Ok(days.remove(day).is_some()),
+            }
         }
 
         async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
@@ -366,5 +460,144 @@ pub mod memory {
             let items = self.items.lock().unwrap();
             Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
         }
+    }
+
+    /// Runs one action at the n-th store call of a handler: a deterministic scheduler for
+    /// race tests, which can let another handler run to completion between any two of the
+    /// first handler's steps.
+    #[derive(Default)]
+    pub struct StepHook {
+        calls: AtomicUsize,
+        at: AtomicUsize,
+        action: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    }
+
+    impl StepHook {
+        /// Runs `action` just before the `step`-th call (counting from 0).
+        pub fn before_step(step: usize, action: impl FnOnce() + Send + 'static) -> Arc<Self> {
+            let hook = StepHook::default();
+            hook.at.store(step, Ordering::SeqCst);
+            *hook.action.lock().unwrap() = Some(Box::new(action));
+            Arc::new(hook)
+        }
+
+        /// Store calls seen so far.
+        pub fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+
+        /// Whether the action has run.
+        pub fn fired(&self) -> bool {
+            self.action.lock().unwrap().is_none()
+        }
+
+        fn step(&self) {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            if n == self.at.load(Ordering::SeqCst) {
+                let action = self.action.lock().unwrap().take();
+                if let Some(action) = action {
+                    action();
+                }
+            }
+        }
+    }
+
+    /// A shared store, optionally stepping a [`StepHook`] before each call.
+    pub struct Shared<S> {
+        pub inner: Arc<S>,
+        pub hook: Option<Arc<StepHook>>,
+    }
+
+    impl<S> Shared<S> {
+        pub fn new(inner: Arc<S>) -> Self {
+            Shared { inner, hook: None }
+        }
+
+        pub fn hooked(inner: Arc<S>, hook: Arc<StepHook>) -> Self {
+            Shared { inner, hook: Some(hook) }
+        }
+
+        fn step(&self) {
+            if let Some(hook) = &self.hook {
+                hook.step();
+            }
+        }
+    }
+
+    #[async_trait]
+    impl<S: ObjectStore> ObjectStore for Shared<S> {
+        async fn get_matching(&self, key: &str, if_match: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> {
+            self.step();
+            self.inner.get_matching(key, if_match, max).await
+        }
+        async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
+            self.step();
+            self.inner.head(key).await
+        }
+        async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
+            self.step();
+            self.inner.put(object).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.step();
+            self.inner.delete(key).await
+        }
+        async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> {
+            self.step();
+            self.inner.delete_if_match(key, etag).await
+        }
+        async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+            self.step();
+            self.inner.list_page(prefix, continuation).await
+        }
+        async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+            self.step();
+            self.inner.delete_many(keys).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: PresignGet> PresignGet for Shared<S> {
+        async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+            self.inner.presign_get(key, expires_in).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: ContentItems> ContentItems for Shared<S> {
+        async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
+            self.step();
+            self.inner.sequencer(key).await
+        }
+        async fn write_content(&self, key: &ItemKey, a: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
+            self.step();
+            self.inner.write_content(key, a).await
+        }
+        async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
+            self.step();
+            self.inner.write_tombstone(key, t).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: FaceItems> FaceItems for Shared<S> {
+        async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+            self.step();
+            self.inner.write_faces(key, a).await
+        }
+    }
+
+    /// Runs a future to completion on a runtime of its own, on another thread: how a
+    /// [`StepHook`] action runs a second handler from inside the first one's store call.
+    pub fn block_on_elsewhere<F: std::future::Future + Send>(future: F) -> F::Output
+    where
+        F::Output: Send,
+    {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future))
+                .join()
+                .unwrap()
+        })
     }
 }

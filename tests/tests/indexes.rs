@@ -145,8 +145,9 @@ struct PauseBeforeWrite {
 
 #[async_trait]
 impl ObjectStore for PauseBeforeWrite {
-    async fn get(&self, key: &str, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get(key, max).await }
-    async fn exists(&self, key: &str) -> Result<bool, StoreError> { self.inner.exists(key).await }
+    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get_matching(key, m, max).await }
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
     async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
         let pause = self.before_first_put.lock().await.take();
         if let Some(pause) = pause {

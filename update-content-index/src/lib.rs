@@ -10,7 +10,8 @@ use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, Dy
 use media_core::config::{number_or, ConfigError, StorageConfig};
 use media_core::index::{affected_indexes, IndexPublisher, IndexTarget, Published, TableChange, DEFAULT_PUBLIC_INDEX_LIMIT};
 use media_core::item::{ItemKey, MediaItem};
-use media_core::ports::{ItemStore, ObjectStore, StoreError};
+use media_core::item::is_bookkeeping_partition;
+use media_core::ports::{IndexItems, ObjectStore, StoreError};
 use serde::Deserialize;
 
 /// A stream record that cannot be understood.
@@ -59,7 +60,7 @@ pub struct UpdateContentIndex<O, I> {
     public_limit: usize,
 }
 
-impl<O: ObjectStore, I: ItemStore> UpdateContentIndex<O, I> {
+impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
     pub fn new(objects: O, items: I, public_limit: usize) -> Self {
         UpdateContentIndex { objects, items, public_limit }
     }
@@ -138,9 +139,9 @@ impl<O: ObjectStore, I: ItemStore> UpdateContentIndex<O, I> {
         let all: Vec<MediaItem> = self.items.all_items().await?;
         let mut targets = BTreeSet::from([IndexTarget::Public]);
         let mut days = BTreeSet::new();
-        for item in all.iter().filter(|i| !i.identity_id.starts_with('#')) {
+        for item in all.iter().filter(|i| !is_bookkeeping_partition(&i.identity_id)) {
             targets.insert(IndexTarget::Private(item.identity_id.clone()));
-            if let (true, Some(day)) = (item.is_public, item.upload_day.as_ref()) {
+            if let (true, false, Some(day)) = (item.is_public, item.is_tombstone(), item.upload_day.as_ref()) {
                 days.insert(day.clone());
             }
         }

@@ -22,7 +22,7 @@ fn item(identity: &str, visibility: &str, n: usize, date: &str) -> MediaItem {
         content_type: Some("image/jpeg".into()),
         width: Some(4),
         height: Some(3),
-        sequencer: Some(Sequencer::new("1").as_str().into()),
+        sequencer: Some(Sequencer::new("1")),
         ..Default::default()
     }
 }
@@ -147,11 +147,7 @@ async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
     /// Fails every read of one identity's items, as a broken partition would.
     struct Failing(MemoryItemStore);
     #[async_trait]
-    impl ItemStore for Failing {
-        async fn sequencer(&self, k: &ItemKey) -> Result<Option<Sequencer>, StoreError> { self.0.sequencer(k).await }
-        async fn write_content(&self, k: &ItemKey, a: &media_core::item::ContentAttributes) -> Result<WriteOutcome, StoreError> { self.0.write_content(k, a).await }
-        async fn delete_item(&self, k: &ItemKey, s: &Sequencer) -> Result<WriteOutcome, StoreError> { self.0.delete_item(k, s).await }
-        async fn write_faces(&self, k: &ItemKey, a: &media_core::item::FaceAttributes) -> Result<(), StoreError> { self.0.write_faces(k, a).await }
+    impl IndexItems for Failing {
         async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
             if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
             self.0.items_of(id).await
@@ -159,6 +155,7 @@ async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
         async fn public_items_of_day(&self, d: &str, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, l).await }
         async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.0.public_day_before(d).await }
         async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.0.mark_public_day(d).await }
+        async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> { self.0.forget_public_day(d).await }
         async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.0.all_items().await }
         async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> { self.0.items_now(k).await }
     }
@@ -186,8 +183,9 @@ struct Racing {
 
 #[async_trait]
 impl ObjectStore for Racing {
-    async fn get(&self, key: &str, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get(key, max).await }
-    async fn exists(&self, key: &str) -> Result<bool, StoreError> { self.inner.exists(key).await }
+    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get_matching(key, m, max).await }
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
     async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
         let competitor = self.competitor.lock().unwrap().take();
         if let Some(competitor) = competitor {
@@ -241,4 +239,79 @@ where
             .join()
             .unwrap()
     })
+}
+
+fn public_keys(index: &ContentIndex) -> Vec<String> {
+    index.items.iter().map(|e| e.object_key.clone()).collect()
+}
+
+#[tokio::test]
+async fn the_public_index_stays_full_when_the_secondary_index_lags_behind_deletes() {
+    let items = MemoryItemStore::default();
+    let objects = MemoryObjectStore::default();
+    let all: Vec<MediaItem> = (0..150).map(|n| item("us-east-1:lag", "public", n, &date(20 + (n / 50) as u32, n % 50))).collect();
+    for i in &all {
+        items.put(i.clone());
+        items.mark_public_day(i.upload_day.as_deref().unwrap()).await.unwrap();
+    }
+    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    publisher.regenerate(&IndexTarget::Public, &[]).await.unwrap();
+
+    // The ten newest are deleted; the by-day index (eventually consistent on AWS) still
+    // lists them when the stream's batch arrives.
+    items.freeze_secondary_index();
+    let mut newest: Vec<&MediaItem> = all.iter().collect();
+    newest.sort_by(|a, b| b.upload_date.cmp(&a.upload_date));
+    let deleted: Vec<ItemKey> = newest[..10].iter().map(|i| i.key()).collect();
+    for key in &deleted {
+        items.items.lock().unwrap().remove(key);
+    }
+    publisher.regenerate(&IndexTarget::Public, &deleted).await.unwrap();
+    let index = read_index(&objects, "public/index/content.json").unwrap();
+    let want: Vec<String> = newest[10..110].iter().map(|i| i.object_key.clone()).collect();
+    assert_eq!(public_keys(&index), want, "the next ten older pictures fill the index");
+}
+
+#[tokio::test]
+async fn a_new_upload_stays_in_the_public_index_while_the_secondary_index_lags() {
+    let items = MemoryItemStore::default();
+    let objects = MemoryObjectStore::default();
+    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    items.freeze_secondary_index();
+    let first = item("us-east-1:lag", "public", 1, &date(23, 1));
+    items.put(first.clone());
+    items.mark_public_day("2026-11-23").await.unwrap();
+    publisher.regenerate(&IndexTarget::Public, &[first.key()]).await.unwrap();
+    // A second upload's batch: the by-day index has caught up with neither.
+    let second = item("us-east-1:lag", "public", 2, &date(23, 2));
+    items.put(second.clone());
+    publisher.regenerate(&IndexTarget::Public, &[second.key()]).await.unwrap();
+    let index = read_index(&objects, "public/index/content.json").unwrap();
+    assert_eq!(public_keys(&index), [second.object_key, first.object_key]);
+    // An edit the by-day index has not seen shows too: the table is what the index says.
+    items.catch_up_secondary_index();
+    items.freeze_secondary_index();
+    let mut edited = item("us-east-1:lag", "public", 1, &date(23, 1));
+    edited.title = "edited".into();
+    items.put(edited.clone());
+    publisher.regenerate(&IndexTarget::Public, &[]).await.unwrap();
+    let index = read_index(&objects, "public/index/content.json").unwrap();
+    assert_eq!(titles(&index), ["picture 2", "edited"]);
+}
+
+#[tokio::test]
+async fn markers_of_days_left_without_public_items_are_forgotten_after_the_grace_period() {
+    let items = MemoryItemStore::default();
+    let objects = MemoryObjectStore::default();
+    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    let kept = item("us-east-1:days", "public", 1, &date(20, 1));
+    items.put(kept.clone());
+    items.mark_public_day("2026-11-20").await.unwrap();
+    items.mark_public_day_at("2026-11-21", chrono::Utc::now() - chrono::Duration::hours(2));
+    // Marked just now: its upload may not be in the by-day index yet.
+    items.mark_public_day("2026-11-22").await.unwrap();
+    publisher.regenerate(&IndexTarget::Public, &[]).await.unwrap();
+    let days: Vec<String> = items.public_days.lock().unwrap().keys().cloned().collect();
+    assert_eq!(days, ["2026-11-20", "2026-11-22"]);
+    assert_eq!(titles(&read_index(&objects, "public/index/content.json").unwrap()), ["picture 1"]);
 }

@@ -1,5 +1,7 @@
 /** The detail dialog: the picture, its facts, the faces toggle, and the owner's edit and delete. */
+import { checkEdit, lengthCounter } from '../edit';
 import type { IndexItem } from '../indexdoc';
+import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, formatDate, setText } from './dom';
 
 export interface DetailDeps {
@@ -21,6 +23,8 @@ export class DetailView {
   private readonly editForm = $('#edit-form') as HTMLFormElement;
   private readonly editTitle = $('#edit-title') as HTMLInputElement;
   private readonly editDescription = $('#edit-description') as HTMLTextAreaElement;
+  private readonly editTitleCount = $('#edit-title-count');
+  private readonly editDescriptionCount = $('#edit-description-count');
   private readonly editError = $('[data-role="error"]', this.editForm);
   private readonly editOk = $('[data-role="ok"]', this.editForm);
   private readonly deleteButton = $('#delete-button') as HTMLButtonElement;
@@ -42,6 +46,8 @@ export class DetailView {
       this.showFaces = !this.showFaces;
       this.renderImage();
     });
+    this.editTitle.addEventListener('input', () => this.renderCounts());
+    this.editDescription.addEventListener('input', () => this.renderCounts());
     this.editForm.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.save();
@@ -69,6 +75,7 @@ export class DetailView {
     this.resetDelete(false);
     this.editTitle.value = item.title;
     this.editDescription.value = item.description;
+    this.renderCounts();
     this.render();
     if (!this.dialog.open) this.dialog.showModal();
     ($('#detail-close') as HTMLButtonElement).focus();
@@ -106,6 +113,18 @@ export class DetailView {
     if (reloadImage) this.renderImage();
   }
 
+  /** The counters under the edit fields ("12 / 200"), marked when over the bound. */
+  private renderCounts(): void {
+    for (const [field, counter, max] of [
+      [this.editTitle, this.editTitleCount, MAX_TITLE],
+      [this.editDescription, this.editDescriptionCount, MAX_DESCRIPTION],
+    ] as const) {
+      const { text, over } = lengthCounter(field.value, max);
+      setText(counter, text);
+      counter.classList.toggle('over', over);
+    }
+  }
+
   private renderImage(): void {
     const it = this.item!;
     const faces = this.showFaces && !!it.facesKey;
@@ -135,9 +154,12 @@ export class DetailView {
     setText(this.editError, '');
     setText(this.editOk, '');
     const title = this.editTitle.value.trim();
-    if (!title) {
-      setText(this.editError, 'The title cannot be empty.');
-      this.editTitle.focus();
+    // maxlength stops typing past the bounds, but not a longer value already in the
+    // field (an item written to the table directly): refuse it here, never cut it.
+    const check = checkEdit(title, this.editDescription.value);
+    if (!check.ok) {
+      setText(this.editError, check.reason);
+      (check.field === 'title' ? this.editTitle : this.editDescription).focus();
       return;
     }
     const button = this.editForm.querySelector('button[type="submit"]') as HTMLButtonElement;

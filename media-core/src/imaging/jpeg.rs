@@ -91,6 +91,10 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
     }
     let numerator = scale_numerator(width, height, min_box);
     let (out_width, out_height) = (scaled_side(width, numerator), scaled_side(height, numerator));
+    let out_bytes = u64::from(out_width) * u64::from(out_height) * 3;
+    if out_bytes > limits.max_decoded_bytes {
+        return Err(ImagingError::TooManyBytes { width: out_width, height: out_height, bytes: out_bytes, max_bytes: limits.max_decoded_bytes });
+    }
     // What libjpeg may allocate: whole-image coefficient buffers for progressive and
     // multi-scan files (2 bytes per sample per component, padded to 16-pixel MCUs), our
     // output (at most 4 bytes a pixel) and a generous allowance for its row buffers and tables.
