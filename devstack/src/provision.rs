@@ -149,6 +149,15 @@ async fn table(dynamodb: &aws_sdk_dynamodb::Client) -> Result<String> {
                 .table_description
         }
     };
+    // Tombstones expire as in the template (idempotent: setting the same TTL again is fine;
+    // an emulator that refuses it only keeps tombstones longer).
+    let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .attribute_name("expiresAt")
+        .enabled(true)
+        .build()?;
+    if let Err(err) = dynamodb.update_time_to_live().table_name(TABLE).time_to_live_specification(ttl).send().await {
+        tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "UpdateTimeToLive");
+    }
     description
         .and_then(|t| t.latest_stream_arn)
         .context("the table has no stream")

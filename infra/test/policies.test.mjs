@@ -240,7 +240,7 @@ add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, "put a user's item", { 'dynamodb:Le
 add(ui, 'dynamodb:DeleteItem', TABLE_ARN, ALLOW, 'remove the marker of a day with no public item', { 'dynamodb:LeadingKeys': ['#public-days'] })
 add(ui, 'dynamodb:DeleteItem', TABLE_ARN, DENY, "delete a user's item", { 'dynamodb:LeadingKeys': [OWNER] })
 add(ui, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'delete items (no leading key)')
-add(ui, 'dynamodb:GetItem', TABLE_ARN, ALLOW, 'read a changed item consistently')
+add(ui, 'dynamodb:GetItem', TABLE_ARN, DENY, 'single-item reads: not used (BatchGetItem only)')
 add(ui, 'dynamodb:BatchGetItem', TABLE_ARN, ALLOW, 'read the changed items consistently')
 add(ui, 's3:GetObject', s3('public/index/content.json'), ALLOW, 'read public index (ETag)')
 add(ui, 's3:PutObject', s3('public/index/content.json'), ALLOW, 'write public index (If-Match)')

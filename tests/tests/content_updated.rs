@@ -4,8 +4,13 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use async_trait::async_trait;
+use content_updated::{ContentUpdated, Outcome};
 use e2e_tests::{encode, eventually, identity_id, photo_jpeg, Stack};
+use media_core::aws::{DynamoItemStore, S3ObjectStore};
+use media_core::config::ImageLimits;
 use media_core::metadata::encode_upload_metadata;
+use media_core::ports::*;
 use media_core::testing::{insert_exif_orientation, png_header_claiming};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -69,7 +74,8 @@ async fn uploads_get_thumbnails_and_items_and_deletes_remove_them() -> Result<()
         stack.delete(key).await?;
     }
     for key in [&photo_key, &alpha_key, &rotated_key] {
-        eventually("the item to go", WAIT, || async { Ok(stack.item(&id, key).await?.is_none().then_some(())) }).await?;
+        let gone = || async { Ok(stack.item(&id, key).await?.is_none_or(|i| i.is_tombstone()).then_some(())) };
+        eventually("the item to become a tombstone", WAIT, gone).await?;
         let thumbnail = key.replacen("/content/", "/thumbnails/", 1);
         assert!(stack.object(&thumbnail).await?.is_none(), "{thumbnail} left behind");
     }
@@ -112,5 +118,73 @@ async fn bad_uploads_are_kept_and_reported_and_the_good_one_goes_through() -> Re
 
     let peak = stack.peak_rss_bytes()?;
     assert!(peak < 512 * 1024 * 1024, "devstack peaked at {} MiB", peak / 1024 / 1024);
+    Ok(())
+}
+
+/// The real S3 adapter, with a pause after the first read of an object: long enough for the
+/// object to be deleted and the deletion handled by the stack's own content-updated.
+struct PauseAfterFirstGet {
+    inner: S3ObjectStore,
+    after_first_get: tokio::sync::Mutex<Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>>,
+}
+
+#[async_trait]
+impl ObjectStore for PauseAfterFirstGet {
+    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> {
+        let read = self.inner.get_matching(key, m, max).await;
+        let pause = self.after_first_get.lock().await.take();
+        if let Some(pause) = pause {
+            pause.await;
+        }
+        read
+    }
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
+    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> { self.inner.put(object).await }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
+    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
+    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_create_that_read_the_picture_before_its_deletion_does_not_bring_it_back() -> Result<()> {
+    let stack = Stack::start().await?;
+    let id = identity_id();
+    let key = format!("public/content/{id}/late.jpg");
+    stack.upload(&key, photo_jpeg(640, 480), None).await?;
+    let created = eventually("the item", WAIT, || async { stack.item(&id, &key).await }).await?;
+    let create_sequencer = created.sequencer.clone().unwrap();
+
+    // A second delivery of the create event (S3 delivers at least once) reads the picture,
+    // then the owner deletes it and the stack handles the deletion before this handler writes.
+    let (s3, bucket, k) = (stack.s3.clone(), stack.info.bucket.clone(), key.clone());
+    let (dynamodb, table, identity) = (stack.dynamodb.clone(), stack.info.table.clone(), id.clone());
+    let pause = Box::pin(async move {
+        s3.delete_object().bucket(&bucket).key(&k).send().await.unwrap();
+        for _ in 0..240 {
+            let item = DynamoItemStore::new(dynamodb.clone(), &table);
+            let items = media_core::ports::IndexItems::items_of(&item, &identity).await.unwrap();
+            if items.iter().any(|i| i.object_key == k && i.is_tombstone()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("the stack never handled the deletion");
+    });
+    let slow = ContentUpdated::new(
+        PauseAfterFirstGet {
+            inner: S3ObjectStore::new(stack.s3.clone(), &stack.info.bucket),
+            after_first_get: tokio::sync::Mutex::new(Some(pause)),
+        },
+        DynamoItemStore::new(stack.dynamodb.clone(), &stack.info.table),
+        ImageLimits::default(),
+    );
+    let late = media_core::testing::s3_change("ObjectCreated:Put", &key, create_sequencer.as_str());
+    let outcome = slow.handle(&late).await?;
+    assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
+
+    let item = stack.item(&id, &key).await?.unwrap();
+    assert!(item.is_tombstone(), "the deleted picture came back: {item:?}");
+    assert!(stack.object(&format!("public/thumbnails/{id}/late.jpg")).await?.is_none(), "its thumbnail came back");
     Ok(())
 }
