@@ -52,12 +52,13 @@ test-data: venv
 	face-detection/data/fetch.sh $(FACE_DATA_DIR) $(FACE_MODEL_DIR) $(VENV)/bin/pip
 models: test-data
 
-# Two cargo feature sets, each compiled once: `make dev` and the README's
-# `cargo run --release -p devstack -- invoke ...` share the devstack set (devstack depends on
-# every function); `make test` builds the whole workspace with every target once, and every
-# test step reuses that build (--workspace everywhere: selecting one package would resolve
-# another feature set and compile the SDK again).
-build: deps
+# The functions' release binaries (devstack zips them for the template's deployment) and
+# every test come from one workspace build: --workspace everywhere, since selecting one
+# package resolves another feature set and compiles the SDK again. `make dev` also builds
+# devstack on its own, so the README's `cargo run --release -p devstack -- invoke ...` has
+# nothing left to compile.
+build: deps models
+	cargo build --release --workspace --all-targets
 	cargo build --release -p devstack
 
 test-build: deps test-data

@@ -4,7 +4,7 @@
 //
 // Personas: the owner and another signed-in user (Cognito authenticated role,
 // each with their own identity id as ${cognito-identity.amazonaws.com:sub}), a
-// visitor (unauthenticated role), and the four function roles.
+// visitor (unauthenticated role), and the five function roles.
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -15,13 +15,16 @@ import { evaluateWithContext } from './simulate.mjs'
 import { ACCOUNT, loadTemplate, Resolver } from './cfn.mjs'
 
 const template = loadTemplate()
-const resolver = new Resolver(template)
+// A stack that migrates the book's users: migrate-user's read grant exists only then.
+const LEGACY_TABLE = 'SampleAuthUsers'
+const resolver = new Resolver(template, { parameters: { LegacyUsersTableName: LEGACY_TABLE } })
 const resources = template.Resources
 
 const BUCKET_ARN = resolver.atts['MediaBucket.Arn']
 const TABLE_ARN = resolver.atts['ContentTable.Arn']
 const GSI_ARN = `${TABLE_ARN}/index/uploadDay-uploadDate-index`
 const STREAM_ARN = resolver.atts['ContentTable.StreamArn']
+const LEGACY_TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${LEGACY_TABLE}`
 const QUEUE = {
   contentUpdated: resolver.atts['ContentUpdatedQueue.Arn'],
   faceDetection: resolver.atts['FaceDetectionQueue.Arn'],
@@ -47,9 +50,10 @@ function rolePolicies(roleId) {
   assert.equal(role?.Type, 'AWS::IAM::Role', `${roleId} is a role`)
   assert.equal(role.Properties.ManagedPolicyArns, undefined, `${roleId} has no managed policies`)
   assert.equal(role.Properties.PermissionsBoundary, undefined)
-  return role.Properties.Policies.map((p) => ({
+  // Resolved as a list: a policy under !If (migrate-user's read grant) may not exist.
+  return resolver.resolve(role.Properties.Policies).map((p) => ({
     name: `${roleId}/${p.PolicyName}`,
-    policy: resolver.resolve(p.PolicyDocument),
+    policy: p.PolicyDocument,
   }))
 }
 
@@ -64,6 +68,7 @@ const PERSONAS = {
   'face-detection': { role: functionRole('FaceDetectionFunction') },
   'update-content-index': { role: functionRole('UpdateContentIndexFunction') },
   'purge-bucket': { role: functionRole('PurgeBucketFunction') },
+  'migrate-user': { role: functionRole('MigrateUserFunction') },
 }
 
 // ------------------------------------------------------------------ cases
@@ -278,6 +283,30 @@ add(pb, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), DENY, 'write tmp/')
 add(pb, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'touch the table')
 add(pb, 'logs:PutLogEvents', LOGS('purge-bucket'), ALLOW, 'write own logs')
 
+// migrate-user: one legacy user by key, the four attributes the password check needs.
+const mu = 'migrate-user'
+const LEGACY = ['email', 'passwordHash', 'passwordSalt', 'verified']
+const legacy = (attributes, extra = {}) => ({ 'dynamodb:Attributes': attributes, ...extra })
+const SPECIFIC = { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }
+add(mu, 'dynamodb:GetItem', LEGACY_TABLE_ARN, ALLOW, 'read a legacy user (consistent GetItem, projection)', legacy(LEGACY, SPECIFIC))
+add(mu, 'dynamodb:GetItem', LEGACY_TABLE_ARN, DENY, 'get a whole legacy item (Select ALL_ATTRIBUTES)', legacy(['email'], { 'dynamodb:Select': 'ALL_ATTRIBUTES' }))
+add(mu, 'dynamodb:GetItem', LEGACY_TABLE_ARN, DENY, "project verifyToken (the old service's secret)", legacy([...LEGACY, 'verifyToken'], SPECIFIC))
+add(mu, 'dynamodb:PutItem', LEGACY_TABLE_ARN, DENY, 'write a legacy user', legacy(LEGACY))
+add(mu, 'dynamodb:UpdateItem', LEGACY_TABLE_ARN, DENY, 'update a legacy user (e.g. verified)', legacy(['email', 'verified']))
+add(mu, 'dynamodb:DeleteItem', LEGACY_TABLE_ARN, DENY, 'delete a legacy user', legacy(['email']))
+add(mu, 'dynamodb:Scan', LEGACY_TABLE_ARN, DENY, 'scan the legacy users')
+add(mu, 'dynamodb:Query', LEGACY_TABLE_ARN, DENY, 'query the legacy users')
+add(mu, 'dynamodb:BatchGetItem', LEGACY_TABLE_ARN, DENY, 'batch-read legacy users', legacy(LEGACY, SPECIFIC))
+add(mu, 'dynamodb:GetItem', `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${LEGACY_TABLE}2`, DENY, 'read another table (name lookalike)', legacy(LEGACY, SPECIFIC))
+add(mu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'read the media table', item([...KEY, 'sequencer'], SPECIFIC))
+add(mu, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write the media table', item(CONTENT, NONE))
+add(mu, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'read a private picture')
+add(mu, 's3:GetObject', s3('public/index/content.json'), DENY, 'read the public index')
+add(mu, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write the bucket')
+add(mu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket')
+add(mu, 'logs:PutLogEvents', LOGS('migrate-user'), ALLOW, 'write own logs')
+add(mu, 'logs:PutLogEvents', LOGS('content-updated'), DENY, "write another function's logs")
+
 // --------------------------------------------------------------- evaluation
 
 function simulation(c) {
@@ -461,6 +490,7 @@ function short(raw) {
   if (resource.startsWith(`${BUCKET_ARN}/`)) return resource.slice(BUCKET_ARN.length + 1)
   if (resource === BUCKET_ARN) return '(bucket)'
   if (resource === TABLE_ARN) return 'table'
+  if (resource.startsWith(LEGACY_TABLE_ARN)) return `legacy:${resource.split(':table/')[1]}`
   if (resource === GSI_ARN) return 'table/index/uploadDay-uploadDate-index'
   if (resource === STREAM_ARN) return 'table/stream'
   for (const [name, arn] of Object.entries(QUEUE)) if (resource === arn) return `sqs:${name}`

@@ -2,7 +2,7 @@
 // docs/ARCHITECTURE.md: the parts sam validate / cfn-lint cannot know about.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadTemplate, Resolver } from './cfn.mjs'
+import { ACCOUNT, loadTemplate, Resolver } from './cfn.mjs'
 
 const template = loadTemplate()
 const resolver = new Resolver(template)
@@ -14,6 +14,8 @@ const FUNCTIONS = {
   FaceDetectionFunction: { binary: 'face-detection', arch: 'x86_64', trigger: 'SQS' },
   UpdateContentIndexFunction: { binary: 'update-content-index', arch: 'arm64', trigger: 'DynamoDB' },
   PurgeBucketFunction: { binary: 'purge-bucket', arch: 'arm64', trigger: 'Schedule' },
+  // Called by the user pool (LambdaConfig.UserMigration), not through a SAM event.
+  MigrateUserFunction: { binary: 'migrate-user', arch: 'arm64', trigger: 'Cognito' },
 }
 
 test('one bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle', () => {
@@ -88,8 +90,13 @@ test('the topic fans out to one queue per S3-triggered function, each with a DLQ
     assert.equal(ev.Type, 'SQS')
     assert.equal(ev.Properties.Queue['Fn::GetAtt'][0], fn)
     assert.deepEqual(ev.Properties.FunctionResponseTypes, ['ReportBatchItemFailures'])
-    // Visibility timeout at least 6 x the function timeout (AWS guidance).
-    assert.ok(R[fn].Properties.VisibilityTimeout >= 6 * R[id].Properties.Timeout, `${fn} visibility`)
+    // Visibility timeout at least 6 x the function timeout (AWS guidance) unless the
+    // QueueRetrySeconds parameter (0 by default, a few seconds on the local stack) is set.
+    const [condition, local, aws] = R[fn].Properties.VisibilityTimeout['Fn::If']
+    assert.equal(condition, 'HasQueueRetrySeconds')
+    assert.deepEqual(local, { Ref: 'QueueRetrySeconds' })
+    assert.equal(template.Parameters.QueueRetrySeconds.Default, 0)
+    assert.ok(aws >= 6 * R[id].Properties.Timeout, `${fn} visibility`)
   }
 })
 
@@ -134,10 +141,14 @@ test('functions: provided.al2023, architectures, code from make package, environ
   for (const [id, want] of Object.entries(FUNCTIONS)) {
     const p = R[id].Properties
     assert.equal(p.CodeUri, `build/${want.binary}/`, `${id} CodeUri`)
-    assert.deepEqual(p.Architectures ?? g.Architectures, [want.arch], `${id} architecture`)
-    assert.equal(Object.values(p.Events)[0].Type, want.trigger)
+    // The Architecture parameter's default is AWS's (the local stack deploys the host's).
+    const arch = (p.Architectures ?? g.Architectures).map((a) => (a.Ref ? template.Parameters[a.Ref].Default : a))
+    assert.deepEqual(arch, [want.arch], `${id} architecture`)
+    if (want.trigger === 'Cognito') assert.equal(p.Events, undefined, `${id}: no SAM event`)
+    else assert.equal(Object.values(p.Events)[0].Type, want.trigger)
     assert.ok(p.MemorySize >= 128 && p.MemorySize <= 10240)
-    assert.ok(p.Timeout >= 10 && p.Timeout <= 900)
+    // A Cognito trigger has 5 s (Cognito stops waiting then); the others at least 10 s.
+    assert.ok(p.Timeout >= (want.trigger === 'Cognito' ? 1 : 10) && p.Timeout <= 900, `${id} timeout`)
     assert.equal(resolver.resolve(p.FunctionName), `media-sharing-${want.binary}`)
   }
   const env = (id) => Object.keys(R[id].Properties.Environment.Variables)
@@ -149,7 +160,10 @@ test('functions: provided.al2023, architectures, code from make package, environ
   assert.ok(env('UpdateContentIndexFunction').includes('PUBLIC_INDEX_LIMIT'))
   assert.equal(R.PurgeBucketFunction.Properties.Environment.Variables.PURGE_PREFIX, 'tmp/')
   assert.ok(env('PurgeBucketFunction').includes('PURGE_MAX_AGE_SECONDS'))
-  assert.equal(R.PurgeBucketFunction.Properties.Events.Hourly.Properties.Schedule, 'rate(1 hour)')
+  assert.deepEqual(R.PurgeBucketFunction.Properties.Events.Hourly.Properties.Schedule, { Ref: 'PurgeSchedule' })
+  assert.equal(template.Parameters.PurgeSchedule.Default, 'rate(1 hour)')
+  assert.equal(template.Parameters.AllowPrivateImageUrls.Default, '0')
+  assert.equal(R.FaceDetectionFunction.Properties.Environment.Variables.ALLOW_PRIVATE_IMAGE_URLS.Ref, 'AllowPrivateImageUrls')
 })
 
 // ------------------------------------------------------------------- alarms
@@ -262,6 +276,47 @@ test('Cognito: email sign-in, public client with password and SRP auth, guests a
   const ip = R.IdentityPool.Properties
   assert.equal(ip.AllowUnauthenticatedIdentities, true)
   assert.deepEqual(ip.CognitoIdentityProviders[0].ClientId, { Ref: 'UserPoolClient' })
+})
+
+test('user migration: trigger, permission and read grant only with LegacyUsersTableName', () => {
+  const p = template.Parameters.LegacyUsersTableName
+  assert.equal(p.Type, 'String')
+  assert.equal(p.Default, '')
+  for (const ok of ['', 'SampleAuthUsers', 'legacy.users-2']) assert.match(ok, new RegExp(p.AllowedPattern), ok)
+  for (const bad of ['ab', 'two words', 'arn:aws:dynamodb:us-east-1:123456789012:table/SampleAuthUsers']) {
+    assert.doesNotMatch(bad, new RegExp(p.AllowedPattern), bad)
+  }
+  assert.deepEqual(template.Conditions.HasLegacyUsers, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'LegacyUsersTableName' }, ''] }] })
+  const fn = R.MigrateUserFunction.Properties
+  assert.deepEqual(fn.Environment.Variables, { LEGACY_USERS_TABLE_NAME: { Ref: 'LegacyUsersTableName' } })
+  assert.ok(fn.Timeout <= 5, 'Cognito waits 5 s for a trigger')
+  assert.deepEqual(fn.Role, { 'Fn::GetAtt': ['MigrateUserRole', 'Arn'] })
+  assert.equal(R.MigrateUserPermission.Condition, 'HasLegacyUsers')
+  const dynamodbActions = (r) => r.resolve(R.MigrateUserRole.Properties.Policies)
+    .flatMap((policy) => policy.PolicyDocument.Statement)
+    .flatMap((st) => [st.Action].flat())
+    .filter((a) => a.startsWith('dynamodb:'))
+
+  // Default: nothing calls the function and it can read nothing.
+  const off = new Resolver(template)
+  assert.equal(off.condition('HasLegacyUsers'), false)
+  assert.deepEqual(off.resolve(R.UserPool.Properties.LambdaConfig), {})
+  assert.deepEqual(dynamodbActions(off), [])
+
+  // Set: the pool asks the function, which Cognito may call for this pool only.
+  const on = new Resolver(template, { parameters: { LegacyUsersTableName: 'SampleAuthUsers' } })
+  assert.equal(on.condition('HasLegacyUsers'), true)
+  assert.deepEqual(on.resolve(R.UserPool.Properties.LambdaConfig), { UserMigration: on.atts['MigrateUserFunction.Arn'] })
+  assert.deepEqual(on.resolve(R.MigrateUserPermission.Properties), {
+    Action: 'lambda:InvokeFunction',
+    FunctionName: on.atts['MigrateUserFunction.Arn'],
+    Principal: 'cognito-idp.amazonaws.com',
+    SourceArn: on.atts['UserPool.Arn'],
+    SourceAccount: ACCOUNT,
+  })
+  assert.deepEqual(dynamodbActions(on), ['dynamodb:GetItem'])
+  // The trigger gets the password only from USER_PASSWORD_AUTH (SRP never sends it).
+  assert.ok(R.UserPoolClient.Properties.ExplicitAuthFlows.includes('ALLOW_USER_PASSWORD_AUTH'))
 })
 
 test('outputs: everything the client config.json needs', () => {

@@ -1,10 +1,12 @@
-//! How anything finds a running local stack: the `stack.json` devstack writes once ready.
+//! How anything finds a running local stack: the `stack.json` devstack writes once the
+//! template is deployed.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// What `.devstack/stack.json` holds: how anything finds the stack.
+/// What `.devstack/stack.json` holds: the contract's fields, then what the tests and the
+/// tooling need of the deployed stack (from its outputs).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StackInfo {
@@ -19,10 +21,16 @@ pub struct StackInfo {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub s3_force_path_style: bool,
-    pub topic_arn: String,
-    pub queue_urls: HashMap<String, String>,
-    pub dead_letter_queue_url: String,
-    pub stream_arn: String,
+    /// The CloudFormation stack deployed from `infra/template.yaml`.
+    pub stack_name: String,
+    /// Deployed function name by crate name (`content-updated` -> `media-sharing-content-updated`).
+    pub functions: BTreeMap<String, String>,
+    /// S3-event queue by function.
+    pub queue_urls: BTreeMap<String, String>,
+    /// Dead-letter queue by function.
+    pub dead_letter_queue_urls: BTreeMap<String, String>,
+    /// Where stream batches update-content-index gave up on go.
+    pub index_failures_queue_url: String,
 }
 
 impl StackInfo {

@@ -105,16 +105,10 @@ impl Stack {
         self.child.id().unwrap_or(0)
     }
 
-    /// Peak resident memory of the devstack process (the functions run in it), in bytes.
-    pub fn peak_rss_bytes(&self) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM")?;
-        let kib: u64 = line.split_whitespace().nth(1).context("VmHWM value")?.parse()?;
-        Ok(kib * 1024)
-    }
-
+    /// devstack's log and the emulator's (which carries the deployed functions' logs).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.state_dir.join("devstack.log")).unwrap_or_default()
+        let read = |name: &str| std::fs::read_to_string(self.state_dir.join(name)).unwrap_or_default();
+        read("devstack.log") + &read("emulator.log")
     }
 
     pub async fn upload(&self, key: &str, body: Vec<u8>, metadata: Option<&str>) -> Result<()> {

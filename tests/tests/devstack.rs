@@ -61,7 +61,7 @@ async fn poison_messages_go_to_the_dead_letter_queue_and_invoke_calls_a_function
     let stack_json: serde_json::Value = serde_json::from_slice(&std::fs::read(stack.state_dir.join("stack.json"))?)?;
     let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
     let queue = stack_json["queueUrls"]["content-updated"].as_str().unwrap();
-    let dead_letters = stack_json["deadLetterQueueUrl"].as_str().unwrap();
+    let dead_letters = stack_json["deadLetterQueueUrls"]["content-updated"].as_str().unwrap();
     sqs.send_message().queue_url(queue).message_body("this is not an S3 event").send().await?;
     let moved = eventually("the poison message in the dead-letter queue", WAIT, || async {
         let received = sqs.receive_message().queue_url(dead_letters).wait_time_seconds(1).send().await?;

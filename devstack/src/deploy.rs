@@ -1,0 +1,262 @@
+//! Deploys `infra/template.yaml` onto the emulator, as `sam package` and `sam deploy` do in
+//! the cloud: each function's release binary is zipped as `bootstrap` and uploaded, the
+//! template's `CodeUri` directories become those S3 locations (exactly the rewrite
+//! `sam package` makes), and the stack is created or updated through the emulator's
+//! CloudFormation API with the parameters a local stack needs. Every resource, setting and
+//! trigger comes from the template; nothing here describes one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_config::SdkConfig;
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use media_core::stack::StackInfo;
+
+use crate::emulator::repo_root;
+
+/// Name of the stack on the emulator.
+pub const STACK_NAME: &str = "media-sharing";
+/// Where the function packages are uploaded (what `sam package --s3-bucket` names).
+const CODE_BUCKET: &str = "devstack-code";
+/// The template's functions, by crate (and binary) name: every `CodeUri: build/<name>/`.
+pub fn functions_of(template: &str) -> Vec<String> {
+    template
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("CodeUri: build/")?.strip_suffix('/').map(str::to_owned))
+        .collect()
+}
+
+fn template_path() -> PathBuf {
+    repo_root().join("infra/template.yaml")
+}
+/// How long CloudFormation may take (the emulator creates the stack in about a second).
+const DEPLOY_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What differs between the local stack and AWS: template parameters, every one with the
+/// AWS value as its default.
+pub struct LocalParameters {
+    pub client_origin: String,
+    pub purge_interval_minutes: u64,
+    pub face_model_path: Option<PathBuf>,
+}
+
+impl LocalParameters {
+    fn to_cloudformation(&self) -> Vec<Parameter> {
+        let architecture = if std::env::consts::ARCH == "aarch64" { "arm64" } else { "x86_64" };
+        let minutes = self.purge_interval_minutes.max(1);
+        let schedule = if minutes == 1 { "rate(1 minute)".to_owned() } else { format!("rate({minutes} minutes)") };
+        let mut values = vec![
+            ("ClientOrigin", self.client_origin.clone()),
+            // The functions run as processes of this machine.
+            ("Architecture", architecture.to_owned()),
+            ("PurgeSchedule", schedule),
+            // A failed message is retried after seconds, not after 6 x the function timeout.
+            ("QueueRetrySeconds", "2".to_owned()),
+            // Everything local is on loopback, presigned links included.
+            ("AllowPrivateImageUrls", "1".to_owned()),
+        ];
+        if let Some(model) = &self.face_model_path {
+            values.push(("FaceModelPath", model.display().to_string()));
+        }
+        values
+            .into_iter()
+            .map(|(key, value)| Parameter::builder().parameter_key(key).parameter_value(value).build())
+            .collect()
+    }
+}
+
+/// The face model the functions use locally: CenterFace from `make models` when present, else
+/// Debian's Haar cascade; `None` leaves the template's default.
+pub fn local_face_model() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FACE_MODEL_PATH").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let models = std::env::var_os("FACE_MODEL_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/media-share/models")))?;
+    [models.join("centerface.onnx"), PathBuf::from("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml")]
+        .into_iter()
+        .find(|p| p.exists())
+}
+
+/// The functions' release binaries: beside this executable (cargo puts every binary of the
+/// workspace in one directory).
+fn binary(function: &str) -> Result<PathBuf> {
+    let dir = std::env::var_os("DEVSTACK_FUNCTIONS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok()?.parent().map(Path::to_path_buf))
+        .context("cannot find the functions' directory")?;
+    let path = dir.join(function);
+    if !path.is_file() {
+        bail!(
+            "{} is missing: build the functions first (`make dev` does: cargo build --release --workspace --all-targets)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A Lambda deployment package: the binary as `bootstrap`, executable.
+fn package(binary: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o755);
+    zip.start_file("bootstrap", options)?;
+    zip.write_all(&bytes)?;
+    Ok(zip.finish()?.into_inner())
+}
+
+/// Uploads the packages and returns the template with each `CodeUri: build/<function>/` made
+/// the package's S3 location. A package's key names its content, so a rebuilt function is
+/// an update of the stack and an unchanged one is not.
+async fn packaged_template(s3: &aws_sdk_s3::Client) -> Result<String> {
+    let template_path = template_path();
+    let mut template =
+        std::fs::read_to_string(&template_path).with_context(|| format!("reading {}", template_path.display()))?;
+    match s3.create_bucket().bucket(CODE_BUCKET).send().await {
+        Ok(_) => {}
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) => {}
+        Err(err) => return Err(sdk_error(err)).context("creating the code bucket"),
+    }
+    for function in functions_of(&template) {
+        let zipped = package(&binary(&function)?)?;
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&zipped);
+        let key = format!("{function}/{:08x}-{}.zip", hasher.finalize(), zipped.len());
+        s3.put_object().bucket(CODE_BUCKET).key(&key).body(zipped.into()).send().await.with_context(|| format!("uploading {key}"))?;
+        let local = format!("CodeUri: build/{function}/");
+        if !template.contains(&local) {
+            bail!("{} has no `{local}`", template_path.display());
+        }
+        template = template.replace(&local, &format!("CodeUri: s3://{CODE_BUCKET}/{key}"));
+    }
+    Ok(template)
+}
+
+/// Creates or updates the stack and waits until it is complete; answers its outputs.
+pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameters) -> Result<BTreeMap<String, String>> {
+    let s3 = media_core::aws::s3_client(sdk);
+    let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
+    let template = packaged_template(&s3).await?;
+    // Over 51,200 bytes a template must be passed by URL (CloudFormation user guide,
+    // "CloudFormation quotas"), as `sam deploy` does.
+    let template_key = "template/packaged.yaml";
+    s3.put_object().bucket(CODE_BUCKET).key(template_key).body(template.into_bytes().into()).send().await.context("uploading the template")?;
+    let template_url = format!("{endpoint}/{CODE_BUCKET}/{template_key}");
+    let capabilities = [Capability::CapabilityIam, Capability::CapabilityNamedIam, Capability::CapabilityAutoExpand];
+
+    let existing = match cloudformation.describe_stacks().stack_name(STACK_NAME).send().await {
+        Ok(output) => output.stacks().first().and_then(|s| s.stack_status().cloned()),
+        Err(_) => None,
+    };
+    if matches!(existing, Some(StackStatus::RollbackComplete)) {
+        // A stack whose creation failed can only be deleted (as in AWS).
+        cloudformation.delete_stack().stack_name(STACK_NAME).send().await?;
+        wait(&cloudformation).await.ok();
+    }
+    let exists = matches!(existing, Some(ref s) if *s != StackStatus::RollbackComplete && *s != StackStatus::DeleteComplete);
+    if exists {
+        let update = cloudformation
+            .update_stack()
+            .stack_name(STACK_NAME)
+            .template_url(&template_url)
+            .set_parameters(Some(parameters.to_cloudformation()))
+            .set_capabilities(Some(capabilities.to_vec()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => tracing::info!(stack = STACK_NAME, "updating the stack"),
+            Err(err) if format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&err)).contains("No updates") => {
+                tracing::info!(stack = STACK_NAME, "the stack is up to date")
+            }
+            Err(err) => return Err(sdk_error(err)).context("UpdateStack"),
+        }
+    } else {
+        cloudformation
+            .create_stack()
+            .stack_name(STACK_NAME)
+            .template_url(&template_url)
+            .set_parameters(Some(parameters.to_cloudformation()))
+            .set_capabilities(Some(capabilities.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error)
+            .context("CreateStack")?;
+        tracing::info!(stack = STACK_NAME, "creating the stack");
+    }
+    wait(&cloudformation).await
+}
+
+/// Waits for the stack to leave its `*_IN_PROGRESS` state; its outputs, or why it failed.
+async fn wait(cloudformation: &aws_sdk_cloudformation::Client) -> Result<BTreeMap<String, String>> {
+    let started = Instant::now();
+    loop {
+        let output = cloudformation.describe_stacks().stack_name(STACK_NAME).send().await.context("DescribeStacks")?;
+        let stack = output.stacks().first().context("the stack vanished")?;
+        let status = stack.stack_status().cloned().context("no stack status")?;
+        if !status.as_str().ends_with("IN_PROGRESS") {
+            if matches!(status, StackStatus::CreateComplete | StackStatus::UpdateComplete) {
+                return Ok(stack
+                    .outputs()
+                    .iter()
+                    .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                    .collect());
+            }
+            let events = cloudformation.describe_stack_events().stack_name(STACK_NAME).send().await?;
+            let failures: Vec<String> = events
+                .stack_events()
+                .iter()
+                .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("FAILED")))
+                .map(|e| format!("{}: {}", e.logical_resource_id().unwrap_or("?"), e.resource_status_reason().unwrap_or("")))
+                .collect();
+            bail!("the stack is {}: {}", status.as_str(), failures.join("; "));
+        }
+        if started.elapsed() > DEPLOY_TIMEOUT {
+            bail!("the stack is still {} after {DEPLOY_TIMEOUT:?}", status.as_str());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// `stack.json` from the stack's outputs.
+pub fn stack_info(outputs: &BTreeMap<String, String>, endpoint: &str, client_url: &str) -> Result<StackInfo> {
+    let output = |key: &str| outputs.get(key).cloned().with_context(|| format!("the stack has no output {key}"));
+    let functions = functions_of(&std::fs::read_to_string(template_path())?);
+    let by_function = |suffix: &str| -> BTreeMap<String, String> {
+        functions
+            .iter()
+            .filter_map(|f| {
+                let camel: String = f.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect();
+                Some((f.clone(), outputs.get(&format!("{camel}{suffix}"))?.clone()))
+            })
+            .collect()
+    };
+    Ok(StackInfo {
+        endpoint: endpoint.to_owned(),
+        region: output("Region")?,
+        bucket: output("BucketName")?,
+        table: output("TableName")?,
+        user_pool_id: output("UserPoolId")?,
+        user_pool_client_id: output("UserPoolClientId")?,
+        identity_pool_id: output("IdentityPoolId")?,
+        client_url: client_url.to_owned(),
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        s3_force_path_style: true,
+        stack_name: STACK_NAME.to_owned(),
+        functions: by_function("FunctionName"),
+        queue_urls: by_function("QueueUrl"),
+        dead_letter_queue_urls: by_function("DeadLetterQueueUrl"),
+        index_failures_queue_url: output("IndexUpdateFailuresQueueUrl")?,
+    })
+}
+
+/// An SDK error with its whole chain of causes in the message.
+fn sdk_error<E: std::error::Error>(err: E) -> anyhow::Error {
+    anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(err))
+}
