@@ -12,6 +12,7 @@ export interface IndexItem {
   description: string;
   uploadDate: string;
   contentType?: string;
+  size?: number;
   width?: number;
   height?: number;
 }
@@ -50,6 +51,7 @@ export function parseItem(raw: unknown): IndexItem | undefined {
     description: typeof o.description === 'string' ? o.description : '',
     uploadDate: typeof o.uploadDate === 'string' ? o.uploadDate : '',
     contentType: str(o.contentType),
+    size: num(o.size),
     width: num(o.width),
     height: num(o.height),
   };

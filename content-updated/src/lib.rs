@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use media_core::config::{ConfigError, ImageLimits, StorageConfig};
+use media_core::config::{ConfigError, ImageLimits};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_core::imaging::{self, ImagingError, Thumbnail};
 use media_core::derived;
@@ -201,12 +201,7 @@ pub type AwsContentUpdated = ContentUpdated<media_core::aws::S3ObjectStore, medi
 
 /// Builds the deployed function from the environment.
 pub async fn from_env() -> Result<Arc<AwsContentUpdated>, ConfigError> {
-    let storage = StorageConfig::from_env()?;
     let limits = ImageLimits::from_env()?;
-    let sdk = media_core::aws::sdk_config_from_env().await;
-    Ok(Arc::new(ContentUpdated::new(
-        media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), storage.bucket),
-        media_core::aws::DynamoItemStore::new(media_core::aws::dynamodb_client(&sdk), storage.table),
-        limits,
-    )))
+    let (objects, items) = media_core::aws::stores_from_env().await?;
+    Ok(Arc::new(ContentUpdated::new(objects, items, limits)))
 }

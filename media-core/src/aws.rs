@@ -35,6 +35,14 @@ pub async fn sdk_config_for_endpoint(endpoint: &str, region: &str, access_key: &
         .await
 }
 
+/// The bucket and the table the environment names (`BUCKET_NAME`, `TABLE_NAME`, and the SDK's
+/// own variables, `AWS_ENDPOINT_URL` among them): what every function's `from_env` starts from.
+pub async fn stores_from_env() -> Result<(S3ObjectStore, DynamoItemStore), crate::config::ConfigError> {
+    let storage = crate::config::StorageConfig::from_env()?;
+    let sdk = sdk_config_from_env().await;
+    Ok((S3ObjectStore::new(s3_client(&sdk), storage.bucket), DynamoItemStore::new(dynamodb_client(&sdk), storage.table)))
+}
+
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
     aws_sdk_s3::Client::from_conf(builder.build())

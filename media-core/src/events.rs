@@ -6,6 +6,7 @@ use std::future::Future;
 use aws_lambda_events::event::s3::S3EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, SecondsFormat, Utc};
+use tracing::Instrument;
 use serde::Deserialize;
 
 use crate::item::Sequencer;
@@ -161,8 +162,11 @@ where
                 }
             };
             let key = change.key.object_key();
-            if let Err(err) = handle(change).await {
-                tracing::error!(message_id, key, error = %err, "change failed; the message will be retried");
+            // Every log line of the change carries the message and the key, so one upload
+            // can be followed through every function's logs.
+            let span = tracing::info_span!("change", message_id = %message_id, key = %key, event = %change.event_name);
+            if let Err(err) = handle(change).instrument(span.clone()).await {
+                span.in_scope(|| tracing::error!(error = %err, "change failed; the message will be retried"));
                 failed = true;
             }
         }

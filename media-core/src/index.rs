@@ -23,8 +23,10 @@ const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// Publish attempts before giving up and letting the stream retry the batch.
 const MAX_PUBLISH_ATTEMPTS: usize = 8;
 
-/// One picture as the client sees it.
+/// One picture as the client sees it. Its JSON Schema is committed for the client
+/// (`client/src/content-index.schema.json`, checked by a test on each side).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IndexEntry {
     pub identity_id: String,
@@ -78,6 +80,7 @@ impl IndexEntry {
 
 /// An index file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContentIndex {
     pub version: u32,
@@ -342,6 +345,20 @@ mod tests {
         let index = ContentIndex::new([huge], None);
         assert_eq!(index.items[0].title.chars().count(), MAX_TITLE_CHARS);
         assert_eq!(index.items[0].description.chars().count(), MAX_DESCRIPTION_CHARS);
+    }
+
+    /// The index's JSON Schema, generated from these types, is what the client checks its
+    /// parser against (`client/src/indexdoc.schema.test.ts`): a field added here and not
+    /// there fails one of the two tests. `UPDATE_SCHEMA=1` rewrites the committed copy.
+    #[test]
+    fn the_committed_index_schema_is_generated_from_the_types() {
+        let schema = serde_json::to_string_pretty(&schemars::schema_for!(ContentIndex)).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/content-index.schema.json");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &schema).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == schema, "{} is stale: run the test with UPDATE_SCHEMA=1 and update the client", path.display());
     }
 
     #[test]

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use media_core::config::{number_or, ConfigError, StorageConfig};
+use media_core::config::{number_or, ConfigError};
 use media_core::index::{affected_indexes, IndexPublisher, IndexTarget, Published, TableChange, DEFAULT_PUBLIC_INDEX_LIMIT};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::item::is_bookkeeping_partition;
 use media_core::ports::{IndexItems, ObjectStore, StoreError};
 use serde::Deserialize;
+use tracing::Instrument;
 
 /// A stream record that cannot be understood.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +115,11 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                 IndexTarget::Public => affecting.iter().map(|c| c.key.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
                 IndexTarget::Private(_) => Vec::new(),
             };
-            match self.publisher().regenerate(&target, &fresh).await {
+            // The changed keys on every line of this index's regeneration: an upload can be
+            // followed from content-updated's log to the index that shows it.
+            let keys: Vec<&str> = affecting.iter().take(20).map(|c| c.key.object_key.as_str()).collect();
+            let span = tracing::info_span!("index", index = %target.key(), keys = ?keys);
+            match self.publisher().regenerate(&target, &fresh).instrument(span).await {
                 Ok(Published::Written { items, attempts }) => {
                     tracing::info!(index = target.key(), items, attempts, changes = affecting.len(), "index written")
                 }
@@ -170,11 +175,7 @@ pub fn public_limit_from_env() -> Result<usize, ConfigError> {
 }
 
 pub async fn from_env() -> Result<Arc<AwsUpdateContentIndex>, ConfigError> {
-    let storage = StorageConfig::from_env()?;
-    let sdk = media_core::aws::sdk_config_from_env().await;
-    Ok(Arc::new(UpdateContentIndex::new(
-        media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), storage.bucket),
-        media_core::aws::DynamoItemStore::new(media_core::aws::dynamodb_client(&sdk), storage.table),
-        public_limit_from_env()?,
-    )))
+    let public_limit = public_limit_from_env()?;
+    let (objects, items) = media_core::aws::stores_from_env().await?;
+    Ok(Arc::new(UpdateContentIndex::new(objects, items, public_limit)))
 }

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import schema from './content-index.schema.json';
+import { parseItem } from './indexdoc';
+
+/**
+ * The index JSON is defined once, by update-content-index's Rust types; their JSON Schema is
+ * generated into content-index.schema.json (media-core checks the committed copy is current).
+ * The client's parser must keep every field the schema has and invent none: a field added on
+ * one side only fails here or there.
+ */
+type Property = { type?: string | string[]; $ref?: string; format?: string };
+const itemSchema = (schema as { $defs: Record<string, { properties: Record<string, Property>; required?: string[] }> }).$defs
+  .IndexEntry;
+
+function sampleValue(name: string, property: Property): unknown {
+  const types = ([] as string[]).concat(property.type ?? []);
+  if (types.includes('boolean')) return true;
+  if (types.includes('integer') || types.includes('number')) return 7;
+  if (name === 'objectKey') return 'public/content/us-east-1:abc/p.jpg';
+  if (name === 'uploadDate') return '2026-11-23T14:05:09.123Z';
+  return `${name}-value`;
+}
+
+describe('the client reads the index the functions write', () => {
+  it('keeps exactly the fields of the schema', () => {
+    const raw = Object.fromEntries(Object.entries(itemSchema.properties).map(([name, p]) => [name, sampleValue(name, p)]));
+    const parsed = parseItem(raw) as Record<string, unknown>;
+    expect(parsed).toBeDefined();
+    const kept = Object.keys(parsed).filter((k) => parsed[k] !== undefined).sort();
+    expect(kept).toEqual(Object.keys(itemSchema.properties).sort());
+    for (const [name, value] of Object.entries(raw)) expect(parsed[name], name).toEqual(value);
+  });
+
+  it('requires what the schema requires', () => {
+    for (const name of ['identityId', 'objectKey', 'isPublic', 'title', 'description', 'uploadDate']) {
+      expect(itemSchema.required, name).toContain(name);
+    }
+  });
+});
