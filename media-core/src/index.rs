@@ -361,6 +361,29 @@ mod tests {
         assert!(committed == schema, "{} is stale: run the test with UPDATE_SCHEMA=1 and update the client", path.display());
     }
 
+    /// Every attribute of the table's item either reaches the index or is named here as
+    /// internal: a new attribute added to `MediaItem` alone fails this test until someone
+    /// decides whether the client sees it (and the schema test then carries it to the client).
+    #[test]
+    fn every_item_attribute_is_in_the_index_or_named_internal() {
+        const INTERNAL: [&str; 6] = ["sequencer", "uploadDay", "faces", "facesSequencer", "deleted", "expiresAt"];
+        let mut full = item("a", 1, "2026-11-23T10:00:00.000Z");
+        full.faces_key = Some("k".into());
+        full.face_count = Some(1);
+        full.faces = Some(vec![crate::item::FaceBox { x: 1, y: 1, w: 1, h: 1 }]);
+        full.size = Some(1);
+        full.faces_sequencer = Some(crate::item::Sequencer::new("A"));
+        full.deleted = Some(false);
+        full.expires_at = Some(1);
+        let item_fields: BTreeSet<String> = serde_json::to_value(&full).unwrap().as_object().unwrap().keys().cloned().collect();
+        let entry = IndexEntry::from_item(full).unwrap();
+        let entry_fields: BTreeSet<String> = serde_json::to_value(&entry).unwrap().as_object().unwrap().keys().cloned().collect();
+        for field in &item_fields {
+            assert!(entry_fields.contains(field) || INTERNAL.contains(&field.as_str()), "{field}: in the index or internal?");
+        }
+        assert!(entry_fields.is_subset(&item_fields), "the index invents {:?}", entry_fields.difference(&item_fields).collect::<Vec<_>>());
+    }
+
     #[test]
     fn tombstones_are_in_no_index() {
         let tombstone = MediaItem { deleted: Some(true), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
