@@ -129,11 +129,11 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     let outputs = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
     let stack = deploy::stack_info(&outputs, &emulator.endpoint, &client_url)?;
-    // The emulator does not keep stream records across a restart (measured: docs/ARCHITECTURE.md,
-    // "The local stack"): rebuild every index from the table once, as the function does when
-    // called directly.
-    let reconciled = invoke::invoke(&stack, "update-content-index", serde_json::json!({})).await.context("rebuilding the indexes")?;
-    tracing::info!(%reconciled, "indexes rebuilt from the table");
+    // The repair pass at every start: the emulator does not keep stream records across a
+    // restart (docs/ARCHITECTURE.md, "The local stack"), and events sent while it was down
+    // are lost; repair sends those again and rebuilds every index from the table.
+    let repaired = invoke::invoke(&stack, "repair", serde_json::json!({})).await.context("the start-up repair pass")?;
+    tracing::info!(events_sent = %repaired["eventsSent"], indexes_written = %repaired["indexesWritten"], "start-up repair pass done");
 
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();

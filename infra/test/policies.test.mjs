@@ -69,6 +69,7 @@ const PERSONAS = {
   'update-content-index': { role: functionRole('UpdateContentIndexFunction') },
   'purge-bucket': { role: functionRole('PurgeBucketFunction') },
   'migrate-user': { role: functionRole('MigrateUserFunction') },
+  repair: { role: functionRole('RepairFunction') },
 }
 
 // ------------------------------------------------------------------ cases
@@ -282,6 +283,36 @@ add(pb, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
 add(pb, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), DENY, 'write tmp/')
 add(pb, 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'touch the table')
 add(pb, 'logs:PutLogEvents', LOGS('purge-bucket'), ALLOW, 'write own logs')
+
+// repair: reads the bucket and the table, sends lost events to the two queues, rebuilds
+// the indexes; it writes no picture, derived object or item itself.
+const rp = 'repair'
+const REPAIR_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:media-sharing-repair`
+add(rp, 's3:ListBucket', BUCKET_ARN, ALLOW, 'list the content and derived prefixes', { 's3:prefix': 'public/content/' })
+add(rp, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'head an upload')
+add(rp, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'head a thumbnail (its sequencer)')
+add(rp, 's3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'head a faces copy (its sequencer)')
+add(rp, 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'write a thumbnail itself')
+add(rp, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/')
+add(rp, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'delete a derived object itself')
+add(rp, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "delete a user's picture")
+add(rp, 's3:PutObject', s3('public/index/content.json'), ALLOW, 'rebuild the public index')
+add(rp, 's3:PutObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'rebuild a private index')
+add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content.json`), DENY, 'a private index two segments deep')
+add(rp, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
+add(rp, 'dynamodb:Scan', TABLE_ARN, ALLOW, 'scan the table a page at a time')
+add(rp, 'dynamodb:BatchGetItem', TABLE_ARN, ALLOW, 'read items by key')
+add(rp, 'dynamodb:Query', GSI_ARN, ALLOW, 'query the uploadDay GSI (public index)')
+add(rp, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write an item itself', upd(OWNER, ['identityId', 'objectKey', 'thumbnailKey']))
+add(rp, 'dynamodb:PutItem', TABLE_ARN, ALLOW, 'record a public upload day', { 'dynamodb:LeadingKeys': ['#public-days'] })
+add(rp, 'dynamodb:PutItem', TABLE_ARN, DENY, "put a user's item", { 'dynamodb:LeadingKeys': [OWNER] })
+add(rp, 'dynamodb:DeleteItem', TABLE_ARN, DENY, "delete a user's item", { 'dynamodb:LeadingKeys': [OWNER] })
+add(rp, 'sqs:SendMessage', QUEUE.contentUpdated, ALLOW, "send a lost event to content-updated's queue")
+add(rp, 'sqs:SendMessage', QUEUE.faceDetection, ALLOW, "send a lost event to face-detection's queue")
+add(rp, 'sqs:SendMessage', QUEUE.indexFailures, DENY, 'send to the stream on-failure queue')
+add(rp, 'lambda:InvokeFunction', REPAIR_ARN, ALLOW, 'hand a long pass over to itself')
+add(rp, 'lambda:InvokeFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:media-sharing-content-updated`, DENY, 'invoke another function')
+add(rp, 'logs:PutLogEvents', LOGS('repair'), ALLOW, 'write own logs')
 
 // migrate-user: one legacy user by key, the four attributes the password check needs.
 const mu = 'migrate-user'

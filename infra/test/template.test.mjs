@@ -14,6 +14,7 @@ const FUNCTIONS = {
   FaceDetectionFunction: { binary: 'face-detection', arch: 'x86_64', trigger: 'SQS' },
   UpdateContentIndexFunction: { binary: 'update-content-index', arch: 'arm64', trigger: 'DynamoDB' },
   PurgeBucketFunction: { binary: 'purge-bucket', arch: 'arm64', trigger: 'Schedule' },
+  RepairFunction: { binary: 'repair', arch: 'arm64', trigger: 'Schedule' },
   // Called by the user pool (LambdaConfig.UserMigration), not through a SAM event.
   MigrateUserFunction: { binary: 'migrate-user', arch: 'arm64', trigger: 'Cognito' },
 }

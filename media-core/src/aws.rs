@@ -623,6 +623,32 @@ impl IndexItems for DynamoItemStore {
     }
 }
 
+#[async_trait]
+impl TableScan for DynamoItemStore {
+    async fn scan_page(&self, after: Option<ItemKey>) -> Result<ItemPage, StoreError> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .set_exclusive_start_key(after.as_ref().map(key_attributes))
+            .send()
+            .await
+            .map_err(|e| dynamo_error("Scan", &self.table, e))?;
+        let items = output
+            .items()
+            .iter()
+            .filter_map(|raw| serde_dynamo::from_item::<_, MediaItem>(raw.clone()).ok())
+            .filter(|item| !is_bookkeeping_partition(&item.identity_id))
+            .collect();
+        let next = output
+            .last_evaluated_key()
+            .filter(|last| !last.is_empty())
+            .and_then(|last| serde_dynamo::from_item::<_, ItemKey>(last.clone()).ok());
+        Ok(ItemPage { items, next })
+    }
+}
+
 /// When a public day's marker was last written.
 const MARKED_AT: &str = "markedAt";
 

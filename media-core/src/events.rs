@@ -56,6 +56,32 @@ impl ContentChange {
     }
 }
 
+/// An S3 notification body for one record, as S3 sends it (`key` decoded; it is
+/// form-URL-encoded into the record): what the repair pass sends the functions for a change
+/// whose own event was lost, and what tests send.
+pub fn s3_event_body(
+    event_name: &str,
+    key: &str,
+    sequencer: &Sequencer,
+    etag: Option<&str>,
+    event_time: DateTime<Utc>,
+    principal: &str,
+) -> String {
+    let mut object = serde_json::json!({"key": crate::keys::encode_event_key(key), "size": 0, "sequencer": sequencer.as_str()});
+    if let Some(etag) = etag {
+        object["eTag"] = etag.trim_matches('"').into();
+    }
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": event_time.to_rfc3339_opts(SecondsFormat::Millis, true), "eventName": event_name,
+        "userIdentity": {"principalId": principal}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": principal,
+               "bucket": {"name": "media", "ownerIdentity": {"principalId": principal}, "arn": "arn:aws:s3:::media"},
+               "object": object}}]})
+    .to_string()
+}
+
 #[derive(Deserialize)]
 struct SnsEnvelope {
     #[serde(rename = "Type")]

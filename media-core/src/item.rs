@@ -181,6 +181,21 @@ impl Sequencer {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A sequencer after this one and before any later real event's: for a change the repair
+    /// pass sends in place of a lost event, so that the real event, if it ever comes, still
+    /// wins. Real sequencers are far shorter than the padded width, so their padded forms
+    /// differ before the last character; this one differs from `self` only there.
+    pub fn just_after(&self) -> Sequencer {
+        let mut digits = self.0.clone().into_bytes();
+        let last = digits.last_mut().expect("a padded sequencer is never empty");
+        *last = match *last {
+            b'9' => b'A',
+            b'F' => return Sequencer(format!("{}1", self.0)),
+            other => other + 1,
+        };
+        Sequencer(String::from_utf8(digits).expect("hex digits"))
+    }
 }
 
 impl From<String> for Sequencer {
@@ -233,6 +248,15 @@ mod tests {
         assert!(Sequencer::new("0055AED6DCD90281E5") < Sequencer::new("0055AED6DCD90281E501"));
         assert_eq!(Sequencer::new("AB"), Sequencer::new("AB00"));
         assert_eq!(Sequencer::new("ab"), Sequencer::new("AB"));
+    }
+
+    #[test]
+    fn just_after_sits_between_a_sequencer_and_the_next_real_one() {
+        let stored = Sequencer::new("0055AED6DCD90281E5");
+        let repair = stored.just_after();
+        assert!(stored < repair && repair < Sequencer::new("0055AED6DCD90281E6"));
+        assert!(repair < repair.just_after());
+        assert!(Sequencer::new("0").just_after() < Sequencer::new("01"));
     }
 
     #[test]

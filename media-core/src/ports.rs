@@ -173,6 +173,22 @@ pub trait IndexItems: Send + Sync {
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError>;
 }
 
+/// One page of a whole-table scan.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemPage {
+    /// Media items (bookkeeping partitions left out).
+    pub items: Vec<MediaItem>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<ItemKey>,
+}
+
+/// What the repair pass reads of the table beyond the index's needs: the whole table, a
+/// page at a time (its memory stays bounded whatever the table's size).
+#[async_trait]
+pub trait TableScan: Send + Sync {
+    async fn scan_page(&self, after: Option<ItemKey>) -> Result<ItemPage, StoreError>;
+}
+
 /// Time-limited read links, so a caller without credentials can fetch one object (the direct
 /// face-detection call answers with one). Separate from [`ObjectStore`] because only that
 /// function needs it.

@@ -10,18 +10,8 @@ pub fn s3_event_body(event_name: &str, key: &str, sequencer: &str) -> String {
 
 /// [`s3_event_body`] about the version of the object with `etag`.
 pub fn s3_event_body_for_version(event_name: &str, key: &str, sequencer: &str, etag: Option<&str>) -> String {
-    let mut body = serde_json::json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-23T14:05:09.123Z", "eventName": event_name,
-        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "R"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-               "bucket": {"name": "media", "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::media"},
-               "object": {"key": crate::keys::encode_event_key(key), "size": 1, "sequencer": sequencer}}}]});
-    if let Some(etag) = etag {
-        body["Records"][0]["s3"]["object"]["eTag"] = etag.trim_matches('"').into();
-    }
-    body.to_string()
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-23T14:05:09.123Z").expect("a date").to_utc();
+    crate::events::s3_event_body(event_name, key, &crate::item::Sequencer::new(sequencer), etag, time, "AWS:X")
 }
 
 /// The change a one-record S3 event body describes.
@@ -462,6 +452,26 @@ pub mod memory {
         }
     }
 
+    /// Pages of at most this many items, like DynamoDB's 1 MB pages, small enough for tests
+    /// to cross page boundaries.
+    pub const SCAN_PAGE_ITEMS: usize = 50;
+
+    #[async_trait]
+    impl TableScan for MemoryItemStore {
+        async fn scan_page(&self, after: Option<ItemKey>) -> Result<ItemPage, StoreError> {
+            let items = self.items.lock().unwrap();
+            let mut page: Vec<MediaItem> = match &after {
+                Some(after) => items.range(after.clone()..).filter(|(k, _)| *k != after).map(|(_, v)| v.clone()).take(SCAN_PAGE_ITEMS + 1).collect(),
+                None => items.values().take(SCAN_PAGE_ITEMS + 1).cloned().collect(),
+            };
+            let next = (page.len() > SCAN_PAGE_ITEMS).then(|| {
+                page.truncate(SCAN_PAGE_ITEMS);
+                page.last().map(MediaItem::key).expect("a full page")
+            });
+            Ok(ItemPage { items: page, next })
+        }
+    }
+
     /// Runs one action at the n-th store call of a handler: a deterministic scheduler for
     /// race tests, which can let another handler run to completion between any two of the
     /// first handler's steps.
@@ -584,6 +594,38 @@ pub mod memory {
         async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
             self.step();
             self.inner.write_faces(key, a).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: IndexItems> IndexItems for Shared<S> {
+        async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.items_of(identity_id).await
+        }
+        async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.public_items_of_day(day, limit).await
+        }
+        async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
+            self.inner.public_day_before(day).await
+        }
+        async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
+            self.inner.mark_public_day(day).await
+        }
+        async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError> {
+            self.inner.forget_public_day(day).await
+        }
+        async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.all_items().await
+        }
+        async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.items_now(keys).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: TableScan> TableScan for Shared<S> {
+        async fn scan_page(&self, after: Option<ItemKey>) -> Result<ItemPage, StoreError> {
+            self.inner.scan_page(after).await
         }
     }
 

@@ -87,3 +87,38 @@ async fn poison_messages_go_to_the_dead_letter_queue_and_invoke_calls_a_function
     assert_eq!(item.upload_date.as_deref(), Some("2030-01-01T00:00:00.000Z"), "the invoked event was applied");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repair_restores_what_lost_events_would_have_made_and_removes_what_they_would_have_removed() -> Result<()> {
+    let stack = Stack::start().await?;
+    let id = identity_id();
+    let kept = format!("public/content/{id}/kept.jpg");
+    stack.upload(&kept, photo_jpeg(300, 200), None).await?;
+    let thumbnail = format!("public/thumbnails/{id}/kept.jpg");
+    eventually("the thumbnail", WAIT, || async { stack.object(&thumbnail).await }).await?;
+    eventually("the item", WAIT, || async { stack.item(&id, &kept).await }).await?;
+
+    // As if the events had been lost: the item and thumbnail of a live picture are gone, and
+    // a thumbnail of a picture that no longer exists is left.
+    stack.dynamodb.delete_item().table_name(&stack.info.table)
+        .key("identityId", aws_sdk_dynamodb::types::AttributeValue::S(id.clone()))
+        .key("objectKey", aws_sdk_dynamodb::types::AttributeValue::S(kept.clone()))
+        .send().await?;
+    stack.delete(&thumbnail).await?;
+    let orphan = format!("public/thumbnails/{id}/deleted long ago.jpg");
+    stack.s3.put_object().bucket(&stack.info.bucket).key(&orphan).body(photo_jpeg(20, 20).into()).send().await?;
+
+    let dry = stack.invoke("repair", &serde_json::json!({"dryRun": true}), &[]).await?;
+    assert_eq!(dry["done"], true, "{dry}");
+    assert_eq!(dry["eventsSent"], 0, "{dry}");
+    let problems: Vec<&str> = dry["actions"].as_array().unwrap().iter().filter_map(|a| a["problem"].as_str()).collect();
+    assert!(problems.contains(&"upload without an item") && problems.contains(&"derived object of a deleted upload"), "{dry}");
+    assert!(stack.object(&orphan).await?.is_some(), "a dry run changes nothing");
+
+    let done = stack.invoke("repair", &serde_json::json!({}), &[]).await?;
+    assert!(done["eventsSent"].as_u64().unwrap() >= 3, "{done}");
+    eventually("the item back", WAIT, || async { Ok(stack.item(&id, &kept).await?.filter(|i| !i.is_tombstone())) }).await?;
+    eventually("the thumbnail back", WAIT, || async { stack.object(&thumbnail).await }).await?;
+    eventually("the orphan gone", WAIT, || async { Ok(stack.object(&orphan).await?.is_none().then_some(())) }).await?;
+    Ok(())
+}
