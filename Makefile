@@ -84,8 +84,38 @@ client-test: test-build client
 infra-test:
 	$(MAKE) -C infra deps test
 
-test: unit e2e client-test infra-test
+test: audit unit e2e client-test infra-test
 	@echo "all tests passed"
+
+# Supply-chain checks (docs/supply-chain.md): cargo-deny on Cargo.lock with deny.toml
+# (licences, banned and duplicate crates, sources; RustSec advisories are not reachable from
+# here), then the npm trees of client/ and infra/ (sources, integrity, install scripts,
+# licences). Offline once the crates are fetched: `cargo deny --offline` never contacts GitHub.
+# cargo-deny is installed from crates.io at the pinned version when missing (a few minutes,
+# once, into ~/.cargo/bin, built outside the workspace's target directory).
+# The crate graph comes from `cargo metadata` with the workspace members marked unpublished
+# (publish = []), which they are (Lambda functions and tools, never published to crates.io):
+# cargo-deny's allow-wildcard-paths then accepts the path dependencies between members while
+# `*` on a registry crate still fails. `publish = false` in the members' manifests would make
+# this step unnecessary.
+CARGO_DENY_VERSION := 0.20.2
+DENY_METADATA := $(CARGO_TARGET_DIR)/audit/cargo-metadata.json
+
+.PHONY: audit
+audit:
+	@if [ "$$(cargo deny --version 2>/dev/null)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
+	  echo "installing cargo-deny $(CARGO_DENY_VERSION) from crates.io"; \
+	  env -u CARGO_TARGET_DIR cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked; \
+	fi
+	cargo fetch --locked
+	@mkdir -p $(dir $(DENY_METADATA))
+	set -o pipefail; cargo metadata --locked --offline --format-version 1 | python3 -c 'import json, sys; \
+	  m = json.load(sys.stdin); members = set(m["workspace_members"]); \
+	  [p.update(publish=[]) for p in m["packages"] if p["id"] in members and p["publish"] is None]; \
+	  json.dump(m, sys.stdout)' > $(DENY_METADATA)
+	cargo deny --offline --locked --metadata-path $(DENY_METADATA) check --show-stats bans licenses sources
+	$(MAKE) -C client audit
+	$(MAKE) -C infra audit
 
 bench: build
 	$(MAKE) -C bench run

@@ -2,6 +2,9 @@
 //! either wrapped in an SNS notification or raw.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 
 use aws_lambda_events::event::s3::S3EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -191,9 +194,24 @@ where
             // Every log line of the change carries the message and the key, so one upload
             // can be followed through every function's logs.
             let span = tracing::info_span!("change", message_id = %message_id, key = %key, event = %change.event_name);
-            if let Err(err) = handle(change).instrument(span.clone()).await {
-                span.in_scope(|| tracing::error!(error = %err, "change failed; the message will be retried"));
-                failed = true;
+            // A panic in a handler (a bug, or a library's on hostile input) fails this
+            // message only: the others of the batch go on, and this one is retried and then
+            // dead-lettered like any other failure.
+            match AssertUnwindSafe(handle(change).instrument(span.clone())).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    span.in_scope(|| tracing::error!(error = %err, "change failed; the message will be retried"));
+                    failed = true;
+                }
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    span.in_scope(|| tracing::error!(panic = %what, "the handler panicked; the message will be retried"));
+                    failed = true;
+                }
             }
         }
         if failed {
@@ -211,6 +229,33 @@ mod tests {
 
     fn s3_event(name: &str, decoded_key: &str, sequencer: &str) -> String {
         crate::testing::s3_event_body(name, decoded_key, sequencer)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_fails_only_its_message() {
+        let message = |id: &str, key: &str| {
+            let mut m = aws_lambda_events::event::sqs::SqsMessage::default();
+            m.message_id = Some(id.into());
+            m.body = Some(s3_event("ObjectCreated:Put", key, "0A"));
+            m
+        };
+        let mut event = SqsEvent::default();
+        event.records = vec![message("boom", "public/content/a/boom.jpg"), message("fine", "public/content/a/fine.jpg")];
+        let handled = std::sync::Mutex::new(Vec::new());
+        let response = process_sqs_batch(event, |change| {
+            let handled = &handled;
+            async move {
+                if change.key.file_name() == "boom.jpg" {
+                    panic!("a bug");
+                }
+                handled.lock().unwrap().push(change.key.object_key());
+                Ok::<(), String>(())
+            }
+        })
+        .await;
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, ["boom"]);
+        assert_eq!(*handled.lock().unwrap(), ["public/content/a/fine.jpg"]);
     }
 
     #[test]
