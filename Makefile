@@ -72,8 +72,20 @@ client: deps
 dev: build client models
 	cargo run --release -q -p devstack -- up
 
-unit: test-build
+unit: test-build fuzz-smoke
 	FACE_DATA_REQUIRED=1 cargo test --release --workspace --exclude e2e-tests
+
+# Fuzzing (fuzz/README.md): cargo-fuzz on nightly, built once into
+# ~/.cache/media-share/fuzz-target; both install what is missing first. `make fuzz` runs each
+# target FUZZ_SECONDS and keeps what it finds in ~/.cache/media-share/fuzz-corpus;
+# `make fuzz-smoke` (part of `make unit`) runs each a few seconds from the committed seeds.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz fuzz-smoke
+fuzz: apt
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: apt
+	fuzz/run.sh --smoke 5
 
 e2e: test-build
 	cargo test --release --workspace $(E2E_TESTS) -- --test-threads=2

@@ -73,6 +73,33 @@ fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&hasher.finalize().to_be_bytes());
 }
 
+/// A JPEG written by libjpeg (the decoder the thumbnail path uses) from `pixels` laid out in
+/// `color_space`: `"gray"` (1 byte a pixel), `"rgb"` (3), `"cmyk"` (4, stored as CMYK with
+/// Adobe's APP14 marker, inverted as Adobe writes it) or `"ycck"` (4 bytes of CMYK, stored
+/// transformed to YCCK). Baseline unless `progressive`. What the `image` crate cannot write.
+pub fn libjpeg_jpeg(color_space: &str, width: usize, height: usize, pixels: &[u8], progressive: bool) -> Vec<u8> {
+    use mozjpeg::ColorSpace;
+    let (input, stored) = match color_space {
+        "gray" => (ColorSpace::JCS_GRAYSCALE, ColorSpace::JCS_GRAYSCALE),
+        "rgb" => (ColorSpace::JCS_RGB, ColorSpace::JCS_YCbCr),
+        "cmyk" => (ColorSpace::JCS_CMYK, ColorSpace::JCS_CMYK),
+        "ycck" => (ColorSpace::JCS_CMYK, ColorSpace::JCS_YCCK),
+        other => panic!("libjpeg_jpeg: unknown colour space {other:?}"),
+    };
+    let mut compress = mozjpeg::Compress::new(input);
+    // libjpeg's own settings (mozjpeg's defaults are progressive), then ours.
+    compress.set_fastest_defaults();
+    compress.set_color_space(stored);
+    if progressive {
+        compress.set_progressive_mode();
+    }
+    compress.set_size(width, height);
+    compress.set_quality(90.0);
+    let mut started = compress.start_compress(Vec::new()).expect("a libjpeg compressor");
+    started.write_scanlines(pixels).expect("pixels of the given size");
+    started.finish().expect("a JPEG")
+}
+
 /// In-memory stores with AWS's semantics, for unit tests of the handlers: conditional writes
 /// and deletes, the 403 S3 gives for a missing key to a caller without `s3:ListBucket`, the
 /// 1,024-byte key limit, and a by-day secondary index that can lag behind the table.
