@@ -21,6 +21,9 @@ fi
 seconds=${1:-60}
 targets=(keys metadata events index thumbnail)
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/media-share/fuzz-target}"
+# The address sanitizer keeps up to 256 MB of freed memory to catch uses after free; 64 MB
+# leaves the 512 MB limit to the code under test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}"
 corpus_root="${FUZZ_CORPUS_DIR:-$HOME/.cache/media-share/fuzz-corpus}"
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
