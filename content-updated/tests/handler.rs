@@ -1,6 +1,5 @@
 //! The handler against in-memory stores, driven by S3 event JSON as S3 sends it.
 
-use std::io::Cursor;
 
 use content_updated::{ContentUpdated, Outcome};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -12,6 +11,7 @@ use media_core::derived::stored_sequencer;
 use media_core::item::{FaceAttributes, FaceBox, ItemKey, Sequencer};
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::{FaceItems, ObjectStore as _};
+use media_core::testing::jpeg;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
 use media_core::testing::s3_event_body;
 
@@ -24,13 +24,6 @@ fn function() -> ContentUpdated<MemoryObjectStore, MemoryItemStore> {
 
 fn change(name: &str, key: &str, sequencer: &str) -> ContentChange {
     media_core::testing::s3_change(name, key, sequencer)
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(image).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg).unwrap();
-    out
 }
 
 fn item_key(key: &str) -> ItemKey {

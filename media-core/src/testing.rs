@@ -27,6 +27,17 @@ pub fn s3_change_for_version(event_name: &str, key: &str, sequencer: &str, etag:
     crate::events::content_change(0, record).expect("a content change")
 }
 
+/// A JPEG of `width` x `height` with gradients (so thumbnails and decoders have something to
+/// chew on), as the handler tests upload it.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .expect("a JPEG encodes");
+    out
+}
+
 /// Returns `jpeg` with an EXIF APP1 segment carrying `orientation` right after SOI.
 pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     assert!(jpeg.starts_with(&[0xFF, 0xD8]), "not a JPEG");

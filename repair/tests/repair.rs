@@ -1,7 +1,6 @@
 //! The repair pass against in-memory stores with AWS's semantics; the events it sends are
 //! handed to content-updated's real handler, as its queue would.
 
-use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::config::ImageLimits;
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::ports::StoreError;
+use media_core::testing::jpeg;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore, Shared};
 use repair::{ChangeQueue, Repair, RepairRequest, Target};
 
@@ -62,13 +62,6 @@ impl World {
         assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
         sent.len()
     }
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(image).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg).unwrap();
-    out
 }
 
 fn item_key(key: &str) -> ItemKey {
