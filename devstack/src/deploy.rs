@@ -114,35 +114,41 @@ fn package(binary: &Path) -> Result<Vec<u8>> {
 /// Uploads the packages and returns the template with each `CodeUri: build/<function>/` made
 /// the package's S3 location. A package's key names its content, so a rebuilt function is
 /// an update of the stack and an unchanged one is not.
-async fn packaged_template(s3: &aws_sdk_s3::Client) -> Result<String> {
-    let template_path = template_path();
-    let mut template =
-        std::fs::read_to_string(&template_path).with_context(|| format!("reading {}", template_path.display()))?;
+async fn packaged_template(s3: &aws_sdk_s3::Client, mut template: String, functions: &[String]) -> Result<String> {
     match s3.create_bucket().bucket(CODE_BUCKET).send().await {
         Ok(_) => {}
         Err(err) if err.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) => {}
         Err(err) => return Err(sdk_error(err)).context("creating the code bucket"),
     }
-    for function in functions_of(&template) {
-        let zipped = package(&binary(&function)?)?;
+    for function in functions {
+        let zipped = package(&binary(function)?)?;
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&zipped);
         let key = format!("{function}/{:08x}-{}.zip", hasher.finalize(), zipped.len());
         s3.put_object().bucket(CODE_BUCKET).key(&key).body(zipped.into()).send().await.with_context(|| format!("uploading {key}"))?;
         let local = format!("CodeUri: build/{function}/");
         if !template.contains(&local) {
-            bail!("{} has no `{local}`", template_path.display());
+            bail!("{} has no `{local}`", template_path().display());
         }
         template = template.replace(&local, &format!("CodeUri: s3://{CODE_BUCKET}/{key}"));
     }
     Ok(template)
 }
 
-/// Creates or updates the stack and waits until it is complete; answers its outputs.
-pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameters) -> Result<BTreeMap<String, String>> {
+/// What a deployment answers: the stack's outputs and the template's functions.
+pub struct Deployed {
+    pub outputs: BTreeMap<String, String>,
+    pub functions: Vec<String>,
+}
+
+/// Creates or updates the stack and waits until it is complete.
+pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameters) -> Result<Deployed> {
     let s3 = media_core::aws::s3_client(sdk);
     let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
-    let template = packaged_template(&s3).await?;
+    let path = template_path();
+    let template = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let functions = functions_of(&template);
+    let template = packaged_template(&s3, template, &functions).await?;
     // Over 51,200 bytes a template must be passed by URL (CloudFormation user guide,
     // "CloudFormation quotas"), as `sam deploy` does.
     let template_key = "template/packaged.yaml";
@@ -189,7 +195,7 @@ pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameter
             .context("CreateStack")?;
         tracing::info!(stack = STACK_NAME, "creating the stack");
     }
-    wait(&cloudformation).await
+    Ok(Deployed { outputs: wait(&cloudformation).await?, functions })
 }
 
 /// Waits for the stack to leave its `*_IN_PROGRESS` state; its outputs, or why it failed.
@@ -224,9 +230,9 @@ async fn wait(cloudformation: &aws_sdk_cloudformation::Client) -> Result<BTreeMa
 }
 
 /// `stack.json` from the stack's outputs.
-pub fn stack_info(outputs: &BTreeMap<String, String>, endpoint: &str, client_url: &str) -> Result<StackInfo> {
+pub fn stack_info(deployed: &Deployed, endpoint: &str, client_url: &str) -> Result<StackInfo> {
+    let Deployed { outputs, functions } = deployed;
     let output = |key: &str| outputs.get(key).cloned().with_context(|| format!("the stack has no output {key}"));
-    let functions = functions_of(&std::fs::read_to_string(template_path())?);
     let by_function = |suffix: &str| -> BTreeMap<String, String> {
         functions
             .iter()

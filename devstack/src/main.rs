@@ -127,8 +127,8 @@ async fn up(args: UpArgs) -> Result<()> {
         purge_interval_minutes: args.purge_interval,
         face_model_path: deploy::local_face_model(),
     };
-    let outputs = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
-    let stack = deploy::stack_info(&outputs, &emulator.endpoint, &client_url)?;
+    let deployed = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
+    let stack = deploy::stack_info(&deployed, &emulator.endpoint, &client_url)?;
     // The repair pass at every start: the emulator does not keep stream records across a
     // restart (docs/ARCHITECTURE.md, "The local stack"), and events sent while it was down
     // are lost; repair sends those again and rebuilds every index from the table.

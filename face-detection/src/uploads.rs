@@ -4,7 +4,7 @@
 
 use media_core::derived;
 use media_core::events::{ChangeKind, ContentChange};
-use media_core::item::{FaceAttributes, ItemKey, Sequencer};
+use media_core::item::{FaceAttributes, ItemKey};
 use media_core::ports::{FaceItems, ObjectStore, PresignGet, PutObject, StoreError, WriteOutcome};
 
 use crate::detector::DetectorError;
@@ -98,17 +98,12 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
             WriteOutcome::Applied => Ok(outcome),
             WriteOutcome::Superseded => {
                 // A later upload or the deletion won: the copy written above must not outlive it.
-                remove_own_copy(&self.objects, &faces_key, &change.sequencer, attributes.faces_key.is_some()).await?;
+                if attributes.faces_key.is_some() {
+                    derived::remove_own(&self.objects, &faces_key, &change.sequencer).await?;
+                }
                 Ok(Outcome::Skipped("a later event was applied meanwhile"))
             }
         }
     }
 
-}
-
-async fn remove_own_copy<O: ObjectStore>(objects: &O, key: &str, sequencer: &Sequencer, written: bool) -> Result<(), StoreError> {
-    if written {
-        derived::remove_own(objects, key, sequencer).await?;
-    }
-    Ok(())
 }

@@ -390,14 +390,14 @@ fn left_out<'a>(owned: impl IntoIterator<Item = &'a &'static str>, values: &Hash
 }
 
 impl DynamoItemStore {
-    /// An UpdateItem of `values` (removing `remove`) under `condition`, whose placeholders
-    /// `#seq`/`#fseq` and `:seq` this binds.
+    /// An UpdateItem of `values` (removing `remove`) unless `guard` says a later event is in
+    /// the item; `sequencer` is the event being written.
     async fn conditional_update(
         &self,
         key: &ItemKey,
         values: HashMap<String, AttributeValue>,
         remove: &[&str],
-        condition: &str,
+        guard: Guard,
         sequencer: &Sequencer,
     ) -> Result<WriteOutcome, StoreError> {
         let update = UpdateExpression::new(values, remove);
@@ -408,12 +408,11 @@ impl DynamoItemStore {
             .set_key(Some(key_attributes(key)))
             .update_expression(update.expression)
             .set_expression_attribute_names(Some(update.names))
-            .expression_attribute_names("#seq", "sequencer")
             .set_expression_attribute_values(Some(update.values))
             .expression_attribute_values(":seq", AttributeValue::S(sequencer.as_str().to_owned()))
-            .condition_expression(condition);
-        if condition.contains("#fseq") {
-            request = request.expression_attribute_names("#fseq", "facesSequencer");
+            .condition_expression(guard.condition());
+        for (placeholder, name) in guard.names() {
+            request = request.expression_attribute_names(*placeholder, *name);
         }
         match request.send().await {
             Ok(_) => Ok(WriteOutcome::Applied),
@@ -427,8 +426,33 @@ fn to_attributes<T: serde::Serialize>(value: &T, key: &ItemKey) -> Result<HashMa
     serde_dynamo::to_item(value).map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))
 }
 
-/// The item reflects no event after this one (the same event may be applied again).
-const NOT_LATER: &str = "attribute_not_exists(#seq) OR #seq <= :seq";
+/// What a conditional item write must not overwrite. The same event may be applied again.
+#[derive(Clone, Copy)]
+enum Guard {
+    /// An upload event (or deletion) after this one: content-updated's writes.
+    LaterEvent,
+    /// That, or a later face detection: face-detection's writes.
+    LaterEventOrDetection,
+}
+
+impl Guard {
+    fn condition(self) -> &'static str {
+        match self {
+            Guard::LaterEvent => "attribute_not_exists(#seq) OR #seq <= :seq",
+            Guard::LaterEventOrDetection => {
+                "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq)"
+            }
+        }
+    }
+
+    /// The placeholders its condition uses (DynamoDB refuses unused ones).
+    fn names(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Guard::LaterEvent => &[("#seq", "sequencer")],
+            Guard::LaterEventOrDetection => &[("#seq", "sequencer"), ("#fseq", "facesSequencer")],
+        }
+    }
+}
 
 #[async_trait]
 impl ContentItems for DynamoItemStore {
@@ -454,13 +478,13 @@ impl ContentItems for DynamoItemStore {
     async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(attributes, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::TOMBSTONE), &values);
-        self.conditional_update(key, values, &remove, NOT_LATER, &attributes.sequencer).await
+        self.conditional_update(key, values, &remove, Guard::LaterEvent, &attributes.sequencer).await
     }
 
     async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(tombstone, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
-        self.conditional_update(key, values, &remove, NOT_LATER, &tombstone.sequencer).await
+        self.conditional_update(key, values, &remove, Guard::LaterEvent, &tombstone.sequencer).await
     }
 }
 
@@ -471,8 +495,7 @@ impl FaceItems for DynamoItemStore {
         let remove = left_out(attributes::FACES, &values);
         // Not after a later upload or its deletion (`sequencer`, content-updated's), nor
         // after a later detection (`facesSequencer`).
-        let condition = "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq)";
-        self.conditional_update(key, values, &remove, condition, &attributes.faces_sequencer).await
+        self.conditional_update(key, values, &remove, Guard::LaterEventOrDetection, &attributes.faces_sequencer).await
     }
 }
 

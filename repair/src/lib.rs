@@ -217,21 +217,19 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         key: &str,
         problem: &'static str,
         event: &'static str,
-        targets: &[Target],
+        to: Target,
         sequencer: &Sequencer,
         event_time: DateTime<Utc>,
     ) -> Result<(), RepairError> {
-        for &to in targets {
-            tracing::warn!(key, problem, event, to = ?to, dry_run = summary.dry_run, "repair");
-            summary.actions_total += 1;
-            if summary.actions.len() < MAX_LISTED_ACTIONS {
-                summary.actions.push(Action { key: key.to_owned(), problem, event, to });
-            }
-            if !summary.dry_run {
-                let body = s3_event_body(event, key, sequencer, None, event_time, "repair");
-                self.queue.send(to, &[body]).await?;
-                summary.events_sent += 1;
-            }
+        tracing::warn!(key, problem, event, to = ?to, dry_run = summary.dry_run, "repair");
+        summary.actions_total += 1;
+        if summary.actions.len() < MAX_LISTED_ACTIONS {
+            summary.actions.push(Action { key: key.to_owned(), problem, event, to });
+        }
+        if !summary.dry_run {
+            let body = s3_event_body(event, key, sequencer, None, event_time, "repair");
+            self.queue.send(to, &[body]).await?;
+            summary.events_sent += 1;
         }
         Ok(())
     }
@@ -260,10 +258,10 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             let sequencer = stored.next_sequencer();
             let (content, faces) = problems(&stored, key);
             if let Some(problem) = content {
-                self.act(summary, &object_key, problem, "ObjectCreated:Put", &[Target::ContentUpdated], &sequencer, time).await?;
+                self.act(summary, &object_key, problem, "ObjectCreated:Put", Target::ContentUpdated, &sequencer, time).await?;
             }
             if let Some(problem) = faces {
-                self.act(summary, &object_key, problem, "ObjectCreated:Put", &[Target::FaceDetection], &sequencer, time).await?;
+                self.act(summary, &object_key, problem, "ObjectCreated:Put", Target::FaceDetection, &sequencer, time).await?;
             }
         }
         at.list_token = page.next;
@@ -289,7 +287,7 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
                 continue;
             }
             let sequencer = item.sequencer.clone().unwrap_or_else(|| Sequencer::new("0")).just_after();
-            self.act(summary, &item.object_key, "item of a deleted upload", "ObjectRemoved:Delete", &[Target::ContentUpdated], &sequencer, Utc::now())
+            self.act(summary, &item.object_key, "item of a deleted upload", "ObjectRemoved:Delete", Target::ContentUpdated, &sequencer, Utc::now())
                 .await?;
         }
         if !summary.dry_run {
@@ -320,7 +318,7 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             }
             let item = self.items.items_now(&[ItemKey::from(&key)]).await?.pop();
             let stored = self.stored(&key, item).await?;
-            self.act(summary, &object_key, "derived object of a deleted upload", "ObjectRemoved:Delete", &[Target::ContentUpdated], &stored.next_sequencer(), Utc::now())
+            self.act(summary, &object_key, "derived object of a deleted upload", "ObjectRemoved:Delete", Target::ContentUpdated, &stored.next_sequencer(), Utc::now())
                 .await?;
         }
         at.list_token = page.next;

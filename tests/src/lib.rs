@@ -36,14 +36,9 @@ pub fn devstack_bin() -> PathBuf {
 }
 
 impl Stack {
-    /// Starts a fresh stack with extra environment for the functions.
-    pub async fn start_with(env: &[(&str, &str)]) -> Result<Stack> {
-        let state_dir = std::env::temp_dir().join(format!("media-e2e-{}-{}", std::process::id(), unique()));
-        Self::start_in(state_dir, env).await
-    }
 
     /// Starts a stack on the data in `state_dir` (a restart when it holds a stopped stack).
-    pub async fn start_in(state_dir: PathBuf, env: &[(&str, &str)]) -> Result<Stack> {
+    pub async fn start_in(state_dir: PathBuf) -> Result<Stack> {
         std::fs::create_dir_all(&state_dir)?;
         let log = std::fs::File::create(state_dir.join("devstack.log"))?;
         let mut command = Command::new(devstack_bin());
@@ -55,9 +50,6 @@ impl Stack {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
-        for (key, value) in env {
-            command.env(key, value);
-        }
         let mut child = command.spawn().with_context(|| format!("starting {}", devstack_bin().display()))?;
         let stack_file = state_dir.join("stack.json");
         let started = Instant::now();
@@ -77,8 +69,9 @@ impl Stack {
         Ok(Stack { s3: media_core::aws::s3_client(&sdk), dynamodb: aws_sdk_dynamodb::Client::new(&sdk), sdk, info, state_dir, child, keep_state: false })
     }
 
+    /// Starts a fresh stack in a directory of its own.
     pub async fn start() -> Result<Stack> {
-        Self::start_with(&[]).await
+        Self::start_in(std::env::temp_dir().join(format!("media-e2e-{}-{}", std::process::id(), unique()))).await
     }
 
     /// Stops the stack and keeps its data; returns where it is.

@@ -19,7 +19,7 @@ async fn data_survives_a_restart_and_the_pipeline_keeps_working() -> Result<()> 
     eventually("the index", WAIT, || async { stack.object(&private_index).await }).await?;
     let state_dir = stack.stop_keeping_state();
 
-    let stack = Stack::start_in(state_dir, &[]).await?;
+    let stack = Stack::start_in(state_dir).await?;
     assert!(stack.object(&before).await?.is_some(), "the upload survived");
     assert!(stack.object(&format!("public/thumbnails/{id}/before.jpg")).await?.is_some(), "the thumbnail survived");
     assert!(stack.item(&id, &before).await?.is_some(), "the item survived");

@@ -40,7 +40,7 @@ async fn a_stop_in_the_middle_of_a_burst_loses_nothing_after_the_repair_pass() -
     }
     let state_dir = stack.stop_keeping_state();
 
-    let stack = Stack::start_in(state_dir, &[]).await?;
+    let stack = Stack::start_in(state_dir).await?;
     let repaired = stack.log();
     let sent: u64 = repaired
         .lines()
