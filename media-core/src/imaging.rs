@@ -207,7 +207,8 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
         let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
         if marker == 0xDA {
             let scan = (at + 2 + length).min(bytes.len());
-            return bytes[scan..].windows(2).any(|pair| pair == [0xFF, 0xD9]);
+            // From the end: an EOI is nearly always the last two bytes.
+            return memchr::memmem::rfind(&bytes[scan..], &[0xFF, 0xD9]).is_some();
         }
         at += 2 + length;
     }
@@ -596,6 +597,41 @@ mod tests {
         let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
         assert!(matches!(make_thumbnail(&bytes[..bytes.len() / 2], &ImageLimits::default()), Err(ImagingError::Truncated(_))));
+    }
+
+    #[test]
+    fn a_progressive_jpeg_at_one_eighth_scale_decodes_from_its_dc_scans_to_the_same_pixels() {
+        // Busy content, so that the AC scans carry most of the file.
+        let image = RgbImage::from_fn(1600, 1200, |x, y| {
+            let noise = x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503);
+            Rgb([((x / 7 + noise % 17) % 256) as u8, ((y / 5 + noise % 23) % 256) as u8, ((x + y) / 9 % 256) as u8])
+        });
+        let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_RGB, 1600, 1200, image.as_raw(), true);
+        assert_eq!(jpeg::scale_numerator(1600, 1200, THUMBNAIL_BOX), 1);
+        let one_by_one = jpeg::one_by_one_components(&bytes).unwrap();
+        assert_eq!(one_by_one.len(), 1, "4:2:0: only the luma is decoded 1x1");
+        let luma_dc_only = jpeg::without_unused_ac_scans(&bytes, &one_by_one);
+        assert!(luma_dc_only.len() * 2 < bytes.len(), "{} of {} bytes kept", luma_dc_only.len(), bytes.len());
+        assert!(jpeg::scan_count(&luma_dc_only, 100) < jpeg::scan_count(&bytes, 100));
+
+        // libjpeg on the whole file at 1/8, with its defaults.
+        let mut reference = mozjpeg::Decompress::new_mem(&bytes).unwrap();
+        reference.scale(1);
+        let mut started = reference.rgb().unwrap();
+        let pixels: Vec<u8> = started.read_scanlines().unwrap();
+        started.finish().unwrap();
+
+        let ours = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX).unwrap().image.to_rgb8();
+        assert_eq!(ours.dimensions(), (200, 150));
+        assert!(ours.as_raw() == &pixels, "pixels differ from the full decode");
+    }
+
+    #[test]
+    fn a_baseline_jpeg_keeps_every_segment_through_the_segment_walker() {
+        let bytes = rgb_jpeg(&RgbImage::from_fn(64, 48, |x, y| Rgb([x as u8, y as u8, 7])));
+        let walked: usize = jpeg::segments(&bytes).map(|(_, range)| range.len()).sum();
+        assert_eq!(walked + 2, bytes.len());
+        assert_eq!(jpeg::scan_count(&bytes, 100), 1);
     }
 
     #[test]

@@ -79,32 +79,123 @@ fn decode_error(message: impl Into<String>) -> ImagingError {
     }
 }
 
-/// How many scans (SOS segments) a JPEG has, counting up to `limit + 1`: its marker segments
-/// walked, each scan's entropy-coded data skipped up to the next marker (inside it, `FF` is
-/// only ever followed by a stuffed `00` or a restart marker).
-fn scan_count(bytes: &[u8], limit: usize) -> usize {
-    let mut scans = 0;
+/// A JPEG's marker segments after SOI, in order, as `(marker, byte range)`; a scan's range
+/// runs on over its entropy-coded data up to the next marker (inside it, `FF` is only ever
+/// followed by a stuffed `00` or a restart marker). Stops after EOI, at anything that is not a
+/// marker, and at the end of the data.
+pub(super) fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, std::ops::Range<usize>)> + '_ {
     let mut at = 2;
-    while at + 4 <= bytes.len() && bytes[at] == 0xFF && scans <= limit {
+    std::iter::from_fn(move || loop {
+        if at + 2 > bytes.len() || bytes[at] != 0xFF {
+            return None;
+        }
+        let start = at;
         let marker = bytes[at + 1];
         match marker {
-            0xFF => at += 1,
-            0xD9 => break,
+            0xFF => {
+                at += 1;
+                continue;
+            }
+            0xD9 => at = bytes.len(),
             0x01 | 0xD0..=0xD7 => at += 2,
             _ => {
-                at += 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+                if at + 4 > bytes.len() {
+                    return None;
+                }
+                at = (at + 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]))).min(bytes.len());
                 if marker == 0xDA {
-                    scans += 1;
-                    while at + 1 < bytes.len()
-                        && !(bytes[at] == 0xFF && bytes[at + 1] != 0 && !(0xD0..=0xD7).contains(&bytes[at + 1]))
-                    {
-                        at += 1;
-                    }
+                    at = scan_end(bytes, at);
                 }
             }
         }
+        return Some((marker, start..if marker == 0xD9 { start + 2 } else { at }));
+    })
+}
+
+/// Where the entropy-coded data starting at `from` ends: its first `FF` not followed by a
+/// stuffed `00` or a restart marker, or the end of the data. memchr jumps between `FF`s, which
+/// are rare in the data (a few per kilobyte).
+fn scan_end(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(offset) = memchr::memchr(0xFF, bytes.get(from..).unwrap_or_default()) {
+        let at = from + offset;
+        match bytes.get(at + 1) {
+            None => break,
+            Some(0x00 | 0xD0..=0xD7) => from = at + 2,
+            Some(_) => return at,
+        }
     }
-    scans
+    bytes.len()
+}
+
+/// How many scans (SOS segments) a JPEG has, counting up to `limit + 1`.
+pub(super) fn scan_count(bytes: &[u8], limit: usize) -> usize {
+    segments(bytes).filter(|(marker, _)| *marker == 0xDA).take(limit + 1).count()
+}
+
+/// For a progressive JPEG (SOF2), the ids of the components that libjpeg decodes with its 1x1
+/// inverse DCT at 1/8 scale; `None` for any other frame type.
+///
+/// libjpeg-turbo gives a subsampled component a larger DCT at reduced scales, to spare the
+/// upsampler (`jpeg_core_output_dimensions` in jdmaster.c): starting from 1, the size doubles
+/// while the largest sampling factors divide evenly by twice the component's on both axes. In
+/// 4:2:0 the chroma thus gets a 2x2 IDCT, which reads AC coefficients; the luma keeps 1x1.
+pub(super) fn one_by_one_components(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (marker, range) = segments(bytes).find(|(m, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    if marker != 0xC2 {
+        return None;
+    }
+    // FF C2, length (2), P, Y (2), X (2), Nf, Nf x (Ci, H<<4 | V, Tq).
+    let frame = &bytes[range];
+    let count = usize::from(*frame.get(9)?);
+    let components: Vec<(u8, u8, u8)> =
+        frame.get(10..10 + 3 * count)?.chunks_exact(3).map(|c| (c[0], c[1] >> 4, c[1] & 0x0F)).collect();
+    let max_h = components.iter().map(|c| c.1).max()?;
+    let max_v = components.iter().map(|c| c.2).max()?;
+    if components.iter().any(|c| c.1 == 0 || c.2 == 0) {
+        return None;
+    }
+    Some(
+        components
+            .iter()
+            .filter(|&&(_, h, v)| !(max_h % (h * 2) == 0 && max_v % (v * 2) == 0))
+            .map(|&(id, _, _)| id)
+            .collect(),
+    )
+}
+
+/// A progressive JPEG without the AC scans (spectral selection start `Ss` > 0, always of one
+/// component) of the components in `one_by_one`: every other scan and segment byte for byte.
+///
+/// At 1/8 scale libjpeg's 1x1 inverse DCT (`jpeg_idct_1x1`) reads only a block's DC
+/// coefficient, so those AC scans, most of a progressive file's bytes and about 70% of its
+/// decoding time (Huffman decoding in `decode_mcu_AC_first` / `_refine` under perf), change
+/// nothing in the output; decoding without them gives the same pixels, provided libjpeg's
+/// block smoothing is off (with AC data missing it would re-estimate the DC from neighbours).
+pub(super) fn without_unused_ac_scans(bytes: &[u8], one_by_one: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 2);
+    out.extend_from_slice(&bytes[..2.min(bytes.len())]);
+    for (marker, range) in segments(bytes) {
+        let segment = &bytes[range];
+        // FF DA, length (2), Ns, Ns x (Cs, Td/Ta), Ss, Se, Ah/Al.
+        let unused = marker == 0xDA
+            && segment.get(4) == Some(&1)
+            && segment.get(7).is_some_and(|&start| start > 0)
+            && segment.get(5).is_some_and(|id| one_by_one.contains(id));
+        if !unused {
+            out.extend_from_slice(segment);
+        }
+    }
+    out
+}
+
+/// Reads a JPEG's header, saving APP1 for EXIF (libjpeg keeps saved markers until the end of
+/// the decode).
+fn read_header(bytes: &[u8]) -> Result<mozjpeg::Decompress<&[u8]>, ImagingError> {
+    DecompressBuilder::new()
+        .with_err(error_manager())
+        .with_markers(&[Marker::APP(1)])
+        .from_mem(bytes)
+        .map_err(|e| decode_error(e.to_string()))
 }
 
 fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<Decoded, ImagingError> {
@@ -112,12 +203,8 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
     if scans > MAX_SCANS {
         return Err(decode_error(format!("more than {MAX_SCANS} scans")));
     }
-    // APP1 for EXIF; libjpeg keeps saved markers until the end of the decode.
-    let mut decompress = DecompressBuilder::new()
-        .with_err(error_manager())
-        .with_markers(&[Marker::APP(1)])
-        .from_mem(bytes)
-        .map_err(|e| decode_error(e.to_string()))?;
+    let luma_dc_only;
+    let mut decompress = read_header(bytes)?;
 
     // Only the header has been read: nothing of the image's size is allocated yet.
     let (width, height) = (decompress.width() as u32, decompress.height() as u32);
@@ -152,6 +239,13 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
         .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk))
         .unwrap_or(Orientation::NoTransforms);
 
+    if numerator == 1 {
+        if let Some(one_by_one) = one_by_one_components(bytes) {
+            luma_dc_only = without_unused_ac_scans(bytes, &one_by_one);
+            decompress = read_header(&luma_dc_only)?;
+            decompress.do_block_smoothing(false);
+        }
+    }
     decompress.scale(numerator);
     let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
     let image = if cmyk {
