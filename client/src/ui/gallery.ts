@@ -1,6 +1,7 @@
 /** A grid of thumbnails kept in step with an index, card by card. */
 import type { IndexDoc, IndexItem } from '../indexdoc';
 import { itemSignature } from '../indexdoc';
+import { findAndSort, isSortOrder, SORT_ORDERS, type SortOrder } from '../find';
 import { h, setText } from './dom';
 
 export interface GalleryDeps {
@@ -8,6 +9,8 @@ export interface GalleryDeps {
   onOpen: (item: IndexItem) => void;
   showVisibility: boolean;
   emptyText: string;
+  /** The view's find field and sort select (filter and order what is loaded, client-side). */
+  find?: { input: HTMLInputElement; sort: HTMLSelectElement };
 }
 
 interface Card {
@@ -22,7 +25,28 @@ export class Gallery {
   /** Counts DOM card (re)builds, for tests and debugging. */
   builds = 0;
 
-  constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {}
+  private query = '';
+  private order: SortOrder = 'newest';
+
+  constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {
+    const find = deps.find;
+    if (find) {
+      find.sort.replaceChildren(...SORT_ORDERS.map((o) => h('option', { value: o.value, text: o.label })));
+      find.sort.value = this.order;
+      find.input.addEventListener('input', () => this.setFind(find.input.value, this.order));
+      find.sort.addEventListener('change', () => {
+        if (isSortOrder(find.sort.value)) this.setFind(this.query, find.sort.value);
+      });
+    }
+  }
+
+  /** Shows only the pictures matching `query`, in `order`; re-renders from what is loaded. */
+  setFind(query: string, order: SortOrder): void {
+    if (query === this.query && order === this.order) return;
+    this.query = query;
+    this.order = order;
+    if (this.doc) this.update(this.doc);
+  }
 
   get items(): IndexItem[] {
     return this.doc?.items ?? [];
@@ -44,12 +68,15 @@ export class Gallery {
     this.status.classList.toggle('error', isError);
   }
 
-  /** Applies a new index: reuses unchanged cards, rebuilds changed ones, reorders, removes gone ones. */
+  /**
+   * Applies a new index: reuses unchanged cards, rebuilds changed ones, reorders, removes gone
+   * ones. Only the items matching the find field are shown, in the chosen order.
+   */
   update(doc: IndexDoc): void {
     this.doc = doc;
     const keep = new Set<string>();
     let prev: Element | null = null;
-    for (const item of doc.items) {
+    for (const item of findAndSort(doc.items, this.query, this.order)) {
       keep.add(item.objectKey);
       const sig = itemSignature(item);
       let card = this.cards.get(item.objectKey);
@@ -79,7 +106,13 @@ export class Gallery {
   showCount(): void {
     if (!this.doc) return this.setStatus('');
     const n = this.doc.items.length;
-    this.setStatus(n === 0 ? this.deps.emptyText : `${n} picture${n === 1 ? '' : 's'}`);
+    const pictures = (k: number) => `${k} picture${k === 1 ? '' : 's'}`;
+    if (n === 0) return this.setStatus(this.deps.emptyText);
+    if (!this.query.trim()) return this.setStatus(pictures(n));
+    const shown = this.cards.size;
+    this.setStatus(shown === 0
+      ? `No picture matches “${this.query.trim()}” (${pictures(n)} in all).`
+      : `${shown} of ${pictures(n)} match “${this.query.trim()}”.`);
   }
 
   private build(item: IndexItem): HTMLLIElement {
