@@ -316,6 +316,8 @@ class App {
 
     $('#signout-button').addEventListener('click', () => {
       void this.session.signOut().then(() => {
+        // Signing out is not "sign in to see this page": the next sign-in starts at My pictures.
+        sessionStorage.removeItem('media-share.after-signin');
         location.hash = '#/';
       });
     });

@@ -144,6 +144,7 @@ export class AccountView {
           location.hash = '#/signin';
         },
       ).finally(() => {
+        sessionStorage.removeItem('media-share.after-signin');
         button.disabled = false;
       });
     });
