@@ -10,7 +10,7 @@ import path from 'node:path';
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, sequentialSteps } from './browser.mjs';
 import { audit, tabWalk } from './a11y.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -33,19 +33,7 @@ const cspViolations = [];
 const pageErrors = [];
 const audits = [];
 
-let failed = false;
-function test(name, fn) {
-  nodeTest(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      await page?.screenshot({ path: path.join(artifactsDir, `FAILED-a-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-}
+const test = sequentialSteps(nodeTest, () => page, 'FAILED-a-');
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -114,6 +102,16 @@ async function signIn(pw, { p = page } = {}) {
   await p.locator('#view-mine:not([hidden])').waitFor();
 }
 
+/** On the sign-in view with the email filled in: `old` is refused, `current` signs in. */
+async function onlyThisPasswordWorks(old, current) {
+  await page.locator('#signin-password').fill(old);
+  await page.locator('#signin-password').press('Enter');
+  await page.locator('#signin-form [data-role="error"]').filter({ hasText: 'Incorrect email or password.' }).waitFor();
+  await page.locator('#signin-password').fill(current);
+  await page.locator('#signin-password').press('Enter');
+  await view('mine').waitFor();
+}
+
 before(async () => {
   ({ stack, stop: stopStack } = await startStack());
   browser = await launchBrowser();
@@ -138,6 +136,23 @@ test('signed out: the public gallery passes the audit and the keyboard walk', as
   await page.locator('#view-public [data-role="status"]').filter({ hasText: /picture/ }).waitFor();
   await checkA11y(t, 'public gallery (signed out)');
   await checkKeyboard(t, 'public gallery (signed out)');
+  // The audit and the walk do find problems: a button without a name (axe: critical) and a
+  // control Tab cannot reach, planted for a moment.
+  await page.evaluate(() => {
+    const b = document.createElement('button');
+    b.id = 'planted';
+    document.querySelector('#view-public h1').after(b);
+    const input = document.createElement('input');
+    input.id = 'planted-unreachable';
+    input.setAttribute('aria-label', 'planted');
+    input.tabIndex = -1;
+    b.after(input);
+  });
+  const planted = await audit(page);
+  assert.ok(planted.failing.some((v) => v.id === 'button-name' && v.nodes.some((n) => n.startsWith('#planted'))), 'axe reports the unnamed button');
+  const walk = await tabWalk(page);
+  assert.deepEqual(walk.missing, ['input#planted-unreachable "planted"'], 'the walk reports the control Tab skips');
+  await page.evaluate(() => document.querySelectorAll('#planted, #planted-unreachable').forEach((el) => el.remove()));
 });
 
 test('sign up and confirm with the emailed code, by keyboard alone', async (t) => {
@@ -292,12 +307,7 @@ test('change password: wrong current and weak new passwords are explained; then 
   await view('public').waitFor();
   await page.goto(new URL('#/signin', stack.clientUrl).href);
   await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(PASSWORD_1);
-  await page.locator('#signin-password').press('Enter');
-  await page.locator('#signin-form [data-role="error"]').filter({ hasText: 'Incorrect email or password.' }).waitFor();
-  await page.locator('#signin-password').fill(PASSWORD_2);
-  await page.locator('#signin-password').press('Enter');
-  await view('mine').waitFor();
+  await onlyThisPasswordWorks(PASSWORD_1, PASSWORD_2);
 });
 
 test('forgot password: a code by email, wrong and weak inputs explained, then a new password', async (t) => {
@@ -346,12 +356,7 @@ test('forgot password: a code by email, wrong and weak inputs explained, then a 
   await view('signin').waitFor();
   await page.locator('#signin-form [data-role="ok"]').filter({ hasText: 'Password changed. Sign in with the new one.' }).waitFor();
   assert.equal(await page.locator('#signin-email').inputValue(), email);
-  await page.locator('#signin-password').fill(PASSWORD_2);
-  await page.locator('#signin-password').press('Enter');
-  await page.locator('#signin-form [data-role="error"]').filter({ hasText: 'Incorrect email or password.' }).waitFor();
-  await page.locator('#signin-password').fill(PASSWORD_3);
-  await page.locator('#signin-password').press('Enter');
-  await view('mine').waitFor();
+  await onlyThisPasswordWorks(PASSWORD_2, PASSWORD_3);
 });
 
 test('sign out here keeps other devices signed in; sign out everywhere ends them all', async (t) => {

@@ -53,10 +53,10 @@ class App {
     this.api = new Api(config, this.session);
     const presign = (key: string, version: string) => this.api.presign(key, version);
     const onOpen = (item: IndexItem) => this.detail.open(item);
-    const findIn = (view: string) => ({
-      input: $(`${view} [data-role="find"]`) as HTMLInputElement,
-      sort: $(`${view} [data-role="sort"]`) as HTMLSelectElement,
-    });
+    const findIn = (view: string) => {
+      const bar = $(`${view} [data-role="find-bar"]`);
+      return { bar, idPrefix: bar.dataset.idPrefix ?? view.replace(/\W/g, '') };
+    };
     this.publicGallery = new Gallery($('#view-public [data-role="grid"]'), $('#view-public [data-role="status"]'), {
       presign, onOpen, showVisibility: false, emptyText: 'No public pictures yet.', find: findIn('#view-public'),
     });

@@ -9,8 +9,11 @@ export interface GalleryDeps {
   onOpen: (item: IndexItem) => void;
   showVisibility: boolean;
   emptyText: string;
-  /** The view's find field and sort select (filter and order what is loaded, client-side). */
-  find?: { input: HTMLInputElement; sort: HTMLSelectElement };
+  /**
+   * Where to put the view's find field and sort select (they filter and order what is loaded,
+   * client-side); their ids start with `idPrefix`.
+   */
+  find?: { bar: HTMLElement; idPrefix: string };
 }
 
 interface Card {
@@ -29,15 +32,29 @@ export class Gallery {
   private order: SortOrder = 'newest';
 
   constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {
-    const find = deps.find;
-    if (find) {
-      find.sort.replaceChildren(...SORT_ORDERS.map((o) => h('option', { value: o.value, text: o.label })));
-      find.sort.value = this.order;
-      find.input.addEventListener('input', () => this.setFind(find.input.value, this.order));
-      find.sort.addEventListener('change', () => {
-        if (isSortOrder(find.sort.value)) this.setFind(this.query, find.sort.value);
-      });
-    }
+    if (deps.find) this.buildFindBar(deps.find.bar, deps.find.idPrefix);
+  }
+
+  /** A labelled search field (words of title or description) and a sort select. */
+  private buildFindBar(bar: HTMLElement, idPrefix: string): void {
+    const id = (what: string) => `${idPrefix}-${what}`;
+    const input = h('input', {
+      id: id('find'), type: 'search', 'data-role': 'find', autocomplete: 'off', 'aria-describedby': id('find-hint'),
+    });
+    const sort = h('select', { id: id('sort'), 'data-role': 'sort' },
+      ...SORT_ORDERS.map((o) => h('option', { value: o.value, text: o.label })));
+    sort.value = this.order;
+    input.addEventListener('input', () => this.setFind(input.value, this.order));
+    sort.addEventListener('change', () => {
+      if (isSortOrder(sort.value)) this.setFind(this.query, sort.value);
+    });
+    bar.replaceChildren(
+      h('div', { class: 'find-field' },
+        h('label', { for: id('find'), text: 'Find' }),
+        input,
+        h('span', { id: id('find-hint'), class: 'hint', text: 'Words in the title or description' })),
+      h('div', { class: 'find-field' }, h('label', { for: id('sort'), text: 'Sort' }), sort),
+    );
   }
 
   /** Shows only the pictures matching `query`, in `order`; re-renders from what is loaded. */
