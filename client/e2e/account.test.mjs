@@ -102,6 +102,14 @@ async function signIn(pw, { p = page } = {}) {
   await p.locator('#view-mine:not([hidden])').waitFor();
 }
 
+/** The identity id of the signed-in user, from the app's latest request of a private index. */
+async function signedInIdentity() {
+  const id = await page.evaluate(() => [...performance.getEntriesByType('resource')]
+    .map((e) => /private\/index\/([^/]+)\/content\.json/.exec(decodeURIComponent(e.name))?.[1]).filter(Boolean).at(-1));
+  assert.match(id ?? '', /^[a-z]{2}-[a-z]+-\d:[0-9a-f-]{36}$/, 'identity id seen in the private index request');
+  return id;
+}
+
 /** On the sign-in view with the email filled in: `old` is refused, `current` signs in. */
 async function onlyThisPasswordWorks(old, current) {
   await page.locator('#signin-password').fill(old);
@@ -182,11 +190,7 @@ test('sign up and confirm with the emailed code, by keyboard alone', async (t) =
   await page.locator('#signin-password').press('Enter');
   await view('mine').waitFor();
   await page.locator('#view-mine [data-role="status"]').filter({ hasText: /not uploaded any/ }).waitFor();
-  identityId = await page.evaluate(async () => {
-    // The identity id of the signed-in user, as the app derived the private index key from it.
-    return [...performance.getEntriesByType('resource')].map((e) => decodeURIComponent(e.name)).map((u) => /private\/index\/([^/]+)\/content\.json/.exec(u)?.[1]).find(Boolean);
-  });
-  assert.match(identityId ?? '', /^[a-z]{2}-[a-z]+-\d:[0-9a-f-]{36}$/, 'identity id seen in the private index request');
+  identityId = await signedInIdentity();
 });
 
 test('upload two public pictures and a private one (upload view audited)', async (t) => {
@@ -482,6 +486,7 @@ test('a person who deleted their account signs up again with the same email', as
   // A new identity: none of the old pictures.
   await page.locator('#view-mine [data-role="status"]').filter({ hasText: /not uploaded any/ }).waitFor();
   assert.equal(await page.locator('#view-mine ul.grid li').count(), 0);
+  assert.notEqual(await signedInIdentity(), identityId, 'a new identity id');
 });
 
 test('no CSP violations, no uncaught errors', () => {
