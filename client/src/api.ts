@@ -168,7 +168,9 @@ export class Api {
 
   /**
    * Deletes up to 1,000 keys in one DeleteObjects request (Quiet: only failures are answered);
-   * each key needs s3:DeleteObject, as a single delete does. Answers the keys S3 refused.
+   * each key needs s3:DeleteObject, as a single delete does, and a refused key is reported in
+   * `Errors` while the others are deleted (S3 API reference, DeleteObjects). Answers the keys
+   * S3 refused.
    */
   async deleteObjects(keys: string[]): Promise<{ key: string; message: string }[]> {
     if (keys.length === 0) return [];
