@@ -92,3 +92,40 @@ describe('Api.upload', () => {
     expect(progress.at(-1)).toBe(1);
   });
 });
+
+describe('Api: listing and deleting the owner\'s originals (account deletion)', () => {
+  const ID = 'us-east-1:me';
+  const inputOf = (call: unknown[]) => (call[0] as { input: Record<string, unknown> }).input;
+
+  it('lists both own content prefixes, following every page', async () => {
+    const api = new Api(config, session);
+    const send = vi.spyOn(api.s3, 'send').mockImplementation((async (cmd: { input: { Prefix: string; ContinuationToken?: string } }) => {
+      const { Prefix, ContinuationToken } = cmd.input;
+      if (Prefix.startsWith('public/') && !ContinuationToken) return { Contents: [{ Key: `${Prefix}a.jpg` }], IsTruncated: true, NextContinuationToken: 't1' };
+      if (Prefix.startsWith('public/')) return { Contents: [{ Key: `${Prefix}b.jpg` }], IsTruncated: false };
+      return { Contents: [{ Key: `${Prefix}c.jpg` }], IsTruncated: false };
+    }) as never);
+    expect(await api.listOwnOriginals(ID)).toEqual({
+      publicKeys: [`public/content/${ID}/a.jpg`, `public/content/${ID}/b.jpg`],
+      privateKeys: [`private/content/${ID}/c.jpg`],
+    });
+    const prefixes = send.mock.calls.map((c) => [inputOf(c).Prefix, inputOf(c).ContinuationToken, inputOf(c).Bucket]);
+    expect(prefixes).toContainEqual([`public/content/${ID}/`, undefined, 'media']);
+    expect(prefixes).toContainEqual([`public/content/${ID}/`, 't1', 'media']);
+    expect(prefixes).toContainEqual([`private/content/${ID}/`, undefined, 'media']);
+    expect(send).toHaveBeenCalledTimes(3);
+  });
+
+  it('deletes in one quiet DeleteObjects request and answers the refused keys', async () => {
+    const api = new Api(config, session);
+    const send = vi.spyOn(api.s3, 'send').mockResolvedValue({
+      Errors: [{ Key: 'private/content/us-east-1:me/b.jpg', Code: 'AccessDenied', Message: 'Access Denied' }],
+    } as never);
+    const keys = ['public/content/us-east-1:me/a.jpg', 'private/content/us-east-1:me/b.jpg'];
+    expect(await api.deleteObjects(keys)).toEqual([{ key: 'private/content/us-east-1:me/b.jpg', message: 'Access Denied' }]);
+    expect(inputOf(send.mock.calls[0])).toEqual({ Bucket: 'media', Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } });
+    send.mockClear();
+    expect(await api.deleteObjects([])).toEqual([]);
+    expect(send).not.toHaveBeenCalled();
+  });
+});

@@ -3,6 +3,8 @@ import {
   S3Client,
   GetObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -10,6 +12,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AppConfig } from './config';
 import type { Session } from './auth';
 import type { Conditions, FetchResult } from './poller';
+import { contentPrefix } from './keys';
+import type { OwnedOriginals } from './account-deletion';
 import { encodeMetadata, clampChars, MAX_DESCRIPTION, MAX_TITLE, type UploadMetadata } from './metadata';
 
 const PRESIGN_SECONDS = 3600;
@@ -136,5 +140,44 @@ export class Api {
   /** Deletes the original; the backend removes thumbnail, faces copy and item. */
   async deleteObject(objectKey: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: objectKey }));
+  }
+
+  /**
+   * Every original under one of the caller's content prefixes, all pages (ListObjectsV2 answers
+   * at most 1,000 keys a page). The role may list only with `s3:prefix` under its own prefixes.
+   */
+  async listKeys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /** The person's originals, public and private, listed from the bucket. */
+  async listOwnOriginals(identityId: string): Promise<OwnedOriginals> {
+    const [publicKeys, privateKeys] = await Promise.all([
+      this.listKeys(contentPrefix(true, identityId)),
+      this.listKeys(contentPrefix(false, identityId)),
+    ]);
+    return { publicKeys, privateKeys };
+  }
+
+  /**
+   * Deletes up to 1,000 keys in one DeleteObjects request (Quiet: only failures are answered);
+   * each key needs s3:DeleteObject, as a single delete does, and a refused key is reported in
+   * `Errors` while the others are deleted (S3 API reference, DeleteObjects). Answers the keys
+   * S3 refused.
+   */
+  async deleteObjects(keys: string[]): Promise<{ key: string; message: string }[]> {
+    if (keys.length === 0) return [];
+    const r = await this.s3.send(new DeleteObjectsCommand({
+      Bucket: this.config.bucket,
+      Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+    }));
+    return (r.Errors ?? []).map((e) => ({ key: e.Key ?? '', message: e.Message || e.Code || 'refused' }));
   }
 }

@@ -6,6 +6,11 @@ import {
   ResendConfirmationCodeCommand,
   SignUpCommand,
   GlobalSignOutCommand,
+  RevokeTokenCommand,
+  ForgotPasswordCommand,
+  ConfirmForgotPasswordCommand,
+  ChangePasswordCommand,
+  DeleteUserCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   CognitoIdentityClient,
@@ -47,26 +52,6 @@ export function decodeJwt(token: string): Record<string, unknown> {
   const bin = atob(b64);
   const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes));
-}
-
-/** Turns SDK errors into sentences a user can act on. */
-export function friendlyAuthError(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  switch (e?.name) {
-    case 'UsernameExistsException': return 'An account with this email already exists. Sign in, or confirm it if you have not yet.';
-    case 'UserNotConfirmedException': return 'This account is not confirmed yet. Enter the code from the email.';
-    case 'NotAuthorizedException': return 'Incorrect email or password.';
-    case 'UserNotFoundException': return 'Incorrect email or password.';
-    case 'CodeMismatchException': return 'That confirmation code is not right. Check the email and try again.';
-    case 'ExpiredCodeException': return 'That code has expired. Ask for a new one.';
-    case 'InvalidPasswordException': return e.message || 'The password does not meet the requirements.';
-    case 'InvalidParameterException': return e.message || 'Some of the details are not valid.';
-    case 'LimitExceededException':
-    case 'TooManyRequestsException': return 'Too many attempts. Wait a moment and try again.';
-    default:
-      if (err instanceof TypeError) return 'Network error: the service could not be reached.';
-      return e?.message || String(err);
-  }
 }
 
 type Listener = () => void;
@@ -155,15 +140,63 @@ export class Session {
     });
   }
 
+  /**
+   * Signs this browser out: forgets the tokens and revokes this session's refresh token
+   * (RevokeToken revokes it and the access tokens issued with it; other devices stay signed in).
+   * Best effort: signed out locally even when the call fails.
+   */
   async signOut(): Promise<void> {
     const t = this.tokens;
     this.setTokens(undefined);
     if (t) {
-      // Best effort: revoke the refresh token on the server.
       try {
-        await this.idp.send(new GlobalSignOutCommand({ AccessToken: t.accessToken }));
+        await this.idp.send(new RevokeTokenCommand({ ClientId: this.config.userPoolClientId, Token: t.refreshToken }));
       } catch { /* signed out locally anyway */ }
     }
+  }
+
+  /**
+   * Signs out on every device: GlobalSignOut invalidates every refresh token (and the access
+   * tokens for user-pool calls) issued to the user (API_GlobalSignOut). Throws when the service
+   * refused, so the person learns the other devices may still be signed in; this browser is
+   * signed out either way.
+   */
+  async signOutEverywhere(): Promise<void> {
+    try {
+      const accessToken = await this.accessToken();
+      await this.idp.send(new GlobalSignOutCommand({ AccessToken: accessToken }));
+    } finally {
+      this.setTokens(undefined);
+    }
+  }
+
+  /** Sends a password-reset code to the account's email (API_ForgotPassword); answers where it went, masked. */
+  async forgotPassword(email: string): Promise<string | undefined> {
+    const r = await this.idp.send(new ForgotPasswordCommand({ ClientId: this.config.userPoolClientId, Username: email }));
+    return r.CodeDeliveryDetails?.Destination;
+  }
+
+  /** Sets a new password with the emailed code (API_ConfirmForgotPassword). */
+  async confirmForgotPassword(email: string, code: string, newPassword: string): Promise<void> {
+    await this.idp.send(new ConfirmForgotPasswordCommand({
+      ClientId: this.config.userPoolClientId, Username: email, ConfirmationCode: code, Password: newPassword,
+    }));
+  }
+
+  /** Changes the signed-in user's password (API_ChangePassword: needs the current one). */
+  async changePassword(current: string, next: string): Promise<void> {
+    const accessToken = await this.accessToken();
+    await this.idp.send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: current, ProposedPassword: next }));
+  }
+
+  /**
+   * Deletes the signed-in user from the user pool (API_DeleteUser), then forgets the session.
+   * Only call once the person's pictures are gone: afterwards nobody can delete them but an admin.
+   */
+  async deleteUser(): Promise<void> {
+    const accessToken = await this.accessToken();
+    await this.idp.send(new DeleteUserCommand({ AccessToken: accessToken }));
+    this.setTokens(undefined);
   }
 
   private setTokens(t: Tokens | undefined): void {
@@ -204,6 +237,13 @@ export class Session {
     this.tokens = { ...t, idToken: a.IdToken, accessToken: a.AccessToken ?? t.accessToken, expiresAt: Date.now() + (a.ExpiresIn ?? 3600) * 1000 };
     this.store.setItem(STORAGE_KEY, JSON.stringify(this.tokens));
     return a.IdToken;
+  }
+
+  /** A fresh access token (refreshed with the id token when close to expiry). */
+  private async accessToken(): Promise<string> {
+    await this.idToken();
+    if (!this.tokens) throw Object.assign(new Error('Access Token has expired'), { name: 'NotAuthorizedException' });
+    return this.tokens.accessToken;
   }
 
   /** The Cognito identity id of the current user or guest. */

@@ -35,10 +35,15 @@ export function sanitizeFileName(name: string): string {
   return base.join('') + ext;
 }
 
-export function contentKey(isPublic: boolean, identityId: string, fileName: string): string {
+/** `{public|private}/content/{identityId}/`: where a person's originals live. */
+export function contentPrefix(isPublic: boolean, identityId: string): string {
   requireIdentity(identityId);
+  return `${isPublic ? 'public' : 'private'}/content/${identityId}/`;
+}
+
+export function contentKey(isPublic: boolean, identityId: string, fileName: string): string {
   if (!fileName || fileName.includes('/')) throw new Error(`invalid file name: ${JSON.stringify(fileName)}`);
-  return `${isPublic ? 'public' : 'private'}/content/${identityId}/${fileName}`;
+  return `${contentPrefix(isPublic, identityId)}${fileName}`;
 }
 
 /** `public/content/a/b c.png` -> `public/thumbnails/a/b c.png`. */

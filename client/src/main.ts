@@ -1,6 +1,7 @@
 import './style.css';
 import { loadConfig, type AppConfig } from './config';
-import { Session, friendlyAuthError } from './auth';
+import { Session } from './auth';
+import { friendlyAuthError, type AuthFlow } from './auth-errors';
 import { Api, friendlyApiError } from './api';
 import { IndexPoller } from './poller';
 import { PUBLIC_INDEX_KEY, privateIndexKey, fileNameOfKey } from './keys';
@@ -8,12 +9,13 @@ import type { IndexItem } from './indexdoc';
 import { Gallery } from './ui/gallery';
 import { UploadView } from './ui/upload';
 import { DetailView } from './ui/detail';
+import { AccountView } from './ui/account';
 import { $, setText } from './ui/dom';
 
-type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm';
-const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm'];
-const NEEDS_SIGN_IN: Route[] = ['mine', 'upload'];
-const ACCOUNT_FORMS: Route[] = ['signin', 'signup', 'confirm'];
+type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account';
+const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account'];
+const NEEDS_SIGN_IN: Route[] = ['mine', 'upload', 'account'];
+const ACCOUNT_FORMS: Route[] = ['signin', 'signup', 'confirm', 'forgot', 'reset'];
 const POLL_MS = 2500;
 
 function showBanner(text: string): void {
@@ -22,6 +24,11 @@ function showBanner(text: string): void {
 }
 function hideBanner(): void {
   $('#banner').hidden = true;
+}
+/** A note that something the person asked for happened (the banner is for errors). */
+function showNotice(text: string): void {
+  setText($('#notice-text'), text);
+  $('#notice').hidden = false;
 }
 
 function routeFromHash(): Route {
@@ -35,6 +42,7 @@ class App {
   private readonly publicGallery: Gallery;
   private readonly mineGallery: Gallery;
   private readonly detail: DetailView;
+  private readonly account: AccountView;
   private publicPoller: IndexPoller;
   private minePoller?: IndexPoller;
   private myIdentityId?: string;
@@ -45,11 +53,32 @@ class App {
     this.api = new Api(config, this.session);
     const presign = (key: string, version: string) => this.api.presign(key, version);
     const onOpen = (item: IndexItem) => this.detail.open(item);
+    const findIn = (view: string) => {
+      const bar = $(`${view} [data-role="find-bar"]`);
+      return { bar, idPrefix: bar.dataset.idPrefix ?? view.replace(/\W/g, '') };
+    };
     this.publicGallery = new Gallery($('#view-public [data-role="grid"]'), $('#view-public [data-role="status"]'), {
-      presign, onOpen, showVisibility: false, emptyText: 'No public pictures yet.',
+      presign, onOpen, showVisibility: false, emptyText: 'No public pictures yet.', find: findIn('#view-public'),
     });
     this.mineGallery = new Gallery($('#view-mine [data-role="grid"]'), $('#view-mine [data-role="status"]'), {
       presign, onOpen, showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
+      find: findIn('#view-mine'),
+    });
+    this.account = new AccountView({
+      session: this.session,
+      deletionPorts: async () => {
+        const identityId = await this.session.getIdentityId();
+        return {
+          listOwnOriginals: () => this.api.listOwnOriginals(identityId),
+          deleteObjects: (keys) => this.api.deleteObjects(keys),
+          fetchPrivateIndex: async () => {
+            const r = await this.api.fetchIndex(privateIndexKey(identityId), {});
+            return r.status === 'ok' ? r.body : undefined;
+          },
+        };
+      },
+      describeApiError: friendlyApiError,
+      notify: showNotice,
     });
     this.detail = new DetailView({
       presign,
@@ -78,6 +107,9 @@ class App {
     this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
     this.wireAccount();
     $('#banner-close').addEventListener('click', hideBanner);
+    $('#notice-close').addEventListener('click', () => {
+      $('#notice').hidden = true;
+    });
     // The skip link moves focus without touching the route in the hash.
     $('.skip').addEventListener('click', (e) => {
       e.preventDefault();
@@ -126,7 +158,7 @@ class App {
       this.mineGallery.clear();
       this.minePoller = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery);
     } catch (err) {
-      showBanner(`Could not get your credentials: ${friendlyAuthError(err)}`);
+      showBanner(`Could not get your credentials: ${friendlyAuthError(err, 'credentials')}`);
     }
   }
 
@@ -148,6 +180,8 @@ class App {
     $('#signin-link').hidden = signedIn;
     $('#signup-link').hidden = signedIn;
     $('#signout-button').hidden = !signedIn;
+    $('#account-link').hidden = !signedIn;
+    this.account.render();
     for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav="mine"], [data-nav="upload"]')) {
       a.classList.toggle('disabled-link', !signedIn);
       a.title = signedIn ? '' : 'Sign in first';
@@ -197,14 +231,14 @@ class App {
     const confirm = form<HTMLFormElement>('#confirm-form');
     const errorOf = (f: HTMLFormElement) => $('[data-role="error"]', f);
 
-    const busy = async (f: HTMLFormElement, fn: () => Promise<void>) => {
+    const busy = async (f: HTMLFormElement, flow: AuthFlow, fn: () => Promise<void>) => {
       const buttons = f.querySelectorAll('button');
       buttons.forEach((b) => (b.disabled = true));
       setText(errorOf(f), '');
       try {
         await fn();
       } catch (err) {
-        setText(errorOf(f), friendlyAuthError(err));
+        setText(errorOf(f), friendlyAuthError(err, flow));
       } finally {
         buttons.forEach((b) => (b.disabled = false));
       }
@@ -215,7 +249,8 @@ class App {
       if (!signin.reportValidity()) return;
       const email = (signin.elements.namedItem('email') as HTMLInputElement).value.trim();
       const password = (signin.elements.namedItem('password') as HTMLInputElement).value;
-      void busy(signin, async () => {
+      setText($('[data-role="ok"]', signin), '');
+      void busy(signin, 'signIn', async () => {
         try {
           await this.session.signIn(email, password);
         } catch (err) {
@@ -227,6 +262,7 @@ class App {
         }
         (signin.elements.namedItem('password') as HTMLInputElement).value = '';
         hideBanner();
+        $('#notice').hidden = true;
         const next = sessionStorage.getItem('media-share.after-signin') ?? 'mine';
         sessionStorage.removeItem('media-share.after-signin');
         location.hash = `#/${next}`;
@@ -238,7 +274,7 @@ class App {
       if (!signup.reportValidity()) return;
       const email = (signup.elements.namedItem('email') as HTMLInputElement).value.trim();
       const password = (signup.elements.namedItem('password') as HTMLInputElement).value;
-      void busy(signup, async () => {
+      void busy(signup, 'signUp', async () => {
         const r = await this.session.signUp(email, password);
         (confirm.elements.namedItem('email') as HTMLInputElement).value = email;
         (signin.elements.namedItem('email') as HTMLInputElement).value = email;
@@ -256,7 +292,7 @@ class App {
       if (!confirm.reportValidity()) return;
       const email = (confirm.elements.namedItem('email') as HTMLInputElement).value.trim();
       const code = (confirm.elements.namedItem('code') as HTMLInputElement).value.trim();
-      void busy(confirm, async () => {
+      void busy(confirm, 'confirmSignUp', async () => {
         await this.session.confirm(email, code);
         (signin.elements.namedItem('email') as HTMLInputElement).value = email;
         (confirm.elements.namedItem('code') as HTMLInputElement).value = '';
@@ -272,7 +308,7 @@ class App {
         setText(errorOf(confirm), 'Enter your email first.');
         return;
       }
-      void busy(confirm, async () => {
+      void busy(confirm, 'resendCode', async () => {
         await this.session.resendCode(email);
         setText($('[data-role="ok"]', confirm), 'A new code is on its way.');
       });
@@ -280,6 +316,8 @@ class App {
 
     $('#signout-button').addEventListener('click', () => {
       void this.session.signOut().then(() => {
+        // Signing out is not "sign in to see this page": the next sign-in starts at My pictures.
+        sessionStorage.removeItem('media-share.after-signin');
         location.hash = '#/';
       });
     });

@@ -338,6 +338,19 @@ add(mu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket')
 add(mu, 'logs:PutLogEvents', LOGS('migrate-user'), ALLOW, 'write own logs')
 add(mu, 'logs:PutLogEvents', LOGS('content-updated'), DENY, "write another function's logs")
 
+// Issue 15, delete my account: signed-in users list their own originals, and nothing else.
+add('owner', 's3:ListBucket', BUCKET_ARN, ALLOW, 'account deletion lists own public originals', { 's3:prefix': `public/content/${OWNER}/` })
+add('owner', 's3:ListBucket', BUCKET_ARN, ALLOW, 'account deletion lists own private originals', { 's3:prefix': `private/content/${OWNER}/` })
+add('other', 's3:ListBucket', BUCKET_ARN, DENY, "list another user's private originals", { 's3:prefix': `private/content/${OWNER}/` })
+add('other', 's3:ListBucket', BUCKET_ARN, DENY, "list another user's public originals", { 's3:prefix': `public/content/${OWNER}/` })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list the whole bucket (no prefix)')
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, "list every user's public originals", { 's3:prefix': 'public/content/' })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list a lookalike prefix (sub + suffix)', { 's3:prefix': `private/content/${OWNER}x/` })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list own prefix without the trailing slash (matches lookalikes)', { 's3:prefix': `private/content/${OWNER}` })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list own private thumbnails (derived files)', { 's3:prefix': `private/thumbnails/${OWNER}/` })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list the private indexes', { 's3:prefix': 'private/index/' })
+add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list own prefix nested under another', { 's3:prefix': `private/content/${OTHER}/${OWNER}/` })
+
 // --------------------------------------------------------------- evaluation
 
 function simulation(c) {
@@ -423,7 +436,7 @@ test('no statement allows "*" actions or "*" resources (ListStreams excepted)', 
   }
 })
 
-test('s3:ListBucket: unconditioned for the three functions that test existence, tmp/ only for purge-bucket, none for users', () => {
+test('s3:ListBucket: unconditioned for the three functions that test existence, tmp/ only for purge-bucket, own content prefixes only for signed-in users, none for visitors', () => {
   const grants = {}
   for (const [who, persona] of Object.entries(PERSONAS)) {
     grants[who] = rolePolicies(persona.role)
@@ -437,7 +450,18 @@ test('s3:ListBucket: unconditioned for the three functions that test existence, 
   assert.deepEqual(grants['purge-bucket'], [
     { effect: 'Allow', resource: BUCKET_ARN, condition: { StringLike: { 's3:prefix': 'tmp/*' } } },
   ])
-  for (const who of ['owner', 'other', 'visitor']) assert.deepEqual(grants[who], [], who)
+  for (const who of ['owner', 'other']) {
+    assert.deepEqual(grants[who], [{
+      effect: 'Allow',
+      resource: BUCKET_ARN,
+      condition: {
+        StringLike: {
+          's3:prefix': [`public/content/\${${SUB_KEY}}/*`, `private/content/\${${SUB_KEY}}/*`],
+        },
+      },
+    }], who)
+  }
+  assert.deepEqual(grants.visitor, [], 'visitor')
 })
 
 test('Cognito roles trust only this identity pool, with the matching amr', () => {

@@ -1,6 +1,7 @@
 /** A grid of thumbnails kept in step with an index, card by card. */
 import type { IndexDoc, IndexItem } from '../indexdoc';
 import { itemSignature } from '../indexdoc';
+import { findAndSort, isSortOrder, SORT_ORDERS, type SortOrder } from '../find';
 import { h, setText } from './dom';
 
 export interface GalleryDeps {
@@ -8,6 +9,11 @@ export interface GalleryDeps {
   onOpen: (item: IndexItem) => void;
   showVisibility: boolean;
   emptyText: string;
+  /**
+   * Where to put the view's find field and sort select (they filter and order what is loaded,
+   * client-side); their ids start with `idPrefix`.
+   */
+  find?: { bar: HTMLElement; idPrefix: string };
 }
 
 interface Card {
@@ -22,7 +28,42 @@ export class Gallery {
   /** Counts DOM card (re)builds, for tests and debugging. */
   builds = 0;
 
-  constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {}
+  private query = '';
+  private order: SortOrder = 'newest';
+
+  constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {
+    if (deps.find) this.buildFindBar(deps.find.bar, deps.find.idPrefix);
+  }
+
+  /** A labelled search field (words of title or description) and a sort select. */
+  private buildFindBar(bar: HTMLElement, idPrefix: string): void {
+    const id = (what: string) => `${idPrefix}-${what}`;
+    const input = h('input', {
+      id: id('find'), type: 'search', 'data-role': 'find', autocomplete: 'off', 'aria-describedby': id('find-hint'),
+    });
+    const sort = h('select', { id: id('sort'), 'data-role': 'sort' },
+      ...SORT_ORDERS.map((o) => h('option', { value: o.value, text: o.label })));
+    sort.value = this.order;
+    input.addEventListener('input', () => this.setFind(input.value, this.order));
+    sort.addEventListener('change', () => {
+      if (isSortOrder(sort.value)) this.setFind(this.query, sort.value);
+    });
+    bar.replaceChildren(
+      h('div', { class: 'find-field' },
+        h('label', { for: id('find'), text: 'Find' }),
+        input,
+        h('span', { id: id('find-hint'), class: 'hint', text: 'Words in the title or description' })),
+      h('div', { class: 'find-field' }, h('label', { for: id('sort'), text: 'Sort' }), sort),
+    );
+  }
+
+  /** Shows only the pictures matching `query`, in `order`; re-renders from what is loaded. */
+  setFind(query: string, order: SortOrder): void {
+    if (query === this.query && order === this.order) return;
+    this.query = query;
+    this.order = order;
+    if (this.doc) this.update(this.doc);
+  }
 
   get items(): IndexItem[] {
     return this.doc?.items ?? [];
@@ -44,12 +85,15 @@ export class Gallery {
     this.status.classList.toggle('error', isError);
   }
 
-  /** Applies a new index: reuses unchanged cards, rebuilds changed ones, reorders, removes gone ones. */
+  /**
+   * Applies a new index: reuses unchanged cards, rebuilds changed ones, reorders, removes gone
+   * ones. Only the items matching the find field are shown, in the chosen order.
+   */
   update(doc: IndexDoc): void {
     this.doc = doc;
     const keep = new Set<string>();
     let prev: Element | null = null;
-    for (const item of doc.items) {
+    for (const item of findAndSort(doc.items, this.query, this.order)) {
       keep.add(item.objectKey);
       const sig = itemSignature(item);
       let card = this.cards.get(item.objectKey);
@@ -79,7 +123,13 @@ export class Gallery {
   showCount(): void {
     if (!this.doc) return this.setStatus('');
     const n = this.doc.items.length;
-    this.setStatus(n === 0 ? this.deps.emptyText : `${n} picture${n === 1 ? '' : 's'}`);
+    const pictures = (k: number) => `${k} picture${k === 1 ? '' : 's'}`;
+    if (n === 0) return this.setStatus(this.deps.emptyText);
+    if (!this.query.trim()) return this.setStatus(pictures(n));
+    const shown = this.cards.size;
+    this.setStatus(shown === 0
+      ? `No picture matches “${this.query.trim()}” (${pictures(n)} in all).`
+      : `${shown} of ${pictures(n)} match “${this.query.trim()}”.`);
   }
 
   private build(item: IndexItem): HTMLLIElement {

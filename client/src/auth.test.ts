@@ -1,0 +1,121 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Session, type SessionStore, type Tokens } from './auth';
+import { parseConfig } from './config';
+
+const config = parseConfig({
+  endpoint: 'http://127.0.0.1:4566', region: 'us-east-1', bucket: 'media', table: 'content',
+  userPoolId: 'us-east-1_p', userPoolClientId: 'client-1', identityPoolId: 'us-east-1:i', s3ForcePathStyle: true,
+});
+
+function memoryStore(tokens?: Tokens): SessionStore & { data: Map<string, string> } {
+  const data = new Map<string, string>();
+  if (tokens) data.set('media-share.session.v1', JSON.stringify(tokens));
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+}
+
+const TOKENS: Tokens = {
+  idToken: 'id', accessToken: 'access-1', refreshToken: 'refresh-1', expiresAt: Date.now() + 3_600_000, email: 'a@example.com',
+};
+
+/** The session with the Cognito client's `send` stubbed: answers the command names sent and their inputs. */
+function session(tokens: Tokens | undefined, answer: (name: string) => unknown = () => ({})) {
+  const store = memoryStore(tokens);
+  const s = new Session(config, store);
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  vi.spyOn(s.idp, 'send').mockImplementation((async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+    const name = cmd.constructor.name.replace(/Command$/, '');
+    sent.push({ name, input: cmd.input });
+    const r = answer(name);
+    if (r instanceof Error) throw r;
+    return r;
+  }) as never);
+  return { s, store, sent };
+}
+const cognitoError = (name: string, message = '') => Object.assign(new Error(message), { name });
+
+describe('Session: password recovery and change', () => {
+  it('ForgotPassword for the email, answering the masked destination', async () => {
+    const { s, sent } = session(undefined, () => ({ CodeDeliveryDetails: { Destination: 'a****@e****' } }));
+    expect(await s.forgotPassword('a@example.com')).toBe('a****@e****');
+    expect(sent).toEqual([{ name: 'ForgotPassword', input: { ClientId: 'client-1', Username: 'a@example.com' } }]);
+  });
+
+  it('ConfirmForgotPassword with the code and the new password', async () => {
+    const { s, sent } = session(undefined);
+    await s.confirmForgotPassword('a@example.com', '654321', 'New-Password-1');
+    expect(sent).toEqual([{
+      name: 'ConfirmForgotPassword',
+      input: { ClientId: 'client-1', Username: 'a@example.com', ConfirmationCode: '654321', Password: 'New-Password-1' },
+    }]);
+  });
+
+  it('ChangePassword with the access token, current and new password', async () => {
+    const { s, sent } = session(TOKENS);
+    await s.changePassword('Old-1', 'New-Password-1');
+    expect(sent).toEqual([{ name: 'ChangePassword', input: { AccessToken: 'access-1', PreviousPassword: 'Old-1', ProposedPassword: 'New-Password-1' } }]);
+    expect(s.signedIn).toBe(true);
+  });
+
+  it('ChangePassword signed out fails as an ended session, sending nothing', async () => {
+    const { s, sent } = session(undefined);
+    await expect(s.changePassword('a', 'b')).rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'Access Token has expired' });
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('Session: signing out', () => {
+  it('sign out here revokes only this refresh token and forgets the tokens', async () => {
+    const { s, store, sent } = session(TOKENS);
+    await s.signOut();
+    expect(sent).toEqual([{ name: 'RevokeToken', input: { ClientId: 'client-1', Token: 'refresh-1' } }]);
+    expect(s.signedIn).toBe(false);
+    expect(store.data.has('media-share.session.v1')).toBe(false);
+  });
+
+  it('sign out here still signs out when the revocation fails', async () => {
+    const { s } = session(TOKENS, () => new TypeError('Failed to fetch'));
+    await s.signOut();
+    expect(s.signedIn).toBe(false);
+  });
+
+  it('sign out everywhere: GlobalSignOut with the access token, then signed out', async () => {
+    const { s, sent } = session(TOKENS);
+    await s.signOutEverywhere();
+    expect(sent).toEqual([{ name: 'GlobalSignOut', input: { AccessToken: 'access-1' } }]);
+    expect(s.signedIn).toBe(false);
+  });
+
+  it('sign out everywhere signs this browser out even when Cognito refuses, and says so', async () => {
+    const { s } = session(TOKENS, () => cognitoError('TooManyRequestsException'));
+    await expect(s.signOutEverywhere()).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    expect(s.signedIn).toBe(false);
+  });
+});
+
+describe('Session: deleting the user', () => {
+  it('DeleteUser with the access token, then signed out', async () => {
+    const { s, sent } = session(TOKENS);
+    const changes = vi.fn();
+    s.onChange(changes);
+    await s.deleteUser();
+    expect(sent).toEqual([{ name: 'DeleteUser', input: { AccessToken: 'access-1' } }]);
+    expect(s.signedIn).toBe(false);
+    expect(changes).toHaveBeenCalledTimes(1);
+  });
+
+  it('a failed DeleteUser keeps the session, so the person can try again', async () => {
+    const { s } = session(TOKENS, () => cognitoError('InternalErrorException'));
+    await expect(s.deleteUser()).rejects.toMatchObject({ name: 'InternalErrorException' });
+    expect(s.signedIn).toBe(true);
+  });
+
+  it('an access token about to expire is refreshed first', async () => {
+    const { s, sent } = session({ ...TOKENS, expiresAt: Date.now() + 1_000 }, (name) => (name === 'InitiateAuth'
+      ? { AuthenticationResult: { IdToken: 'id-2', AccessToken: 'access-2', ExpiresIn: 3600 } }
+      : {}));
+    await s.deleteUser();
+    expect(sent.map((c) => c.name)).toEqual(['InitiateAuth', 'DeleteUser']);
+    expect(sent[0].input).toMatchObject({ AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: 'refresh-1' } });
+    expect(sent[1].input).toEqual({ AccessToken: 'access-2' });
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * The account flows beyond sign-up/sign-in: forgot password and reset, change password, sign
+ * out everywhere, and delete my account (with its confirmation dialog). What each does on
+ * failure is in client/README.md ("Accounts").
+ */
+import type { Session } from '../auth';
+import { friendlyAuthError, type AuthFlow } from '../auth-errors';
+import { AccountDeletionError, deleteAccount, totalOf, type AccountDeletionPorts, type DeletionProgress, type OwnedOriginals } from '../account-deletion';
+import { $, setText } from './dom';
+
+export interface AccountDeps {
+  session: Session;
+  /** Ports of the deletion for the signed-in person (S3 and the private index). */
+  deletionPorts: () => Promise<Omit<AccountDeletionPorts, 'deleteUser' | 'sleep' | 'now'>>;
+  /** A describe function for S3 errors. */
+  describeApiError: (err: unknown) => string;
+  notify: (text: string) => void;
+}
+
+const formEl = <T extends HTMLElement>(form: HTMLFormElement, name: string) => form.elements.namedItem(name) as unknown as T;
+const field = (form: HTMLFormElement, name: string) => formEl<HTMLInputElement>(form, name);
+
+/** Runs `fn` with the form's buttons disabled, showing a failure as the flow's friendly message. */
+async function busy(form: HTMLElement, flow: AuthFlow, fn: () => Promise<void>): Promise<void> {
+  const buttons = form.querySelectorAll('button');
+  buttons.forEach((b) => (b.disabled = true));
+  const error = $('[data-role="error"]', form);
+  setText(error, '');
+  try {
+    await fn();
+  } catch (err) {
+    setText(error, friendlyAuthError(err, flow));
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+const pictures = (n: number) => `${n} picture${n === 1 ? '' : 's'}`;
+
+export class AccountView {
+  private readonly forgot = $('#forgot-form') as HTMLFormElement;
+  private readonly reset = $('#reset-form') as HTMLFormElement;
+  private readonly password = $('#password-form') as HTMLFormElement;
+  private readonly dialog = $('#delete-account-dialog') as HTMLDialogElement;
+  private readonly yes = $('#delete-account-yes') as HTMLButtonElement;
+  private readonly no = $('#delete-account-no') as HTMLButtonElement;
+  private owned?: OwnedOriginals;
+  private deleting = false;
+
+  constructor(private readonly deps: AccountDeps) {
+    this.wireForgot();
+    this.wirePassword();
+    this.wireEverywhere();
+    this.wireDelete();
+  }
+
+  /** Fills what the account page shows about the signed-in person. */
+  render(): void {
+    const email = this.deps.session.email ?? '';
+    setText($('#account-who'), email ? `Signed in as ${email}.` : '');
+    field(this.password, 'username').value = email;
+  }
+
+  private wireForgot(): void {
+    const { session } = this.deps;
+    const sendCode = async (email: string) => {
+      const destination = await session.forgotPassword(email);
+      field(this.reset, 'email').value = email;
+      // With PreventUserExistenceErrors, Cognito answers the same for an unknown email: never
+      // claim an account exists.
+      setText($('[data-role="ok"]', this.reset),
+        `If there is an account for ${email}, a code is on its way${destination ? ` to ${destination}` : ''}. It is valid for one hour.`);
+    };
+    this.forgot.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.forgot.reportValidity()) return;
+      const email = field(this.forgot, 'email').value.trim();
+      void busy(this.forgot, 'forgotPassword', async () => {
+        await sendCode(email);
+        setText($('[data-role="error"]', this.reset), '');
+        location.hash = '#/reset';
+      });
+    });
+    $('#reset-resend').addEventListener('click', () => {
+      const email = field(this.reset, 'email').value.trim();
+      if (!email) {
+        setText($('[data-role="error"]', this.reset), 'Enter your email first.');
+        field(this.reset, 'email').focus();
+        return;
+      }
+      void busy(this.reset, 'forgotPassword', () => sendCode(email));
+    });
+    this.reset.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.reset.reportValidity()) return;
+      const email = field(this.reset, 'email').value.trim();
+      const code = field(this.reset, 'code').value.trim();
+      const password = field(this.reset, 'password').value;
+      void busy(this.reset, 'resetPassword', async () => {
+        await session.confirmForgotPassword(email, code, password);
+        field(this.reset, 'code').value = '';
+        field(this.reset, 'password').value = '';
+        setText($('[data-role="ok"]', this.reset), '');
+        const signin = $('#signin-form') as HTMLFormElement;
+        field(signin, 'email').value = email;
+        setText($('[data-role="error"]', signin), '');
+        setText($('[data-role="ok"]', signin), 'Password changed. Sign in with the new one.');
+        location.hash = '#/signin';
+      });
+    });
+  }
+
+  private wirePassword(): void {
+    this.password.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!this.password.reportValidity()) return;
+      const current = field(this.password, 'current');
+      const next = field(this.password, 'password');
+      const ok = $('[data-role="ok"]', this.password);
+      setText(ok, '');
+      void busy(this.password, 'changePassword', async () => {
+        await this.deps.session.changePassword(current.value, next.value);
+        current.value = '';
+        next.value = '';
+        setText(ok, 'Password changed. Other devices stay signed in until you sign out everywhere.');
+      });
+    });
+  }
+
+  private wireEverywhere(): void {
+    const button = $('#signout-everywhere') as HTMLButtonElement;
+    const error = $('#everywhere-error');
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      setText(error, '');
+      this.deps.session.signOutEverywhere().then(
+        () => {
+          this.deps.notify('You are signed out on every device.');
+          location.hash = '#/signin';
+        },
+        (err) => {
+          // This browser is signed out anyway (Session.signOutEverywhere); say the rest may not be.
+          this.deps.notify(`Signed out here, but the other devices could not be signed out: ${friendlyAuthError(err, 'signOutEverywhere')}`);
+          location.hash = '#/signin';
+        },
+      ).finally(() => {
+        sessionStorage.removeItem('media-share.after-signin');
+        button.disabled = false;
+      });
+    });
+  }
+
+  private wireDelete(): void {
+    const opener = $('#delete-account') as HTMLButtonElement;
+    opener.addEventListener('click', () => void this.openDelete());
+    this.no.addEventListener('click', () => this.dialog.close());
+    this.yes.addEventListener('click', () => void this.confirmDelete());
+    // Escape closes the dialog (the browser's cancel), except while deleting.
+    this.dialog.addEventListener('cancel', (e) => {
+      if (this.deleting) e.preventDefault();
+    });
+    this.dialog.addEventListener('close', () => {
+      if (opener.isConnected && !opener.closest('[hidden]')) opener.focus();
+    });
+  }
+
+  private async openDelete(): Promise<void> {
+    this.owned = undefined;
+    this.yes.disabled = true;
+    this.yes.textContent = 'Delete my account';
+    setText($('#delete-account-summary'), 'Counting your pictures…');
+    setText($('#delete-account-progress'), '');
+    setText($('#delete-account-error'), '');
+    this.dialog.showModal();
+    this.no.focus();
+    try {
+      const ports = await this.deps.deletionPorts();
+      const owned = await ports.listOwnOriginals();
+      if (!this.dialog.open) return;
+      this.owned = owned;
+      const n = totalOf(owned);
+      setText($('#delete-account-summary'), n === 0
+        ? 'You have no pictures. Your account will be deleted. This cannot be undone.'
+        : `This deletes your ${pictures(n)} (${owned.publicKeys.length} public, ${owned.privateKeys.length} private) and then your account. This cannot be undone.`);
+      this.yes.textContent = n === 0 ? 'Delete my account' : `Delete my account and ${pictures(n)}`;
+      this.yes.disabled = false;
+    } catch (err) {
+      setText($('#delete-account-summary'), '');
+      setText($('#delete-account-error'), `Your pictures could not be counted: ${this.deps.describeApiError(err)} Nothing was deleted.`);
+    }
+  }
+
+  private async confirmDelete(): Promise<void> {
+    if (!this.owned) return;
+    const total = totalOf(this.owned);
+    this.deleting = true;
+    this.yes.disabled = true;
+    this.no.disabled = true;
+    setText($('#delete-account-error'), '');
+    const progress = $('#delete-account-progress');
+    const onProgress = (p: DeletionProgress) => {
+      switch (p.step) {
+        case 'deleting': return setText(progress, `Deleting pictures: ${p.deleted} of ${p.total}…`);
+        case 'waiting': return setText(progress, `Removing them from the galleries: ${p.remaining} left…`);
+        case 'deleting-account': return setText(progress, 'Deleting your account…');
+        case 'done': return setText(progress, 'Done.');
+      }
+    };
+    let failedAt = 'pictures' as 'pictures' | 'account';
+    try {
+      const ports = await this.deps.deletionPorts();
+      await deleteAccount({
+        ...ports,
+        deleteUser: () => {
+          failedAt = 'account';
+          return this.deps.session.deleteUser();
+        },
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        now: () => Date.now(),
+      }, { onProgress });
+      this.deleting = false;
+      this.dialog.close();
+      sessionStorage.removeItem('media-share.after-signin');
+      this.deps.notify(`Your account and your ${pictures(total)} have been deleted. You can sign up again with the same email at any time.`);
+      location.hash = '#/';
+    } catch (err) {
+      setText(progress, '');
+      const message = err instanceof AccountDeletionError ? err.message
+        : failedAt === 'account' ? `Your pictures are deleted, but the account could not be: ${friendlyAuthError(err, 'deleteAccount')}`
+          : `Nothing more was deleted: ${this.deps.describeApiError(err)} Your account is kept; try again.`;
+      setText($('#delete-account-error'), message);
+      this.yes.textContent = 'Try again';
+      this.yes.disabled = false;
+      this.no.disabled = false;
+    } finally {
+      this.deleting = false;
+    }
+  }
+}
