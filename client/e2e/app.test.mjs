@@ -1,11 +1,12 @@
 // Browser end-to-end tests: Debian Chromium + playwright-core against a fresh devstack
 // (or STACK_JSON). Screenshots go to e2e/artifacts/.
-import { after, before, test as nodeTest } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
+import { dependentSteps } from './steps.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
 const XSS = '<img src=x onerror=alert(1)>';
@@ -26,19 +27,9 @@ const pageErrors = [];
 
 // The steps build on each other: after the first failure the rest are skipped,
 // and a screenshot of the failing screen is saved.
-let failed = false;
-function test(name, fn) {
-  nodeTest(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      await page?.screenshot({ path: path.join(artifactsDir, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-}
+const test = dependentSteps(async (name) => {
+  await page?.screenshot({ path: path.join(artifactsDir, `FAILED-${name}.png`), fullPage: true });
+});
 
 const shot = (name) => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
 const card = (title) => page.locator('section.view:not([hidden]) ul.grid li', { has: page.locator('[data-role="title"]', { hasText: title }) });

@@ -2,12 +2,13 @@
 // changed from the detail view, share links for the owner, another user and a visitor.
 // Two Chromium profiles (two people) against one fresh devstack (or STACK_JSON). The stored
 // objects and indexes are read with a real S3 client against the emulator.
-import { after, before, test as nodeTest } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { S3Client, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
+import { dependentSteps } from './steps.mjs';
 import { exifSegment, phoneExif, withSegments, xmpSegment } from './exif-builder.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -29,21 +30,11 @@ const people = [];
 const pageErrors = [];
 const cspViolations = [];
 
-let failed = false;
-function test(name, fn) {
-  nodeTest(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      for (const p of people) {
-        await p.page?.screenshot({ path: path.join(artifactsDir, `FAILED-share-${p.name}-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}.png`), fullPage: true }).catch(() => {});
-      }
-      throw err;
-    }
-  });
-}
+const test = dependentSteps(async (name) => {
+  for (const p of people) {
+    await p.page?.screenshot({ path: path.join(artifactsDir, `FAILED-share-${p.name}-${name}.png`), fullPage: true }).catch(() => {});
+  }
+});
 
 const shot = (page, name) => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
 
