@@ -106,7 +106,12 @@ async function eventually(what, check, timeoutMs = PROCESSING_MS) {
   for (;;) {
     last = await check();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      // Say what the indexes held, to tell a slow pipeline from a wrong state.
+      const indexes = { public: await readIndex('public/index/content.json').catch(String) };
+      if (owner.identityId) indexes.private = await readIndex(`private/index/${owner.identityId}/content.json`).catch(String);
+      throw new Error(`timed out waiting for ${what}; indexes: ${JSON.stringify(indexes)}`);
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -237,7 +242,7 @@ test('make private: the picture leaves the public index, keeps its edited title 
   const newKey = `private/content/${owner.identityId}/harbour.jpg`;
   const privateIndexKey = `private/index/${owner.identityId}/content.json`;
   await eventually('the upload in the public index', async () => indexEntry(await readIndex('public/index/content.json'), oldKey));
-  const before = indexEntry(await readIndex(privateIndexKey), oldKey);
+  const before = await eventually('the upload in the private index', async () => indexEntry(await readIndex(privateIndexKey), oldKey));
   await openDetail(page, TITLE_PUBLIC);
   await page.locator('#edit-title').fill(TITLE_EDITED);
   await page.getByRole('button', { name: 'Save changes' }).click();

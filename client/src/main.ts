@@ -49,6 +49,11 @@ class App {
   private publicPoller: IndexPoller;
   private minePoller?: IndexPoller;
   private myIdentityId?: string;
+  /**
+   * Keys this page deleted (a delete, or the old key of a move) and did not upload again:
+   * the private index may list them for a moment longer, but a move may take their names.
+   */
+  private readonly vacated = new Set<string>();
   private route: Route = 'public';
 
   constructor(config: AppConfig) {
@@ -71,6 +76,7 @@ class App {
       },
       remove: async (item) => {
         await this.api.deleteObject(item.objectKey);
+        this.vacated.add(item.objectKey);
         this.pollSoon();
       },
       move: async (item, toPublic, removeLocation) => {
@@ -81,11 +87,15 @@ class App {
           body = stripped.bytes;
         }
         const key = await moveToVisibility(item, toPublic, {
-          takenNames: (isPublic) => this.takenNames(isPublic),
+          takenNames: (isPublic) => this.takenNames(isPublic, this.vacated),
           copy: (from, to, type, meta) => this.api.copyObject(from, to, type, meta),
           put: (to, bytes, type, meta) => this.api.putNewObject(to, bytes, type, meta),
-          remove: (key) => this.api.deleteObject(key),
+          remove: async (key) => {
+            await this.api.deleteObject(key);
+            this.vacated.add(key);
+          },
         }, body);
+        this.vacated.delete(key);
         this.pollSoon();
         return key;
       },
@@ -115,7 +125,10 @@ class App {
       takenNames: async () => new Set([...(await this.takenNames(true)), ...(await this.takenNames(false))]),
       upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress),
       describeError: friendlyApiError,
-      onUploaded: () => this.pollSoon(),
+      onUploaded: (keys) => {
+        for (const key of keys) this.vacated.delete(key);
+        this.pollSoon();
+      },
     });
     this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
     this.wireAccount();
@@ -131,10 +144,10 @@ class App {
     this.session.onChange(() => void this.onSessionChange());
   }
 
-  /** File names the signed-in user uses under one prefix (from the private index). */
-  private async takenNames(isPublic: boolean): Promise<Set<string>> {
+  /** File names the signed-in user uses under one prefix (from the private index), but for `except` keys. */
+  private async takenNames(isPublic: boolean, except: ReadonlySet<string> = new Set()): Promise<Set<string>> {
     if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
-    const items = this.minePoller?.doc?.items ?? [];
+    const items = (this.minePoller?.doc?.items ?? []).filter((i) => !except.has(i.objectKey));
     return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
   }
 

@@ -14,7 +14,8 @@ export interface UploadDeps {
   takenNames: () => Promise<Set<string>>;
   upload: (key: string, file: Blob, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => { done: Promise<void>; abort: () => Promise<void> };
   describeError: (err: unknown) => string;
-  onUploaded: () => void;
+  /** Called after a round of uploads with the keys written. */
+  onUploaded: (keys: string[]) => void;
 }
 
 type State = 'checking' | 'invalid' | 'ready' | 'uploading' | 'done' | 'failed';
@@ -299,7 +300,7 @@ export class UploadView {
     this.busy = false;
     this.refresh();
     setText(this.status, failed ? `${failed} upload${failed === 1 ? '' : 's'} failed; you can try again.` : 'All uploads finished.');
-    this.deps.onUploaded();
+    this.deps.onUploaded([...this.uploaded]);
   }
 
   /**
