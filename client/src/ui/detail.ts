@@ -164,7 +164,9 @@ export class DetailView {
         : 'Only you can see this picture. Making it public puts it in the public gallery; title, description and date stay.',
     );
     const scan = this.locationScan?.key === it.objectKey ? this.locationScan.scan : undefined;
-    this.stripRow.hidden = it.isPublic || !(typeof scan === 'object' && scan.status === 'present');
+    // Offered when a location is there, or may be (a JPEG whose metadata could not be read).
+    const mayCarry = typeof scan === 'object' && (scan.status === 'present' || (scan.status === 'unknown' && it.contentType === 'image/jpeg'));
+    this.stripRow.hidden = it.isPublic || !mayCarry;
   }
 
   /** Says whether the original carries a location, from its first bytes (once per key). */
@@ -223,6 +225,11 @@ export class DetailView {
     const removeLocation = toPublic && !this.stripRow.hidden && this.stripBox.checked;
     setText(this.visibilityError, '');
     setText(this.visibilityOk, '');
+    if (toPublic && scan === 'checking') {
+      // Never publish before knowing whether the file tells where it was taken.
+      setText(this.visibilityError, 'Still checking the picture for a location; try again in a moment.');
+      return;
+    }
     this.visibilityButton.disabled = true;
     try {
       const newKey = await this.deps.move(it, toPublic, removeLocation);
