@@ -3,14 +3,15 @@
 // audit of every view, keyboard-only use). Real Cognito flows against the local stack's emulator,
 // real Chromium; codes are read from the emulator's outbox (its record of the emails Cognito sent).
 // Screenshots: e2e/artifacts/a-*.png, each new view at desktop (1280) and phone (390) widths.
-import { after, before, test as nodeTest } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage, sequentialSteps } from './browser.mjs';
+import { launchBrowser, makeImage } from './browser.mjs';
+import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -33,7 +34,9 @@ const cspViolations = [];
 const pageErrors = [];
 const audits = [];
 
-const test = sequentialSteps(nodeTest, () => page, 'FAILED-a-');
+const test = dependentSteps(async (name) => {
+  await page?.screenshot({ path: path.join(artifactsDir, `FAILED-a-${name}.png`), fullPage: true });
+});
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };

@@ -1,11 +1,12 @@
 // Browser end-to-end tests: Debian Chromium + playwright-core against a fresh devstack
 // (or STACK_JSON). Screenshots go to e2e/artifacts/.
-import { after, before, test as nodeTest } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage, sequentialSteps } from './browser.mjs';
+import { launchBrowser, makeImage } from './browser.mjs';
+import { dependentSteps } from './steps.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
 const XSS = '<img src=x onerror=alert(1)>';
@@ -24,7 +25,11 @@ const dialogs = [];
 const cspViolations = [];
 const pageErrors = [];
 
-const test = sequentialSteps(nodeTest, () => page, 'FAILED-');
+// The steps build on each other: after the first failure the rest are skipped,
+// and a screenshot of the failing screen is saved.
+const test = dependentSteps(async (name) => {
+  await page?.screenshot({ path: path.join(artifactsDir, `FAILED-${name}.png`), fullPage: true });
+});
 
 const shot = (name) => page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
 const card = (title) => page.locator('section.view:not([hidden]) ul.grid li', { has: page.locator('[data-role="title"]', { hasText: title }) });

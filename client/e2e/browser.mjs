@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { artifactsDir } from './stack.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
@@ -51,23 +50,4 @@ export async function makeImage(page, { width, height, hue, type = 'image/png', 
     return c.toDataURL(type, 0.9);
   }, { width, height, hue, type, label });
   return Buffer.from(dataUrl.split(',')[1], 'base64');
-}
-
-/**
- * A `test` for steps that build on each other: after the first failure the rest are skipped,
- * and a screenshot of the failing screen is saved as `{prefix}{step name}.png`.
- */
-export function sequentialSteps(nodeTest, currentPage, prefix) {
-  let failed = false;
-  return (name, fn) => nodeTest(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      const file = `${prefix}${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`;
-      await currentPage()?.screenshot({ path: path.join(artifactsDir, file), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
 }

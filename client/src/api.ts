@@ -5,6 +5,9 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
+  CopyObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -30,6 +33,7 @@ export function friendlyApiError(err: unknown): string {
   if (status === 403 || e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException') return 'Not allowed: you can only change your own pictures.';
   if (e?.name === 'ConditionalCheckFailedException') return 'This picture no longer exists.';
   if (e?.name === 'AbortError') return 'Cancelled.';
+  if (e?.name === 'MetadataTooLong') return e.message ?? 'The title and description are too long to carry over.';
   return e?.message || e?.name || String(err);
 }
 
@@ -135,6 +139,60 @@ export class Api {
       },
       ReturnValues: 'NONE',
     }));
+  }
+
+  /**
+   * Copies an original within the bucket with new metadata (`MetadataDirective: REPLACE`),
+   * only if the destination does not exist yet (`If-None-Match: *`; S3 answers 412 when it
+   * does). S3 needs s3:GetObject on the source and s3:PutObject on the destination (S3 API
+   * reference, CopyObject, "Permissions"): the caller's own prefixes.
+   */
+  async copyObject(sourceKey: string, destinationKey: string, contentType: string | undefined, meta: UploadMetadata): Promise<void> {
+    await this.s3.send(new CopyObjectCommand({
+      Bucket: this.config.bucket,
+      // "bucket/key", URL-encoded (CopyObject, x-amz-copy-source); each segment on its own
+      // so the slashes stay separators.
+      CopySource: `${this.config.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+      Key: destinationKey,
+      MetadataDirective: 'REPLACE',
+      Metadata: { data: encodeMetadata(meta) },
+      ...(contentType ? { ContentType: contentType } : {}),
+      IfNoneMatch: '*',
+    }));
+  }
+
+  /** Writes new bytes under a key that must not exist yet (`If-None-Match: *`). */
+  async putNewObject(key: string, body: Uint8Array, contentType: string | undefined, meta: UploadMetadata): Promise<void> {
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      Body: body,
+      Metadata: { data: encodeMetadata(meta) },
+      ...(contentType ? { ContentType: contentType } : {}),
+      IfNoneMatch: '*',
+    }));
+  }
+
+  /** The object's bytes, or the first `bytes` of them (a Range GET). */
+  async readObject(key: string, bytes?: number): Promise<Uint8Array> {
+    const r = await this.s3.send(new GetObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      ...(bytes ? { Range: `bytes=0-${bytes - 1}` } : {}),
+    }));
+    return (await r.Body?.transformToByteArray()) ?? new Uint8Array();
+  }
+
+  /** HEAD of an object: its metadata, or undefined when absent (404, or 403 without s3:ListBucket). */
+  async headObject(key: string): Promise<{ metadata: Record<string, string>; contentType?: string; size?: number; lastModified?: Date } | undefined> {
+    try {
+      const r = await this.s3.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { metadata: r.Metadata ?? {}, contentType: r.ContentType, size: r.ContentLength, lastModified: r.LastModified };
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === 404 || status === 403) return undefined;
+      throw err;
+    }
   }
 
   /** Deletes the original; the backend removes thumbnail, faces copy and item. */

@@ -11,12 +11,21 @@ import { UploadView } from './ui/upload';
 import { DetailView } from './ui/detail';
 import { AccountView } from './ui/account';
 import { $, setText } from './ui/dom';
+import { moveToVisibility } from './move';
+import { stripLocation } from './location';
+import { isShareHash, shareUrl } from './share';
+import { SharedView } from './ui/shared';
 
-type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account';
-const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account'];
+type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account' | 'shared';
+const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account', 'shared'];
 const NEEDS_SIGN_IN: Route[] = ['mine', 'upload', 'account'];
 const ACCOUNT_FORMS: Route[] = ['signin', 'signup', 'confirm', 'forgot', 'reset'];
 const POLL_MS = 2500;
+/**
+ * First bytes of an original read to tell whether it carries a location: EXIF and XMP come
+ * before the image data, each segment at most 64 KB.
+ */
+const DETAIL_HEAD_BYTES = 256 * 1024;
 
 function showBanner(text: string): void {
   setText($('#banner-text'), text);
@@ -32,6 +41,7 @@ function showNotice(text: string): void {
 }
 
 function routeFromHash(): Route {
+  if (isShareHash(location.hash)) return 'shared';
   const r = location.hash.replace(/^#\/?/, '').split('?')[0] as Route;
   return ROUTES.includes(r) ? r : 'public';
 }
@@ -43,9 +53,15 @@ class App {
   private readonly mineGallery: Gallery;
   private readonly detail: DetailView;
   private readonly account: AccountView;
+  private readonly shared: SharedView;
   private publicPoller: IndexPoller;
   private minePoller?: IndexPoller;
   private myIdentityId?: string;
+  /**
+   * Keys this page deleted (a delete, or the old key of a move) and did not upload again:
+   * the private index may list them for a moment longer, but a move may take their names.
+   */
+  private readonly vacated = new Set<string>();
   private route: Route = 'public';
 
   constructor(config: AppConfig) {
@@ -89,20 +105,59 @@ class App {
       },
       remove: async (item) => {
         await this.api.deleteObject(item.objectKey);
+        this.vacated.add(item.objectKey);
         this.pollSoon();
       },
+      move: async (item, toPublic, removeLocation) => {
+        let body: Uint8Array | undefined;
+        if (removeLocation) {
+          const stripped = stripLocation(await this.api.readObject(item.objectKey));
+          if (stripped.status === 'failed') throw new Error(`The location could not be removed safely: ${stripped.reason}.`);
+          body = stripped.bytes;
+        }
+        const key = await moveToVisibility(item, toPublic, {
+          takenNames: (isPublic) => this.takenNames(isPublic, this.vacated),
+          copy: (from, to, type, meta) => this.api.copyObject(from, to, type, meta),
+          put: (to, bytes, type, meta) => this.api.putNewObject(to, bytes, type, meta),
+          remove: async (key) => {
+            await this.api.deleteObject(key);
+            this.vacated.add(key);
+          },
+        }, body);
+        this.vacated.delete(key);
+        this.pollSoon();
+        return key;
+      },
+      readHead: (key) => this.api.readObject(key, DETAIL_HEAD_BYTES),
+      shareUrl: (item) => shareUrl(location.href, item),
+      describeError: friendlyApiError,
+    });
+    this.shared = new SharedView({
+      open: (item) => this.detail.open(item),
+      myIdentityId: () => (this.session.signedIn ? this.myIdentityId : undefined),
+      privateIndex: async () => {
+        if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
+        return this.minePoller?.doc;
+      },
+      publicIndex: async () => {
+        if (!this.publicPoller.doc) await this.publicPoller.pollNow();
+        return this.publicPoller.doc;
+      },
+      headPublic: (key) => this.api.headObject(key),
+      signedIn: () => this.session.signedIn,
+      onFound: () => this.syncPolling(),
       describeError: friendlyApiError,
     });
     new UploadView({
       identityId: () => this.session.getIdentityId(),
-      takenNames: async (isPublic) => {
-        if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
-        const items = this.minePoller?.doc?.items ?? [];
-        return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
-      },
+      // Names unused under both prefixes, so a share link (owner and file name) names one picture.
+      takenNames: async () => new Set([...(await this.takenNames(true)), ...(await this.takenNames(false))]),
       upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress),
       describeError: friendlyApiError,
-      onUploaded: () => this.pollSoon(),
+      onUploaded: (keys) => {
+        for (const key of keys) this.vacated.delete(key);
+        this.pollSoon();
+      },
     });
     this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
     this.wireAccount();
@@ -119,6 +174,13 @@ class App {
     window.addEventListener('hashchange', () => this.navigate(true));
     document.addEventListener('visibilitychange', () => this.syncPolling());
     this.session.onChange(() => void this.onSessionChange());
+  }
+
+  /** File names the signed-in user uses under one prefix (from the private index), but for `except` keys. */
+  private async takenNames(isPublic: boolean, except: ReadonlySet<string> = new Set()): Promise<Set<string>> {
+    if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
+    const items = (this.minePoller?.doc?.items ?? []).filter((i) => !except.has(i.objectKey));
+    return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
   }
 
   async start(): Promise<void> {
@@ -208,20 +270,23 @@ class App {
     this.detail.close();
     this.syncPolling();
     if (fromHashChange) ($(`#view-${route} h1`) as HTMLElement).focus();
+    if (route === 'shared') void this.shared.show(location.hash);
   }
 
   /** Polls only the index on screen, and only while the page is visible. */
   private syncPolling(): void {
     const visible = document.visibilityState !== 'hidden';
-    if (visible && this.route === 'public') this.publicPoller.start();
+    // A shared picture follows the index it was found in (the owner's: theirs).
+    const shared = this.route === 'shared' ? this.shared.source : undefined;
+    if (visible && (this.route === 'public' || shared === 'public')) this.publicPoller.start();
     else this.publicPoller.stop();
-    if (visible && this.route === 'mine' && this.minePoller) this.minePoller.start();
+    if (visible && (this.route === 'mine' || shared === 'mine') && this.minePoller) this.minePoller.start();
     else this.minePoller?.stop();
   }
 
   private pollSoon(): void {
-    if (this.route === 'public') void this.publicPoller.pollNow();
-    if (this.route === 'mine') void this.minePoller?.pollNow();
+    if (this.route === 'public' || this.route === 'shared') void this.publicPoller.pollNow();
+    if (this.route === 'mine' || this.route === 'shared') void this.minePoller?.pollNow();
   }
 
   private wireAccount(): void {

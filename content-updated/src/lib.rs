@@ -16,7 +16,7 @@ use media_core::config::{ConfigError, ImageLimits};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_core::imaging::{self, ImagingError, Thumbnail};
 use media_core::derived;
-use media_core::item::{upload_day, ContentAttributes, ItemKey, Tombstone};
+use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Tombstone};
 use media_core::keys::ContentKey;
 use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
 use media_core::ports::{ContentItems, ObjectStore, PutObject, StoreError, WriteOutcome};
@@ -125,7 +125,13 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             }
         };
 
-        let upload_date = change.upload_date();
+        // A moved picture keeps its first upload's date (the metadata's `uploadDate`, never
+        // later than this event); any other upload is dated by its event.
+        let (upload_time, date_problem) = metadata.upload_time(change.event_time);
+        if let Some(problem) = date_problem {
+            tracing::warn!(key = %key, problem = %problem, "upload metadata");
+        }
+        let upload_date = format_upload_date(upload_time);
         let mut attributes = ContentAttributes {
             thumbnail_key: None,
             is_public: key.visibility().is_public(),

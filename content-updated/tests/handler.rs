@@ -74,6 +74,33 @@ async fn private_items_have_no_upload_day_and_visibility_follows_the_prefix() {
 }
 
 #[tokio::test]
+async fn a_moved_picture_keeps_the_upload_date_its_metadata_carries_unless_it_is_after_the_event() {
+    // The test events happen at 2026-11-23T14:05:09.123Z.
+    let f = function();
+    let moved = format!("public/content/{ID}/moved.jpg");
+    f.objects().insert(
+        &moved,
+        jpeg(60, 40),
+        &[("data", r#"{"isPublic":true,"title":"Edited","description":"d","uploadDate":"2026-02-03T04:05:06.789Z"}"#)],
+    );
+    f.handle(&change("ObjectCreated:Copy", &moved, "0A")).await.unwrap();
+    let item = f.items().item(&item_key(&moved)).unwrap();
+    assert_eq!(item.upload_date.as_deref(), Some("2026-02-03T04:05:06.789Z"));
+    assert_eq!(item.upload_day.as_deref(), Some("2026-02-03"), "the public day follows the kept date");
+    assert_eq!(item.title, "Edited");
+
+    for claimed in ["2026-11-23T14:05:09.124Z", "2026-02-03", "not a date"] {
+        let key = format!("public/content/{ID}/{claimed}.jpg");
+        let meta = format!(r#"{{"title":"t","uploadDate":"{claimed}"}}"#);
+        f.objects().insert(&key, jpeg(60, 40), &[("data", &meta)]);
+        f.handle(&change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+        let item = f.items().item(&item_key(&key)).unwrap();
+        assert_eq!(item.upload_date.as_deref(), Some("2026-11-23T14:05:09.123Z"), "{claimed}");
+        assert_eq!(item.upload_day.as_deref(), Some("2026-11-23"), "{claimed}");
+    }
+}
+
+#[tokio::test]
 async fn repeated_and_older_events_change_nothing() {
     let f = function();
     let key = format!("public/content/{ID}/a.jpg");

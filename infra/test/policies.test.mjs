@@ -137,6 +137,20 @@ add('owner', 'dynamodb:PutItem', TABLE_ARN, DENY, 'user puts a whole item', upd(
 add('owner', 'dynamodb:DeleteItem', TABLE_ARN, DENY, 'user deletes an item directly', upd(OWNER, EDIT))
 add('owner', 'dynamodb:GetItem', TABLE_ARN, DENY, 'user reads the table directly', upd(OWNER, EDIT))
 add('owner', 'dynamodb:Query', GSI_ARN, DENY, 'user queries the public GSI')
+// Changing visibility (the client's CopyObject, then DeleteObject of the source; CopyObject
+// needs s3:GetObject on the source and s3:PutObject on the destination: S3 API reference,
+// CopyObject, "Permissions"). Share links read with GetObject (a Range GET, a HEAD).
+add('owner', 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'make private: read the copy source')
+add('owner', 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'make private: write the copy')
+add('owner', 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'make private: delete the source')
+add('owner', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'make public: read the copy source')
+add('owner', 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'make public: write the copy')
+add('other', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, "copy another user's private picture")
+add('other', 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "copy into another user's public prefix")
+add('other', 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "move another user's picture away")
+add('owner', 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), DENY, 'copy onto a derived key')
+add('visitor', 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'share link, signed out: a public original (HEAD, Range GET)')
+add('visitor', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'share link, signed out: a private original')
 add('visitor', 's3:PutObject', s3(`public/content/${VISITOR}/x.jpg`), DENY, 'visitor uploads under own identity')
 add('visitor', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'visitor edits an item of own identity', upd(VISITOR, EDIT))
 add('visitor', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'visitor reads tmp/')

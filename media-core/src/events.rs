@@ -55,7 +55,7 @@ pub struct ContentChange {
 impl ContentChange {
     /// The event time as the table stores it: ISO 8601 UTC with milliseconds.
     pub fn upload_date(&self) -> String {
-        self.event_time.to_rfc3339_opts(SecondsFormat::Millis, true)
+        crate::item::format_upload_date(self.event_time)
     }
 }
 

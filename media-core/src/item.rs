@@ -231,6 +231,12 @@ pub fn is_bookkeeping_partition(identity_id: &str) -> bool {
     identity_id.starts_with('#')
 }
 
+/// An upload time as the table stores it: ISO 8601 UTC with milliseconds
+/// (`2026-11-23T14:05:09.123Z`).
+pub fn format_upload_date(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The first 10 characters of an ISO 8601 date: the day it falls on.
 pub fn upload_day(upload_date: &str) -> String {
     upload_date.chars().take(10).collect()

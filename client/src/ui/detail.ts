@@ -1,5 +1,9 @@
-/** The detail dialog: the picture, its facts, the faces toggle, and the owner's edit and delete. */
+/**
+ * The detail dialog: the picture, its facts (a location in the file included), the faces
+ * toggle, the share link, and the owner's edit, visibility change and delete.
+ */
 import { checkEdit, lengthCounter } from '../edit';
+import { scanLocation, type LocationScan } from '../location';
 import type { IndexItem } from '../indexdoc';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, formatDate, setText } from './dom';
@@ -10,8 +14,17 @@ export interface DetailDeps {
   ownerId: () => string | undefined;
   save: (item: IndexItem, title: string, description: string) => Promise<void>;
   remove: (item: IndexItem) => Promise<void>;
+  /**
+   * Moves the picture to the other visibility (removing the location from the file on the
+   * way when asked); resolves to the new key once the old original is deleted.
+   */
+  move: (item: IndexItem, toPublic: boolean, removeLocation: boolean) => Promise<string>;
+  /** The first bytes of an object (a Range GET), to tell whether it carries a location. */
+  readHead: (key: string) => Promise<Uint8Array>;
+  shareUrl: (item: IndexItem) => string;
   describeError: (err: unknown) => string;
 }
+
 
 export class DetailView {
   private readonly dialog = $('#detail') as HTMLDialogElement;
@@ -30,7 +43,20 @@ export class DetailView {
   private readonly deleteButton = $('#delete-button') as HTMLButtonElement;
   private readonly deleteConfirm = $('#delete-confirm');
   private readonly deleteError = $('#delete-error');
+  private readonly location = $('#detail-location');
+  private readonly copyLink = $('#detail-copy-link') as HTMLButtonElement;
+  private readonly linkField = $('#detail-link') as HTMLInputElement;
+  private readonly linkStatus = $('#detail-link-status');
+  private readonly visibilityText = $('#visibility-text');
+  private readonly visibilityButton = $('#visibility-button') as HTMLButtonElement;
+  private readonly stripRow = $('#visibility-strip-row');
+  private readonly stripBox = $('#visibility-strip') as HTMLInputElement;
+  private readonly visibilityError = $('#visibility-error');
+  private readonly visibilityOk = $('#visibility-ok');
   private item?: IndexItem;
+  /** The key the open picture is moving to, until an index lists it. */
+  private movingTo?: string;
+  private locationScan?: { key: string; scan: LocationScan | 'checking' };
   private showFaces = false;
   private opener?: HTMLElement;
   private imageToken = 0;
@@ -59,6 +85,8 @@ export class DetailView {
     });
     $('#delete-no').addEventListener('click', () => this.resetDelete(true));
     $('#delete-yes').addEventListener('click', () => void this.remove());
+    this.copyLink.addEventListener('click', () => void this.copyShareLink());
+    this.visibilityButton.addEventListener('click', () => void this.changeVisibility());
   }
 
   get openKey(): string | undefined {
@@ -72,6 +100,12 @@ export class DetailView {
     setText(this.editError, '');
     setText(this.editOk, '');
     setText(this.deleteError, '');
+    setText(this.linkStatus, '');
+    setText(this.visibilityError, '');
+    setText(this.visibilityOk, '');
+    this.linkField.hidden = true;
+    this.movingTo = undefined;
+    this.stripBox.checked = true;
     this.resetDelete(false);
     this.editTitle.value = item.title;
     this.editDescription.value = item.description;
@@ -89,12 +123,17 @@ export class DetailView {
   refresh(items: IndexItem[] | undefined): void {
     if (!this.dialog.open || !this.item || !items) return;
     const fresh = items.find((i) => i.objectKey === this.item!.objectKey);
+    if (!fresh && this.movingTo === this.item.objectKey) return; // not listed yet: the pipeline is on it
     if (!fresh) {
       setText(this.caption, 'This picture has been deleted.');
       this.owner.hidden = true;
       return;
     }
     const facesChanged = fresh.facesKey !== this.item.facesKey;
+    if (this.movingTo === fresh.objectKey) {
+      this.movingTo = undefined;
+      setText(this.visibilityOk, `Done: the picture is ${fresh.isPublic ? 'public' : 'private'} now.`);
+    }
     this.item = fresh;
     this.render(facesChanged);
   }
@@ -110,7 +149,113 @@ export class DetailView {
     this.toggle.disabled = !it.facesKey;
     const mine = this.deps.ownerId() === it.identityId;
     this.owner.hidden = !mine;
+    this.renderVisibility();
+    this.renderLocation();
     if (reloadImage) this.renderImage();
+  }
+
+  private renderVisibility(): void {
+    const it = this.item!;
+    this.visibilityButton.textContent = it.isPublic ? 'Make private' : 'Make public';
+    setText(
+      this.visibilityText,
+      it.isPublic
+        ? 'Everyone can see this picture. Making it private takes it out of the public gallery; title, description and date stay.'
+        : 'Only you can see this picture. Making it public puts it in the public gallery; title, description and date stay.',
+    );
+    const scan = this.locationScan?.key === it.objectKey ? this.locationScan.scan : undefined;
+    // Offered when a location is there, or may be (a JPEG whose metadata could not be read).
+    const mayCarry = typeof scan === 'object' && (scan.status === 'present' || (scan.status === 'unknown' && it.contentType === 'image/jpeg'));
+    this.stripRow.hidden = it.isPublic || !mayCarry;
+  }
+
+  /** Says whether the original carries a location, from its first bytes (once per key). */
+  private renderLocation(): void {
+    const it = this.item!;
+    if (this.locationScan?.key !== it.objectKey) {
+      const key = it.objectKey;
+      this.locationScan = { key, scan: 'checking' };
+      this.deps.readHead(key).then(
+        (head) => this.locationFound(key, scanLocation(head)),
+        (err) => this.locationFound(key, { status: 'unknown', reason: this.deps.describeError(err) }),
+      );
+    }
+    const scan = this.locationScan.scan;
+    let text: string;
+    if (scan === 'checking') text = 'Checking…';
+    else if (scan.status === 'present') text = `Yes: the file carries where it was taken (${scan.where.join(', ')})`;
+    else if (scan.status === 'none') text = 'None in the file';
+    else text = `Not known (${scan.reason})`;
+    setText(this.location, text);
+    this.location.dataset.location = scan === 'checking' ? 'checking' : scan.status;
+  }
+
+  private locationFound(key: string, scan: LocationScan): void {
+    if (this.locationScan?.key !== key) return;
+    this.locationScan = { key, scan };
+    if (this.item?.objectKey === key && this.dialog.open) {
+      this.renderLocation();
+      this.renderVisibility();
+    }
+  }
+
+  /** Copies the share link; where the clipboard is refused, shows it selected to copy by hand. */
+  private async copyShareLink(): Promise<void> {
+    const it = this.item!;
+    const url = this.deps.shareUrl(it);
+    const note = it.isPublic ? '' : ' Only you can open it while the picture is private.';
+    this.linkField.value = url;
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(url);
+      this.linkField.hidden = true;
+      setText(this.linkStatus, `Link copied.${note}`);
+    } catch {
+      this.linkField.hidden = false;
+      this.linkField.focus();
+      this.linkField.select();
+      setText(this.linkStatus, `Copy the selected link (Ctrl+C or ⌘C).${note}`);
+    }
+  }
+
+  private async changeVisibility(): Promise<void> {
+    const it = this.item!;
+    const toPublic = !it.isPublic;
+    const scan = this.locationScan?.key === it.objectKey ? this.locationScan.scan : undefined;
+    const removeLocation = toPublic && !this.stripRow.hidden && this.stripBox.checked;
+    setText(this.visibilityError, '');
+    setText(this.visibilityOk, '');
+    if (toPublic && scan === 'checking') {
+      // Never publish before knowing whether the file tells where it was taken.
+      setText(this.visibilityError, 'Still checking the picture for a location; try again in a moment.');
+      return;
+    }
+    this.visibilityButton.disabled = true;
+    try {
+      const newKey = await this.deps.move(it, toPublic, removeLocation);
+      const moved = {
+        ...it,
+        objectKey: newKey,
+        isPublic: toPublic,
+        thumbnailKey: undefined,
+        facesKey: undefined,
+        faceCount: undefined,
+      };
+      // Whether the new original carries a location is known without reading it again.
+      if (typeof scan === 'object') {
+        this.locationScan = { key: newKey, scan: removeLocation ? { status: 'none' } : scan };
+      }
+      this.movingTo = newKey;
+      if (this.dialog.open && this.item?.objectKey === it.objectKey) {
+        this.item = moved;
+        this.render(true);
+        setText(this.visibilityOk, `Moved: the picture is ${toPublic ? 'public' : 'private'} now; the galleries follow in a moment.`);
+      }
+    } catch (err) {
+      setText(this.visibilityError, `Could not change the visibility: ${this.deps.describeError(err)}`);
+    } finally {
+      this.visibilityButton.disabled = false;
+    }
   }
 
   /** The counters under the edit fields ("12 / 200"), marked when over the bound. */
@@ -200,6 +345,7 @@ export class DetailView {
 
   private onClosed(): void {
     this.imageToken++;
+    this.movingTo = undefined;
     this.image.removeAttribute('src');
     this.item = undefined;
     if (this.opener?.isConnected) this.opener.focus();

@@ -1,15 +1,21 @@
 /** The upload view: pick or drop files, describe each, upload with per-file progress. */
 import { contentKey, sanitizeFileName, uniqueFileName } from '../keys';
+import { scanLocation, stripLocation, type LocationScan } from '../location';
 import { checkFile, checkMetadataSize, defaultTitle, formatBytes, MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, h, setText } from './dom';
 
 export interface UploadDeps {
   identityId: () => Promise<string>;
-  /** File names already used by the signed-in user, per visibility prefix (from the private index). */
-  takenNames: (isPublic: boolean) => Promise<Set<string>>;
-  upload: (key: string, file: File, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => { done: Promise<void>; abort: () => Promise<void> };
+  /**
+   * File names the signed-in user already uses, under either prefix (from the private index):
+   * a new upload takes a name unused under both, so a share link (owner and file name) names
+   * one picture.
+   */
+  takenNames: () => Promise<Set<string>>;
+  upload: (key: string, file: Blob, contentType: string, meta: { isPublic: boolean; title: string; description: string }, onProgress: (f: number) => void) => { done: Promise<void>; abort: () => Promise<void> };
   describeError: (err: unknown) => string;
-  onUploaded: () => void;
+  /** Called after a round of uploads with the keys written. */
+  onUploaded: (keys: string[]) => void;
 }
 
 type State = 'checking' | 'invalid' | 'ready' | 'uploading' | 'done' | 'failed';
@@ -23,6 +29,9 @@ interface Entry {
   title?: HTMLInputElement;
   description?: HTMLTextAreaElement;
   isPublic?: HTMLInputElement;
+  /** "Remove location tags": follows Public until the person sets it (JPEG only). */
+  removeLocation?: HTMLInputElement;
+  removeLocationTouched?: boolean;
   progress?: HTMLProgressElement;
   percent?: HTMLElement;
   stateText: HTMLElement;
@@ -114,7 +123,8 @@ export class UploadView {
   private async check(entry: Entry): Promise<void> {
     let head: Uint8Array;
     try {
-      head = new Uint8Array(await entry.file.slice(0, 16).arrayBuffer());
+      // Enough for the format and for a JPEG's metadata segments (EXIF and XMP come first).
+      head = new Uint8Array(await entry.file.slice(0, 256 * 1024).arrayBuffer());
     } catch {
       head = new Uint8Array();
     }
@@ -139,6 +149,7 @@ export class UploadView {
     entry.title = h('input', { id: `${p}-title`, type: 'text', maxlength: MAX_TITLE, value: defaultTitle(entry.file.name), 'data-role': 'title' });
     entry.description = h('textarea', { id: `${p}-description`, rows: 2, maxlength: MAX_DESCRIPTION, 'data-role': 'description' });
     entry.isPublic = h('input', { id: `${p}-public`, type: 'checkbox', 'data-role': 'public' });
+    const locationRow = entry.contentType === 'image/jpeg' ? this.locationRow(entry, scanLocation(head)) : null;
     entry.progress = h('progress', { id: `${p}-progress`, max: 100, value: 0, 'aria-label': `Upload progress of ${entry.file.name}` });
     entry.percent = h('span', { 'data-role': 'percent', text: '0%' });
     setText(entry.stateText, 'Ready');
@@ -148,11 +159,35 @@ export class UploadView {
         h('label', { for: entry.title.id, text: 'Title' }), entry.title,
         h('label', { for: entry.description.id, text: 'Description' }), entry.description),
       h('div', { class: 'row' }, entry.isPublic, h('label', { for: entry.isPublic.id, text: 'Public: everyone can see it' })),
+      locationRow ?? '',
       h('div', { class: 'row' }, entry.progress, entry.percent,
         h('button', { type: 'button', class: 'secondary', 'data-role': 'remove', 'aria-label': `Remove ${entry.file.name}`, text: 'Remove', onclick: () => this.remove(entry) })),
     );
     fs.append(entry.stateText);
     this.refresh();
+  }
+
+  /**
+   * The "remove location" choice of a JPEG: on by default for a public upload, off for a
+   * private one, until the person sets it; and whether the file carries a location at all.
+   */
+  private locationRow(entry: Entry, scan: LocationScan): HTMLElement {
+    const box = h('input', { id: `entry-${entry.id}-strip`, type: 'checkbox', 'data-role': 'remove-location' });
+    entry.removeLocation = box;
+    box.addEventListener('change', () => {
+      entry.removeLocationTouched = true;
+    });
+    entry.isPublic!.addEventListener('change', () => {
+      if (!entry.removeLocationTouched) box.checked = entry.isPublic!.checked;
+    });
+    const hint =
+      scan.status === 'present' ? `This picture carries where it was taken (${scan.where.join(', ')}).`
+        : scan.status === 'none' ? 'No location found in this picture.'
+          : '';
+    return h('div', { class: 'row location' },
+      box,
+      h('label', { for: box.id, text: 'Remove location tags (GPS) before uploading' }),
+      hint ? h('span', { class: 'hint', 'data-role': 'location', 'data-location': scan.status, text: hint }) : null);
   }
 
   private refresh(): void {
@@ -205,21 +240,20 @@ export class UploadView {
       return;
     }
     setText(this.status, `Uploading ${todo.length} picture${todo.length === 1 ? '' : 's'}…`);
-    const taken = { true: new Set<string>(), false: new Set<string>() };
+    let taken = new Set<string>();
     try {
-      for (const vis of [true, false]) for (const n of await this.deps.takenNames(vis)) taken[String(vis) as 'true' | 'false'].add(n);
+      taken = await this.deps.takenNames();
     } catch {
       // The index could not be read: only this session's names are known.
     }
     for (const key of this.uploaded) {
-      const [vis, , id, ...rest] = key.split('/');
-      if (id === identityId) taken[String(vis === 'public') as 'true' | 'false'].add(rest.join('/'));
+      const [, , id, ...rest] = key.split('/');
+      if (id === identityId) taken.add(rest.join('/'));
     }
     const jobs = todo.map((e) => {
       const meta = this.metaOf(e);
-      const set = taken[String(meta.isPublic) as 'true' | 'false'];
-      const name = uniqueFileName(sanitizeFileName(e.file.name), set);
-      set.add(name);
+      const name = uniqueFileName(sanitizeFileName(e.file.name), taken);
+      taken.add(name);
       return { e, meta, key: contentKey(meta.isPublic, identityId, name) };
     });
     let failed = 0;
@@ -227,12 +261,13 @@ export class UploadView {
     const run = async (): Promise<void> => {
       for (let job = jobs.shift(); job; job = jobs.shift()) {
         const { e, meta, key } = job;
-        for (const el of [e.title, e.description, e.isPublic]) if (el) el.disabled = true;
+        for (const el of [e.title, e.description, e.isPublic, e.removeLocation]) if (el) el.disabled = true;
         this.setState(e, 'uploading', 'Uploading…');
         this.setProgress(e, 0);
         try {
           let cancelled = false;
-          const transfer = this.deps.upload(key, e.file, e.contentType!, meta, (f) => this.setProgress(e, f));
+          const { body, note } = await this.withoutLocation(e);
+          const transfer = this.deps.upload(key, body, e.contentType!, meta, (f) => this.setProgress(e, f));
           const cancel = h('button', {
             type: 'button', class: 'secondary', 'aria-label': `Cancel upload of ${e.file.name}`, text: 'Cancel',
             onclick: () => {
@@ -250,13 +285,13 @@ export class UploadView {
             cancel.remove();
           }
           this.setProgress(e, 1);
-          this.setState(e, 'done', 'Uploaded. It appears in My pictures once processed.');
+          this.setState(e, 'done', `Uploaded${note}. It appears in My pictures once processed.`);
           e.li.dataset.key = key;
           this.uploaded.add(key);
           e.li.querySelector<HTMLButtonElement>('[data-role="remove"]')?.setAttribute('hidden', '');
         } catch (err) {
           failed++;
-          for (const el of [e.title, e.description, e.isPublic]) if (el) el.disabled = false;
+          for (const el of [e.title, e.description, e.isPublic, e.removeLocation]) if (el) el.disabled = false;
           this.setState(e, 'failed', `Upload failed: ${this.deps.describeError(err)}`);
         }
       }
@@ -265,7 +300,21 @@ export class UploadView {
     this.busy = false;
     this.refresh();
     setText(this.status, failed ? `${failed} upload${failed === 1 ? '' : 's'} failed; you can try again.` : 'All uploads finished.');
-    this.deps.onUploaded();
+    this.deps.onUploaded([...this.uploaded]);
+  }
+
+  /**
+   * The bytes to send: the file, or a copy without its location when asked. A file whose
+   * location cannot be removed with certainty is not sent (the person decides).
+   */
+  private async withoutLocation(e: Entry): Promise<{ body: Blob; note: string }> {
+    if (!e.removeLocation?.checked) return { body: e.file, note: '' };
+    const result = stripLocation(new Uint8Array(await e.file.arrayBuffer()));
+    if (result.status === 'failed') {
+      throw new Error(`the location could not be removed safely (${result.reason}). Untick "Remove location tags" to upload it as it is, or upload it as private.`);
+    }
+    if (result.status === 'unchanged') return { body: e.file, note: '' };
+    return { body: new Blob([result.bytes as Uint8Array<ArrayBuffer>], { type: e.contentType }), note: ' without its location' };
   }
 
   private metaOf(e: Entry): { isPublic: boolean; title: string; description: string } {
