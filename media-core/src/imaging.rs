@@ -5,9 +5,15 @@
 //! allocations, and applies EXIF orientation. [`make_thumbnail`] is the whole thumbnail path,
 //! so it can be made faster without touching a handler: it goes through [`decode_scaled`],
 //! which decodes JPEGs shrunk on load (libjpeg-turbo DCT scaling, in [`jpeg`]) and everything
-//! else as [`decode`] does.
+//! else as [`decode`] does. [`make_renditions`] makes the thumbnail and the preview from one
+//! such decode (at the scale the preview needs), converted to sRGB ([`colour`]), and says
+//! whether a GIF or WebP is animated ([`animation`]; the decoders read the first frame only).
 
+mod animation;
+pub mod colour;
 mod jpeg;
+#[cfg(test)]
+mod renditions_tests;
 
 use std::io::Cursor;
 
@@ -20,7 +26,13 @@ use crate::config::ImageLimits;
 
 /// Longest side of a thumbnail's bounding box.
 pub const THUMBNAIL_BOX: u32 = 200;
+/// Longest side of a preview's bounding box: a large laptop screen's width, half a phone's
+/// screen at 3x.
+pub const PREVIEW_BOX: u32 = 1600;
 const JPEG_QUALITY: u8 = 85;
+/// The preview's JPEG quality: at 1600 px no difference from 85 shows on a screen, and the
+/// file is about a quarter smaller (bench/README.md).
+const PREVIEW_JPEG_QUALITY: u8 = 80;
 
 /// Why an image was not processed. Every variant is about the input, not the system: retrying
 /// does not help.
@@ -78,6 +90,16 @@ pub struct Encoded {
 pub struct Thumbnail {
     pub encoded: Encoded,
     pub original: OriginalInfo,
+}
+
+/// The renditions of an upload, and what was learned of its original on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renditions {
+    pub thumbnail: Encoded,
+    pub preview: Encoded,
+    pub original: OriginalInfo,
+    /// An animated GIF or WebP: the renditions show its first frame.
+    pub animated: bool,
 }
 
 /// Sniffs the format of `bytes` from their content.
@@ -298,6 +320,12 @@ pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<Dyn
 
 /// Encodes as PNG when the image has alpha (to keep it), else as JPEG.
 pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
+    encode_with_quality(image, JPEG_QUALITY)
+}
+
+/// [`encode`] at a JPEG quality of `quality`. Nothing of the original's metadata (EXIF,
+/// location, profile) is written: the pixels are sRGB, which is what an untagged image is.
+fn encode_with_quality(image: &DynamicImage, quality: u8) -> Result<Encoded, ImagingError> {
     let mut bytes = Vec::new();
     let (width, height) = (image.width(), image.height());
     let content_type = if image.color().has_alpha() {
@@ -308,7 +336,7 @@ pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
         "image/png"
     } else {
         let rgb = image.to_rgb8();
-        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
+        JpegEncoder::new_with_quality(&mut bytes, quality)
             .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
             .map_err(|e| ImagingError::Encode(e.to_string()))?;
         "image/jpeg"
@@ -327,9 +355,38 @@ pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, I
 pub fn make_thumbnail_sized(bytes: &[u8], limits: &ImageLimits, size: u32) -> Result<Thumbnail, ImagingError> {
     let decoded = decode_scaled(bytes, limits, size)?;
     let (width, height) = fit_within(decoded.info.width, decoded.info.height, size);
-    let resized = resize_exact(&decoded.image, width, height)?;
+    let mut resized = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
+    convert_to_srgb(bytes, decoded.info.format, &mut resized);
     Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })
+}
+
+/// The thumbnail (fitting [`THUMBNAIL_BOX`]) and the preview (fitting [`PREVIEW_BOX`]) of an
+/// original, from one decode: shrunk on load to what the preview needs, resized to the
+/// preview, converted to sRGB, and the preview resized to the thumbnail. Neither is ever
+/// larger than the original, and both sizes are computed from the original's.
+pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions, ImagingError> {
+    let decoded = decode_scaled(bytes, limits, PREVIEW_BOX)?;
+    let original = decoded.info;
+    let (width, height) = fit_within(original.width, original.height, PREVIEW_BOX);
+    let mut preview = resize_exact(&decoded.image, width, height)?;
+    drop(decoded.image);
+    convert_to_srgb(bytes, original.format, &mut preview);
+    let (width, height) = fit_within(original.width, original.height, THUMBNAIL_BOX);
+    let thumbnail = resize_exact(&preview, width, height)?;
+    Ok(Renditions {
+        thumbnail: encode(&thumbnail)?,
+        preview: encode_with_quality(&preview, PREVIEW_JPEG_QUALITY)?,
+        original,
+        animated: animation::is_animated(bytes, original.format),
+    })
+}
+
+/// Converts a rendition of `bytes` to sRGB when the original embeds another profile.
+fn convert_to_srgb(bytes: &[u8], format: ImageFormat, image: &mut DynamicImage) {
+    if let Some(profile) = colour::embedded_profile(bytes, format) {
+        colour::to_srgb(image, &profile);
+    }
 }
 
 #[cfg(test)]
