@@ -30,8 +30,8 @@ pub const THUMBNAIL_BOX: u32 = 200;
 /// screen at 3x.
 pub const PREVIEW_BOX: u32 = 1600;
 const JPEG_QUALITY: u8 = 85;
-/// The preview's JPEG quality: at 1600 px no difference from 85 shows on a screen, and the
-/// file is about a quarter smaller (bench/README.md).
+/// The preview's JPEG quality: a screen-sized view, not an archive (the original is one
+/// click away); bytes against the originals' in bench/README.md.
 const PREVIEW_JPEG_QUALITY: u8 = 80;
 
 /// Why an image was not processed. Every variant is about the input, not the system: retrying
