@@ -5,9 +5,10 @@
 2. Time, one process per tool per round, rounds alternating: that command against libvips
    as a user would call it for the same two files (`vipsthumbnail` at 1600, then at 200,
    each shrinking on load from the original). Ratios are taken within each round.
-3. The preview's format: libvips writes each picture's 1600 px resize as JPEG (Q80) and
-   lossy WebP (Q80) from the same pixels; bytes of each, and (with --chromium) Chromium's
-   decode time of each, measured by bench/preview-decode.mjs.
+3. The preview's format: libvips writes each picture's 1600 px resize as JPEG (Q80,
+   libjpeg-turbo, baseline) and lossy WebP (Q80) from the same pixels; bytes of each and of
+   media-core's previews (mozjpeg, Q80, progressive), and Chromium's decode time of each,
+   measured by bench/preview-decode.mjs.
 
 Usage: python bench/previews.py THUMBNAIL_BIN IMAGE...
 """
@@ -66,13 +67,13 @@ def main():
             subprocess.run(["vipsthumbnail", "--size", "1600x1600", "-o", f"{out}/%s.fmt.{suffix}"] + images, check=True)
             files = sorted(f for f in os.listdir(out) if f.endswith(f".fmt.{suffix.split('[')[0]}"))
             sizes[name] = [os.path.join(out, f) for f in files]
-        print("\npreview format, libvips from the same resize, quality 80:")
+        sizes["media-core jpeg"] = [os.path.join(out, f) for f in sorted(os.listdir(out)) if f.endswith(".preview.jpg")]
+        print("\npreview format, quality 80:")
         for name, files in sizes.items():
             print(f"  {name}: {sum(os.path.getsize(f) for f in files):,} bytes for {len(files)} previews")
-        if "--chromium" in os.environ.get("BENCH_FLAGS", "--chromium"):
-            decode = subprocess.run(["node", os.path.join(HERE, "preview-decode.mjs")] + sizes["jpeg"] + sizes["webp"],
-                                    check=True, capture_output=True, text=True).stdout
-            print(decode)
+        files = sizes["media-core jpeg"] + sizes["jpeg"] + sizes["webp"]
+        decode = subprocess.run(["node", os.path.join(HERE, "preview-decode.mjs")] + files, check=True, capture_output=True, text=True)
+        print(decode.stdout)
 
 
 def _size(path):

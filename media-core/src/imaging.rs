@@ -12,6 +12,7 @@
 mod animation;
 pub mod colour;
 mod jpeg;
+mod jpeg_encode;
 #[cfg(test)]
 mod renditions_tests;
 
@@ -318,14 +319,10 @@ pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<Dyn
     resized.ok_or_else(|| ImagingError::Encode("resized buffer has the wrong size".into()))
 }
 
-/// Encodes as PNG when the image has alpha (to keep it), else as JPEG.
+/// Encodes as PNG when the image has alpha (to keep it), else as JPEG. Nothing of the
+/// original's metadata (EXIF, location, profile) is written: the pixels are sRGB, which is
+/// what an untagged image is.
 pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
-    encode_with_quality(image, JPEG_QUALITY)
-}
-
-/// [`encode`] at a JPEG quality of `quality`. Nothing of the original's metadata (EXIF,
-/// location, profile) is written: the pixels are sRGB, which is what an untagged image is.
-fn encode_with_quality(image: &DynamicImage, quality: u8) -> Result<Encoded, ImagingError> {
     let mut bytes = Vec::new();
     let (width, height) = (image.width(), image.height());
     let content_type = if image.color().has_alpha() {
@@ -336,7 +333,7 @@ fn encode_with_quality(image: &DynamicImage, quality: u8) -> Result<Encoded, Ima
         "image/png"
     } else {
         let rgb = image.to_rgb8();
-        JpegEncoder::new_with_quality(&mut bytes, quality)
+        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
             .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
             .map_err(|e| ImagingError::Encode(e.to_string()))?;
         "image/jpeg"
@@ -366,9 +363,19 @@ pub fn make_thumbnail_sized(bytes: &[u8], limits: &ImageLimits, size: u32) -> Re
 /// preview, converted to sRGB, and the preview resized to the thumbnail. Neither is ever
 /// larger than the original, and both sizes are computed from the original's.
 pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions, ImagingError> {
-    let decoded = decode_scaled(bytes, limits, PREVIEW_BOX)?;
+    let decoded = match decode_scaled(bytes, limits, PREVIEW_BOX) {
+        // A JPEG whose whole-image buffers (progressive, 64 MP, CMYK) leave no room within the
+        // decoder's allowance for a preview-sized output still gets its thumbnail, and a
+        // preview as large as the thumbnail's decode scale gives (never upscaled).
+        Err(ImagingError::Decode { source: image::ImageError::Limits(_), .. }) => {
+            tracing::warn!("no room for a preview-sized decode: the preview is what the thumbnail's decode gives");
+            decode_scaled(bytes, limits, THUMBNAIL_BOX)?
+        }
+        other => other?,
+    };
     let original = decoded.info;
-    let (width, height) = fit_within(original.width, original.height, PREVIEW_BOX);
+    let decoded_side = decoded.image.width().max(decoded.image.height());
+    let (width, height) = fit_within(original.width, original.height, PREVIEW_BOX.min(decoded_side));
     let mut preview = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
     convert_to_srgb(bytes, original.format, &mut preview);
@@ -376,10 +383,22 @@ pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions,
     let thumbnail = resize_exact(&preview, width, height)?;
     Ok(Renditions {
         thumbnail: encode(&thumbnail)?,
-        preview: encode_with_quality(&preview, PREVIEW_JPEG_QUALITY)?,
+        preview: encode_preview(&preview)?,
         original,
         animated: animation::is_animated(bytes, original.format),
     })
+}
+
+/// The preview: PNG when it has alpha (as [`encode`]), else a JPEG from mozjpeg's encoder,
+/// smaller than [`encode`]'s at the same quality, which matters for the one rendition people
+/// download at full size.
+fn encode_preview(image: &DynamicImage) -> Result<Encoded, ImagingError> {
+    if image.color().has_alpha() {
+        return encode(image);
+    }
+    let (width, height) = (image.width(), image.height());
+    let bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), PREVIEW_JPEG_QUALITY)?;
+    Ok(Encoded { bytes, content_type: "image/jpeg", width, height })
 }
 
 /// Converts a rendition of `bytes` to sRGB when the original embeds another profile.
