@@ -11,7 +11,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Largest embedded profile read. Real ones are 0.5-60 KB (a LUT-based printer profile can
 /// reach a few MB); anything larger is ignored, as a damaged profile is.
@@ -22,7 +22,13 @@ pub fn embedded_profile(bytes: &[u8], format: ImageFormat) -> Option<Vec<u8>> {
     let profile = match format {
         ImageFormat::Jpeg => jpeg_profile(bytes),
         ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff => {
-            let mut decoder = ImageReader::with_format(Cursor::new(bytes), format).into_decoder().ok()?;
+            // A compressed profile (PNG iCCP) is inflated within this allowance: a profile
+            // that inflates to 1 GiB stops there instead of costing seconds of CPU.
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+            let mut limits = Limits::default();
+            limits.max_alloc = Some(4 * MAX_PROFILE_BYTES as u64);
+            reader.limits(limits);
+            let mut decoder = reader.into_decoder().ok()?;
             decoder.icc_profile().ok().flatten()
         }
         _ => None,
