@@ -10,8 +10,8 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/media-share/target
 export CARGO_TERM_COLOR ?= never
 VENV := .venv
 STAMPS := .stamps
-# nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools: the benchmark.
-APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools
+# nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools, webp: the benchmarks.
+APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp
 
 .PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package deploy clean test-data models
 

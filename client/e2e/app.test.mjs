@@ -150,15 +150,34 @@ test('a title of <img src=x onerror=alert(1)> shows as text and runs nothing', a
   assert.deepEqual(dialogs, [], 'no alert/confirm dialog was opened');
 });
 
-test('the detail view shows the picture, the face count and the faces copy', async (t) => {
+test('the detail view shows the preview, offers the original, the face count and the faces copy', async (t) => {
   await card(TITLE_PUBLIC).getByRole('button').click();
   const dlg = page.locator('#detail');
   await dlg.locator('#detail-title').filter({ hasText: TITLE_PUBLIC }).waitFor();
   await dlg.locator('#detail-description').filter({ hasText: 'Über den Wolken: café, 東京 😀' }).waitFor();
+  // The picture shown is the preview rendition (content-updated's, fitting 1600x1600).
   await page.waitForFunction(() => {
     const img = document.querySelector('#detail-image');
-    return img && img.complete && img.naturalWidth > 0;
+    return img && img.complete && img.naturalWidth > 0 && /\/previews\//.test(decodeURIComponent(img.src));
   });
+  const shown = await page.evaluate(() => {
+    const img = document.querySelector('#detail-image');
+    return { width: img.naturalWidth, height: img.naturalHeight };
+  });
+  assert.ok(shown.width <= 1600 && shown.height <= 1600, `preview ${shown.width}x${shown.height}`);
+  // The original is offered as a download, and that link serves the uploaded bytes.
+  const original = dlg.getByRole('link', { name: 'Download the original' });
+  await original.waitFor();
+  const href = await original.getAttribute('href');
+  assert.match(decodeURIComponent(href), /\/public\/content\//);
+  assert.ok((await original.getAttribute('download')).length > 0);
+  const fetched = await page.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, type: response.headers.get('content-type'), bytes: (await response.arrayBuffer()).byteLength };
+  }, href);
+  assert.equal(fetched.status, 200);
+  assert.equal(fetched.bytes, fs.statSync(new URL('./fixtures/astronaut.jpg', import.meta.url)).size, 'the original, byte for byte');
+  t.diagnostic(`preview ${shown.width}x${shown.height}; original ${fetched.bytes} bytes (${fetched.type})`);
   // The face count arrives once face-detection has run.
   await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#detail-faces')?.textContent ?? ''), null, { timeout: PROCESSING_MS });
   const faces = await dlg.locator('#detail-faces').textContent();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIndex, parseItem, sameItems } from './indexdoc';
+import { displayKey, parseIndex, parseItem, sameItems } from './indexdoc';
 
 const ID = 'us-east-1:abc';
 const item = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -76,5 +76,22 @@ describe('parseIndex', () => {
     expect(sameItems(a, parseIndex({ items: [item(1), item(2, { title: 'changed' })] }))).toBe(false);
     expect(sameItems(a, parseIndex({ items: [item(1), item(2, { faceCount: 0 })] }))).toBe(false);
     expect(sameItems(a, parseIndex({ items: [item(1)] }))).toBe(false);
+    expect(sameItems(a, parseIndex({ items: [item(1), item(2, { previewKey: `public/previews/${ID}/p2.jpg` })] }))).toBe(false);
+  });
+});
+
+describe('previews and animations', () => {
+  it('reads previewKey and animated, dropping wrong types', () => {
+    const parsed = parseItem(item(1, { previewKey: `public/previews/${ID}/p1.jpg`, animated: true }));
+    expect(parsed?.previewKey).toBe(`public/previews/${ID}/p1.jpg`);
+    expect(parsed?.animated).toBe(true);
+    const odd = parseItem(item(1, { previewKey: 5, animated: 'yes' }));
+    expect(odd?.previewKey).toBeUndefined();
+    expect(odd?.animated).toBeUndefined();
+  });
+
+  it('the detail view shows the preview, or the original when an item has none', () => {
+    expect(displayKey(parseItem(item(1, { previewKey: `public/previews/${ID}/p1.jpg` }))!)).toBe(`public/previews/${ID}/p1.jpg`);
+    expect(displayKey(parseItem(item(1))!)).toBe(`public/content/${ID}/p1.jpg`);
   });
 });

@@ -5,6 +5,10 @@ export interface IndexItem {
   identityId: string;
   objectKey: string;
   thumbnailKey?: string;
+  /** The preview rendition (fits 1600x1600); absent on items made before previews. */
+  previewKey?: string;
+  /** An animated GIF or WebP (its thumbnail and preview are the first frame). */
+  animated?: boolean;
   facesKey?: string;
   faceCount?: number;
   isPublic: boolean;
@@ -44,6 +48,8 @@ export function parseItem(raw: unknown): IndexItem | undefined {
     identityId,
     objectKey,
     thumbnailKey: str(o.thumbnailKey),
+    previewKey: str(o.previewKey),
+    animated: o.animated === true ? true : undefined,
     facesKey: str(o.facesKey),
     faceCount: num(o.faceCount),
     isPublic,
@@ -82,7 +88,12 @@ export function parseIndex(body: string | unknown): IndexDoc {
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */
 export function itemSignature(it: IndexItem): string {
-  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic]);
+  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic]);
+}
+
+/** What the detail view shows: the preview, or the original for an item without one. */
+export function displayKey(it: IndexItem): string {
+  return it.previewKey ?? it.objectKey;
 }
 
 /** True when two indexes would render identically. */

@@ -1,11 +1,12 @@
-//! content-updated: for each upload, a thumbnail and the picture's item; on delete, cleanup.
+//! content-updated: for each upload, a thumbnail, a preview and the picture's item; on
+//! delete, cleanup.
 //!
 //! Events arrive at least once and out of order. Every change is checked against the item's
 //! stored S3 `sequencer` before any work and written conditionally on it, so a repeated or
 //! older event never overwrites a newer one. A create reads the object with `If-Match` on
 //! the event's ETag (so it thumbnails the version its event is about), writes the thumbnail
-//! through [`media_core::derived`] (never over a later event's), then the item; if the item
-//! write loses to a later event, it takes its own thumbnail back. A delete turns the item
+//! and the preview through [`media_core::derived`] (never over a later event's), then the
+//! item; if the item write loses to a later event, it takes its own renditions back. A delete turns the item
 //! into a tombstone first (so a create that read the object before the delete cannot bring
 //! the item back), then removes the derived objects older than itself.
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::{ConfigError, ImageLimits};
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
-use media_core::imaging::{self, ImagingError, Thumbnail};
+use media_core::imaging::{self, ImagingError, Renditions};
 use media_core::derived;
 use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Tombstone};
 use media_core::keys::ContentKey;
@@ -33,11 +34,12 @@ pub enum HandlerError {
 /// What a change led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Thumbnail written and item up to date.
-    Thumbnailed { thumbnail_key: String, width: u32, height: u32 },
+    /// Thumbnail and preview written and item up to date; `width` and `height` are the
+    /// thumbnail's.
+    Thumbnailed { thumbnail_key: String, preview_key: String, width: u32, height: u32 },
     /// The upload is kept and has an item, but no thumbnail: it is not a usable image.
     StoredWithoutThumbnail { reason: String },
-    /// Thumbnail, faces image and item removed.
+    /// Thumbnail, preview, faces image and item removed.
     Removed,
     /// Nothing to do, for the reason given.
     Skipped(&'static str),
@@ -111,7 +113,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             tracing::warn!(key = %key, problem = %problem, "upload metadata");
         }
 
-        let thumbnail = match fetched.body {
+        let renditions = match fetched.body {
             _ if !key.derived_keys_fit() => Err("the thumbnail's key would pass S3's 1,024-byte key limit".to_owned()),
             None => Err(format!(
                 "{} bytes is over the limit of {} bytes",
@@ -119,8 +121,8 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             )),
             Some(bytes) => {
                 let limits = self.limits;
-                let result: Result<Thumbnail, ImagingError> =
-                    tokio::task::spawn_blocking(move || imaging::make_thumbnail(&bytes, &limits)).await?;
+                let result: Result<Renditions, ImagingError> =
+                    tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits)).await?;
                 result.map_err(|e| e.to_string())
             }
         };
@@ -134,6 +136,8 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         let upload_date = format_upload_date(upload_time);
         let mut attributes = ContentAttributes {
             thumbnail_key: None,
+            preview_key: None,
+            animated: false,
             is_public: key.visibility().is_public(),
             title: metadata.title,
             description: metadata.description,
@@ -145,25 +149,39 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             height: None,
             sequencer: change.sequencer.clone(),
         };
-        let thumbnail_key = key.thumbnail_key();
-        let outcome = match thumbnail {
-            Ok(thumbnail) => {
-                let encoded = thumbnail.encoded;
-                let put = PutObject::new(&thumbnail_key, encoded.bytes, encoded.content_type);
-                if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
-                    return Ok(Outcome::Skipped("a later upload's thumbnail is in place"));
+        let (thumbnail_key, preview_key) = (key.thumbnail_key(), key.preview_key());
+        let outcome = match renditions {
+            Ok(renditions) => {
+                let (thumbnail, preview) = (renditions.thumbnail, renditions.preview);
+                let outcome = Outcome::Thumbnailed {
+                    thumbnail_key: thumbnail_key.clone(),
+                    preview_key: preview_key.clone(),
+                    width: thumbnail.width,
+                    height: thumbnail.height,
+                };
+                // Each rendition is written only over an older event's: if a later upload's is
+                // in place, this event is over (and takes back what it already wrote).
+                for (rendition_key, encoded) in [(&thumbnail_key, thumbnail), (&preview_key, preview)] {
+                    let put = PutObject::new(rendition_key, encoded.bytes, encoded.content_type);
+                    if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
+                        self.take_back(&[&thumbnail_key, &preview_key], change).await?;
+                        return Ok(Outcome::Skipped("a later upload's renditions are in place"));
+                    }
                 }
                 attributes.thumbnail_key = Some(thumbnail_key.clone());
-                attributes.content_type = thumbnail.original.content_type().to_owned();
-                attributes.width = Some(thumbnail.original.width);
-                attributes.height = Some(thumbnail.original.height);
-                Outcome::Thumbnailed { thumbnail_key: thumbnail_key.clone(), width: encoded.width, height: encoded.height }
+                attributes.preview_key = Some(preview_key.clone());
+                attributes.animated = renditions.animated;
+                attributes.content_type = renditions.original.content_type().to_owned();
+                attributes.width = Some(renditions.original.width);
+                attributes.height = Some(renditions.original.height);
+                outcome
             }
             Err(reason) => {
-                // An earlier upload under the same key may have left a thumbnail that no
-                // longer matches the object.
+                // An earlier upload under the same key may have left renditions that no
+                // longer match the object.
                 if key.derived_keys_fit() {
                     derived::remove(&self.objects, &thumbnail_key, &change.sequencer).await?;
+                    derived::remove(&self.objects, &preview_key, &change.sequencer).await?;
                 }
                 Outcome::StoredWithoutThumbnail { reason }
             }
@@ -174,11 +192,19 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
                 // A later event won (a newer upload, or the deletion): what this one wrote
                 // must not outlive it.
                 if attributes.thumbnail_key.is_some() {
-                    derived::remove_own(&self.objects, &thumbnail_key, &change.sequencer).await?;
+                    self.take_back(&[&thumbnail_key, &preview_key], change).await?;
                 }
                 Ok(Outcome::Skipped("a later event was applied meanwhile"))
             }
         }
+    }
+
+    /// Removes the renditions at `keys` that this event wrote (and only those).
+    async fn take_back(&self, keys: &[&String], change: &ContentChange) -> Result<(), StoreError> {
+        for key in keys {
+            derived::remove_own(&self.objects, key, &change.sequencer).await?;
+        }
+        Ok(())
     }
 
     async fn removed(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
@@ -196,6 +222,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         }
         if key.derived_keys_fit() {
             derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
+            derived::remove(&self.objects, &key.preview_key(), &change.sequencer).await?;
         }
         derived::remove(&self.objects, &key.faces_key(), &change.sequencer).await?;
         Ok(Outcome::Removed)

@@ -31,7 +31,7 @@ fn item_key(key: &str) -> ItemKey {
 }
 
 #[tokio::test]
-async fn created_writes_a_thumbnail_and_every_item_attribute() {
+async fn created_writes_a_thumbnail_a_preview_and_every_item_attribute() {
     let f = function();
     let key = format!("public/content/{ID}/my photo+1 é.jpg");
     let meta = encode_upload_metadata(true, "Été", "at the sea");
@@ -39,7 +39,16 @@ async fn created_writes_a_thumbnail_and_every_item_attribute() {
 
     let outcome = f.handle(&change("ObjectCreated:Put", &key, "0055AED6DCD90281E5")).await.unwrap();
     let thumbnail_key = format!("public/thumbnails/{ID}/my photo+1 é.jpg");
-    assert_eq!(outcome, Outcome::Thumbnailed { thumbnail_key: thumbnail_key.clone(), width: 200, height: 150 });
+    let preview_key = format!("public/previews/{ID}/my photo+1 é.jpg");
+    assert_eq!(
+        outcome,
+        Outcome::Thumbnailed { thumbnail_key: thumbnail_key.clone(), preview_key: preview_key.clone(), width: 200, height: 150 }
+    );
+    // Smaller than the preview's box: kept at its size, never upscaled.
+    let preview = f.objects().object(&preview_key).unwrap();
+    assert_eq!(preview.content_type, "image/jpeg");
+    let decoded = image::load_from_memory(&preview.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (800, 600));
 
     let thumbnail = f.objects().object(&thumbnail_key).unwrap();
     assert_eq!(thumbnail.content_type, "image/jpeg");
@@ -48,6 +57,8 @@ async fn created_writes_a_thumbnail_and_every_item_attribute() {
 
     let item = f.items().item(&item_key(&key)).unwrap();
     assert_eq!(item.thumbnail_key.as_deref(), Some(thumbnail_key.as_str()));
+    assert_eq!(item.preview_key.as_deref(), Some(preview_key.as_str()));
+    assert!(!item.animated);
     assert!(item.is_public);
     assert_eq!(item.title, "Été");
     assert_eq!(item.description, "at the sea");
@@ -58,6 +69,54 @@ async fn created_writes_a_thumbnail_and_every_item_attribute() {
     assert_eq!((item.width, item.height), (Some(800), Some(600)));
     assert_eq!(item.sequencer, Some(Sequencer::new("0055AED6DCD90281E5")));
     assert_eq!(stored_sequencer(&f.objects().head(&thumbnail_key).await.unwrap().unwrap()), item.sequencer);
+    assert_eq!(stored_sequencer(&f.objects().head(&preview_key).await.unwrap().unwrap()), item.sequencer);
+}
+
+#[tokio::test]
+async fn a_large_upload_gets_a_preview_fitting_1600() {
+    let f = function();
+    let key = format!("private/content/{ID}/large.jpg");
+    f.objects().insert(&key, jpeg(3200, 2000), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap();
+    let preview = f.objects().object(&format!("private/previews/{ID}/large.jpg")).unwrap();
+    let decoded = image::load_from_memory(&preview.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1600, 1000));
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.width, item.height), (Some(3200), Some(2000)));
+}
+
+#[tokio::test]
+async fn an_animated_gif_is_marked_animated_and_shows_its_first_frame() {
+    let f = function();
+    let key = format!("public/content/{ID}/moving.gif");
+    f.objects().insert(&key, media_core::testing::animated_gif(40, 1000), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert!(item.animated, "{item:?}");
+    assert_eq!(item.content_type.as_deref(), Some("image/gif"));
+    let thumbnail = f.objects().object(&format!("public/thumbnails/{ID}/moving.gif")).unwrap();
+    let pixel = image::load_from_memory(&thumbnail.body).unwrap().to_rgb8().get_pixel(20, 20).0;
+    assert!(pixel[0] > 200 && pixel[2] < 60, "the first (red) frame: {pixel:?}");
+    // Replaced by a still: the attribute goes.
+    f.objects().insert(&key, media_core::testing::animated_gif(40, 1), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "02")).await.unwrap();
+    assert!(!f.items().item(&item_key(&key)).unwrap().animated);
+}
+
+#[tokio::test]
+async fn an_undecodable_replacement_removes_the_earlier_renditions() {
+    let f = function();
+    let key = format!("public/content/{ID}/r.jpg");
+    f.objects().insert(&key, jpeg(300, 200), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap();
+    assert!(f.objects().object(&format!("public/previews/{ID}/r.jpg")).is_some());
+    f.objects().insert(&key, b"no longer a picture".to_vec(), &[]);
+    let outcome = f.handle(&change("ObjectCreated:Put", &key, "02")).await.unwrap();
+    assert!(matches!(outcome, Outcome::StoredWithoutThumbnail { .. }), "{outcome:?}");
+    let derived: Vec<String> = f.objects().keys().into_iter().filter(|k| !k.contains("/content/")).collect();
+    assert!(derived.is_empty(), "{derived:?}");
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.thumbnail_key, item.preview_key), (None, None));
 }
 
 #[tokio::test]
@@ -187,8 +246,10 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
         }
         assert_eq!(f.objects().object(&key).unwrap().body, *bytes, "{name}: original kept");
         assert!(f.objects().object(&format!("private/thumbnails/{ID}/{name}")).is_none());
+        assert!(f.objects().object(&format!("private/previews/{ID}/{name}")).is_none());
         let item = f.items().item(&item_key(&key)).unwrap();
         assert_eq!(item.thumbnail_key, None);
+        assert_eq!(item.preview_key, None);
         assert_eq!(item.title, *name);
     }
     let key = format!("private/content/{ID}/good.jpg");
@@ -197,11 +258,12 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
 }
 
 #[tokio::test]
-async fn removed_deletes_thumbnail_faces_and_item_but_not_a_newer_upload() {
+async fn removed_deletes_thumbnail_preview_faces_and_item_but_not_a_newer_upload() {
     let f = function();
     let key = format!("public/content/{ID}/b c.png");
     f.objects().insert(&key, jpeg(300, 200), &[]);
     f.handle(&change("ObjectCreated:Put", &key, "10")).await.unwrap();
+    assert!(f.objects().object(&format!("public/previews/{ID}/b c.png")).is_some());
     f.objects().insert(&format!("public/faces/{ID}/b c.png"), vec![1], &[]);
 
     // Deleted and uploaded again before the delete event arrives: nothing is removed.
@@ -355,7 +417,7 @@ async fn a_delete_at_any_step_of_an_older_create_leaves_nothing_behind() {
 }
 
 #[tokio::test]
-async fn a_newer_upload_at_any_step_of_an_older_create_keeps_its_thumbnail_and_item() {
+async fn a_newer_upload_at_any_step_of_an_older_create_keeps_its_renditions_and_item() {
     let key = format!("public/content/{ID}/race.jpg");
     let k = key.clone();
     interleave(
@@ -373,6 +435,10 @@ async fn a_newer_upload_at_any_step_of_an_older_create_keeps_its_thumbnail_and_i
             let thumbnail = objects.object(&format!("public/thumbnails/{ID}/race.jpg")).expect("a thumbnail");
             let decoded = image::load_from_memory(&thumbnail.body).unwrap();
             assert_eq!((decoded.width(), decoded.height()), (30, 90), "step {step}: an older thumbnail won");
+            let preview = objects.object(&format!("public/previews/{ID}/race.jpg")).expect("a preview");
+            let decoded = image::load_from_memory(&preview.body).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (30, 90), "step {step}: an older preview won");
+            assert_eq!(item.preview_key, Some(format!("public/previews/{ID}/race.jpg")), "step {step}");
         },
     )
     .await;
@@ -394,6 +460,7 @@ async fn a_new_upload_at_any_step_of_a_delete_survives_it() {
             let item = items.item(&item_key(&key)).unwrap();
             assert!(!item.is_tombstone() && item.thumbnail_key.is_some(), "step {step}: {item:?}");
             assert!(objects.object(&format!("public/thumbnails/{ID}/race.jpg")).is_some(), "step {step}");
+            assert!(objects.object(&format!("public/previews/{ID}/race.jpg")).is_some(), "step {step}");
         },
     )
     .await;

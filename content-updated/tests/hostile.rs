@@ -1246,9 +1246,10 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
 
     // Nothing under content/ was written, changed or removed.
     assert_eq!(content_objects(f.objects()), originals);
-    // Everything written is a thumbnail (of an upload that exists) or an item.
+    // Everything written is a thumbnail or a preview (of an upload that exists) or an item.
     for written in f.objects().keys() {
-        assert!(originals.contains_key(&written) || written.starts_with("public/thumbnails/"), "{written:?}");
+        let rendition = written.starts_with("public/thumbnails/") || written.starts_with("public/previews/");
+        assert!(originals.contains_key(&written) || rendition, "{written:?}");
     }
     let item = |key: &str| f.items().item(&ItemKey::from(&media_core::keys::ContentKey::parse(key).unwrap()));
     for (key, _) in &metadata {

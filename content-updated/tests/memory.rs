@@ -1,10 +1,11 @@
 //! The largest images content-updated accepts stay inside the memory its Lambda function has.
 //!
-//! Each is thumbnailed in a child process (the `thumbnail` command: the handler's path with
-//! the default limits), whose peak resident memory is compared with the function's
-//! `MemorySize` in `infra/template.yaml`. 16-bit RGBA is the widest pixel the decoders
-//! produce, so the worst accepted image is the largest 16-bit RGBA one under
-//! `MAX_DECODED_BYTES`; the TIFF also carries an EXIF orientation that needs a rotated copy.
+//! Each goes through a child process (the `thumbnail` command: the handler's path, thumbnail
+//! and preview from one decode, with the default limits), whose peak resident memory is
+//! compared with the function's `MemorySize` in `infra/template.yaml`. 16-bit RGBA is the
+//! widest pixel the decoders produce, so the worst accepted image is the largest 16-bit RGBA
+//! one under `MAX_DECODED_BYTES`; the TIFF also carries an EXIF orientation that needs a
+//! rotated copy.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -93,6 +93,7 @@ const table111 = [
   ['s3:GetObject', s3('public/index/content.json'), [ALLOW, ALLOW, ALLOW], 'public index'],
   ['s3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public picture'],
   ['s3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public thumbnail'],
+  ['s3:GetObject', s3(`public/previews/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public preview'],
   ['s3:GetObject', s3(`public/faces/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public faces image'],
   ['s3:PutObject', s3(`public/content/${OWNER}/new.jpg`), [ALLOW, DENY, DENY], "upload to owner's public prefix"],
   ['s3:PutObject', s3(`private/content/${OWNER}/new.jpg`), [ALLOW, DENY, DENY], "upload to owner's private prefix"],
@@ -100,6 +101,7 @@ const table111 = [
   ['s3:DeleteObject', s3(`private/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "delete owner's private picture"],
   ['s3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private picture"],
   ['s3:GetObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private thumbnail"],
+  ['s3:GetObject', s3(`private/previews/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private preview"],
   ['s3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private faces image"],
   ['s3:GetObject', s3(`private/index/${OWNER}/content.json`), [ALLOW, DENY, DENY], "owner's private index"],
   ['dynamodb:UpdateItem', TABLE_ARN, [ALLOW, DENY, DENY], "edit title+description of owner's item", upd(OWNER, EDIT)],
@@ -114,6 +116,9 @@ add('owner', 's3:PutObject', s3('public/index/content.json'), DENY, 'user overwr
 add('owner', 's3:PutObject', s3(`private/index/${OWNER}/content.json`), DENY, 'user writes own private index')
 add('owner', 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'user forges a thumbnail')
 add('owner', 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'user forges a faces image')
+add('owner', 's3:PutObject', s3(`private/previews/${OWNER}/cat.jpg`), DENY, 'user forges a preview')
+add('owner', 's3:DeleteObject', s3(`public/previews/${OWNER}/cat.jpg`), DENY, 'user deletes a preview')
+add('owner', 's3:GetObject', s3(`private/previews/${OTHER}/cat.jpg`), DENY, "another user's private preview")
 add('owner', 's3:DeleteObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'user deletes a derived file')
 add('owner', 's3:PutObject', s3(`public/content/${OTHER}/evil.jpg`), DENY, "upload into another user's prefix")
 add('owner', 's3:PutObject', s3(`public/content/${OWNER}x/evil.jpg`), DENY, 'prefix lookalike (sub + suffix)')
@@ -306,6 +311,8 @@ add(rp, 's3:ListBucket', BUCKET_ARN, ALLOW, 'list the content and derived prefix
 add(rp, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'head an upload')
 add(rp, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'head a thumbnail (its sequencer)')
 add(rp, 's3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), ALLOW, 'head a faces copy (its sequencer)')
+add(rp, 's3:GetObject', s3(`private/previews/${OWNER}/cat.jpg`), ALLOW, 'head a preview (its sequencer)')
+add(rp, 's3:PutObject', s3(`public/previews/${OWNER}/cat.jpg`), DENY, 'write a preview itself')
 add(rp, 's3:PutObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'write a thumbnail itself')
 add(rp, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/')
 add(rp, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, 'delete a derived object itself')

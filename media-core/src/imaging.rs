@@ -5,9 +5,16 @@
 //! allocations, and applies EXIF orientation. [`make_thumbnail`] is the whole thumbnail path,
 //! so it can be made faster without touching a handler: it goes through [`decode_scaled`],
 //! which decodes JPEGs shrunk on load (libjpeg-turbo DCT scaling, in [`jpeg`]) and everything
-//! else as [`decode`] does.
+//! else as [`decode`] does. [`make_renditions`] makes the thumbnail and the preview from one
+//! such decode (at the scale the preview needs), converted to sRGB ([`colour`]), and says
+//! whether a GIF or WebP is animated ([`animation`]; the decoders read the first frame only).
 
+mod animation;
+pub mod colour;
 mod jpeg;
+mod jpeg_encode;
+#[cfg(test)]
+mod renditions_tests;
 
 use std::io::Cursor;
 
@@ -20,7 +27,13 @@ use crate::config::ImageLimits;
 
 /// Longest side of a thumbnail's bounding box.
 pub const THUMBNAIL_BOX: u32 = 200;
+/// Longest side of a preview's bounding box: a large laptop screen's width, half a phone's
+/// screen at 3x.
+pub const PREVIEW_BOX: u32 = 1600;
 const JPEG_QUALITY: u8 = 85;
+/// The preview's JPEG quality: a screen-sized view, not an archive (the original is one
+/// click away); bytes against the originals' in bench/README.md.
+const PREVIEW_JPEG_QUALITY: u8 = 80;
 
 /// Why an image was not processed. Every variant is about the input, not the system: retrying
 /// does not help.
@@ -78,6 +91,16 @@ pub struct Encoded {
 pub struct Thumbnail {
     pub encoded: Encoded,
     pub original: OriginalInfo,
+}
+
+/// The renditions of an upload, and what was learned of its original on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renditions {
+    pub thumbnail: Encoded,
+    pub preview: Encoded,
+    pub original: OriginalInfo,
+    /// An animated GIF or WebP: the renditions show its first frame.
+    pub animated: bool,
 }
 
 /// Sniffs the format of `bytes` from their content.
@@ -297,7 +320,9 @@ pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<Dyn
     resized.ok_or_else(|| ImagingError::Encode("resized buffer has the wrong size".into()))
 }
 
-/// Encodes as PNG when the image has alpha (to keep it), else as JPEG.
+/// Encodes as PNG when the image has alpha (to keep it), else as JPEG. Nothing of the
+/// original's metadata (EXIF, location, profile) is written: the pixels are sRGB, which is
+/// what an untagged image is.
 pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
     let mut bytes = Vec::new();
     let (width, height) = (image.width(), image.height());
@@ -328,9 +353,60 @@ pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, I
 pub fn make_thumbnail_sized(bytes: &[u8], limits: &ImageLimits, size: u32) -> Result<Thumbnail, ImagingError> {
     let decoded = decode_scaled(bytes, limits, size)?;
     let (width, height) = fit_within(decoded.info.width, decoded.info.height, size);
-    let resized = resize_exact(&decoded.image, width, height)?;
+    let mut resized = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
+    convert_to_srgb(bytes, decoded.info.format, &mut resized);
     Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })
+}
+
+/// The thumbnail (fitting [`THUMBNAIL_BOX`]) and the preview (fitting [`PREVIEW_BOX`]) of an
+/// original, from one decode: shrunk on load to what the preview needs, resized to the
+/// preview, converted to sRGB, and the preview resized to the thumbnail. Neither is ever
+/// larger than the original, and both sizes are computed from the original's.
+pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions, ImagingError> {
+    let decoded = match decode_scaled(bytes, limits, PREVIEW_BOX) {
+        // A JPEG whose whole-image buffers (progressive, 64 MP, CMYK) leave no room within the
+        // decoder's allowance for a preview-sized output still gets its thumbnail, and a
+        // preview as large as the thumbnail's decode scale gives (never upscaled).
+        Err(ImagingError::Decode { source: image::ImageError::Limits(_), .. }) => {
+            tracing::warn!("no room for a preview-sized decode: the preview is what the thumbnail's decode gives");
+            decode_scaled(bytes, limits, THUMBNAIL_BOX)?
+        }
+        other => other?,
+    };
+    let original = decoded.info;
+    let decoded_side = decoded.image.width().max(decoded.image.height());
+    let (width, height) = fit_within(original.width, original.height, PREVIEW_BOX.min(decoded_side));
+    let mut preview = resize_exact(&decoded.image, width, height)?;
+    drop(decoded.image);
+    convert_to_srgb(bytes, original.format, &mut preview);
+    let (width, height) = fit_within(original.width, original.height, THUMBNAIL_BOX);
+    let thumbnail = resize_exact(&preview, width, height)?;
+    Ok(Renditions {
+        thumbnail: encode(&thumbnail)?,
+        preview: encode_preview(&preview)?,
+        original,
+        animated: animation::is_animated(bytes, original.format),
+    })
+}
+
+/// The preview: PNG when it has alpha (as [`encode`]), else a JPEG from mozjpeg's encoder,
+/// smaller than [`encode`]'s at the same quality, which matters for the one rendition people
+/// download at full size.
+fn encode_preview(image: &DynamicImage) -> Result<Encoded, ImagingError> {
+    if image.color().has_alpha() {
+        return encode(image);
+    }
+    let (width, height) = (image.width(), image.height());
+    let bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), PREVIEW_JPEG_QUALITY)?;
+    Ok(Encoded { bytes, content_type: "image/jpeg", width, height })
+}
+
+/// Converts a rendition of `bytes` to sRGB when the original embeds another profile.
+fn convert_to_srgb(bytes: &[u8], format: ImageFormat, image: &mut DynamicImage) {
+    if let Some(profile) = colour::embedded_profile(bytes, format) {
+        colour::to_srgb(image, &profile);
+    }
 }
 
 #[cfg(test)]

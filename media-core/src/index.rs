@@ -33,6 +33,12 @@ pub struct IndexEntry {
     pub object_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_key: Option<String>,
+    /// The preview rendition (fits 1600x1600); absent for items made before previews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_key: Option<String>,
+    /// An animated GIF or WebP; absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub animated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faces_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +71,8 @@ impl IndexEntry {
             identity_id: item.identity_id,
             object_key: item.object_key,
             thumbnail_key: item.thumbnail_key,
+            preview_key: item.preview_key,
+            animated: item.animated,
             faces_key: item.faces_key,
             face_count: item.face_count,
             is_public: item.is_public,
@@ -369,6 +377,8 @@ mod tests {
         const INTERNAL: [&str; 6] = ["sequencer", "uploadDay", "faces", "facesSequencer", "deleted", "expiresAt"];
         let mut full = item("a", 1, "2026-11-23T10:00:00.000Z");
         full.faces_key = Some("k".into());
+        full.preview_key = Some("p".into());
+        full.animated = true;
         full.face_count = Some(1);
         full.faces = Some(vec![crate::item::FaceBox { x: 1, y: 1, w: 1, h: 1 }]);
         full.size = Some(1);

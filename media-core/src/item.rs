@@ -40,6 +40,11 @@ pub struct MediaItem {
     pub object_key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_key: Option<String>,
+    /// An animated GIF or WebP (its thumbnail and preview are the first frame).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub animated: bool,
     #[serde(default)]
     pub is_public: bool,
     #[serde(default)]
@@ -93,7 +98,7 @@ impl MediaItem {
 pub mod attributes {
     /// Owned by content-updated.
     pub const CONTENT: &[&str] = &[
-        "thumbnailKey", "isPublic", "title", "description", "uploadDate", "uploadDay", "contentType", "size", "width",
+        "thumbnailKey", "previewKey", "animated", "isPublic", "title", "description", "uploadDate", "uploadDay", "contentType", "size", "width",
         "height", "sequencer",
     ];
     /// Owned by face-detection.
@@ -122,13 +127,18 @@ impl Tombstone {
     }
 }
 
-/// The attributes content-updated owns. `thumbnailKey`, `width` and `height` are absent when
-/// the upload could not be decoded (and are then removed from the item).
+/// The attributes content-updated owns. `thumbnailKey`, `previewKey`, `width` and `height`
+/// are absent when the upload could not be decoded, `animated` when it is not an animation
+/// (and are then removed from the item).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_key: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub animated: bool,
     pub is_public: bool,
     pub title: String,
     pub description: String,
@@ -271,6 +281,8 @@ mod tests {
             identity_id: "us-east-1:abc".into(),
             object_key: "public/content/us-east-1:abc/x.jpg".into(),
             thumbnail_key: Some("public/thumbnails/us-east-1:abc/x.jpg".into()),
+            preview_key: Some("public/previews/us-east-1:abc/x.jpg".into()),
+            animated: true,
             is_public: true,
             title: "t".into(),
             upload_date: Some("2026-11-23T14:05:09.123Z".into()),
@@ -286,6 +298,7 @@ mod tests {
         let attrs: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
             serde_dynamo::to_item(&item).unwrap();
         assert!(attrs["isPublic"].as_bool().is_ok());
+        assert_eq!(attrs["animated"].as_bool(), Ok(&true));
         assert_eq!(attrs["width"].as_n().unwrap(), "4000");
         assert!(attrs["faces"].as_l().is_ok());
         assert!(!attrs.contains_key("facesKey"));

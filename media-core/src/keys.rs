@@ -150,10 +150,16 @@ impl ContentKey {
         self.derived("faces")
     }
 
-    /// Whether every key derived from this one stays within S3's key limit: `thumbnails` is
-    /// longer than `content`, so an upload key near the limit has no room for its thumbnail.
+    /// The preview rendition: fits 1600x1600, shown by the detail view.
+    pub fn preview_key(&self) -> String {
+        self.derived("previews")
+    }
+
+    /// Whether every key derived from this one stays within S3's key limit: `thumbnails` and
+    /// `previews` are longer than `content`, so an upload key near the limit has no room for
+    /// them.
     pub fn derived_keys_fit(&self) -> bool {
-        [self.thumbnail_key(), self.faces_key()].iter().all(|k| k.len() <= MAX_KEY_BYTES)
+        [self.thumbnail_key(), self.preview_key(), self.faces_key()].iter().all(|k| k.len() <= MAX_KEY_BYTES)
     }
 }
 
@@ -192,11 +198,13 @@ mod tests {
         assert_eq!(key.object_key(), "public/content/us-east-1:u1/b c.png");
         assert_eq!(key.thumbnail_key(), "public/thumbnails/us-east-1:u1/b c.png");
         assert_eq!(key.faces_key(), "public/faces/us-east-1:u1/b c.png");
+        assert_eq!(key.preview_key(), "public/previews/us-east-1:u1/b c.png");
         let nested = ContentKey::parse("private/content/id/album/x.jpg").unwrap();
         assert_eq!(nested.visibility(), Visibility::Private);
         assert_eq!(nested.file(), "album/x.jpg");
         assert_eq!(nested.file_name(), "x.jpg");
         assert_eq!(nested.thumbnail_key(), "private/thumbnails/id/album/x.jpg");
+        assert_eq!(nested.preview_key(), "private/previews/id/album/x.jpg");
         assert_eq!(private_index_key("id"), "private/index/id/content.json");
     }
 

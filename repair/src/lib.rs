@@ -1,4 +1,4 @@
-//! repair: brings thumbnails, faces copies, items and indexes to the state the S3 events
+//! repair: brings thumbnails, previews, faces copies, items and indexes to the state the S3 events
 //! would have produced, for when events were lost (a message dead-lettered, a function
 //! down, a stream record past its retention).
 //!
@@ -100,12 +100,14 @@ pub enum RepairError {
 }
 
 /// The walk, step by step.
-const STEPS: [Step; 8] = [
+const STEPS: [Step; 10] = [
     Step::Content(Visibility::Public),
     Step::Content(Visibility::Private),
     Step::Table,
     Step::Derived(Visibility::Public, "thumbnails"),
     Step::Derived(Visibility::Private, "thumbnails"),
+    Step::Derived(Visibility::Public, "previews"),
+    Step::Derived(Visibility::Private, "previews"),
     Step::Derived(Visibility::Public, "faces"),
     Step::Derived(Visibility::Private, "faces"),
     Step::PublicIndex,
@@ -131,6 +133,7 @@ pub struct Repair<O, I, Q> {
 struct Stored {
     item: Option<MediaItem>,
     thumbnail: Option<ObjectHead>,
+    preview: Option<ObjectHead>,
     faces: Option<ObjectHead>,
 }
 
@@ -141,6 +144,7 @@ impl Stored {
             self.item.as_ref().and_then(|i| i.sequencer.clone()),
             self.item.as_ref().and_then(|i| i.faces_sequencer.clone()),
             self.thumbnail.as_ref().and_then(stored_sequencer),
+            self.preview.as_ref().and_then(stored_sequencer),
             self.faces.as_ref().and_then(stored_sequencer),
         ]
         .into_iter()
@@ -235,13 +239,17 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     }
 
     async fn stored(&self, key: &ContentKey, item: Option<MediaItem>) -> Result<Stored, RepairError> {
-        let thumbnail = if key.derived_keys_fit() { self.objects.head(&key.thumbnail_key()).await? } else { None };
+        let (thumbnail, preview) = if key.derived_keys_fit() {
+            (self.objects.head(&key.thumbnail_key()).await?, self.objects.head(&key.preview_key()).await?)
+        } else {
+            (None, None)
+        };
         let faces = self.objects.head(&key.faces_key()).await?;
-        Ok(Stored { item, thumbnail, faces })
+        Ok(Stored { item, thumbnail, preview, faces })
     }
 
-    /// One page of a `content/` prefix: every upload has a current item, thumbnail and faces
-    /// copy.
+    /// One page of a `content/` prefix: every upload has a current item, thumbnail, preview
+    /// and faces copy.
     async fn content_page(&self, visibility: Visibility, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
         let prefix = format!("{}/content/", visibility.as_str());
         let page = self.objects.list_page(&prefix, at.list_token.take()).await?;
@@ -304,8 +312,8 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         Ok(at.after.is_none())
     }
 
-    /// One page of a derived prefix: every thumbnail or faces copy belongs to an upload that
-    /// exists (else its removal was lost).
+    /// One page of a derived prefix: every thumbnail, preview or faces copy belongs to an
+    /// upload that exists (else its removal was lost).
     async fn derived_page(&self, visibility: Visibility, area: &str, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
         let prefix = format!("{}/{area}/", visibility.as_str());
         let page = self.objects.list_page(&prefix, at.list_token.take()).await?;
@@ -340,6 +348,13 @@ fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<
         && stored.thumbnail.as_ref().and_then(stored_sequencer).is_some_and(|seq| Some(seq) != item.sequencer)
     {
         Some("thumbnail of another version than the item")
+    } else if item.thumbnail_key.is_some() && stored.preview.is_none() && key.derived_keys_fit() {
+        // Also every item made before previews existed: the pass makes their previews.
+        Some("missing preview")
+    } else if item.thumbnail_key.is_some()
+        && stored.preview.as_ref().and_then(stored_sequencer).is_some_and(|seq| Some(seq) != item.sequencer)
+    {
+        Some("preview of another version than the item")
     } else {
         None
     };

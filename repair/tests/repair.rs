@@ -85,6 +85,7 @@ async fn uploads_whose_events_were_lost_are_sent_again_and_repaired_by_the_handl
         let item = w.items.item(&item_key(key)).expect("an item");
         assert!(item.thumbnail_key.is_some() && item.upload_date.is_some(), "{item:?}");
         assert!(w.objects.object(&key.replace("/content/", "/thumbnails/")).is_some());
+        assert!(w.objects.object(&key.replace("/content/", "/previews/")).is_some());
     }
     // What the events would have produced is there now: the next pass finds nothing for
     // content-updated (face detection still has to run for these three).
@@ -120,12 +121,45 @@ async fn a_lost_delete_leaves_nothing_behind() {
 async fn orphan_derived_objects_are_removed() {
     let w = World::new();
     let thumbnail = format!("public/thumbnails/{ID}/orphan.jpg");
+    let preview = format!("private/previews/{ID}/orphan too.jpg");
     w.objects.insert(&thumbnail, vec![9], &[("sequencer", Sequencer::new("0F").as_str())]);
+    w.objects.insert(&preview, vec![8], &[("sequencer", Sequencer::new("0E").as_str())]);
     let summary = w.run(false).await;
-    assert_eq!(summary.derived_checked, 1);
-    assert_eq!(summary.actions[0].problem, "derived object of a deleted upload");
+    assert_eq!(summary.derived_checked, 2);
+    assert!(summary.actions.iter().all(|a| a.problem == "derived object of a deleted upload"), "{:?}", summary.actions);
+    assert_eq!(summary.actions.len(), 2);
     w.deliver_to_content_updated().await;
     assert!(w.objects.object(&thumbnail).is_none());
+    assert!(w.objects.object(&preview).is_none());
+}
+
+#[tokio::test]
+async fn a_missing_preview_is_made_again_as_for_items_from_before_previews() {
+    let w = World::new();
+    let key = format!("public/content/{ID}/older.jpg");
+    w.objects.insert(&key, jpeg(2000, 1000), &[]);
+    let handler = ContentUpdated::new(Shared::new(w.objects.clone()), Shared::new(w.items.clone()), ImageLimits::default());
+    handler.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    w.objects.insert(&format!("public/faces/{ID}/older.jpg"), vec![1], &[("sequencer", Sequencer::new("0A").as_str())]);
+    // Faces done, as face-detection would leave it.
+    let mut item = w.items.item(&item_key(&key)).unwrap();
+    item.faces_sequencer = Some(Sequencer::new("0A"));
+    item.faces_key = Some(format!("public/faces/{ID}/older.jpg"));
+    // An item made before previews: no preview, no previewKey.
+    item.preview_key = None;
+    w.items.put(item);
+    let preview = format!("public/previews/{ID}/older.jpg");
+    w.objects.objects.lock().unwrap().remove(&preview);
+
+    let summary = w.run(false).await;
+    let problems: Vec<_> = summary.actions.iter().map(|a| (a.problem, a.to)).collect();
+    assert_eq!(problems, [("missing preview", Target::ContentUpdated)]);
+    w.deliver_to_content_updated().await;
+    let decoded = image::load_from_memory(&w.objects.object(&preview).expect("the preview made again").body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1600, 800));
+    assert_eq!(w.items.item(&item_key(&key)).unwrap().preview_key, Some(preview));
+    w.queues.0.lock().unwrap().clear();
+    assert_eq!(w.run(false).await.actions_total, 0);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use media_core::testing::{insert_exif_orientation, png_header_claiming};
 const WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread")]
-async fn uploads_get_thumbnails_and_items_and_deletes_remove_them() -> Result<()> {
+async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> Result<()> {
     let stack = Stack::start().await?;
     let id = identity_id();
 
@@ -49,6 +49,15 @@ async fn uploads_get_thumbnails_and_items_and_deletes_remove_them() -> Result<()
     assert_eq!(content_type.as_deref(), Some("image/jpeg"));
     let thumbnail = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)?;
     assert_eq!((thumbnail.width(), thumbnail.height()), (200, 133));
+    // Its preview: a JPEG fitting 1600x1600, no EXIF, named by the item.
+    let preview_key = format!("public/previews/{id}/my photo+1 é.jpg");
+    assert_eq!(item.preview_key.as_deref(), Some(preview_key.as_str()));
+    assert!(!item.animated);
+    let (bytes, content_type) = stack.object(&preview_key).await?.expect("preview");
+    assert_eq!(content_type.as_deref(), Some("image/jpeg"));
+    assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "EXIF in the preview");
+    let preview = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)?;
+    assert_eq!((preview.width(), preview.height()), (1600, 1067));
 
     // The PNG with alpha: a PNG thumbnail that keeps it; private, so no upload day.
     let item = eventually("the PNG's item", WAIT, || async { stack.item(&id, &alpha_key).await }).await?;
@@ -68,16 +77,31 @@ async fn uploads_get_thumbnails_and_items_and_deletes_remove_them() -> Result<()
     let (bytes, _) = stack.object(&format!("public/thumbnails/{id}/rotated.jpg")).await?.expect("thumbnail");
     let thumbnail = image::load_from_memory(&bytes)?;
     assert_eq!((thumbnail.width(), thumbnail.height()), (100, 200));
+    let (bytes, _) = stack.object(&format!("public/previews/{id}/rotated.jpg")).await?.expect("preview");
+    let preview = image::load_from_memory(&bytes)?;
+    assert_eq!((preview.width(), preview.height()), (400, 800), "upright, never upscaled");
 
-    // Deleting the originals removes thumbnails and items.
-    for key in [&photo_key, &alpha_key, &rotated_key] {
+    // An animated GIF of 1,000 frames: its first frame, and the item says it is animated.
+    let gif_key = format!("private/content/{id}/loop.gif");
+    stack.upload(&gif_key, media_core::testing::animated_gif(120, 1000), None).await?;
+    let item = eventually("the GIF's item", WAIT, || async { stack.item(&id, &gif_key).await }).await?;
+    assert!(item.animated, "{item:?}");
+    assert_eq!(item.preview_key, Some(format!("private/previews/{id}/loop.gif")));
+    let (bytes, _) = stack.object(&format!("private/previews/{id}/loop.gif")).await?.expect("preview");
+    let pixel = image::load_from_memory(&bytes)?.to_rgb8().get_pixel(60, 60).0;
+    assert!(pixel[0] > 200 && pixel[2] < 60, "the first (red) frame: {pixel:?}");
+
+    // Deleting the originals removes thumbnails, previews and items.
+    for key in [&photo_key, &alpha_key, &rotated_key, &gif_key] {
         stack.delete(key).await?;
     }
-    for key in [&photo_key, &alpha_key, &rotated_key] {
+    for key in [&photo_key, &alpha_key, &rotated_key, &gif_key] {
         let gone = || async { Ok(stack.item(&id, key).await?.is_none_or(|i| i.is_tombstone()).then_some(())) };
         eventually("the item to become a tombstone", WAIT, gone).await?;
-        let thumbnail = key.replacen("/content/", "/thumbnails/", 1);
-        assert!(stack.object(&thumbnail).await?.is_none(), "{thumbnail} left behind");
+        for area in ["/thumbnails/", "/previews/"] {
+            let derived = key.replacen("/content/", area, 1);
+            assert!(stack.object(&derived).await?.is_none(), "{derived} left behind");
+        }
     }
     Ok(())
 }
@@ -109,6 +133,8 @@ async fn bad_uploads_are_kept_and_reported_and_the_good_one_goes_through() -> Re
         let (kept, _) = stack.object(&key).await?.expect("the original is kept");
         assert_eq!(&kept, bytes, "{name}");
         assert!(stack.object(&format!("private/thumbnails/{id}/{name}")).await?.is_none());
+        assert!(stack.object(&format!("private/previews/{id}/{name}")).await?.is_none());
+        assert_eq!(item.preview_key, None, "{name}");
         assert!(stack.log().contains(&key), "the log names {key}");
     }
     let log = stack.log();

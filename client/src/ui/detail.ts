@@ -1,10 +1,11 @@
 /**
- * The detail dialog: the picture, its facts (a location in the file included), the faces
- * toggle, the share link, and the owner's edit, visibility change and delete.
+ * The detail dialog: the picture (its preview rendition; the original is a download link),
+ * its facts (a location in the file included), the faces toggle, the share link, and the
+ * owner's edit, visibility change and delete.
  */
 import { checkEdit, lengthCounter } from '../edit';
 import { scanLocation, type LocationScan } from '../location';
-import type { IndexItem } from '../indexdoc';
+import { displayKey, type IndexItem } from '../indexdoc';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, formatDate, setText } from './dom';
 
@@ -32,6 +33,7 @@ export class DetailView {
   private readonly image = $('#detail-image') as HTMLImageElement;
   private readonly caption = $('#detail-image-caption');
   private readonly toggle = $('#detail-faces-toggle') as HTMLButtonElement;
+  private readonly original = $('#detail-original') as HTMLAnchorElement;
   private readonly owner = $('#detail-owner');
   private readonly editForm = $('#edit-form') as HTMLFormElement;
   private readonly editTitle = $('#edit-title') as HTMLInputElement;
@@ -129,13 +131,13 @@ export class DetailView {
       this.owner.hidden = true;
       return;
     }
-    const facesChanged = fresh.facesKey !== this.item.facesKey;
+    const imageChanged = fresh.facesKey !== this.item.facesKey || fresh.previewKey !== this.item.previewKey;
     if (this.movingTo === fresh.objectKey) {
       this.movingTo = undefined;
       setText(this.visibilityOk, `Done: the picture is ${fresh.isPublic ? 'public' : 'private'} now.`);
     }
     this.item = fresh;
-    this.render(facesChanged);
+    this.render(imageChanged);
   }
 
   private render(reloadImage = true): void {
@@ -274,9 +276,10 @@ export class DetailView {
     const it = this.item!;
     const faces = this.showFaces && !!it.facesKey;
     this.toggle.setAttribute('aria-pressed', String(faces));
-    this.toggle.textContent = faces ? 'Show original' : 'Show faces';
-    const key = faces ? it.facesKey! : it.objectKey;
+    this.toggle.textContent = faces ? 'Hide faces' : 'Show faces';
+    const key = faces ? it.facesKey! : displayKey(it);
     const token = ++this.imageToken;
+    this.renderOriginalLink(it, token);
     this.image.removeAttribute('src');
     this.image.alt = faces ? `${it.title}, with detected faces outlined` : it.title;
     setText(this.caption, 'Loading…');
@@ -291,6 +294,21 @@ export class DetailView {
         if (token === this.imageToken) this.image.src = url;
       },
       (err) => setText(this.caption, `The picture could not be loaded: ${this.deps.describeError(err)}`),
+    );
+  }
+
+  /** The original, full size, as a download (the dialog shows the lighter preview). */
+  private renderOriginalLink(it: IndexItem, token: number): void {
+    this.original.hidden = true;
+    this.original.removeAttribute('href');
+    this.original.download = it.objectKey.split('/').pop() ?? '';
+    this.deps.presign(it.objectKey, it.uploadDate).then(
+      (url) => {
+        if (token !== this.imageToken) return;
+        this.original.href = url;
+        this.original.hidden = false;
+      },
+      () => {},
     );
   }
 

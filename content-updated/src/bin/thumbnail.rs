@@ -1,14 +1,17 @@
-//! `thumbnail [--size N] [--out DIR] FILE...`: content-updated's thumbnail path
-//! ([`media_core::imaging::make_thumbnail_sized`] with the function's limits from the
-//! environment) on local files, for benchmarks and the memory test. Prints one JSON line per
-//! file: `{"file", "ms", "width", "height", "maxRssKb"}` (`ms` is this thread's CPU time for
-//! the file, `maxRssKb` the process's peak resident memory so far), or `{"file", "error"}`.
+//! `thumbnail [--size N] [--out DIR] FILE...`: content-updated's image path
+//! ([`media_core::imaging::make_renditions`], thumbnail and preview, with the function's
+//! limits from the environment) on local files, for benchmarks and the memory test; with
+//! `--size N`, a thumbnail alone fitting N ([`media_core::imaging::make_thumbnail_sized`]).
+//! Prints one JSON line per file: `{"file", "ms", "width", "height", "bytes", "maxRssKb"}`
+//! (the thumbnail's size; with renditions also `previewWidth`, `previewHeight`,
+//! `previewBytes` and `animated`; `ms` is this thread's CPU time for the file, `maxRssKb` the
+//! process's peak resident memory so far), or `{"file", "error"}`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use media_core::config::ImageLimits;
-use media_core::imaging::{make_thumbnail_sized, THUMBNAIL_BOX};
+use media_core::imaging::{make_renditions, make_thumbnail_sized, Encoded, ImagingError};
 
 fn thread_cpu_ms() -> f64 {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -25,14 +28,14 @@ fn max_rss_kb() -> Option<u64> {
 }
 
 fn main() -> ExitCode {
-    let mut size = THUMBNAIL_BOX;
+    let mut size: Option<u32> = None;
     let mut out: Option<PathBuf> = None;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--size" => match args.next().and_then(|v| v.parse().ok()) {
-                Some(n) => size = n,
+                Some(n) => size = Some(n),
                 None => return usage("--size takes a number of pixels"),
             },
             "--out" => match args.next() {
@@ -60,21 +63,37 @@ fn main() -> ExitCode {
             }
             Ok(bytes) => {
                 let start = thread_cpu_ms();
-                let result = make_thumbnail_sized(&bytes, &limits, size);
+                let result: Result<(Encoded, Option<(Encoded, bool)>), ImagingError> = match size {
+                    Some(size) => make_thumbnail_sized(&bytes, &limits, size).map(|t| (t.encoded, None)),
+                    None => make_renditions(&bytes, &limits).map(|r| (r.thumbnail, Some((r.preview, r.animated)))),
+                };
                 let ms = thread_cpu_ms() - start;
                 match result {
-                    Ok(thumbnail) => {
-                        let encoded = thumbnail.encoded;
+                    Ok((thumbnail, preview)) => {
                         if let Some(dir) = &out {
                             let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-                            let ext = if encoded.content_type == "image/png" { "png" } else { "jpg" };
-                            if let Err(err) = std::fs::write(dir.join(format!("{stem}.{ext}")), &encoded.bytes) {
-                                failed = true;
-                                eprintln!("{name}: cannot write the thumbnail: {err}");
+                            let mut written = vec![(format!("{stem}"), &thumbnail)];
+                            if let Some((preview, _)) = &preview {
+                                written.push((format!("{stem}.preview"), preview));
+                            }
+                            for (name, encoded) in written {
+                                let ext = if encoded.content_type == "image/png" { "png" } else { "jpg" };
+                                if let Err(err) = std::fs::write(dir.join(format!("{name}.{ext}")), &encoded.bytes) {
+                                    failed = true;
+                                    eprintln!("{name}: cannot write the rendition: {err}");
+                                }
                             }
                         }
-                        serde_json::json!({"file": name, "ms": (ms * 1000.0).round() / 1000.0, "width": encoded.width,
-                            "height": encoded.height, "maxRssKb": max_rss_kb()})
+                        let mut line = serde_json::json!({"file": name, "ms": (ms * 1000.0).round() / 1000.0,
+                            "width": thumbnail.width, "height": thumbnail.height, "bytes": thumbnail.bytes.len(),
+                            "maxRssKb": max_rss_kb()});
+                        if let Some((preview, animated)) = preview {
+                            line["previewWidth"] = preview.width.into();
+                            line["previewHeight"] = preview.height.into();
+                            line["previewBytes"] = preview.bytes.len().into();
+                            line["animated"] = animated.into();
+                        }
+                        line
                     }
                     Err(err) => {
                         failed = true;
