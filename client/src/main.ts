@@ -3,6 +3,8 @@ import { loadConfig, type AppConfig } from './config';
 import { Session, friendlyAuthError } from './auth';
 import { Api, friendlyApiError } from './api';
 import { IndexPoller } from './poller';
+import { PagedIndex } from './pages';
+import { OlderButton } from './ui/older';
 import { PUBLIC_INDEX_KEY, privateIndexKey, fileNameOfKey } from './keys';
 import type { IndexItem } from './indexdoc';
 import { Gallery } from './ui/gallery';
@@ -35,8 +37,12 @@ class App {
   private readonly publicGallery: Gallery;
   private readonly mineGallery: Gallery;
   private readonly detail: DetailView;
+  private readonly publicOlder = new OlderButton($('#view-public [data-role="older"]') as HTMLButtonElement);
+  private readonly mineOlder = new OlderButton($('#view-mine [data-role="older"]') as HTMLButtonElement);
   private publicPoller: IndexPoller;
   private minePoller?: IndexPoller;
+  /** My pictures as loaded so far: the head and the pages scrolled to. */
+  private minePaged?: PagedIndex;
   private myIdentityId?: string;
   private route: Route = 'public';
 
@@ -68,14 +74,15 @@ class App {
       identityId: () => this.session.getIdentityId(),
       takenNames: async (isPublic) => {
         if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
-        const items = this.minePoller?.doc?.items ?? [];
+        // Names on the pages not loaded yet are not known here (docs/ARCHITECTURE.md, "Paged indexes").
+        const items = this.minePaged?.doc.items ?? [];
         return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
       },
       upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress),
       describeError: friendlyApiError,
       onUploaded: () => this.pollSoon(),
     });
-    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery);
+    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder).poller;
     this.wireAccount();
     $('#banner-close').addEventListener('click', hideBanner);
     // The skip link moves focus without touching the route in the hash.
@@ -96,20 +103,30 @@ class App {
     this.navigate(false);
   }
 
-  private makePoller(key: string, gallery: Gallery): IndexPoller {
+  /** Polls the head of an index; its pages load as the person scrolls (pages.ts). */
+  private makePoller(key: string, gallery: Gallery, older: OlderButton): { poller: IndexPoller; paged: PagedIndex } {
     let failing = false;
-    return new IndexPoller({
-      key,
-      intervalMs: POLL_MS,
+    const onError = (err: unknown) => {
+      failing = true;
+      gallery.setStatus(`Could not refresh the pictures: ${friendlyApiError(err)} Retrying…`, true);
+    };
+    const paged = new PagedIndex({
       fetch: this.api.fetchIndex,
       onChange: (doc) => {
         gallery.update(doc);
         this.detail.refresh(doc.items);
+        if (older.paged === paged) older.sync();
       },
-      onError: (err) => {
-        failing = true;
-        gallery.setStatus(`Could not refresh the pictures: ${friendlyApiError(err)} Retrying…`, true);
-      },
+      onError,
+    });
+    older.paged = paged;
+    older.sync();
+    const poller = new IndexPoller({
+      key,
+      intervalMs: POLL_MS,
+      fetch: this.api.fetchIndex,
+      onChange: (head) => void paged.setHead(head),
+      onError,
       onSuccess: () => {
         if (failing) {
           failing = false;
@@ -117,6 +134,7 @@ class App {
         }
       },
     });
+    return { poller, paged };
   }
 
   private async loadIdentity(): Promise<void> {
@@ -124,7 +142,7 @@ class App {
       this.myIdentityId = await this.session.getIdentityId();
       this.minePoller?.stop();
       this.mineGallery.clear();
-      this.minePoller = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery);
+      ({ poller: this.minePoller, paged: this.minePaged } = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery, this.mineOlder));
     } catch (err) {
       showBanner(`Could not get your credentials: ${friendlyAuthError(err)}`);
     }
@@ -133,6 +151,9 @@ class App {
   private async onSessionChange(): Promise<void> {
     this.minePoller?.stop();
     this.minePoller = undefined;
+    this.minePaged = undefined;
+    this.mineOlder.paged = undefined;
+    this.mineOlder.sync();
     this.myIdentityId = undefined;
     this.mineGallery.clear();
     this.renderAccount();
