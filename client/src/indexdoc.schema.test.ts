@@ -40,7 +40,7 @@ describe('the client reads the index the functions write', () => {
   it('reads the pages a head lists as the schema defines them', () => {
     const defs = (schema as { $defs: Record<string, { properties: Record<string, Property>; required?: string[] }> }).$defs;
     const pageSchema = defs.PageEntry;
-    const parsed = parsePageRef({ key: 'public/index/content-0.json', count: 3, generatedAt: '2026-11-23T14:05:10.002Z', after: '2026-11-23T14:05:09.123Z' });
+    const parsed = parsePageRef({ key: 'public/index/content-0.json', count: 3, generatedAt: '2026-11-23T14:05:10.002Z', contentHash: '0123456789abcdef', after: '2026-11-23T14:05:09.123Z' });
     expect(parsed).toBeDefined();
     for (const name of Object.keys(parsed!)) {
       expect(pageSchema.properties, name).toHaveProperty(name);

@@ -21,8 +21,9 @@ export interface IndexItem {
 export interface PageRef {
   key: string;
   count: number;
-  /** The page's own generatedAt: a copy with this value is current. */
   generatedAt: string;
+  /** A hash of the page's items: a copy with this hash is current. */
+  contentHash: string;
 }
 
 export interface IndexDoc {
@@ -102,7 +103,7 @@ export function parsePageRef(raw: unknown): PageRef | undefined {
   const o = raw as Record<string, unknown>;
   const key = str(o.key);
   if (!key || !/^(public|private)\/index\//.test(key)) return undefined;
-  return { key, count: num(o.count) ?? 0, generatedAt: str(o.generatedAt) ?? '' };
+  return { key, count: num(o.count) ?? 0, generatedAt: str(o.generatedAt) ?? '', contentHash: str(o.contentHash) ?? '' };
 }
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */
@@ -119,5 +120,5 @@ export function sameItems(a: IndexDoc, b: IndexDoc): boolean {
 /** True when two heads have the same items and list the same pages in the same versions. */
 export function sameHead(a: IndexDoc, b: IndexDoc): boolean {
   if (!sameItems(a, b) || a.pages.length !== b.pages.length) return false;
-  return a.pages.every((p, i) => p.key === b.pages[i].key && p.generatedAt === b.pages[i].generatedAt && p.count === b.pages[i].count);
+  return a.pages.every((p, i) => p.key === b.pages[i].key && p.contentHash === b.pages[i].contentHash && p.count === b.pages[i].count);
 }

@@ -21,7 +21,7 @@ function head(pages: { name: string; count: number; version: string }[], newest 
     version: 2,
     generatedAt: 'h',
     items: items(newest, oldest),
-    pages: pages.map((p) => ({ key: pageKey(p.name), count: p.count, generatedAt: p.version })),
+    pages: pages.map((p) => ({ key: pageKey(p.name), count: p.count, generatedAt: `at ${p.version}`, contentHash: p.version })),
   });
 }
 

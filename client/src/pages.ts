@@ -6,14 +6,14 @@
  * The head comes from the IndexPoller, which polls it alone. Pages are
  * fetched only when asked for (`loadOlder`, as the person scrolls) and kept:
  * a page is fetched again only when a new head lists it with another
- * `generatedAt`, and then with If-None-Match on the ETag of the copy held, so
+ * `contentHash`, and then with If-None-Match on the ETag of the copy held, so
  * an unchanged page costs a 304 and no body.
  */
 import { parseIndex, type IndexDoc, type IndexItem, type PageRef } from './indexdoc';
 import type { IndexFetcher } from './poller';
 
 interface HeldPage {
-  generatedAt: string;
+  contentHash: string;
   etag?: string;
   items: IndexItem[];
 }
@@ -97,7 +97,7 @@ export class PagedIndex {
 
   /** Fetches the pages among `pages` whose held copy is missing or older than the head says. */
   private async refresh(pages: PageRef[]): Promise<void> {
-    const stale = pages.filter((p) => p.count > 0 && this.held.get(p.key)?.generatedAt !== p.generatedAt);
+    const stale = pages.filter((p) => p.count > 0 && this.held.get(p.key)?.contentHash !== p.contentHash);
     await Promise.all(stale.map((p) => this.fetchPage(p)));
   }
 
@@ -108,16 +108,18 @@ export class PagedIndex {
       const res = await this.opts.fetch(page.key, { ifNoneMatch: held?.etag });
       if (res.status === 'not-modified') {
         this.stats.notModified++;
-        if (held) held.generatedAt = page.generatedAt;
+        if (held) held.contentHash = page.contentHash;
         return;
       }
       // A page listed but gone: a newer head is on its way; show nothing for it.
       if (res.status === 'missing') {
-        this.held.set(page.key, { generatedAt: page.generatedAt, items: [] });
+        this.held.set(page.key, { contentHash: page.contentHash, items: [] });
         return;
       }
       const doc = parseIndex(res.body);
-      this.held.set(page.key, { generatedAt: doc.generatedAt ?? page.generatedAt, etag: res.etag, items: doc.items });
+      // Held under the hash the head gave: a copy newer than that head is fetched again
+      // once a head lists its hash (rare: the page changed between the two reads).
+      this.held.set(page.key, { contentHash: page.contentHash, etag: res.etag, items: doc.items });
     } catch (err) {
       this.opts.onError?.(err);
     }

@@ -402,6 +402,26 @@ impl DynamoItemStore {
     }
 }
 
+impl DynamoItemStore {
+    /// One partition (`partition` = `value`) of a secondary index sorted by `uploadDate`, the
+    /// dates in `range`, newest first, at most `limit` (`usize::MAX`: all).
+    async fn query_dates(&self, index: &str, partition: &str, value: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+        let (condition, mut values) = date_condition(range);
+        values.insert(":p".to_owned(), AttributeValue::S(value.to_owned()));
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("#p = :p{condition}"))
+            .expression_attribute_names("#p", partition)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(false);
+        let items = self.query_all(request, (limit != usize::MAX).then_some(limit), value).await?;
+        Ok(items.into_iter().filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d))).collect())
+    }
+}
+
 /// Names of the attributes in `owned` that `values` leaves out: removed by the write.
 fn left_out<'a>(owned: impl IntoIterator<Item = &'a &'static str>, values: &HashMap<String, AttributeValue>) -> Vec<&'static str> {
     owned.into_iter().copied().filter(|name| !values.contains_key(*name)).collect()
@@ -531,33 +551,11 @@ impl IndexItems for DynamoItemStore {
     }
 
     async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        let (condition, mut values) = date_condition(range);
-        values.insert(":id".to_owned(), AttributeValue::S(identity_id.to_owned()));
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_OWNER_INDEX)
-            .key_condition_expression(format!("identityId = :id{condition}"))
-            .set_expression_attribute_values(Some(values))
-            .scan_index_forward(false);
-        let items = self.query_all(request, (limit != usize::MAX).then_some(limit), identity_id).await?;
-        Ok(items.into_iter().filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d))).collect())
+        self.query_dates(BY_OWNER_INDEX, "identityId", identity_id, range, limit).await
     }
 
     async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        let (condition, mut values) = date_condition(range);
-        values.insert(":day".to_owned(), AttributeValue::S(day.to_owned()));
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(PUBLIC_BY_DAY_INDEX)
-            .key_condition_expression(format!("uploadDay = :day{condition}"))
-            .set_expression_attribute_values(Some(values))
-            .scan_index_forward(false);
-        let items = self.query_all(request, (limit != usize::MAX).then_some(limit), day).await?;
-        Ok(items.into_iter().filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d))).collect())
+        self.query_dates(PUBLIC_BY_DAY_INDEX, "uploadDay", day, range, limit).await
     }
 
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {

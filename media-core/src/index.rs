@@ -31,6 +31,8 @@ pub const DEFAULT_PRIVATE_HEAD_LIMIT: usize = 100;
 pub const DEFAULT_INDEX_PAGE_SIZE: usize = 250;
 /// Largest index object read back before a rewrite; far above any real head or page.
 const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+/// The content hash of a page with no items (one that need not exist).
+const EMPTY_PAGE_HASH: &str = "0";
 /// Publish attempts before giving up and letting the stream retry the batch.
 const MAX_PUBLISH_ATTEMPTS: usize = 8;
 
@@ -116,12 +118,28 @@ pub struct PageEntry {
     pub key: String,
     /// Items on the page; 0: there is nothing to fetch.
     pub count: usize,
-    /// The page's own `generatedAt`: a reader holding the page with this value has it.
+    /// The page's own `generatedAt`.
     pub generated_at: String,
+    /// A hash of the page's items: a reader holding a copy with this hash has the page as it
+    /// is (`generatedAt` alone has millisecond resolution).
+    pub content_hash: String,
     /// The page owns the upload dates after this one (exclusive) up to the next newer page's
     /// `after` (inclusive); absent on the oldest page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+
+/// A hash of a page's items, for readers to tell whether their copy is current. SipHash with
+/// fixed keys: the same items give the same hash in every run (a Rust release that changed it
+/// would make readers fetch each page once more).
+fn content_hash(items: &[IndexEntry]) -> Result<String, serde_json::Error> {
+    use std::hash::{Hash, Hasher};
+    if items.is_empty() {
+        return Ok(EMPTY_PAGE_HASH.to_owned());
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    serde_json::to_vec(items)?.hash(&mut hasher);
+    Ok(format!("{:016x}", hasher.finish()))
 }
 
 fn now() -> String {
@@ -327,7 +345,7 @@ fn layout(target: &IndexTarget, pages: Vec<PageEntry>) -> Vec<PageEntry> {
     if !pages.is_empty() && ordered && pages.last().is_some_and(|p| p.after.is_none()) {
         return pages;
     }
-    vec![PageEntry { key: target.page_key(None), count: 0, generated_at: now(), after: None }]
+    vec![PageEntry { key: target.page_key(None), count: 0, generated_at: now(), content_hash: EMPTY_PAGE_HASH.to_owned(), after: None }]
 }
 
 /// The page whose range holds `date`.
@@ -457,7 +475,14 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             Some(current) => current,
             None => self.read(key).await?,
         };
-        let entry = |count, generated_at: &str| PageEntry { key: key.to_owned(), count, generated_at: generated_at.to_owned(), after: after.clone() };
+        let hash = content_hash(&items)?;
+        let entry = |count, generated_at: &str| PageEntry {
+            key: key.to_owned(),
+            count,
+            generated_at: generated_at.to_owned(),
+            content_hash: hash.clone(),
+            after: after.clone(),
+        };
         match &current.index {
             Some(page) if page.items == items => return Ok(Ok((entry(items.len(), &page.generated_at), false))),
             None if items.is_empty() && current.condition == WriteCondition::Absent => return Ok(Ok((entry(0, unwritten_at), false))),
@@ -532,7 +557,8 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         if at == 0 && pages[0].count >= self.limits.page_size {
             if let Some(after) = newest_date {
                 tracing::info!(page = pages[0].key, items = pages[0].count, "open page full; a new one follows it");
-                pages.insert(0, PageEntry { key: target.page_key(Some(&after)), count: 0, generated_at: now(), after: Some(after) });
+                let (key, content_hash) = (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
+                pages.insert(0, PageEntry { key, count: 0, generated_at: now(), content_hash, after: Some(after) });
             }
         }
         Ok(Ok(written))
