@@ -98,7 +98,11 @@ async fn the_public_index_holds_the_100_newest_over_several_days() -> Result<()>
         uploaded.push(key);
     }
     let private_index = format!("private/index/{owner}/content.json");
-    index_where(&stack, &private_index, "all 105 in the owner's index", |i| i.items.len() == 105).await?;
+    // Version 2: the newest 100 on the owner's head, the other 5 on its pages.
+    eventually("all 105 in the owner's head and pages", WAIT, || async {
+        Ok(whole_index(&stack, &private_index).await?.filter(|(head, all)| head.items.len() == 100 && all.len() == 105))
+    })
+    .await?;
 
     // Yesterday's pictures, written straight to the table as an older deployment would have.
     let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
