@@ -4,7 +4,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, artifactsDir } from './stack.mjs';
+import { startStack, artifactsDir, INDEX_PARAMETERS } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 
@@ -235,6 +235,58 @@ test('the owner deletes a picture and it goes', async () => {
   await card(TITLE_SECRET).waitFor({ state: 'detached', timeout: PROCESSING_MS });
   assert.equal(await page.locator('#view-mine ul.grid li').count(), 2);
   await shot('10-after-delete');
+});
+
+test('a person scrolls back through every picture, page by page, each page fetched once', async () => {
+  const count = 14;
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.locator('#view-upload:not([hidden])').waitFor();
+  const files = [];
+  for (let n = 0; n < count; n++) {
+    files.push({ name: `scroll-${n}.jpg`, mimeType: 'image/jpeg', buffer: await makeImage(page, { width: 320, height: 240, hue: n * 25, type: 'image/jpeg', label: `scroll ${n}` }) });
+  }
+  await page.locator('#file-input').setInputFiles(files);
+  for (let n = 0; n < count; n++) await page.locator(`#upload-queue li[data-file="scroll-${n}.jpg"] [data-role="title"]`).fill(`Scroll ${String(n).padStart(2, '0')} ${run}`);
+  await page.getByRole('button', { name: /^Upload( \d+ pictures)?$/ }).click();
+  await page.locator('#upload-status').filter({ hasText: 'All uploads finished.' }).waitFor({ timeout: 120_000 });
+
+  const pageRequests = [];
+  const onResponse = (r) => {
+    const url = decodeURIComponent(r.url());
+    if (/\/index\/[^?]*content-[^/?]*\.json/.test(url)) pageRequests.push({ key: url.replace(/^.*\/(private|public)\/index\//, '$1/index/').split('?')[0], status: r.status() });
+  };
+  page.on('response', onResponse);
+  // A phone: the head fills the first screen; older pictures load as the person scrolls.
+  await page.setViewportSize({ width: 390, height: 420 });
+  await page.getByRole('link', { name: 'My pictures' }).click();
+  const titles = () => page.locator('#view-mine ul.grid [data-role="title"]').allTextContents();
+  const scrollTitles = async () => (await titles()).filter((t) => t.startsWith('Scroll '));
+  await card(`Scroll ${String(count - 1).padStart(2, '0')} ${run}`).waitFor({ timeout: PROCESSING_MS });
+  assert.ok((await titles()).length <= INDEX_PARAMETERS.PrivateIndexHeadLimit + INDEX_PARAMETERS.IndexPageSize, `the first screen shows the head (and at most the page under it): ${(await titles()).length}`);
+  const older = page.locator('#view-mine [data-role="older"]');
+  // Keyboard first: the button is a real button.
+  if (await older.isVisible()) {
+    await older.focus();
+    await page.keyboard.press('Enter');
+  }
+  const deadline = Date.now() + PROCESSING_MS;
+  const want = Array.from({ length: count }, (_, n) => `Scroll ${String(count - 1 - n).padStart(2, '0')} ${run}`);
+  while (JSON.stringify(await scrollTitles()) !== JSON.stringify(want)) {
+    assert.ok(Date.now() < deadline, `every picture reached by scrolling: ${JSON.stringify(await scrollTitles())}`);
+    await page.mouse.wheel(0, 2000);
+    await page.waitForTimeout(300);
+  }
+  await older.waitFor({ state: 'hidden' });
+  const all = await titles();
+  assert.equal(new Set(all).size, all.length, 'each picture once');
+  assert.ok(pageRequests.length >= 2, `pages were fetched as the person scrolled: ${JSON.stringify(pageRequests)}`);
+  await shot('10a-scrolled-to-the-oldest');
+  // Settled: polling reads the head only; no page is fetched again.
+  const settled = pageRequests.length;
+  await page.waitForTimeout(6_000);
+  assert.deepEqual(pageRequests.slice(settled), [], 'no page refetched while nothing changes');
+  page.off('response', onResponse);
+  await page.setViewportSize({ width: 1280, height: 900 });
 });
 
 test('the session survives a reload', async () => {

@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Template parameters of the browser tests' stack (docs/ARCHITECTURE.md, "Paged indexes"). */
+export const INDEX_PARAMETERS = { PublicIndexLimit: 4, PrivateIndexHeadLimit: 4, IndexPageSize: 3 };
+
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const artifactsDir = path.join(clientDir, 'e2e', 'artifacts');
 
@@ -34,7 +37,9 @@ export async function startStack({ timeoutMs = 240_000 } = {}) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`no client build in ${dist}: run make -C client build`);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-share-e2e-'));
   const log = fs.openSync(path.join(artifactsDir, 'devstack.log'), 'w');
-  const child = spawn(bin, ['up', '--state-dir', stateDir, '--port', '0', '--client-port', '0', '--client-dir', dist], {
+  // Small index heads and pages, so a few dozen uploads make several pages to scroll through.
+  const parameters = Object.entries(INDEX_PARAMETERS).flatMap(([name, value]) => ['--parameter', `${name}=${value}`]);
+  const child = spawn(bin, ['up', '--state-dir', stateDir, '--port', '0', '--client-port', '0', '--client-dir', dist, ...parameters], {
     stdio: ['ignore', log, log],
     env: process.env,
   });

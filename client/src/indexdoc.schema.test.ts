@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import schema from './content-index.schema.json';
-import { parseItem } from './indexdoc';
+import { parseIndex, parsePageRef, parseItem } from './indexdoc';
 
 /**
  * The index JSON is defined once, by update-content-index's Rust types; their JSON Schema is
@@ -35,5 +35,19 @@ describe('the client reads the index the functions write', () => {
     for (const name of ['identityId', 'objectKey', 'isPublic', 'title', 'description', 'uploadDate']) {
       expect(itemSchema.required, name).toContain(name);
     }
+  });
+
+  it('reads the pages a head lists as the schema defines them', () => {
+    const defs = (schema as { $defs: Record<string, { properties: Record<string, Property>; required?: string[] }> }).$defs;
+    const pageSchema = defs.PageEntry;
+    const parsed = parsePageRef({ key: 'public/index/content-0.json', count: 3, generatedAt: '2026-11-23T14:05:10.002Z', contentHash: '0123456789abcdef', after: '2026-11-23T14:05:09.123Z' });
+    expect(parsed).toBeDefined();
+    for (const name of Object.keys(parsed!)) {
+      expect(pageSchema.properties, name).toHaveProperty(name);
+      expect(pageSchema.required, name).toContain(name);
+    }
+    // The head's own fields, pages included.
+    const head = (schema as { properties: Record<string, Property> }).properties;
+    expect(Object.keys(parseIndex({ items: [] })).sort()).toEqual(Object.keys(head).sort());
   });
 });

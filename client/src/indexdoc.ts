@@ -21,13 +21,24 @@ export interface IndexItem {
   height?: number;
 }
 
+/** A page of older items as a head (version 2) lists it (docs/ARCHITECTURE.md, "Paged indexes"). */
+export interface PageRef {
+  key: string;
+  count: number;
+  generatedAt: string;
+  /** A hash of the page's items: a copy with this hash is current. */
+  contentHash: string;
+}
+
 export interface IndexDoc {
   version: number;
   generatedAt?: string;
   items: IndexItem[];
+  /** On a head: pages of older items, newest first. Empty on a page and on a version-1 index. */
+  pages: PageRef[];
 }
 
-export const EMPTY_INDEX: IndexDoc = Object.freeze({ version: 1, items: [] }) as IndexDoc;
+export const EMPTY_INDEX: IndexDoc = Object.freeze({ version: 2, items: [], pages: [] }) as IndexDoc;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
@@ -79,11 +90,26 @@ export function parseIndex(body: string | unknown): IndexDoc {
   }
   // Newest first (the writer already orders them; a stable sort keeps ties as written).
   items.sort((a, b) => (a.uploadDate === b.uploadDate ? 0 : a.uploadDate < b.uploadDate ? 1 : -1));
+  const pages: PageRef[] = [];
+  for (const r of Array.isArray(o.pages) ? o.pages : []) {
+    const page = parsePageRef(r);
+    if (page) pages.push(page);
+  }
   return {
     version: typeof o.version === 'number' ? o.version : 1,
     generatedAt: str(o.generatedAt),
     items,
+    pages,
   };
+}
+
+/** One entry of a head's `pages`; undefined without a key under an index folder. */
+export function parsePageRef(raw: unknown): PageRef | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  const key = str(o.key);
+  if (!key || !/^(public|private)\/index\//.test(key)) return undefined;
+  return { key, count: num(o.count) ?? 0, generatedAt: str(o.generatedAt) ?? '', contentHash: str(o.contentHash) ?? '' };
 }
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */
@@ -100,4 +126,10 @@ export function displayKey(it: IndexItem): string {
 export function sameItems(a: IndexDoc, b: IndexDoc): boolean {
   if (a.items.length !== b.items.length) return false;
   return a.items.every((it, i) => itemSignature(it) === itemSignature(b.items[i]));
+}
+
+/** True when two heads have the same items and list the same pages in the same versions. */
+export function sameHead(a: IndexDoc, b: IndexDoc): boolean {
+  if (!sameItems(a, b) || a.pages.length !== b.pages.length) return false;
+  return a.pages.every((p, i) => p.key === b.pages[i].key && p.contentHash === b.pages[i].contentHash && p.count === b.pages[i].count);
 }

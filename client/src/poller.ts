@@ -5,10 +5,11 @@
  * of the copy we have) and, when the ETag is known, `If-None-Match`: S3 then
  * answers 304 only when the ETag matches, so a rewrite within the same second
  * as the copy we hold (Last-Modified has one-second resolution) is not missed.
- * 304 means "no change": no callback, no re-render. A 200 whose items are the
- * same as before is also not reported.
+ * 304 means "no change": no callback, no re-render. A 200 whose items and
+ * pages are the same as before is also not reported. With a paged index this
+ * polls the head only; the pages are PagedIndex's (pages.ts).
  */
-import { EMPTY_INDEX, parseIndex, sameItems, type IndexDoc } from './indexdoc';
+import { EMPTY_INDEX, parseIndex, sameHead, type IndexDoc } from './indexdoc';
 
 export type FetchResult =
   | { status: 'ok'; body: string; lastModified?: Date; etag?: string }
@@ -127,7 +128,7 @@ export class IndexPoller {
     const prev = this.current;
     this.current = doc;
     this.opts.onSuccess?.();
-    if (prev && sameItems(prev, doc)) return;
+    if (prev && sameHead(prev, doc)) return;
     this.stats.changes++;
     this.opts.onChange(doc);
   }

@@ -8,7 +8,7 @@ const OTHER = 'us-east-1:0b5c0000-0000-4000-8000-000000000002';
 const item = (objectKey: string, title: string): IndexItem => ({
   identityId: objectKey.split('/')[2], objectKey, isPublic: objectKey.startsWith('public/'), title, description: '', uploadDate: '2026-11-30T10:00:00.000Z',
 });
-const doc = (...items: IndexItem[]): IndexDoc => ({ version: 1, items });
+const doc = (...items: IndexItem[]): IndexDoc => ({ version: 2, items, pages: [] });
 
 describe('share links', () => {
   it('round-trip any file name, safely encoded', () => {

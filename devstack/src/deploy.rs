@@ -41,6 +41,8 @@ pub struct LocalParameters {
     pub client_origin: String,
     pub purge_interval_minutes: u64,
     pub face_model_path: Option<PathBuf>,
+    /// Parameters the caller sets (a test's small index pages); they win over the above.
+    pub overrides: Vec<(String, String)>,
 }
 
 impl LocalParameters {
@@ -61,8 +63,11 @@ impl LocalParameters {
         if let Some(model) = &self.face_model_path {
             values.push(("FaceModelPath", model.display().to_string()));
         }
+        values.retain(|(key, _)| !self.overrides.iter().any(|(name, _)| name == key));
         values
             .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .chain(self.overrides.iter().cloned())
             .map(|(key, value)| Parameter::builder().parameter_key(key).parameter_value(value).build())
             .collect()
     }

@@ -58,11 +58,23 @@ struct UpArgs {
     /// Minutes between purge-bucket runs (the template's schedule, an hour in the cloud).
     #[arg(long, env = "DEVSTACK_PURGE_INTERVAL_MINUTES", default_value_t = 5)]
     purge_interval: u64,
+    /// A template parameter `Name=Value` for this stack (repeatable), e.g. small index pages
+    /// for a test: `--parameter IndexPageSize=4`.
+    #[arg(long = "parameter", value_parser = parse_parameter)]
+    parameters: Vec<(String, String)>,
+}
+
+fn parse_parameter(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw.split_once('=').ok_or_else(|| format!("{raw:?}: expected Name=Value"))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("{name:?}: a template parameter name is letters and digits"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 impl Default for UpArgs {
     fn default() -> Self {
-        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 5 }
+        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 5, parameters: Vec::new() }
     }
 }
 
@@ -126,6 +138,7 @@ async fn up(args: UpArgs) -> Result<()> {
         client_origin: client_url.clone(),
         purge_interval_minutes: args.purge_interval,
         face_model_path: deploy::local_face_model(),
+        overrides: args.parameters.clone(),
     };
     let deployed = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
     let stack = deploy::stack_info(&deployed, &emulator.endpoint, &client_url)?;

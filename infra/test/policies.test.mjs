@@ -23,6 +23,7 @@ const resources = template.Resources
 const BUCKET_ARN = resolver.atts['MediaBucket.Arn']
 const TABLE_ARN = resolver.atts['ContentTable.Arn']
 const GSI_ARN = `${TABLE_ARN}/index/uploadDay-uploadDate-index`
+const OWNER_GSI_ARN = `${TABLE_ARN}/index/identityId-uploadDate-index`
 const STREAM_ARN = resolver.atts['ContentTable.StreamArn']
 const LEGACY_TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${LEGACY_TABLE}`
 const QUEUE = {
@@ -104,6 +105,9 @@ const table111 = [
   ['s3:GetObject', s3(`private/previews/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private preview"],
   ['s3:GetObject', s3(`private/faces/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's private faces image"],
   ['s3:GetObject', s3(`private/index/${OWNER}/content.json`), [ALLOW, DENY, DENY], "owner's private index"],
+  ['s3:GetObject', s3('public/index/content-20261123T140509123Z.json'), [ALLOW, ALLOW, ALLOW], 'a page of the public index'],
+  ['s3:GetObject', s3('public/index/content-0.json'), [ALLOW, ALLOW, ALLOW], 'the oldest page of the public index'],
+  ['s3:GetObject', s3(`private/index/${OWNER}/content-20261123T140509123Z.json`), [ALLOW, DENY, DENY], "a page of the owner's private index"],
   ['dynamodb:UpdateItem', TABLE_ARN, [ALLOW, DENY, DENY], "edit title+description of owner's item", upd(OWNER, EDIT)],
 ]
 for (const [action, resource, expects, note, context] of table111) {
@@ -156,6 +160,10 @@ add('other', 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "mo
 add('owner', 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), DENY, 'copy onto a derived key')
 add('visitor', 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'share link, signed out: a public original (HEAD, Range GET)')
 add('visitor', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'share link, signed out: a private original')
+add('owner', 'dynamodb:Query', OWNER_GSI_ARN, DENY, 'user queries the by-owner GSI')
+add('owner', 's3:PutObject', s3(`private/index/${OWNER}/content-0.json`), DENY, 'user writes a page of own private index')
+add('owner', 's3:PutObject', s3('public/index/content-0.json'), DENY, 'user writes a page of the public index')
+add('owner', 's3:GetObject', s3(`private/index/${OTHER}/content-0.json`), DENY, "a page of another user's private index")
 add('visitor', 's3:PutObject', s3(`public/content/${VISITOR}/x.jpg`), DENY, 'visitor uploads under own identity')
 add('visitor', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'visitor edits an item of own identity', upd(VISITOR, EDIT))
 add('visitor', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'visitor reads tmp/')
@@ -253,6 +261,7 @@ add(fd, 'sqs:ReceiveMessage', QUEUE.contentUpdated, DENY, "receive from content-
 const ui = 'update-content-index'
 add(ui, 'dynamodb:Query', TABLE_ARN, ALLOW, "query an identity's items")
 add(ui, 'dynamodb:Query', GSI_ARN, ALLOW, 'query the uploadDay GSI')
+add(ui, 'dynamodb:Query', OWNER_GSI_ARN, ALLOW, 'query the by-owner GSI (one private page per query)')
 add(ui, 'dynamodb:Scan', TABLE_ARN, DENY, 'scan')
 add(ui, 'dynamodb:GetRecords', STREAM_ARN, ALLOW, 'read the stream')
 add(ui, 'dynamodb:GetShardIterator', STREAM_ARN, ALLOW, 'stream shard iterator')
@@ -285,6 +294,15 @@ add(ui, 's3:PutObject', s3(`private/index/${OWNER}/other.json`), DENY, 'write an
 add(ui, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/')
 add(ui, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'read pictures')
 add(ui, 's3:DeleteObject', s3('public/index/content.json'), DENY, 'delete the public index')
+add(ui, 's3:GetObject', s3('public/index/content-20261123T140509123Z.json'), ALLOW, 'read a public index page (ETag)')
+add(ui, 's3:PutObject', s3('public/index/content-20261123T140509123Z.json'), ALLOW, 'write a public index page (If-Match)')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/content-20261123T140509123Z.json`), ALLOW, 'write a private index page')
+add(ui, 's3:GetObject', s3(`private/index/${OWNER}/content-0.json`), ALLOW, 'read the oldest private index page')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content-0.json`), DENY, 'a private index page two segments deep')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/content-x/y.json`), DENY, 'a page name with a further segment')
+add(ui, 's3:PutObject', s3('private/index/us-east-1:not-a-uuid/content-0.json'), DENY, 'a page under an identity segment not shaped region:uuid')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/contents-0.json`), DENY, 'a page lookalike (content- is the prefix)')
+add(ui, 's3:PutObject', s3('public/index/content-0.txt'), DENY, 'a page that is not .json')
 add(ui, 'sqs:SendMessage', QUEUE.indexFailures, ALLOW, 'on-failure destination')
 add(ui, 'sqs:SendMessage', QUEUE.contentUpdated, DENY, 'send to a content queue')
 
@@ -320,6 +338,10 @@ add(rp, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "delete 
 add(rp, 's3:PutObject', s3('public/index/content.json'), ALLOW, 'rebuild the public index')
 add(rp, 's3:PutObject', s3(`private/index/${OWNER}/content.json`), ALLOW, 'rebuild a private index')
 add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content.json`), DENY, 'a private index two segments deep')
+add(rp, 's3:PutObject', s3('public/index/content-0.json'), ALLOW, 'rebuild a page of the public index')
+add(rp, 's3:PutObject', s3(`private/index/${OWNER}/content-20261123T140509123Z.json`), ALLOW, 'rebuild a page of a private index')
+add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content-0.json`), DENY, 'a private index page two segments deep')
+add(rp, 'dynamodb:Query', OWNER_GSI_ARN, ALLOW, 'query the by-owner GSI (private pages)')
 add(rp, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
 add(rp, 'dynamodb:Scan', TABLE_ARN, ALLOW, 'scan the table a page at a time')
 add(rp, 'dynamodb:BatchGetItem', TABLE_ARN, ALLOW, 'read items by key')
@@ -568,6 +590,7 @@ function short(raw) {
   if (resource === TABLE_ARN) return 'table'
   if (resource.startsWith(LEGACY_TABLE_ARN)) return `legacy:${resource.split(':table/')[1]}`
   if (resource === GSI_ARN) return 'table/index/uploadDay-uploadDate-index'
+  if (resource === OWNER_GSI_ARN) return 'table/index/identityId-uploadDate-index'
   if (resource === STREAM_ARN) return 'table/stream'
   for (const [name, arn] of Object.entries(QUEUE)) if (resource === arn) return `sqs:${name}`
   if (resource.startsWith('arn:aws:logs:')) return `logs:${resource.split(':log-group:')[1].split(':')[0]}`

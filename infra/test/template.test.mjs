@@ -116,6 +116,11 @@ test('table: keys, stream and the uploadDay GSI as the contract says', () => {
     IndexName: 'uploadDay-uploadDate-index',
     KeySchema: [{ AttributeName: 'uploadDay', KeyType: 'HASH' }, { AttributeName: 'uploadDate', KeyType: 'RANGE' }],
     Projection: { ProjectionType: 'ALL' },
+  }, {
+    // One Query per private index page; candidates only (read again consistently).
+    IndexName: 'identityId-uploadDate-index',
+    KeySchema: [{ AttributeName: 'identityId', KeyType: 'HASH' }, { AttributeName: 'uploadDate', KeyType: 'RANGE' }],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
   }])
 })
 

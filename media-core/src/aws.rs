@@ -19,6 +19,24 @@ use crate::ports::*;
 
 /// Name of the sparse index of public items by day.
 pub const PUBLIC_BY_DAY_INDEX: &str = "uploadDay-uploadDate-index";
+/// Name of the index of each owner's items by date (keys only): one Query per private index page.
+pub const BY_OWNER_INDEX: &str = "identityId-uploadDate-index";
+
+/// The sort-key condition on `uploadDate` for a range, appended to a key condition, and its
+/// values. BETWEEN is inclusive at both ends, so the range's exclusive lower bound is
+/// filtered out by the caller ([`DateRange::contains`]).
+fn date_condition(range: &DateRange) -> (String, HashMap<String, AttributeValue>) {
+    let value = |v: &String| AttributeValue::S(v.clone());
+    match (&range.after, &range.upto) {
+        (None, None) => (String::new(), HashMap::new()),
+        (Some(after), None) => (" AND uploadDate > :after".into(), HashMap::from([(":after".to_owned(), value(after))])),
+        (None, Some(upto)) => (" AND uploadDate <= :upto".into(), HashMap::from([(":upto".to_owned(), value(upto))])),
+        (Some(after), Some(upto)) => (
+            " AND uploadDate BETWEEN :after AND :upto".into(),
+            HashMap::from([(":after".to_owned(), value(after)), (":upto".to_owned(), value(upto))]),
+        ),
+    }
+}
 
 /// Loads the SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
 pub async fn sdk_config_from_env() -> SdkConfig {
@@ -384,6 +402,26 @@ impl DynamoItemStore {
     }
 }
 
+impl DynamoItemStore {
+    /// One partition (`partition` = `value`) of a secondary index sorted by `uploadDate`, the
+    /// dates in `range`, newest first, at most `limit` (`usize::MAX`: all).
+    async fn query_dates(&self, index: &str, partition: &str, value: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+        let (condition, mut values) = date_condition(range);
+        values.insert(":p".to_owned(), AttributeValue::S(value.to_owned()));
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("#p = :p{condition}"))
+            .expression_attribute_names("#p", partition)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(false);
+        let items = self.query_all(request, (limit != usize::MAX).then_some(limit), value).await?;
+        Ok(items.into_iter().filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d))).collect())
+    }
+}
+
 /// Names of the attributes in `owned` that `values` leaves out: removed by the write.
 fn left_out<'a>(owned: impl IntoIterator<Item = &'a &'static str>, values: &HashMap<String, AttributeValue>) -> Vec<&'static str> {
     owned.into_iter().copied().filter(|name| !values.contains_key(*name)).collect()
@@ -512,16 +550,12 @@ impl IndexItems for DynamoItemStore {
         self.query_all(request, None, identity_id).await
     }
 
-    async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(PUBLIC_BY_DAY_INDEX)
-            .key_condition_expression("uploadDay = :day")
-            .expression_attribute_values(":day", AttributeValue::S(day.to_owned()))
-            .scan_index_forward(false);
-        self.query_all(request, Some(limit), day).await
+    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+        self.query_dates(BY_OWNER_INDEX, "identityId", identity_id, range, limit).await
+    }
+
+    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+        self.query_dates(PUBLIC_BY_DAY_INDEX, "uploadDay", day, range, limit).await
     }
 
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {

@@ -1,25 +1,38 @@
 //! The indexes the client reads: which a batch of table changes affects, what each contains,
 //! and publishing them without ever going back to an older state.
 //!
-//! Publishing is optimistic concurrency on the index object's ETag: read the current index
-//! (ETag E), then read the table, then write with `If-Match: E`. A failed precondition means
-//! another writer published in between; the table is read again and the write retried. Every
-//! published index was therefore read from the table after its predecessor was published.
+//! An index is a head (the newest items and the list of pages) and pages of older items,
+//! each page owning a range of upload dates (docs/ARCHITECTURE.md, "Paged indexes"). A
+//! change rewrites the head and the page(s) whose range its dates fall in, so what one change
+//! reads and writes does not grow with the collection.
+//!
+//! Publishing is optimistic concurrency on each object's ETag: read the head (ETag E), read
+//! the table, write each touched page with `If-Match` on the ETag read just before reading
+//! the table for it, then the head with `If-Match: E`. A failed precondition means another
+//! writer published in between; everything is read again and the write retried. Every
+//! published object was therefore read from the table after its predecessor was published.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::item::{ItemKey, MediaItem};
-use crate::keys::{private_index_key, PUBLIC_INDEX_KEY};
+use crate::config::{number_or, ConfigError};
+use crate::item::{upload_day, ItemKey, MediaItem};
+use crate::keys::{index_page_key, private_index_key, PUBLIC_INDEX_KEY};
 use crate::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-use crate::ports::{IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
+use crate::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
-pub const INDEX_VERSION: u32 = 1;
+/// Version 2: a head and pages. Version 1 (every item in one object) is read as a head whose
+/// single page owns all of time, and paged by its first regeneration.
+pub const INDEX_VERSION: u32 = 2;
 pub const DEFAULT_PUBLIC_INDEX_LIMIT: usize = 100;
-/// Largest index read back before a rewrite; far above any real index.
+pub const DEFAULT_PRIVATE_HEAD_LIMIT: usize = 100;
+pub const DEFAULT_INDEX_PAGE_SIZE: usize = 250;
+/// Largest index object read back before a rewrite; far above any real head or page.
 const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+/// The content hash of a page with no items (one that need not exist).
+const EMPTY_PAGE_HASH: &str = "0";
 /// Publish attempts before giving up and letting the stream retry the batch.
 const MAX_PUBLISH_ATTEMPTS: usize = 8;
 
@@ -84,35 +97,126 @@ impl IndexEntry {
             height: item.height,
         })
     }
+
+    pub fn key(&self) -> ItemKey {
+        ItemKey { identity_id: self.identity_id.clone(), object_key: self.object_key.clone() }
+    }
 }
 
-/// An index file.
+/// An index object: a head (with `pages`) or a page (without).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContentIndex {
     pub version: u32,
     pub generated_at: String,
+    /// Newest first.
     pub items: Vec<IndexEntry>,
+    /// On a head, the pages of the older items, newest first; a head always lists at least
+    /// one (the oldest, owning all of time before the others). Absent on a page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<PageEntry>,
+}
+
+/// A page as its head lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PageEntry {
+    pub key: String,
+    /// Items on the page; 0: there is nothing to fetch.
+    pub count: usize,
+    /// The page's own `generatedAt`.
+    pub generated_at: String,
+    /// A hash of the page's items: a reader holding a copy with this hash has the page as it
+    /// is (`generatedAt` alone has millisecond resolution).
+    pub content_hash: String,
+    /// The page owns the upload dates after this one (exclusive) up to the next newer page's
+    /// `after` (inclusive); absent on the oldest page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A hash of a page's items, for readers to tell whether their copy is current. SipHash with
+/// fixed keys: the same items give the same hash in every run (a Rust release that changed it
+/// would make readers fetch each page once more).
+fn content_hash(items: &[IndexEntry]) -> Result<String, serde_json::Error> {
+    use std::hash::{Hash, Hasher};
+    if items.is_empty() {
+        return Ok(EMPTY_PAGE_HASH.to_owned());
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    serde_json::to_vec(items)?.hash(&mut hasher);
+    Ok(format!("{:016x}", hasher.finish()))
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Sorts newest first, ties broken by key, so the order is stable.
+fn newest_first(entries: &mut [IndexEntry]) {
+    entries.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
+}
+
+/// The entries of `items` that can be shown, newest first.
+fn entries(items: impl IntoIterator<Item = MediaItem>) -> Vec<IndexEntry> {
+    let mut entries: Vec<IndexEntry> = items.into_iter().filter_map(IndexEntry::from_item).collect();
+    newest_first(&mut entries);
+    entries
 }
 
 impl ContentIndex {
-    /// An index of `items`, newest first (ties broken by key, so the order is stable).
+    /// An index object of `items`, newest first, at most `limit`, without pages.
     pub fn new(items: impl IntoIterator<Item = MediaItem>, limit: Option<usize>) -> ContentIndex {
-        let mut entries: Vec<IndexEntry> = items.into_iter().filter_map(IndexEntry::from_item).collect();
-        entries.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
+        let mut items = entries(items);
         if let Some(limit) = limit {
-            entries.truncate(limit);
+            items.truncate(limit);
         }
-        ContentIndex {
-            version: INDEX_VERSION,
-            generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            items: entries,
+        ContentIndex { version: INDEX_VERSION, generated_at: now(), items, pages: Vec::new() }
+    }
+}
+
+/// How large heads and pages are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexLimits {
+    /// Items on the public index's head (`PUBLIC_INDEX_LIMIT`).
+    pub public_head: usize,
+    /// Items on a private index's head (`PRIVATE_INDEX_HEAD_LIMIT`).
+    pub private_head: usize,
+    /// Items per page (`INDEX_PAGE_SIZE`): the open page is sealed at this size, and a page
+    /// rebuilt with more than twice as many is split.
+    pub page_size: usize,
+}
+
+impl Default for IndexLimits {
+    fn default() -> Self {
+        IndexLimits {
+            public_head: DEFAULT_PUBLIC_INDEX_LIMIT,
+            private_head: DEFAULT_PRIVATE_HEAD_LIMIT,
+            page_size: DEFAULT_INDEX_PAGE_SIZE,
         }
     }
 }
 
-/// An index file to regenerate.
+impl IndexLimits {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(IndexLimits {
+            public_head: number_or("PUBLIC_INDEX_LIMIT", DEFAULT_PUBLIC_INDEX_LIMIT)?.max(1),
+            private_head: number_or("PRIVATE_INDEX_HEAD_LIMIT", DEFAULT_PRIVATE_HEAD_LIMIT)?.max(1),
+            page_size: number_or("INDEX_PAGE_SIZE", DEFAULT_INDEX_PAGE_SIZE)?.max(2),
+        })
+    }
+
+    fn head(&self, target: &IndexTarget) -> usize {
+        match target {
+            IndexTarget::Public => self.public_head,
+            IndexTarget::Private(_) => self.private_head,
+        }
+    }
+}
+
+/// An index to regenerate.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IndexTarget {
     Public,
@@ -120,15 +224,32 @@ pub enum IndexTarget {
 }
 
 impl IndexTarget {
+    /// The head's key.
     pub fn key(&self) -> String {
         match self {
             IndexTarget::Public => PUBLIC_INDEX_KEY.to_owned(),
             IndexTarget::Private(identity_id) => private_index_key(identity_id),
         }
     }
+
+    /// The key of the page owning the dates after `after`.
+    pub fn page_key(&self, after: Option<&str>) -> String {
+        index_page_key(&self.key(), after)
+    }
+
+    /// Whether the index shows this item as the table holds it now.
+    fn shows(&self, item: &MediaItem) -> bool {
+        !item.is_tombstone()
+            && item.upload_date.is_some()
+            && match self {
+                IndexTarget::Public => item.is_public && item.upload_day.is_some(),
+                IndexTarget::Private(identity_id) => item.identity_id == *identity_id,
+            }
+    }
 }
 
-/// One change from the table's stream, reduced to what decides which indexes it affects.
+/// One change from the table's stream, reduced to what decides which indexes (and pages) it
+/// affects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableChange {
     /// The stream sequence number: what a batch item failure reports.
@@ -136,6 +257,8 @@ pub struct TableChange {
     pub key: ItemKey,
     /// The upload day of the item's new image, when the new image is a public item.
     pub public_day: Option<String>,
+    /// The `uploadDate`s of the item's old and new images: the pages the change may touch.
+    pub dates: Vec<String>,
 }
 
 impl TableChange {
@@ -146,6 +269,24 @@ impl TableChange {
 
     pub fn is_bookkeeping(&self) -> bool {
         crate::item::is_bookkeeping_partition(&self.key.identity_id)
+    }
+
+    pub fn index_change(&self) -> IndexChange {
+        IndexChange { key: self.key.clone(), dates: self.dates.clone() }
+    }
+}
+
+/// A changed item as an index sees it: its key and the upload dates it had before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexChange {
+    pub key: ItemKey,
+    pub dates: Vec<String>,
+}
+
+impl IndexChange {
+    /// The change that made `item` what it is (or removed it, if it was `item`).
+    pub fn of(item: &MediaItem) -> IndexChange {
+        IndexChange { key: item.key(), dates: item.upload_date.iter().cloned().collect() }
     }
 }
 
@@ -164,10 +305,10 @@ pub fn affected_indexes(changes: &[TableChange]) -> BTreeMap<IndexTarget, Vec<&T
 /// What a regeneration did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Published {
-    /// A new index was written.
-    Written { items: usize, attempts: usize },
-    /// The index already had these items; nothing was written (its Last-Modified stays, so
-    /// clients polling with If-Modified-Since get 304).
+    /// A new head was written, and `pages` pages with it.
+    Written { items: usize, pages: usize, attempts: usize },
+    /// The head already had these items and pages; nothing was written (its Last-Modified
+    /// stays, so clients polling with If-Modified-Since get 304).
     Unchanged { items: usize },
 }
 
@@ -182,94 +323,327 @@ pub enum IndexError {
     Serialise(#[from] serde_json::Error),
 }
 
+/// Which pages a regeneration rebuilds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pages {
+    /// The pages whose ranges the changes' dates, and the items crossing the head's
+    /// boundary, fall in.
+    Touched,
+    /// Every page (the repair pass).
+    All,
+}
+
+/// An index object as read, with the ETag to write it back against.
+struct Current {
+    index: Option<ContentIndex>,
+    condition: WriteCondition,
+}
+
+/// A page write lost to another writer: start again from the head.
+struct Superseded;
+
+/// The page layout of a head: newest first, the oldest owning all time before the others.
+/// A layout that is not that (a version-1 head, a damaged one) becomes a single page.
+fn layout(target: &IndexTarget, pages: Vec<PageEntry>) -> Vec<PageEntry> {
+    let ordered = pages.windows(2).all(|w| match (&w[0].after, &w[1].after) {
+        (Some(newer), Some(older)) => newer > older,
+        (Some(_), None) => true,
+        (None, _) => false,
+    });
+    if !pages.is_empty() && ordered && pages.last().is_some_and(|p| p.after.is_none()) {
+        return pages;
+    }
+    vec![PageEntry { key: target.page_key(None), count: 0, generated_at: now(), content_hash: EMPTY_PAGE_HASH.to_owned(), after: None }]
+}
+
+/// The page whose range holds `date`.
+fn page_of(pages: &[PageEntry], date: &str) -> usize {
+    pages.iter().position(|p| p.after.as_deref().is_none_or(|after| date > after)).unwrap_or(pages.len() - 1)
+}
+
+fn range_of(pages: &[PageEntry], at: usize) -> DateRange {
+    DateRange { after: pages[at].after.clone(), upto: at.checked_sub(1).and_then(|newer| pages[newer].after.clone()) }
+}
+
+/// `entries` (newest first) in pages of at least `size`, oldest page first, never splitting
+/// one upload date between two pages; one page unless there are more than twice `size`.
+fn split(mut entries: Vec<IndexEntry>, size: usize) -> Vec<Vec<IndexEntry>> {
+    if entries.len() <= 2 * size {
+        return vec![entries];
+    }
+    entries.reverse();
+    let mut chunks: Vec<Vec<IndexEntry>> = vec![Vec::new()];
+    for entry in entries {
+        let chunk = chunks.last_mut().expect("one chunk at least");
+        if chunk.len() >= size && chunk.last().is_some_and(|last| last.upload_date != entry.upload_date) {
+            chunks.push(Vec::new());
+        }
+        chunks.last_mut().expect("one chunk at least").push(entry);
+    }
+    // A short newest remainder joins the page before it.
+    if chunks.len() > 1 && chunks.last().is_some_and(|c| c.len() < size) {
+        let rest = chunks.pop().expect("checked");
+        chunks.last_mut().expect("checked").extend(rest);
+    }
+    for chunk in &mut chunks {
+        chunk.reverse();
+    }
+    chunks
+}
+
 /// Regenerates indexes from the table.
 pub struct IndexPublisher<'a, O, I> {
     pub objects: &'a O,
     pub items: &'a I,
-    pub public_limit: usize,
-}
-
-/// The items that belong in the public index as the table says now.
-fn public_now(items: Vec<MediaItem>) -> impl Iterator<Item = MediaItem> {
-    items.into_iter().filter(|i| i.is_public && !i.is_tombstone() && i.upload_day.is_some() && i.upload_date.is_some())
+    pub limits: IndexLimits,
 }
 
 impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
-    /// The public index's items: the newest public items, reaching back day by day through
-    /// the sparse by-day index until the limit is met or no older day exists.
+    /// Keys of the index's items uploaded in `range`, newest first, at least `limit` of them
+    /// if there are: from a secondary index, so candidates only (eventually consistent: it
+    /// may still list a deleted item or not yet list a new one).
     ///
-    /// The by-day index is a secondary index, so eventually consistent: it may still list a
-    /// deleted item, show an old title, or not yet list a new upload. It only proposes
-    /// candidates; what the index says comes from a consistent read of the table. The
-    /// candidates are its entries, the keys just changed (`fresh`) and the items of the index
-    /// in place (`published`, which the secondary index may not show yet), so the index
-    /// neither loses a recent upload nor comes up short after a delete. Days whose markers
-    /// lead to no item any more are forgotten, so rebuilds stop walking them.
-    pub async fn public_items(&self, fresh: &[ItemKey], published: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
-        let mut known: BTreeSet<ItemKey> = fresh.iter().chain(published).cloned().collect();
-        let known_keys: Vec<ItemKey> = known.iter().cloned().collect();
-        let mut items: Vec<MediaItem> = public_now(self.items.items_now(&known_keys).await?).collect();
-        let mut day = self.items.public_day_before("9999-12-31T").await?;
-        while let Some(current) = day {
-            // Enough to fill the index even if every candidate already known turns up again.
-            let listed = self.items.public_items_of_day(&current, self.public_limit + known.len()).await?;
-            if listed.is_empty() && self.items.forget_public_day(&current).await? {
-                tracing::info!(day = current, "public day has no items any more; forgotten");
-            }
-            let new_keys: Vec<ItemKey> = listed.iter().map(MediaItem::key).filter(|k| known.insert(k.clone())).collect();
-            items.extend(public_now(self.items.items_now(&new_keys).await?));
-            let through_current = items.iter().filter(|i| i.upload_day.as_deref() >= Some(current.as_str())).count();
-            if through_current >= self.public_limit {
+    /// Public items are listed day by day through the days recorded in `#public-days`. Over
+    /// all of time (the head), a day whose markers lead to no item any more is forgotten,
+    /// so later walks stop visiting it.
+    async fn candidates(&self, target: &IndexTarget, range: &DateRange, limit: usize) -> Result<Vec<ItemKey>, StoreError> {
+        if let IndexTarget::Private(identity_id) = target {
+            return Ok(self.items.owner_items_between(identity_id, range, limit).await?.iter().map(MediaItem::key).collect());
+        }
+        let first_day = range.after.as_deref().map(upload_day);
+        // Markers are `YYYY-MM-DD`: "~" sorts after every character of a date.
+        let mut before = range.upto.as_deref().map_or_else(|| "9999-12-31~".to_owned(), |upto| format!("{}~", upload_day(upto)));
+        let mut keys = Vec::new();
+        while let Some(day) = self.items.public_day_before(&before).await? {
+            if first_day.as_deref().is_some_and(|first| day.as_str() < first) {
                 break;
             }
-            day = self.items.public_day_before(&current).await?;
-        }
-        Ok(items)
-    }
-
-    async fn build(&self, target: &IndexTarget, fresh: &[ItemKey], published: &[ItemKey]) -> Result<ContentIndex, StoreError> {
-        Ok(match target {
-            IndexTarget::Public => ContentIndex::new(self.public_items(fresh, published).await?, Some(self.public_limit)),
-            IndexTarget::Private(identity_id) => ContentIndex::new(self.items.items_of(identity_id).await?, None),
-        })
-    }
-
-    /// Regenerates one index and publishes it unless a newer one is in place.
-    pub async fn regenerate(&self, target: &IndexTarget, fresh: &[ItemKey]) -> Result<Published, IndexError> {
-        let key = target.key();
-        for attempt in 1..=MAX_PUBLISH_ATTEMPTS {
-            // Read the index before the table: that order is what makes the ETag check prove
-            // that no newer index was published from a later read of the table.
-            let current = self.objects.get(&key, MAX_INDEX_BYTES).await?;
-            let current_items = current
-                .as_ref()
-                .and_then(|c| c.body.as_deref())
-                .and_then(|body| serde_json::from_slice::<ContentIndex>(body).ok())
-                .map(|c| c.items);
-            let published: Vec<ItemKey> = current_items
-                .iter()
-                .flatten()
-                .map(|e| ItemKey { identity_id: e.identity_id.clone(), object_key: e.object_key.clone() })
-                .collect();
-            let index = self.build(target, fresh, &published).await?;
-            if current_items.as_ref() == Some(&index.items) {
-                return Ok(Published::Unchanged { items: index.items.len() });
+            let listed = self.items.public_items_of_day(&day, range, limit.saturating_sub(keys.len())).await?;
+            if listed.is_empty() && *range == DateRange::ALL && self.items.forget_public_day(&day).await? {
+                tracing::info!(day, "public day has no items any more; forgotten");
             }
-            let condition = match current.and_then(|c| c.head.etag) {
-                Some(etag) => WriteCondition::Matches(etag),
-                None => WriteCondition::Absent,
+            keys.extend(listed.iter().map(MediaItem::key));
+            if keys.len() >= limit {
+                break;
+            }
+            before = day;
+        }
+        Ok(keys)
+    }
+
+    /// The items of the head: the newest the index shows, as the table says now. The
+    /// candidates are the secondary index's newest and `known` (the keys just changed and the
+    /// head in place, which the secondary index may not show yet); all are read again
+    /// consistently, and more are listed if deleted ones left the head short.
+    pub async fn head_items(&self, target: &IndexTarget, known: &BTreeSet<ItemKey>) -> Result<Vec<MediaItem>, StoreError> {
+        let limit = self.limits.head(target);
+        let mut wanted = limit + known.len();
+        loop {
+            let listed = self.candidates(target, &DateRange::ALL, wanted).await?;
+            let exhausted = listed.len() < wanted;
+            let keys: BTreeSet<ItemKey> = listed.into_iter().chain(known.iter().cloned()).collect();
+            let items: Vec<MediaItem> =
+                self.items.items_now(&keys.into_iter().collect::<Vec<_>>()).await?.into_iter().filter(|i| target.shows(i)).collect();
+            if items.len() >= limit || exhausted {
+                return Ok(items);
+            }
+            wanted *= 2;
+        }
+    }
+
+    async fn read(&self, key: &str) -> Result<Current, StoreError> {
+        let current = self.objects.get(key, MAX_INDEX_BYTES).await?;
+        let index = current.as_ref().and_then(|c| c.body.as_deref()).and_then(|body| serde_json::from_slice(body).ok());
+        let condition = match current.and_then(|c| c.head.etag) {
+            Some(etag) => WriteCondition::Matches(etag),
+            None => WriteCondition::Absent,
+        };
+        Ok(Current { index, condition })
+    }
+
+    async fn write(&self, key: &str, index: &ContentIndex, condition: WriteCondition) -> Result<WriteOutcome, IndexError> {
+        let mut put = PutObject::new(key, serde_json::to_vec(index)?, "application/json");
+        put.cache_control = Some("no-cache".into());
+        put.condition = Some(condition);
+        Ok(self.objects.put(put).await?)
+    }
+
+    /// Writes a page at `key` with `items` unless it already has them; returns its entry and
+    /// whether it was written. A page that does not exist and would be empty is not written;
+    /// its entry keeps `unwritten_at`, so an unchanged layout stays unchanged.
+    async fn write_page(
+        &self,
+        key: &str,
+        items: Vec<IndexEntry>,
+        after: Option<String>,
+        read: Option<Current>,
+        unwritten_at: &str,
+    ) -> Result<Result<(PageEntry, bool), Superseded>, IndexError> {
+        let current = match read {
+            Some(current) => current,
+            None => self.read(key).await?,
+        };
+        let hash = content_hash(&items)?;
+        let entry = |count, generated_at: &str| PageEntry {
+            key: key.to_owned(),
+            count,
+            generated_at: generated_at.to_owned(),
+            content_hash: hash.clone(),
+            after: after.clone(),
+        };
+        match &current.index {
+            Some(page) if page.items == items => return Ok(Ok((entry(items.len(), &page.generated_at), false))),
+            None if items.is_empty() && current.condition == WriteCondition::Absent => return Ok(Ok((entry(0, unwritten_at), false))),
+            _ => {}
+        }
+        let page = ContentIndex { version: INDEX_VERSION, generated_at: now(), items, pages: Vec::new() };
+        match self.write(key, &page, current.condition).await? {
+            WriteOutcome::Applied => Ok(Ok((entry(page.items.len(), &page.generated_at), true))),
+            WriteOutcome::Superseded => Ok(Err(Superseded)),
+        }
+    }
+
+    /// Rebuilds page `at` of `pages` from one listing of its range: what the secondary index
+    /// lists, what the page and `known` say is in the range, read again consistently, less
+    /// what the head shows. Splits it if it has grown past twice the page size; lists a new,
+    /// empty open page after it if it is the open page and full. Returns the pages written.
+    async fn rebuild_page(
+        &self,
+        target: &IndexTarget,
+        pages: &mut Vec<PageEntry>,
+        at: usize,
+        known: &[(ItemKey, String)],
+        head: &BTreeSet<ItemKey>,
+    ) -> Result<Result<usize, Superseded>, IndexError> {
+        let range = range_of(pages, at);
+        let key = pages[at].key.clone();
+        // The page before the table, as for the head.
+        let current = self.read(&key).await?;
+        let mut keys: BTreeSet<ItemKey> = self.candidates(target, &range, usize::MAX).await?.into_iter().collect();
+        keys.extend(known.iter().filter(|(_, date)| range.contains(date)).map(|(k, _)| k.clone()));
+        keys.extend(current.index.iter().flat_map(|page| page.items.iter().map(IndexEntry::key)));
+        let keys: Vec<ItemKey> = keys.into_iter().filter(|k| !head.contains(k)).collect();
+        let items = self.items.items_now(&keys).await?.into_iter().filter(|item| {
+            target.shows(item) && item.upload_date.as_deref().is_some_and(|date| range.contains(date))
+        });
+        let mut chunks = split(entries(items), self.limits.page_size);
+        let newest_date = chunks.last().and_then(|c| c.first()).map(|e| e.upload_date.clone());
+        let mut written = 0;
+        // Newer parts of a split go to new pages first, so the head never lists a page that
+        // was not written.
+        let mut newer = Vec::new();
+        // Part n owns the dates after the newest of part n - 1.
+        let afters: Vec<Option<String>> = chunks.iter().map(|c| c.first().map(|e| e.upload_date.clone())).collect();
+        for part in 1..chunks.len() {
+            let after = afters[part - 1].clone();
+            let part_key = target.page_key(after.as_deref());
+            match self.write_page(&part_key, std::mem::take(&mut chunks[part]), after, None, &now()).await? {
+                Ok((entry, wrote)) => {
+                    written += usize::from(wrote);
+                    newer.push(entry);
+                }
+                Err(Superseded) => return Ok(Err(Superseded)),
+            }
+        }
+        let oldest = std::mem::take(&mut chunks[0]);
+        let unwritten_at = pages[at].generated_at.clone();
+        match self.write_page(&key, oldest, pages[at].after.clone(), Some(current), &unwritten_at).await? {
+            Ok((entry, wrote)) => {
+                written += usize::from(wrote);
+                pages[at] = entry;
+            }
+            Err(Superseded) => return Ok(Err(Superseded)),
+        }
+        newer.reverse();
+        let split_into = newer.len();
+        pages.splice(at..at, newer);
+        if split_into > 0 {
+            tracing::info!(page = key, parts = split_into + 1, "page split");
+        }
+        // The open page is full: the head's next leavers go to a new page after its newest
+        // item, and it is sealed (it changes only when one of its own items does).
+        if at == 0 && pages[0].count >= self.limits.page_size {
+            if let Some(after) = newest_date {
+                tracing::info!(page = pages[0].key, items = pages[0].count, "open page full; a new one follows it");
+                let (key, content_hash) = (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
+                pages.insert(0, PageEntry { key, count: 0, generated_at: now(), content_hash, after: Some(after) });
+            }
+        }
+        Ok(Ok(written))
+    }
+
+    /// Regenerates one index after `changes`: its head, and the pages the changes (and the
+    /// items crossing the head's boundary) touch. Publishes nothing that is already there.
+    pub async fn regenerate(&self, target: &IndexTarget, changes: &[IndexChange]) -> Result<Published, IndexError> {
+        self.publish(target, changes, Pages::Touched).await
+    }
+
+    /// Rebuilds one index whole: every page, then the head (the repair pass).
+    pub async fn rebuild(&self, target: &IndexTarget) -> Result<Published, IndexError> {
+        self.publish(target, &[], Pages::All).await
+    }
+
+    async fn publish(&self, target: &IndexTarget, changes: &[IndexChange], scope: Pages) -> Result<Published, IndexError> {
+        let head_key = target.key();
+        'attempt: for attempt in 1..=MAX_PUBLISH_ATTEMPTS {
+            // Read the head before the table: that order is what makes the ETag check prove
+            // that no newer head was published from a later read of the table.
+            let current = self.read(&head_key).await?;
+            let published = current.index.clone();
+            let old_head: Vec<IndexEntry> = published.as_ref().map(|h| h.items.clone()).unwrap_or_default();
+            let mut pages = layout(target, published.as_ref().map(|h| h.pages.clone()).unwrap_or_default());
+
+            let old_head_keys: BTreeSet<ItemKey> = old_head.iter().map(IndexEntry::key).collect();
+            let known_keys: BTreeSet<ItemKey> = changes.iter().map(|c| c.key.clone()).chain(old_head_keys.iter().cloned()).collect();
+            let head = entries(self.head_items(target, &known_keys).await?).into_iter().take(self.limits.head(target)).collect::<Vec<_>>();
+            let head_keys: BTreeSet<ItemKey> = head.iter().map(IndexEntry::key).collect();
+
+            // Keys with the dates they had or have: which pages may hold them.
+            let known: Vec<(ItemKey, String)> = changes
+                .iter()
+                .flat_map(|c| c.dates.iter().map(|d| (c.key.clone(), d.clone())))
+                .chain(old_head.iter().map(|e| (e.key(), e.upload_date.clone())))
+                .collect();
+            let touched: BTreeSet<usize> = match scope {
+                Pages::All => (0..pages.len()).collect(),
+                Pages::Touched => {
+                    let crossing = old_head
+                        .iter()
+                        .filter(|e| !head_keys.contains(&e.key()))
+                        .chain(head.iter().filter(|e| !old_head_keys.contains(&e.key())))
+                        .map(|e| e.upload_date.as_str());
+                    let change_dates = changes.iter().flat_map(|c| c.dates.iter().map(String::as_str));
+                    change_dates.chain(crossing).map(|date| page_of(&pages, date)).collect()
+                }
             };
-            let mut put = PutObject::new(&key, serde_json::to_vec(&index)?, "application/json");
-            put.cache_control = Some("no-cache".into());
-            put.condition = Some(condition);
-            match self.objects.put(put).await? {
-                WriteOutcome::Applied => return Ok(Published::Written { items: index.items.len(), attempts: attempt }),
+            // Oldest first: a split inserts pages before (newer than) the one rebuilt, which
+            // leaves the positions of the pages still to rebuild as they were.
+            let mut pages_written = 0;
+            for at in touched.into_iter().rev() {
+                match self.rebuild_page(target, &mut pages, at, &known, &head_keys).await? {
+                    Ok(written) => pages_written += written,
+                    Err(Superseded) => {
+                        tracing::info!(index = head_key, attempt, "another writer published a page first; reading again");
+                        continue 'attempt;
+                    }
+                }
+            }
+
+            if let Some(published) = &published {
+                if published.version == INDEX_VERSION && published.items == head && published.pages == pages {
+                    return Ok(Published::Unchanged { items: head.len() });
+                }
+            }
+            let items = head.len();
+            let index = ContentIndex { version: INDEX_VERSION, generated_at: now(), items: head, pages };
+            match self.write(&head_key, &index, current.condition).await? {
+                WriteOutcome::Applied => return Ok(Published::Written { items, pages: pages_written, attempts: attempt }),
                 WriteOutcome::Superseded => {
-                    tracing::info!(index = key, attempt, "another writer published first; reading the table again");
+                    tracing::info!(index = head_key, attempt, "another writer published first; reading the table again");
                 }
             }
         }
-        Err(IndexError::Contended(key))
+        Err(IndexError::Contended(head_key))
     }
 }
 
@@ -282,6 +656,7 @@ mod tests {
             sequence_number: seq.into(),
             key: ItemKey { identity_id: identity.into(), object_key: key.into() },
             public_day: None,
+            dates: Vec::new(),
         }
     }
 
@@ -337,7 +712,7 @@ mod tests {
         let titles: Vec<_> = index.items.iter().map(|e| e.title.as_str()).collect();
         assert_eq!(titles, ["t2", "t1"]);
         let json = serde_json::to_value(&index).unwrap();
-        assert_eq!(json["version"], 1);
+        assert_eq!(json["version"], 2);
         assert!(json["generatedAt"].as_str().unwrap().ends_with('Z'));
         let entry = &json["items"][0];
         for field in ["identityId", "objectKey", "thumbnailKey", "isPublic", "title", "description", "uploadDate", "contentType", "width", "height"] {
@@ -392,6 +767,21 @@ mod tests {
             assert!(entry_fields.contains(field) || INTERNAL.contains(&field.as_str()), "{field}: in the index or internal?");
         }
         assert!(entry_fields.is_subset(&item_fields), "the index invents {:?}", entry_fields.difference(&item_fields).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_large_page_splits_into_pages_of_the_size_oldest_first_never_splitting_a_date() {
+        // Pairs of pictures share an upload date.
+        let items: Vec<MediaItem> = (0..23).map(|n| item("a", n, &format!("2026-11-23T10:00:{:02}.000Z", n / 2))).collect();
+        let chunks = split(entries(items.clone()), 4);
+        assert!(chunks.len() >= 4, "{} pages", chunks.len());
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 23);
+        assert!(chunks.iter().all(|c| c.len() >= 4));
+        for pair in chunks.windows(2) {
+            let (older, newer) = (&pair[0], &pair[1]);
+            assert!(older.first().unwrap().upload_date < newer.last().unwrap().upload_date, "oldest page first, dates not shared");
+        }
+        assert_eq!(split(entries(items.into_iter().take(8)), 4).len(), 1, "up to twice the size stays one page");
     }
 
     #[test]

@@ -38,6 +38,19 @@ pub fn private_index_key(identity_id: &str) -> String {
     format!("private/index/{identity_id}/content.json")
 }
 
+/// Key of a page of the index whose head is at `head_key`: beside the head, named after the
+/// exclusive lower bound of the page's `uploadDate` range (its digits and letters only), the
+/// oldest page (no lower bound) `content-0.json` (docs/ARCHITECTURE.md, "Paged indexes").
+/// At most 46 bytes longer than the index's folder, whatever the date says.
+pub fn index_page_key(head_key: &str, after: Option<&str>) -> String {
+    let folder = head_key.strip_suffix("content.json").unwrap_or(head_key);
+    let suffix: String = match after {
+        Some(after) => after.chars().filter(char::is_ascii_alphanumeric).take(32).collect(),
+        None => "0".to_owned(),
+    };
+    format!("{folder}content-{suffix}.json")
+}
+
 /// Why a decoded key is not an upload key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -206,6 +219,9 @@ mod tests {
         assert_eq!(nested.thumbnail_key(), "private/thumbnails/id/album/x.jpg");
         assert_eq!(nested.preview_key(), "private/previews/id/album/x.jpg");
         assert_eq!(private_index_key("id"), "private/index/id/content.json");
+        assert_eq!(index_page_key(&private_index_key("id"), Some("2026-11-23T14:05:09.123Z")), "private/index/id/content-20261123T140509123Z.json");
+        assert_eq!(index_page_key(PUBLIC_INDEX_KEY, None), "public/index/content-0.json");
+        assert_eq!(index_page_key(PUBLIC_INDEX_KEY, Some(&"9/".repeat(2000))).len(), "public/index/content-.json".len() + 32);
     }
 
     #[test]

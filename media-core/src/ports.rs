@@ -151,14 +151,35 @@ pub trait FaceItems: Send + Sync {
     async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<WriteOutcome, StoreError>;
 }
 
+/// The `uploadDate`s after `after` (exclusive) up to `upto` (inclusive); `None` is unbounded.
+/// An index page owns one such range.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub after: Option<String>,
+    pub upto: Option<String>,
+}
+
+impl DateRange {
+    /// All of time.
+    pub const ALL: DateRange = DateRange { after: None, upto: None };
+
+    pub fn contains(&self, date: &str) -> bool {
+        self.after.as_deref().is_none_or(|after| date > after) && self.upto.as_deref().is_none_or(|upto| date <= upto)
+    }
+}
+
 /// What update-content-index reads (and the bookkeeping it keeps) to build the indexes.
 #[async_trait]
 pub trait IndexItems: Send + Sync {
     /// Every item of one identity, read consistently.
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError>;
-    /// Public items uploaded on `day` (`YYYY-MM-DD`), newest first, at most `limit`, from the
-    /// by-day secondary index: eventually consistent, so possibly stale.
-    async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
+    /// The keys and `uploadDate`s of one identity's items uploaded in `range`, newest first,
+    /// at most `limit`, from the by-owner secondary index: eventually consistent, so only
+    /// candidates (the other attributes are absent).
+    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
+    /// Public items uploaded on `day` (`YYYY-MM-DD`) in `range`, newest first, at most
+    /// `limit`, from the by-day secondary index: eventually consistent, so possibly stale.
+    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
     /// The latest recorded public upload day before `day`, if any.
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError>;
     /// Records that `day` has public uploads, so [`IndexItems::public_day_before`] finds it.

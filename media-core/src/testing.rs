@@ -314,6 +314,9 @@ pub mod memory {
         pub fail_delete_once: Mutex<Vec<String>>,
         /// The caller lacks `s3:ListBucket`: a missing key answers 403, as on AWS.
         pub without_list_bucket: AtomicBool,
+        /// Bytes of bodies returned by GETs and sent by PUTs: what a change costs in transfer.
+        pub bytes_read: AtomicUsize,
+        pub bytes_written: AtomicUsize,
     }
 
     impl MemoryObjectStore {
@@ -394,6 +397,9 @@ pub mod memory {
             if if_match.is_some_and(|etag| etag.trim_matches('"') != o.etag.trim_matches('"')) {
                 return Ok(None);
             }
+            if o.body.len() as u64 <= max_bytes {
+                self.bytes_read.fetch_add(o.body.len(), Ordering::SeqCst);
+            }
             Ok(Some(FetchedObject { head: o.head(), body: (o.body.len() as u64 <= max_bytes).then_some(o.body) }))
         }
 
@@ -422,6 +428,7 @@ pub mod memory {
             if !allowed {
                 return Ok(WriteOutcome::Superseded);
             }
+            self.bytes_written.fetch_add(object.body.len(), Ordering::SeqCst);
             objects.insert(
                 object.key,
                 MemoryObject {
@@ -495,9 +502,13 @@ pub mod memory {
         pub items: Mutex<BTreeMap<ItemKey, MediaItem>>,
         /// Public days and when each was marked.
         pub public_days: Mutex<BTreeMap<String, DateTime<Utc>>>,
-        /// While set, the by-day secondary index answers from this copy of the table: a GSI
-        /// that has not caught up.
+        /// While set, the secondary indexes answer from this copy of the table: GSIs that have
+        /// not caught up.
         lagging_index: Mutex<Option<BTreeMap<ItemKey, MediaItem>>>,
+        /// Items returned by consistent reads (BatchGetItem, Query of the table).
+        pub items_read: AtomicUsize,
+        /// Keys returned by queries of the secondary indexes.
+        pub index_keys_read: AtomicUsize,
     }
 
     impl MemoryItemStore {
@@ -530,6 +541,18 @@ pub mod memory {
         /// Marks `day` as if it had been marked `age` ago.
         pub fn mark_public_day_at(&self, day: &str, at: DateTime<Utc>) {
             self.public_days.lock().unwrap().insert(day.to_owned(), at);
+        }
+
+        /// Runs `query` over the secondary indexes' view of the table (lagging or not) without
+        /// copying the table, and counts what it returns.
+        fn query_secondary(&self, query: impl FnOnce(&BTreeMap<ItemKey, MediaItem>) -> Vec<MediaItem>) -> Vec<MediaItem> {
+            let lagging = self.lagging_index.lock().unwrap();
+            let found = match lagging.as_ref() {
+                Some(view) => query(view),
+                None => query(&self.items.lock().unwrap()),
+            };
+            self.index_keys_read.fetch_add(found.len(), Ordering::SeqCst);
+            found
         }
 
         fn update(&self, key: &ItemKey, allowed: impl FnOnce(&MediaItem) -> bool, apply: impl FnOnce(&mut MediaItem)) -> WriteOutcome {
@@ -604,17 +627,45 @@ pub mod memory {
     #[async_trait]
     impl IndexItems for MemoryItemStore {
         async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
-            Ok(self.items.lock().unwrap().values().filter(|i| i.identity_id == identity_id).cloned().collect())
+            let items: Vec<MediaItem> = self.items.lock().unwrap().values().filter(|i| i.identity_id == identity_id).cloned().collect();
+            self.items_read.fetch_add(items.len(), Ordering::SeqCst);
+            Ok(items)
         }
 
-        async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-            let lagging = self.lagging_index.lock().unwrap().clone();
-            let table = lagging.unwrap_or_else(|| self.items.lock().unwrap().clone());
-            let mut items: Vec<MediaItem> =
-                table.into_values().filter(|i| i.upload_day.as_deref() == Some(day)).collect();
-            items.sort_by(|a, b| b.upload_date.cmp(&a.upload_date));
-            items.truncate(limit);
-            Ok(items)
+        async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+            // The partition is the identity: the table's key order finds it without a scan.
+            let start = ItemKey { identity_id: identity_id.to_owned(), object_key: String::new() };
+            Ok(self.query_secondary(|table| {
+                let mut found: Vec<(&String, &ItemKey)> = table
+                    .range(start..)
+                    .take_while(|(k, _)| k.identity_id == identity_id)
+                    .filter_map(|(k, i)| Some((i.upload_date.as_ref().filter(|d| range.contains(d))?, k)))
+                    .collect();
+                found.sort_by(|a, b| b.cmp(a));
+                found.truncate(limit);
+                // KEYS_ONLY: the table's keys and the index's.
+                found
+                    .into_iter()
+                    .map(|(date, key)| MediaItem {
+                        identity_id: key.identity_id.clone(),
+                        object_key: key.object_key.clone(),
+                        upload_date: Some(date.clone()),
+                        ..Default::default()
+                    })
+                    .collect()
+            }))
+        }
+
+        async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+            Ok(self.query_secondary(|table| {
+                let mut items: Vec<&MediaItem> = table
+                    .values()
+                    .filter(|i| i.upload_day.as_deref() == Some(day) && i.upload_date.as_deref().is_some_and(|d| range.contains(d)))
+                    .collect();
+                items.sort_by(|a, b| b.upload_date.cmp(&a.upload_date));
+                items.truncate(limit);
+                items.into_iter().cloned().collect()
+            }))
         }
 
         async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
@@ -641,7 +692,9 @@ pub mod memory {
 
         async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
             let items = self.items.lock().unwrap();
-            Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
+            let found: Vec<MediaItem> = keys.iter().filter_map(|k| items.get(k).cloned()).collect();
+            self.items_read.fetch_add(found.len(), Ordering::SeqCst);
+            Ok(found)
         }
     }
 
@@ -795,8 +848,11 @@ pub mod memory {
         async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
             self.inner.items_of(identity_id).await
         }
-        async fn public_items_of_day(&self, day: &str, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-            self.inner.public_items_of_day(day, limit).await
+        async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.owner_items_between(identity_id, range, limit).await
+        }
+        async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+            self.inner.public_items_of_day(day, range, limit).await
         }
         async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
             self.inner.public_day_before(day).await

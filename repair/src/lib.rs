@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use media_core::derived::stored_sequencer;
 use media_core::events::s3_event_body;
-use media_core::index::{IndexPublisher, IndexTarget, Published};
+use media_core::index::{IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::keys::{ContentKey, Visibility};
 use media_core::ports::{IndexItems, ItemPage, ListedObject, ObjectHead, ObjectStore, StoreError, TableScan};
@@ -60,6 +60,10 @@ pub struct Continuation {
     pub step: usize,
     pub list_token: Option<String>,
     pub after: Option<ItemKey>,
+    /// The identity whose items the last table page ended with: its index is rebuilt once
+    /// the scan has passed all of them (a scan returns one partition's items together).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_identity: Option<String>,
 }
 
 /// One thing found (and, unless a dry run, sent for repair).
@@ -126,7 +130,7 @@ pub struct Repair<O, I, Q> {
     objects: O,
     items: I,
     queue: Q,
-    public_limit: usize,
+    limits: IndexLimits,
 }
 
 /// What is stored for one content key.
@@ -156,8 +160,8 @@ impl Stored {
 }
 
 impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> {
-    pub fn new(objects: O, items: I, queue: Q, public_limit: usize) -> Self {
-        Repair { objects, items, queue, public_limit }
+    pub fn new(objects: O, items: I, queue: Q, limits: IndexLimits) -> Self {
+        Repair { objects, items, queue, limits }
     }
 
     pub fn objects(&self) -> &O {
@@ -173,7 +177,7 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     }
 
     fn publisher(&self) -> IndexPublisher<'_, O, I> {
-        IndexPublisher { objects: &self.objects, items: &self.items, public_limit: self.public_limit }
+        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
     }
 
     /// Runs the pass from where `request` says until it is done or `deadline` is near.
@@ -207,7 +211,8 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     }
 
     async fn publish(&self, target: &IndexTarget, summary: &mut Summary) -> Result<(), RepairError> {
-        if let Published::Written { .. } = self.publisher().regenerate(target, &[]).await? {
+        // Every page, then the head: what a lost stream record left behind anywhere.
+        if let Published::Written { .. } = self.publisher().rebuild(target).await? {
             summary.indexes_written += 1;
             tracing::info!(index = target.key(), "index rewritten");
         }
@@ -277,10 +282,11 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     }
 
     /// One page of the table: every item's upload still exists (else its removal was lost),
-    /// and each identity's private index is rebuilt once its items have been seen.
+    /// and each identity's private index is rebuilt once all its items have been seen.
     async fn table_page(&self, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
         let ItemPage { items, next } = self.items.scan_page(at.after.take()).await?;
-        let mut identities = BTreeSet::new();
+        let pending = at.pending_identity.take();
+        let mut identities: BTreeSet<String> = pending.iter().cloned().collect();
         let mut days = BTreeSet::new();
         for item in &items {
             summary.items_checked += 1;
@@ -302,8 +308,16 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             for day in &days {
                 self.items.mark_public_day(day).await?;
             }
-            // An identity's items may go on in the next page: its index is rebuilt again
-            // then, which costs a read and, if nothing changed, no write.
+        }
+        // The last identity's items may go on in the next page: its index waits for them, so
+        // a large collection is rebuilt once, not once per page of the scan.
+        if next.is_some() {
+            if let Some(last) = items.last().map(|i| i.identity_id.clone()).or(pending) {
+                identities.remove(&last);
+                at.pending_identity = Some(last);
+            }
+        }
+        if !summary.dry_run {
             for identity in identities {
                 self.publish(&IndexTarget::Private(identity), summary).await?;
             }
@@ -401,13 +415,13 @@ pub type AwsRepair = Repair<media_core::aws::S3ObjectStore, media_core::aws::Dyn
 /// Builds the deployed function from the environment: `BUCKET_NAME`, `TABLE_NAME`,
 /// `CONTENT_UPDATED_QUEUE_URL`, `FACE_DETECTION_QUEUE_URL`, `PUBLIC_INDEX_LIMIT`.
 pub async fn from_env() -> Result<AwsRepair, media_core::config::ConfigError> {
-    use media_core::config::{number_or, required};
+    use media_core::config::required;
     let queue = SqsChangeQueue {
         client: aws_sdk_sqs::Client::new(&media_core::aws::sdk_config_from_env().await),
         content_updated_url: required("CONTENT_UPDATED_QUEUE_URL")?,
         face_detection_url: required("FACE_DETECTION_QUEUE_URL")?,
     };
-    let public_limit = number_or("PUBLIC_INDEX_LIMIT", media_core::index::DEFAULT_PUBLIC_INDEX_LIMIT)?;
+    let limits = IndexLimits::from_env()?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
-    Ok(Repair::new(objects, items, queue, public_limit))
+    Ok(Repair::new(objects, items, queue, limits))
 }

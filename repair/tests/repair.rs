@@ -38,7 +38,7 @@ struct World {
 impl World {
     fn new() -> World {
         let (objects, items, queues) = (Arc::new(MemoryObjectStore::default()), Arc::new(MemoryItemStore::default()), Queues::default());
-        let repair = Repair::new(Shared::new(objects.clone()), Shared::new(items.clone()), queues.clone(), 100);
+        let repair = Repair::new(Shared::new(objects.clone()), Shared::new(items.clone()), queues.clone(), media_core::index::IndexLimits::default());
         World { objects, items, queues, repair }
     }
 

@@ -39,12 +39,23 @@ impl Stack {
 
     /// Starts a stack on the data in `state_dir` (a restart when it holds a stopped stack).
     pub async fn start_in(state_dir: PathBuf) -> Result<Stack> {
+        Self::start_with(state_dir, &[]).await
+    }
+
+    /// Starts a fresh stack with these template parameters (`Name`, `Value`), e.g. small index
+    /// pages.
+    pub async fn start_with_parameters(parameters: &[(&str, &str)]) -> Result<Stack> {
+        Self::start_with(std::env::temp_dir().join(format!("media-e2e-{}-{}", std::process::id(), unique())), parameters).await
+    }
+
+    async fn start_with(state_dir: PathBuf, parameters: &[(&str, &str)]) -> Result<Stack> {
         std::fs::create_dir_all(&state_dir)?;
         let log = std::fs::File::create(state_dir.join("devstack.log"))?;
         let mut command = Command::new(devstack_bin());
         command
             .args(["up", "--port", "0", "--client-port", "0", "--purge-interval", "3600", "--state-dir"])
             .arg(&state_dir)
+            .args(parameters.iter().flat_map(|(name, value)| ["--parameter".to_owned(), format!("{name}={value}")]))
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

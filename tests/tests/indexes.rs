@@ -98,7 +98,11 @@ async fn the_public_index_holds_the_100_newest_over_several_days() -> Result<()>
         uploaded.push(key);
     }
     let private_index = format!("private/index/{owner}/content.json");
-    index_where(&stack, &private_index, "all 105 in the owner's index", |i| i.items.len() == 105).await?;
+    // Version 2: the newest 100 on the owner's head, the other 5 on its pages.
+    eventually("all 105 in the owner's head and pages", WAIT, || async {
+        Ok(whole_index(&stack, &private_index).await?.filter(|(head, all)| head.items.len() == 100 && all.len() == 105))
+    })
+    .await?;
 
     // Yesterday's pictures, written straight to the table as an older deployment would have.
     let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
@@ -198,7 +202,7 @@ async fn a_slow_writer_racing_the_stream_leaves_the_newest_index() -> Result<()>
         before_first_put: tokio::sync::Mutex::new(Some(pause)),
     };
     let items = DynamoItemStore::new(stack.dynamodb.clone(), &stack.info.table);
-    let slow = IndexPublisher { objects: &slow_objects, items: &items, public_limit: 100 };
+    let slow = IndexPublisher { objects: &slow_objects, items: &items, limits: media_core::index::IndexLimits::default() };
     let published = slow.regenerate(&IndexTarget::Public, &[]).await?;
 
     // Its first write was refused (the ETag changed); it read the table again and found the
@@ -206,5 +210,71 @@ async fn a_slow_writer_racing_the_stream_leaves_the_newest_index() -> Result<()>
     assert_eq!(published, Published::Unchanged { items: 2 });
     let final_index = index(&stack, PUBLIC_INDEX).await?.unwrap();
     assert_eq!(keys(&final_index), [second, first]);
+    Ok(())
+}
+
+/// The head and the items of every page it lists, newest first.
+async fn whole_index(stack: &Stack, key: &str) -> Result<Option<(ContentIndex, Vec<String>)>> {
+    let Some(head) = index(stack, key).await? else { return Ok(None) };
+    let mut all = keys(&head);
+    for page in &head.pages {
+        if page.count > 0 {
+            let Some(items) = index(stack, &page.key).await? else { return Ok(None) };
+            all.extend(keys(&items));
+        }
+    }
+    Ok(Some((head, all)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_collection_larger_than_the_head_is_paged_and_every_picture_is_in_one_place() -> Result<()> {
+    // Heads of 4 and pages of 3, so 15 uploads make several pages.
+    let stack = Stack::start_with_parameters(&[("PrivateIndexHeadLimit", "4"), ("PublicIndexLimit", "4"), ("IndexPageSize", "3")]).await?;
+    let owner = identity_id();
+    let head_key = format!("private/index/{owner}/content.json");
+    let key = |n: usize| format!("private/content/{owner}/picture-{n:02}.png");
+    for n in 0..15 {
+        stack.upload(&key(n), small_png(n as u32), Some(&encode_upload_metadata(false, &format!("Picture {n}"), ""))).await?;
+        // One at a time, so the upload dates are in this order.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let want: Vec<String> = (0..15).rev().map(key).collect();
+    let (head, _) = eventually("all 15 in the head and its pages, each once, newest first", WAIT, || async {
+        Ok(whole_index(&stack, &head_key).await?.filter(|(_, all)| *all == want))
+    })
+    .await?;
+    assert_eq!(head.version, 2);
+    assert_eq!(head.items.len(), 4, "the head holds the newest 4");
+    assert!(head.pages.len() >= 3, "older pictures on pages: {:?}", head.pages);
+    for page in &head.pages {
+        assert!(page.key.starts_with(&format!("private/index/{owner}/content-")) && page.key.ends_with(".json"), "{}", page.key);
+    }
+
+    // An old picture edited and another deleted: each leaves its page right.
+    stack
+        .dynamodb
+        .update_item()
+        .table_name(&stack.info.table)
+        .key("identityId", AttributeValue::S(owner.clone()))
+        .key("objectKey", AttributeValue::S(key(1)))
+        .update_expression("SET title = :t")
+        .expression_attribute_values(":t", AttributeValue::S("Picture 1, edited".into()))
+        .send()
+        .await?;
+    stack.delete(&key(3)).await?;
+    let want: Vec<String> = (0..15).rev().filter(|n| *n != 3).map(key).collect();
+    eventually("the delete and the edit on their pages", WAIT, || async {
+        let Some((head, all)) = whole_index(&stack, &head_key).await? else { return Ok(None) };
+        let mut edited = false;
+        for page in head.pages.iter().filter(|p| p.count > 0) {
+            edited |= index(&stack, &page.key).await?.is_some_and(|p| p.items.iter().any(|e| e.title == "Picture 1, edited"));
+        }
+        Ok((all == want && edited).then_some(()))
+    })
+    .await?;
+
+    // The repair pass rebuilds every page to the same state: nothing to write.
+    let answer = stack.invoke("repair", &serde_json::json!({}), &[]).await?;
+    assert_eq!(answer["indexesWritten"], 0, "{answer}");
     Ok(())
 }

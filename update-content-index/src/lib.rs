@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use media_core::config::{number_or, ConfigError};
-use media_core::index::{affected_indexes, IndexPublisher, IndexTarget, Published, TableChange, DEFAULT_PUBLIC_INDEX_LIMIT};
+use media_core::config::ConfigError;
+use media_core::index::{affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::item::is_bookkeeping_partition;
 use media_core::ports::{IndexItems, ObjectStore, StoreError};
@@ -26,11 +26,17 @@ pub enum RecordError {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NewImageDay {
+struct ImageDates {
     #[serde(default)]
     is_public: bool,
     #[serde(default)]
     upload_day: Option<String>,
+    #[serde(default)]
+    upload_date: Option<String>,
+}
+
+fn image_dates(image: &serde_dynamo::Item) -> Option<ImageDates> {
+    serde_dynamo::from_item::<_, ImageDates>(image.clone()).ok()
 }
 
 /// Reads the parts of a stream record that decide which indexes it affects.
@@ -43,27 +49,25 @@ pub fn table_change(record: &EventRecord) -> Result<TableChange, RecordError> {
         .ok_or_else(|| RecordError::NoSequenceNumber { event_id: event_id.clone() })?;
     let key: ItemKey = serde_dynamo::from_item(record.change.keys.clone())
         .map_err(|e| RecordError::BadKeys { event_id: event_id.clone(), reason: e.to_string() })?;
-    let public_day = if record.event_name == "REMOVE" {
-        None
-    } else {
-        serde_dynamo::from_item::<_, NewImageDay>(record.change.new_image.clone())
-            .ok()
-            .filter(|image| image.is_public)
-            .and_then(|image| image.upload_day)
-    };
-    Ok(TableChange { sequence_number, key, public_day })
+    let new_image = if record.event_name == "REMOVE" { None } else { image_dates(&record.change.new_image) };
+    let old_image = image_dates(&record.change.old_image);
+    let public_day = new_image.as_ref().filter(|image| image.is_public).and_then(|image| image.upload_day.clone());
+    // The pages the change may touch: where the item was and where it is.
+    let mut dates: Vec<String> = old_image.into_iter().chain(new_image).filter_map(|image| image.upload_date).collect();
+    dates.dedup();
+    Ok(TableChange { sequence_number, key, public_day, dates })
 }
 
 /// The function, over any object and item store.
 pub struct UpdateContentIndex<O, I> {
     objects: O,
     items: I,
-    public_limit: usize,
+    limits: IndexLimits,
 }
 
 impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
-    pub fn new(objects: O, items: I, public_limit: usize) -> Self {
-        UpdateContentIndex { objects, items, public_limit }
+    pub fn new(objects: O, items: I, limits: IndexLimits) -> Self {
+        UpdateContentIndex { objects, items, limits }
     }
 
     pub fn objects(&self) -> &O {
@@ -75,7 +79,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
     }
 
     pub fn publisher(&self) -> IndexPublisher<'_, O, I> {
-        IndexPublisher { objects: &self.objects, items: &self.items, public_limit: self.public_limit }
+        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
     }
 
     /// Handles a stream batch as Lambda delivers it.
@@ -111,17 +115,14 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
         }
 
         for (target, affecting) in affected_indexes(changes) {
-            let fresh: Vec<ItemKey> = match target {
-                IndexTarget::Public => affecting.iter().map(|c| c.key.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
-                IndexTarget::Private(_) => Vec::new(),
-            };
+            let fresh: Vec<IndexChange> = affecting.iter().map(|c| c.index_change()).collect();
             // The changed keys on every line of this index's regeneration: an upload can be
             // followed from content-updated's log to the index that shows it.
             let keys: Vec<&str> = affecting.iter().take(20).map(|c| c.key.object_key.as_str()).collect();
             let span = tracing::info_span!("index", index = %target.key(), keys = ?keys);
             match self.publisher().regenerate(&target, &fresh).instrument(span).await {
-                Ok(Published::Written { items, attempts }) => {
-                    tracing::info!(index = target.key(), items, attempts, changes = affecting.len(), "index written")
+                Ok(Published::Written { items, pages, attempts }) => {
+                    tracing::info!(index = target.key(), items, pages, attempts, changes = affecting.len(), "index written")
                 }
                 Ok(Published::Unchanged { items }) => {
                     tracing::info!(index = target.key(), items, changes = affecting.len(), "index already current")
@@ -155,7 +156,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
         }
         let mut results = BTreeMap::new();
         for target in targets {
-            match self.publisher().regenerate(&target, &[]).await {
+            match self.publisher().rebuild(&target).await {
                 Ok(published) => {
                     results.insert(target.key(), published);
                 }
@@ -169,13 +170,8 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
 /// The function as deployed.
 pub type AwsUpdateContentIndex = UpdateContentIndex<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
 
-/// `PUBLIC_INDEX_LIMIT` or the contract's default.
-pub fn public_limit_from_env() -> Result<usize, ConfigError> {
-    number_or("PUBLIC_INDEX_LIMIT", DEFAULT_PUBLIC_INDEX_LIMIT)
-}
-
 pub async fn from_env() -> Result<Arc<AwsUpdateContentIndex>, ConfigError> {
-    let public_limit = public_limit_from_env()?;
+    let limits = IndexLimits::from_env()?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
-    Ok(Arc::new(UpdateContentIndex::new(objects, items, public_limit)))
+    Ok(Arc::new(UpdateContentIndex::new(objects, items, limits)))
 }

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use media_core::aws_lambda_events::event::dynamodb::Event;
-use media_core::index::{ContentIndex, IndexPublisher, IndexTarget, Published};
+use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::ports::*;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
@@ -65,8 +65,12 @@ fn titles(index: &ContentIndex) -> Vec<String> {
     index.items.iter().map(|e| e.title.clone()).collect()
 }
 
+fn limits(public_head: usize) -> IndexLimits {
+    IndexLimits { public_head, ..IndexLimits::default() }
+}
+
 fn function(limit: usize) -> UpdateContentIndex<MemoryObjectStore, MemoryItemStore> {
-    UpdateContentIndex::new(MemoryObjectStore::default(), MemoryItemStore::default(), limit)
+    UpdateContentIndex::new(MemoryObjectStore::default(), MemoryItemStore::default(), limits(limit))
 }
 
 #[tokio::test]
@@ -152,14 +156,18 @@ async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
             if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
             self.0.items_of(id).await
         }
-        async fn public_items_of_day(&self, d: &str, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, l).await }
+        async fn owner_items_between(&self, id: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> {
+            if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
+            self.0.owner_items_between(id, r, l).await
+        }
+        async fn public_items_of_day(&self, d: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, r, l).await }
         async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.0.public_day_before(d).await }
         async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.0.mark_public_day(d).await }
         async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> { self.0.forget_public_day(d).await }
         async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.0.all_items().await }
         async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> { self.0.items_now(k).await }
     }
-    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Failing(MemoryItemStore::default()), 100);
+    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Failing(MemoryItemStore::default()), limits(100));
     let good = item("us-east-1:good", "private", 1, &date(23, 1));
     let poison = item("us-east-1:poison", "private", 2, &date(23, 2));
     f.items().0.put(good.clone());
@@ -213,12 +221,12 @@ async fn a_slow_writer_never_overwrites_a_newer_index() {
         inner: MemoryObjectStore::default(),
         competitor: Mutex::new(Some(Box::new(move |objects: &MemoryObjectStore| {
             table.put(newer);
-            let fast = IndexPublisher { objects, items: table.as_ref(), public_limit: 100 };
+            let fast = IndexPublisher { objects, items: table.as_ref(), limits: limits(100) };
             let published = block_on_elsewhere(fast.regenerate(&IndexTarget::Public, &[]));
             assert!(matches!(published, Ok(Published::Written { .. })));
         }))),
     };
-    let slow = IndexPublisher { objects: &racing, items: items.as_ref(), public_limit: 100 };
+    let slow = IndexPublisher { objects: &racing, items: items.as_ref(), limits: limits(100) };
     let published = slow.regenerate(&IndexTarget::Public, &[]).await.unwrap();
     // The slow writer's first write was refused; it read the table again and found the
     // published index already current.
@@ -254,7 +262,7 @@ async fn the_public_index_stays_full_when_the_secondary_index_lags_behind_delete
         items.put(i.clone());
         items.mark_public_day(i.upload_day.as_deref().unwrap()).await.unwrap();
     }
-    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    let publisher = IndexPublisher { objects: &objects, items: &items, limits: limits(100) };
     publisher.regenerate(&IndexTarget::Public, &[]).await.unwrap();
 
     // The ten newest are deleted; the by-day index (eventually consistent on AWS) still
@@ -266,7 +274,8 @@ async fn the_public_index_stays_full_when_the_secondary_index_lags_behind_delete
     for key in &deleted {
         items.items.lock().unwrap().remove(key);
     }
-    publisher.regenerate(&IndexTarget::Public, &deleted).await.unwrap();
+    let changes: Vec<IndexChange> = newest[..10].iter().map(|i| IndexChange::of(i)).collect();
+    publisher.regenerate(&IndexTarget::Public, &changes).await.unwrap();
     let index = read_index(&objects, "public/index/content.json").unwrap();
     let want: Vec<String> = newest[10..110].iter().map(|i| i.object_key.clone()).collect();
     assert_eq!(public_keys(&index), want, "the next ten older pictures fill the index");
@@ -276,16 +285,16 @@ async fn the_public_index_stays_full_when_the_secondary_index_lags_behind_delete
 async fn a_new_upload_stays_in_the_public_index_while_the_secondary_index_lags() {
     let items = MemoryItemStore::default();
     let objects = MemoryObjectStore::default();
-    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    let publisher = IndexPublisher { objects: &objects, items: &items, limits: limits(100) };
     items.freeze_secondary_index();
     let first = item("us-east-1:lag", "public", 1, &date(23, 1));
     items.put(first.clone());
     items.mark_public_day("2026-11-23").await.unwrap();
-    publisher.regenerate(&IndexTarget::Public, &[first.key()]).await.unwrap();
+    publisher.regenerate(&IndexTarget::Public, &[IndexChange::of(&first)]).await.unwrap();
     // A second upload's batch: the by-day index has caught up with neither.
     let second = item("us-east-1:lag", "public", 2, &date(23, 2));
     items.put(second.clone());
-    publisher.regenerate(&IndexTarget::Public, &[second.key()]).await.unwrap();
+    publisher.regenerate(&IndexTarget::Public, &[IndexChange::of(&second)]).await.unwrap();
     let index = read_index(&objects, "public/index/content.json").unwrap();
     assert_eq!(public_keys(&index), [second.object_key, first.object_key]);
     // An edit the by-day index has not seen shows too: the table is what the index says.
@@ -303,7 +312,7 @@ async fn a_new_upload_stays_in_the_public_index_while_the_secondary_index_lags()
 async fn markers_of_days_left_without_public_items_are_forgotten_after_the_grace_period() {
     let items = MemoryItemStore::default();
     let objects = MemoryObjectStore::default();
-    let publisher = IndexPublisher { objects: &objects, items: &items, public_limit: 100 };
+    let publisher = IndexPublisher { objects: &objects, items: &items, limits: limits(100) };
     let kept = item("us-east-1:days", "public", 1, &date(20, 1));
     items.put(kept.clone());
     items.mark_public_day("2026-11-20").await.unwrap();

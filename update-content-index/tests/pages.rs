@@ -1,0 +1,363 @@
+//! Paged indexes against the in-memory stores: every item in exactly one place, what one
+//! change reads and writes bounded whatever the collection's size, and pages that never go
+//! back under racing writers or a lagging secondary index.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
+use media_core::item::{MediaItem, Sequencer};
+use media_core::ports::*;
+use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore};
+
+const OWNER: &str = "us-east-1:11111111-1111-4111-8111-111111111111";
+
+fn item(n: usize, visibility: &str, date: &str) -> MediaItem {
+    MediaItem {
+        identity_id: OWNER.into(),
+        object_key: format!("{visibility}/content/{OWNER}/{n:06}.jpg"),
+        thumbnail_key: Some(format!("{visibility}/thumbnails/{OWNER}/{n:06}.jpg")),
+        is_public: visibility == "public",
+        title: format!("picture {n}"),
+        upload_date: Some(date.into()),
+        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
+        content_type: Some("image/jpeg".into()),
+        width: Some(4),
+        height: Some(3),
+        sequencer: Some(Sequencer::new("1")),
+        ..Default::default()
+    }
+}
+
+/// The n-th upload's date: one a minute from 2020 on, so a collection spans years.
+fn date(n: usize) -> String {
+    let at = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z").unwrap().to_utc() + chrono::Duration::minutes(n as i64);
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn small() -> IndexLimits {
+    IndexLimits { public_head: 5, private_head: 5, page_size: 4 }
+}
+
+fn read(objects: &MemoryObjectStore, key: &str) -> Option<ContentIndex> {
+    objects.object(key).map(|o| serde_json::from_slice(&o.body).unwrap())
+}
+
+/// The head and every page it lists, checked against the head's entries.
+fn whole(objects: &MemoryObjectStore, target: &IndexTarget) -> (ContentIndex, Vec<ContentIndex>) {
+    let head = read(objects, &target.key()).expect("a head");
+    assert_eq!(head.version, 2);
+    assert!(!head.pages.is_empty(), "a head lists its oldest page at least");
+    assert!(head.pages.last().unwrap().after.is_none());
+    let mut pages = Vec::new();
+    for entry in &head.pages {
+        let page = read(objects, &entry.key).unwrap_or(ContentIndex { version: 2, generated_at: entry.generated_at.clone(), items: vec![], pages: vec![] });
+        assert_eq!(page.items.len(), entry.count, "{}: the head's count", entry.key);
+        if entry.count > 0 {
+            assert_eq!(page.generated_at, entry.generated_at, "{}: the head names the page's version", entry.key);
+        }
+        assert!(page.pages.is_empty());
+        pages.push(page);
+    }
+    (head, pages)
+}
+
+/// Every item the index shows is on the head or on exactly one page, in order, each page
+/// holding only dates of its range, and the head holding the newest `limit`.
+fn assert_exactly_once(objects: &MemoryObjectStore, items: &MemoryItemStore, target: &IndexTarget, limit: usize) {
+    let (head, pages) = whole(objects, target);
+    let mut expected: Vec<MediaItem> = items
+        .items
+        .lock()
+        .unwrap()
+        .values()
+        .filter(|i| !i.is_tombstone() && i.upload_date.is_some())
+        .filter(|i| match target {
+            IndexTarget::Public => i.is_public,
+            IndexTarget::Private(id) => &i.identity_id == id,
+        })
+        .cloned()
+        .collect();
+    expected.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
+    let shown: Vec<(String, String)> = head.items.iter().chain(pages.iter().flat_map(|p| p.items.iter())).map(|e| (e.object_key.clone(), e.title.clone())).collect();
+    let want: Vec<(String, String)> = expected.iter().map(|i| (i.object_key.clone(), i.title.clone())).collect();
+    assert_eq!(shown.len(), want.len(), "every item exactly once");
+    assert_eq!(shown, want, "head then pages, newest first, as the table says");
+    assert_eq!(head.items.len(), limit.min(want.len()));
+    for (entry, page) in head.pages.iter().zip(&pages) {
+        for e in &page.items {
+            assert!(entry.after.as_deref().is_none_or(|after| e.upload_date.as_str() > after), "{} in {}", e.upload_date, entry.key);
+        }
+    }
+}
+
+struct World {
+    objects: MemoryObjectStore,
+    items: MemoryItemStore,
+    limits: IndexLimits,
+}
+
+impl World {
+    fn new(limits: IndexLimits) -> World {
+        World { objects: MemoryObjectStore::default(), items: MemoryItemStore::default(), limits }
+    }
+
+    fn publisher(&self) -> IndexPublisher<'_, MemoryObjectStore, MemoryItemStore> {
+        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
+    }
+
+    async fn upload(&self, it: MediaItem) -> Published {
+        self.items.put(it.clone());
+        if let Some(day) = &it.upload_day {
+            self.items.mark_public_day(day).await.unwrap();
+        }
+        self.publisher().regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(&it)]).await.unwrap()
+    }
+
+    async fn delete(&self, it: &MediaItem) -> Published {
+        self.items.items.lock().unwrap().remove(&it.key());
+        self.publisher().regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(it)]).await.unwrap()
+    }
+}
+
+fn private() -> IndexTarget {
+    IndexTarget::Private(OWNER.into())
+}
+
+#[tokio::test]
+async fn uploads_fill_the_head_then_pages_and_every_item_is_in_exactly_one_place() {
+    let w = World::new(small());
+    for n in 0..30 {
+        w.upload(item(n, "private", &date(n))).await;
+        assert_exactly_once(&w.objects, &w.items, &private(), 5);
+    }
+    let (head, pages) = whole(&w.objects, &private());
+    // 25 items older than the head in pages of the page size, the open one filling up.
+    assert!(head.pages.len() >= 6, "{:?}", head.pages);
+    assert!(pages.iter().all(|p| p.items.len() <= 5), "pages stay near the page size");
+    let keys: Vec<&str> = head.pages.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(*keys.last().unwrap(), format!("private/index/{OWNER}/content-0.json"));
+    assert!(keys.iter().all(|k| k.starts_with(&format!("private/index/{OWNER}/content-"))));
+}
+
+#[tokio::test]
+async fn edits_and_deletes_of_old_pictures_rewrite_their_page_and_the_head_only() {
+    let w = World::new(small());
+    let all: Vec<MediaItem> = (0..40).map(|n| item(n, "private", &date(n))).collect();
+    for it in &all {
+        w.items.put(it.clone());
+    }
+    w.publisher().rebuild(&private()).await.unwrap();
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+
+    let puts = w.objects.request_count("PutObject");
+    let mut edited = all[3].clone();
+    edited.title = "edited".into();
+    assert!(matches!(w.upload(edited.clone()).await, Published::Written { pages: 1, .. }));
+    assert_eq!(w.objects.request_count("PutObject") - puts, 2, "the page and the head");
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+
+    let puts = w.objects.request_count("PutObject");
+    w.delete(&all[10]).await;
+    assert_eq!(w.objects.request_count("PutObject") - puts, 2);
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+
+    // Deleting from the head pulls the newest older picture up from its page.
+    let puts = w.objects.request_count("PutObject");
+    w.delete(&all[39]).await;
+    assert_eq!(w.objects.request_count("PutObject") - puts, 2);
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+
+    // The same record again: nothing read changes, nothing is written.
+    let puts = w.objects.request_count("PutObject");
+    assert!(matches!(w.delete(&all[39]).await, Published::Unchanged { .. }));
+    assert_eq!(w.objects.request_count("PutObject"), puts);
+
+    // An upload with an old date (a repair's late event) joins its page.
+    w.upload(item(100, "private", &date(2))).await;
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+}
+
+#[tokio::test]
+async fn a_version_1_index_is_paged_by_its_first_regeneration() {
+    let w = World::new(small());
+    let all: Vec<MediaItem> = (0..23).map(|n| item(n, "private", &date(n))).collect();
+    for it in &all {
+        w.items.put(it.clone());
+    }
+    let v1 = serde_json::json!({"version": 1, "generatedAt": "2026-11-23T14:05:10.002Z",
+        "items": serde_json::to_value(ContentIndex::new(all.clone(), None).items).unwrap()});
+    w.objects.insert(&private().key(), serde_json::to_vec(&v1).unwrap(), &[]);
+    w.upload(item(23, "private", &date(23))).await;
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+    let (head, _) = whole(&w.objects, &private());
+    assert!(head.pages.len() >= 4, "19 older items split into pages of about 4: {:?}", head.pages);
+}
+
+#[tokio::test]
+async fn the_public_index_pages_its_history_across_days() {
+    let w = World::new(small());
+    let target = IndexTarget::Public;
+    // Public pictures on many days, and private ones that never show there.
+    for n in 0..40 {
+        let it = item(n, if n % 3 == 0 { "private" } else { "public" }, &date(n * 600));
+        w.items.put(it.clone());
+        if let Some(day) = &it.upload_day {
+            w.items.mark_public_day(day).await.unwrap();
+        }
+        w.publisher().regenerate(&target, &[IndexChange::of(&it)]).await.unwrap();
+        assert_exactly_once(&w.objects, &w.items, &target, 5);
+    }
+    let old = item(4, "public", &date(4 * 600));
+    w.items.items.lock().unwrap().remove(&old.key());
+    w.publisher().regenerate(&target, &[IndexChange::of(&old)]).await.unwrap();
+    assert_exactly_once(&w.objects, &w.items, &target, 5);
+    // The repair pass rebuilds every page to the same state.
+    assert!(matches!(w.publisher().rebuild(&target).await.unwrap(), Published::Unchanged { .. }));
+}
+
+#[tokio::test]
+async fn pages_stay_right_while_the_secondary_index_lags() {
+    let w = World::new(small());
+    let all: Vec<MediaItem> = (0..30).map(|n| item(n, "private", &date(n))).collect();
+    for it in &all {
+        w.items.put(it.clone());
+    }
+    w.publisher().rebuild(&private()).await.unwrap();
+    // The by-owner index has seen none of what follows: deletes in the head and in pages,
+    // an edit in a page, new uploads.
+    w.items.freeze_secondary_index();
+    w.delete(&all[29]).await;
+    w.delete(&all[7]).await;
+    let mut edited = all[12].clone();
+    edited.title = "edited while the index lags".into();
+    w.upload(edited).await;
+    for n in 30..36 {
+        w.upload(item(n, "private", &date(n))).await;
+        assert_exactly_once(&w.objects, &w.items, &private(), 5);
+    }
+    w.items.catch_up_secondary_index();
+    w.publisher().rebuild(&private()).await.unwrap();
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+}
+
+/// Lets a competing writer run to completion just before this writer's n-th PUT.
+struct Racing {
+    inner: Arc<MemoryObjectStore>,
+    puts: Mutex<usize>,
+    at_put: usize,
+    competitor: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+#[async_trait]
+impl ObjectStore for Racing {
+    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get_matching(key, m, max).await }
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
+    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
+        let n = {
+            let mut puts = self.puts.lock().unwrap();
+            *puts += 1;
+            *puts
+        };
+        if n == self.at_put {
+            if let Some(competitor) = self.competitor.lock().unwrap().take() {
+                competitor();
+            }
+        }
+        self.inner.put(object).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
+    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
+    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
+}
+
+#[tokio::test]
+async fn a_slow_writer_never_leaves_an_older_page_or_head() {
+    // Before the slow writer's first PUT (a page) and, in a second run, its second (the
+    // head), a fast writer applies a newer change to the same page and publishes.
+    for at_put in [1, 2] {
+        let objects = Arc::new(MemoryObjectStore::default());
+        let items = Arc::new(MemoryItemStore::default());
+        let all: Vec<MediaItem> = (0..20).map(|n| item(n, "private", &date(n))).collect();
+        for it in &all {
+            items.put(it.clone());
+        }
+        IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
+
+        let (fast_objects, fast_items) = (objects.clone(), items.clone());
+        let newer = MediaItem { title: "the newer title".into(), ..all[2].clone() };
+        let racing = Racing {
+            inner: objects.clone(),
+            puts: Mutex::new(0),
+            at_put,
+            competitor: Mutex::new(Some(Box::new(move || {
+                fast_items.put(newer.clone());
+                let fast = IndexPublisher { objects: fast_objects.as_ref(), items: fast_items.as_ref(), limits: small() };
+                let published = block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
+                assert!(matches!(published, Ok(Published::Written { .. })), "{published:?}");
+            }))),
+        };
+        // The slow writer's change: an edit on the same page.
+        let slow_change = MediaItem { title: "the slow writer's edit".into(), ..all[3].clone() };
+        items.put(slow_change.clone());
+        let slow = IndexPublisher { objects: &racing, items: items.as_ref(), limits: small() };
+        let published = slow.regenerate(&private(), &[IndexChange::of(&slow_change)]).await.unwrap();
+        assert!(racing.competitor.lock().unwrap().is_none(), "the competitor ran");
+        assert!(matches!(published, Published::Written { attempts: 2.., .. } | Published::Unchanged { .. }), "{published:?}");
+        assert_exactly_once(&objects, &items, &private(), 5);
+        let (_, pages) = whole(&objects, &private());
+        let titles: Vec<&str> = pages.iter().flat_map(|p| p.items.iter().map(|e| e.title.as_str())).collect();
+        assert!(titles.contains(&"the newer title") && titles.contains(&"the slow writer's edit"), "{titles:?}");
+    }
+}
+
+/// What one upload reads from the table and writes to the bucket, once `size` items are in.
+async fn cost_of_an_upload(size: usize) -> (usize, usize, usize, usize) {
+    let w = World::new(IndexLimits::default());
+    for n in 0..size {
+        w.items.put(item(n, "private", &date(n)));
+    }
+    w.publisher().rebuild(&private()).await.unwrap();
+    let mut costs = BTreeMap::new();
+    // A few uploads, so the open page's fill does not decide the figure.
+    for n in size..size + 5 {
+        let before = (
+            w.items.items_read.load(Ordering::SeqCst),
+            w.items.index_keys_read.load(Ordering::SeqCst),
+            w.objects.bytes_written.load(Ordering::SeqCst),
+            w.objects.request_count("PutObject"),
+        );
+        w.upload(item(n, "private", &date(n))).await;
+        let cost = (
+            w.items.items_read.load(Ordering::SeqCst) - before.0,
+            w.items.index_keys_read.load(Ordering::SeqCst) - before.1,
+            w.objects.bytes_written.load(Ordering::SeqCst) - before.2,
+            w.objects.request_count("PutObject") - before.3,
+        );
+        costs.insert(n, cost);
+    }
+    assert_exactly_once(&w.objects, &w.items, &private(), 100);
+    costs.values().fold((0, 0, 0, 0), |m, c| (m.0.max(c.0), m.1.max(c.1), m.2.max(c.2), m.3.max(c.3)))
+}
+
+#[tokio::test]
+async fn what_an_upload_reads_and_writes_does_not_grow_with_the_collection() {
+    let limits = IndexLimits::default();
+    let (h, p) = (limits.private_head, limits.page_size);
+    let mut written = Vec::new();
+    for size in [1_000, 10_000] {
+        let (items_read, keys_listed, bytes_written, puts) = cost_of_an_upload(size).await;
+        // The head's candidates (its size, the head in place, the change) and one page.
+        assert!(items_read <= 2 * h + 2 + p + 1, "{size} items: {items_read} items read");
+        assert!(keys_listed <= 2 * h + 2 + h + p + 1, "{size} items: {keys_listed} keys listed");
+        assert!(puts <= 2, "{size} items: {puts} objects written");
+        written.push(bytes_written);
+    }
+    // An entry is about 330 bytes here; the head (100) and one page (at most 250 + the new
+    // one) plus the list of pages (about 140 bytes per 250 items).
+    let bound = |size: usize| 330 * (h + p + 1) + 160 * (size / p + 2);
+    assert!(written[0] <= bound(1_000) && written[1] <= bound(10_000), "{written:?}");
+}
