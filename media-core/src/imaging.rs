@@ -7,6 +7,7 @@
 //! which decodes JPEGs shrunk on load (libjpeg-turbo DCT scaling, in [`jpeg`]) and everything
 //! else as [`decode`] does.
 
+pub(crate) mod heif;
 mod jpeg;
 
 use std::io::Cursor;
@@ -28,7 +29,7 @@ const JPEG_QUALITY: u8 = 85;
 pub enum ImagingError {
     #[error("empty file")]
     Empty,
-    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP)")]
+    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF)")]
     UnknownFormat,
     #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
     TooManyPixels { width: u32, height: u32, max_pixels: u64 },
@@ -42,10 +43,25 @@ pub enum ImagingError {
     Encode(String),
 }
 
+/// An original's format, as sniffed from its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// Decoded by the `image` crate (JPEG by libjpeg-turbo when shrunk on load).
+    Image(ImageFormat),
+    /// Decoded by libheif ([`heif`]).
+    Heif(heif::HeifFormat),
+}
+
+impl From<ImageFormat> for SourceFormat {
+    fn from(format: ImageFormat) -> Self {
+        SourceFormat::Image(format)
+    }
+}
+
 /// What is known of an original after decoding it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OriginalInfo {
-    pub format: ImageFormat,
+    pub format: SourceFormat,
     /// Width and height after EXIF orientation.
     pub width: u32,
     pub height: u32,
@@ -54,7 +70,10 @@ pub struct OriginalInfo {
 
 impl OriginalInfo {
     pub fn content_type(&self) -> &'static str {
-        self.format.to_mime_type()
+        match self.format {
+            SourceFormat::Image(format) => format.to_mime_type(),
+            SourceFormat::Heif(format) => format.mime_type(),
+        }
     }
 }
 
@@ -100,6 +119,9 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
+    if let Some(format) = heif::sniff(bytes) {
+        return heif::decode(bytes, format, limits);
+    }
     let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
     let format_name = format.to_mime_type();
     // The JPEG decoder conceals missing data with grey; a half-uploaded photo must not pass.
@@ -135,7 +157,7 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     image = to_8_bit(image);
     image.apply_orientation(orientation);
     let info = OriginalInfo {
-        format,
+        format: format.into(),
         width: image.width(),
         height: image.height(),
         has_alpha: image.color().has_alpha(),
@@ -175,12 +197,12 @@ pub fn decode_scaled(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
-    let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
-    if format != ImageFormat::Jpeg {
+    // Everything but JPEG (HEIF and AVIF included) decodes at full size.
+    if sniff_format(bytes) != Some(ImageFormat::Jpeg) {
         return decode(bytes, limits);
     }
     if !jpeg_is_complete(bytes) {
-        return Err(ImagingError::Truncated(format.to_mime_type()));
+        return Err(ImagingError::Truncated(ImageFormat::Jpeg.to_mime_type()));
     }
     jpeg::decode_scaled(bytes, limits, min_box)
 }
@@ -434,7 +456,7 @@ mod tests {
             let source = if format == ImageFormat::Gif { DynamicImage::ImageRgba8(image.to_rgba8()) } else { image.clone() };
             source.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
             let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
-            assert_eq!(thumb.original.format, format);
+            assert_eq!(thumb.original.format, SourceFormat::Image(format));
             assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 67), "{format:?}");
         }
     }
