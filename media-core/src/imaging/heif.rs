@@ -18,7 +18,7 @@ pub(crate) mod boxes;
 
 use image::error::{DecodingError, ImageFormatHint, LimitError, LimitErrorKind};
 use image::{DynamicImage, ImageError, RgbImage, RgbaImage};
-use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, LibHeif, RgbChroma};
+use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 
 use super::{Decoded, ImagingError, OriginalInfo, SourceFormat};
 use crate::config::ImageLimits;
@@ -152,11 +152,12 @@ pub(super) fn decode(bytes: &[u8], format: HeifFormat, limits: &ImageLimits) -> 
 
     let has_alpha = handle.has_alpha_channel();
     let chroma = if has_alpha { RgbChroma::Rgba } else { RgbChroma::Rgb };
-    let mut options = DecodingOptions::new().ok_or_else(|| decode_error(format, "libheif: no decoding options"))?;
-    options.set_convert_hdr_to_8bit(true);
+    // No DecodingOptions: libheif-rs up to 1.0.0 frees them before libheif reads them (fixed
+    // in 1.0.1, which needs libheif 1.17). libheif's defaults are what is wanted anyway:
+    // transformations applied, and interleaved RGB output is 8 bits per channel.
     let lib = LibHeif::new();
     let decoded = lib
-        .decode(&handle, ColorSpace::Rgb(chroma), Some(options))
+        .decode(&handle, ColorSpace::Rgb(chroma), None)
         .map_err(|e| decode_error(format, e.message))?;
     let plane = decoded.planes().interleaved.ok_or_else(|| decode_error(format, "libheif returned no interleaved plane"))?;
     let channels: usize = if has_alpha { 4 } else { 3 };
@@ -179,4 +180,201 @@ pub(super) fn decode(bytes: &[u8], format: HeifFormat, limits: &ImageLimits) -> 
     .ok_or_else(|| decode_error(format, "libheif returned too few pixels"))?;
     let info = OriginalInfo { format: SourceFormat::Heif(format), width: out_width, height: out_height, has_alpha };
     Ok(Decoded { image, info })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imaging::{decode, make_thumbnail, THUMBNAIL_BOX};
+    use crate::testing::heif::{avifenc, heic_claiming, heic_grid, heic_rotated, heif_enc};
+    use crate::testing::insert_exif_orientation;
+    use image::{ImageEncoder, Rgb};
+
+    fn jpeg_of(image: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+            .write_image(image, image.width(), image.height(), image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    /// Left half red, right half blue, as stored.
+    fn halves(width: u32, height: u32) -> RgbImage {
+        RgbImage::from_fn(width, height, |x, _| if x < width / 2 { Rgb([230, 20, 20]) } else { Rgb([20, 20, 230]) })
+    }
+
+    fn is_red(pixel: &Rgb<u8>) -> bool {
+        pixel[0] > 180 && pixel[2] < 90
+    }
+
+    fn is_blue(pixel: &Rgb<u8>) -> bool {
+        pixel[2] > 180 && pixel[0] < 90
+    }
+
+    /// The thumbnail's top is red and its bottom blue: the stored left half is on top, as a
+    /// quarter turn clockwise puts it.
+    fn assert_red_on_top(thumbnail: &[u8]) {
+        let image = image::load_from_memory(thumbnail).unwrap().to_rgb8();
+        let (w, h) = image.dimensions();
+        let (top, bottom) = (image.get_pixel(w / 2, h / 5), image.get_pixel(w / 2, h * 4 / 5));
+        assert!(is_red(top) && is_blue(bottom), "top {top:?} bottom {bottom:?}");
+    }
+
+    #[test]
+    fn brands_are_sniffed() {
+        let ftyp = |major: &[u8; 4], compatible: &[&[u8; 4]]| {
+            let mut payload = major.to_vec();
+            payload.extend_from_slice(&[0; 4]);
+            compatible.iter().for_each(|brand| payload.extend_from_slice(*brand));
+            let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+            out.extend_from_slice(b"ftyp");
+            out.extend_from_slice(&payload);
+            out
+        };
+        assert_eq!(sniff(&ftyp(b"heic", &[b"mif1", b"heic"])), Some(HeifFormat::Heic));
+        assert_eq!(sniff(&ftyp(b"mif1", &[b"heic", b"miaf"])), Some(HeifFormat::Heic));
+        assert_eq!(sniff(&ftyp(b"avif", &[b"mif1", b"miaf"])), Some(HeifFormat::Avif));
+        assert_eq!(sniff(&ftyp(b"mif1", &[b"miaf", b"MA1B", b"avif"])), Some(HeifFormat::Avif));
+        assert_eq!(sniff(&ftyp(b"mif1", &[b"miaf"])), Some(HeifFormat::Heif));
+        // MP4 video and QuickTime are not images.
+        assert_eq!(sniff(&ftyp(b"isom", &[b"iso2", b"mp41"])), None);
+        assert_eq!(sniff(&ftyp(b"qt  ", &[b"qt  "])), None);
+        assert_eq!(sniff(b"\x00\x00\x00\x0cftypheic"), None);
+    }
+
+    #[test]
+    fn heic_from_heif_enc_is_decoded_at_its_size() {
+        let heic = heif_enc(&jpeg_of(&halves(640, 480)));
+        let thumb = make_thumbnail(&heic, &ImageLimits::default()).unwrap();
+        assert_eq!(thumb.original.format, SourceFormat::Heif(HeifFormat::Heic));
+        assert_eq!(thumb.original.content_type(), "image/heic");
+        assert_eq!((thumb.original.width, thumb.original.height), (640, 480));
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 150));
+        let image = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        assert!(is_red(image.get_pixel(40, 75)) && is_blue(image.get_pixel(160, 75)));
+    }
+
+    #[test]
+    fn heic_irot_is_applied_once_and_its_exif_orientation_ignored() {
+        let stored = heif_enc(&jpeg_of(&halves(800, 400)));
+        // As an iPhone writes a photo taken in portrait: irot 270 degrees anticlockwise (a
+        // quarter turn clockwise) and Exif orientation 6 saying the same.
+        let rotated = heic_rotated(&stored, 3, 6);
+        let decoded = decode(&rotated, &ImageLimits::default()).unwrap();
+        assert_eq!((decoded.info.width, decoded.info.height), (400, 800));
+        assert_eq!((decoded.image.width(), decoded.image.height()), (400, 800));
+        let thumb = make_thumbnail(&rotated, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
+        assert_red_on_top(&thumb.encoded.bytes);
+
+        // heif-enc 1.15 keeps a JPEG's Exif orientation but writes no irot: MIAF says the Exif
+        // one is ignored, so the picture stays as stored.
+        let exif_only = heif_enc(&insert_exif_orientation(&jpeg_of(&halves(800, 400)), 6));
+        let decoded = decode(&exif_only, &ImageLimits::default()).unwrap();
+        assert_eq!((decoded.info.width, decoded.info.height), (800, 400));
+    }
+
+    #[test]
+    fn grid_heic_is_assembled_and_cropped_to_its_canvas() {
+        let colours = [Rgb([230, 20, 20]), Rgb([20, 200, 20]), Rgb([20, 20, 230]), Rgb([230, 230, 20])];
+        let tiles: Vec<Vec<u8>> = colours.iter().map(|&c| heif_enc(&jpeg_of(&RgbImage::from_pixel(256, 256, c)))).collect();
+        let grid = heic_grid(&tiles, 2, 2, 500, 400);
+        let layout = boxes::parse(&grid).unwrap();
+        assert_eq!(declared(&grid, &layout).unwrap(), Declared { width: 500, height: 400, coded_pixels: 4 * 256 * 256 });
+        let decoded = decode(&grid, &ImageLimits::default()).unwrap();
+        assert_eq!((decoded.info.width, decoded.info.height), (500, 400));
+        let image = decoded.image.to_rgb8();
+        for (n, (x, y)) in [(100, 100), (400, 100), (100, 350), (400, 350)].into_iter().enumerate() {
+            let pixel = image.get_pixel(x, y);
+            let distance: u32 = pixel.0.iter().zip(colours[n].0).map(|(&a, b)| u32::from(a.abs_diff(b))).sum();
+            assert!(distance < 40, "tile {n} at ({x},{y}) is {pixel:?}, not {:?}", colours[n]);
+        }
+    }
+
+    #[test]
+    fn ten_bit_avif_is_decoded_to_8_bits() {
+        // A 16-bit PNG, so avifenc has 10 bits to keep.
+        let image = image::ImageBuffer::<Rgb<u16>, _>::from_fn(480, 320, |x, _| if x < 240 { Rgb([60000, 5000, 5000]) } else { Rgb([5000, 5000, 60000]) });
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb16(image).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let avif = avifenc(&png, "png", &["--depth", "10"]);
+        let context = HeifContext::read_from_bytes(&avif).unwrap();
+        assert_eq!(context.primary_image_handle().unwrap().luma_bits_per_pixel(), 10);
+        let thumb = make_thumbnail(&avif, &ImageLimits::default()).unwrap();
+        assert_eq!(thumb.original.format, SourceFormat::Heif(HeifFormat::Avif));
+        assert_eq!(thumb.original.content_type(), "image/avif");
+        assert_eq!((thumb.original.width, thumb.original.height), (480, 320));
+        assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
+        let out = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        assert!(is_red(out.get_pixel(40, 66)) && is_blue(out.get_pixel(160, 66)), "{:?} {:?}", out.get_pixel(40, 66), out.get_pixel(160, 66));
+    }
+
+    #[test]
+    fn avif_transformations_are_applied_once() {
+        let jpeg = jpeg_of(&halves(800, 400));
+        // irot 3: 270 degrees anticlockwise.
+        let rotated = avifenc(&jpeg, "jpg", &["--irot", "3"]);
+        let thumb = make_thumbnail(&rotated, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.original.width, thumb.original.height), (400, 800));
+        assert_red_on_top(&thumb.encoded.bytes);
+        // avifenc 0.11 turns a JPEG's Exif orientation into irot and keeps the Exif too, as
+        // phones do: still one quarter turn.
+        let both = avifenc(&insert_exif_orientation(&jpeg, 6), "jpg", &[]);
+        let thumb = make_thumbnail(&both, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.original.width, thumb.original.height), (400, 800));
+        assert_red_on_top(&thumb.encoded.bytes);
+    }
+
+    #[test]
+    fn grid_avif_is_assembled() {
+        let avif = avifenc(&jpeg_of(&halves(640, 480)), "jpg", &["--grid", "2x2"]);
+        let layout = boxes::parse(&avif).unwrap();
+        assert_eq!(&layout.items[&layout.primary].item_type, b"grid");
+        let thumb = make_thumbnail(&avif, &ImageLimits::default()).unwrap();
+        assert_eq!((thumb.original.width, thumb.original.height), (640, 480));
+        let image = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        assert!(is_red(image.get_pixel(40, 75)) && is_blue(image.get_pixel(160, 75)));
+    }
+
+    #[test]
+    fn declared_sizes_over_the_limits_are_refused_before_decoding() {
+        let limits = ImageLimits::default();
+        let heic = heif_enc(&jpeg_of(&halves(64, 64)));
+        let lying = heic_claiming(&heic, 100_000, 100_000);
+        let err = make_thumbnail(&lying, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err}");
+        // A grid's canvas is what libheif allocates, whatever the tiles' ispe say.
+        let tile = heif_enc(&jpeg_of(&halves(64, 64)));
+        let grid = heic_grid(&[tile.clone(), tile.clone(), tile.clone(), tile], 2, 2, 30_000, 30_000);
+        let err = make_thumbnail(&grid, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyPixels { width: 30_000, height: 30_000, .. }), "{err}");
+        // Under the pixel limit but over the memory budget: 90 MP decode to 270 MB planar RGB.
+        let wide = heic_claiming(&heic, 9_000, 10_000);
+        let err = make_thumbnail(&wide, &limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyBytes { .. }), "{err}");
+    }
+
+    #[test]
+    fn damaged_files_are_errors_not_crashes() {
+        let limits = ImageLimits::default();
+        let heic = heif_enc(&jpeg_of(&halves(256, 192)));
+        let avif = avifenc(&jpeg_of(&halves(256, 192)), "jpg", &[]);
+        for file in [&heic, &avif] {
+            assert!(decode(&file[..file.len() / 2], &limits).is_err());
+            assert!(decode(&file[..40], &limits).is_err());
+            let mut seed = 0x2545_F491_4F6C_DD1Du64;
+            for _ in 0..200 {
+                let mut damaged = file.clone();
+                for _ in 0..4 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let at = (seed as usize) % damaged.len();
+                    damaged[at] = (seed >> 32) as u8;
+                }
+                let _ = make_thumbnail(&damaged, &limits);
+            }
+        }
+        assert_eq!(THUMBNAIL_BOX, 200);
+    }
 }
