@@ -114,7 +114,7 @@ export class UploadView {
   private async check(entry: Entry): Promise<void> {
     let head: Uint8Array;
     try {
-      head = new Uint8Array(await entry.file.slice(0, 16).arrayBuffer());
+      head = new Uint8Array(await entry.file.slice(0, 64).arrayBuffer());
     } catch {
       head = new Uint8Array();
     }
