@@ -35,11 +35,15 @@ for path in sys.argv[2:]:
 
 
 def commands(rust_bin, images, out):
-    return {
+    tools = {
         "media-core (Rust)": [rust_bin, out] + images,
         "libvips (vipsthumbnail)": ["vipsthumbnail", "--size", "200x200", "-o", f"{out}/%s.jpg[Q=85]"] + images,
         "Pillow": [sys.executable, "-c", PILLOW, out] + images,
     }
+    # Pillow reads neither HEIC nor AVIF without plugins; libvips reads both through libheif.
+    if any(p.endswith((".heic", ".avif")) for p in images):
+        del tools["Pillow"]
+    return tools
 
 
 def main():
