@@ -11,8 +11,10 @@
 //!
 //! Memory: before libheif sees the file, [`boxes`] reads what the file declares: the primary
 //! image's `ispe`, and for a grid its descriptor (the canvas libheif allocates) and every
-//! tile's `ispe`. Those are checked against [`ImageLimits`] as the other formats' headers are.
-//! libheif itself only refuses sides over 32,768 (`heif_limits.h`).
+//! tile's `ispe`; for HEVC also the SPS's picture size (what libde265 allocates). Those are
+//! checked against [`ImageLimits`] as the other formats' headers are. libheif itself only
+//! refuses sides over 32,768 (`heif_limits.h`). Not read: an AV1 sequence header larger than
+//! its `ispe` (docs/ARCHITECTURE.md, "Memory").
 
 pub(crate) mod boxes;
 
@@ -82,7 +84,8 @@ fn decode_error(format: HeifFormat, message: impl Into<String>) -> ImagingError 
 /// What the file says it will take, from its boxes.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Declared {
-    /// The primary image as coded (before transformations).
+    /// The primary image before transformations: a grid's canvas, or the larger of a coded
+    /// image's `ispe` and its HEVC SPS.
     pub width: u32,
     pub height: u32,
     /// Pixels decoded on the way: the image, or every tile of a grid.
@@ -93,12 +96,20 @@ pub(crate) struct Declared {
 /// a grid needs a descriptor, as many coded tiles as it has cells, and an `ispe` on each.
 pub(crate) fn declared(bytes: &[u8], layout: &boxes::Layout) -> Result<Declared, String> {
     let primary = &layout.items[&layout.primary];
+    // The larger of what ispe declares and, for HEVC, what the bitstream's SPS codes (which
+    // is what libde265 allocates; AV1's sequence header is not read, see ARCHITECTURE.md).
     let coded_size = |id: u32| -> Result<(u32, u32), String> {
         let item = layout.items.get(&id).ok_or(format!("item {id} is not described"))?;
         if !matches!(&item.item_type, b"hvc1" | b"av01") {
             return Err(format!("item {id} of type {} is not a coded image", String::from_utf8_lossy(&item.item_type)));
         }
-        item.ispe.ok_or(format!("item {id} has no size (ispe)"))
+        let (width, height) = item.ispe.ok_or(format!("item {id} has no size (ispe)"))?;
+        if &item.item_type != b"hvc1" {
+            return Ok((width, height));
+        }
+        let hvcc = item.properties.iter().find(|(kind, _)| kind == b"hvcC").ok_or(format!("item {id} has no hvcC"))?;
+        let (coded_width, coded_height) = boxes::hevc_coded_size(&hvcc.1)?;
+        Ok((width.max(coded_width), height.max(coded_height)))
     };
     match &primary.item_type {
         b"hvc1" | b"av01" => {
@@ -127,8 +138,8 @@ pub(super) fn decode(bytes: &[u8], format: HeifFormat, limits: &ImageLimits) -> 
     let layout = boxes::parse(bytes).map_err(|m| decode_error(format, m))?;
     let declared = declared(bytes, &layout).map_err(|m| decode_error(format, m))?;
     let (width, height) = (declared.width, declared.height);
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels.max(declared.coded_pixels) > limits.max_pixels {
+    let pixels = (u64::from(width) * u64::from(height)).max(declared.coded_pixels);
+    if pixels > limits.max_pixels {
         return Err(ImagingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
     }
 
@@ -348,6 +359,15 @@ mod tests {
         let grid = heic_grid(&[tile.clone(), tile.clone(), tile.clone(), tile], 2, 2, 30_000, 30_000);
         let err = make_thumbnail(&grid, &limits).unwrap_err();
         assert!(matches!(err, ImagingError::TooManyPixels { width: 30_000, height: 30_000, .. }), "{err}");
+        // An ispe smaller than the coded picture: the SPS's size is what counts.
+        let small_limits = ImageLimits { max_pixels: 100_000, ..limits };
+        let understated = heif_enc(&jpeg_of(&halves(640, 480)));
+        let layout = boxes::parse(&understated).unwrap();
+        let hvcc = &layout.items[&layout.primary].properties.iter().find(|(k, _)| k == b"hvcC").unwrap().1;
+        assert_eq!(boxes::hevc_coded_size(hvcc).unwrap(), (640, 480));
+        assert!(make_thumbnail(&understated, &small_limits).is_err());
+        let err = make_thumbnail(&heic_claiming(&understated, 64, 48), &small_limits).unwrap_err();
+        assert!(matches!(err, ImagingError::TooManyPixels { width: 640, height: 480, .. }), "{err}");
         // Under the pixel limit but over the memory budget: 90 MP decode to 270 MB planar RGB.
         let wide = heic_claiming(&heic, 9_000, 10_000);
         let err = make_thumbnail(&wide, &limits).unwrap_err();

@@ -277,3 +277,90 @@ impl Layout {
         Ok(GridDescriptor { rows, columns, width, height })
     }
 }
+
+/// Reads bits, most significant first, from an RBSP (emulation prevention bytes removed).
+struct BitReader {
+    bytes: Vec<u8>,
+    bit: usize,
+}
+
+impl BitReader {
+    fn bits(&mut self, n: u32) -> Result<u32, String> {
+        let mut value = 0u32;
+        for _ in 0..n {
+            let byte = *self.bytes.get(self.bit / 8).ok_or("SPS ends early")?;
+            value = (value << 1) | u32::from((byte >> (7 - self.bit % 8)) & 1);
+            self.bit += 1;
+        }
+        Ok(value)
+    }
+    fn skip(&mut self, n: usize) {
+        self.bit += n;
+    }
+    /// An unsigned Exp-Golomb code (H.265 9.2).
+    fn ue(&mut self) -> Result<u32, String> {
+        let mut zeros = 0;
+        while self.bits(1)? == 0 {
+            zeros += 1;
+            if zeros > 31 {
+                return Err("Exp-Golomb code too long".into());
+            }
+        }
+        Ok(((1u64 << zeros) - 1 + u64::from(self.bits(zeros)?)) as u32)
+    }
+}
+
+/// The coded picture size (`pic_width/height_in_luma_samples`) of the first sequence
+/// parameter set in an `hvcC` payload (ISO/IEC 14496-15 8.3.3, H.265 7.3.2.2): what libde265
+/// allocates, whatever `ispe` says.
+pub(crate) fn hevc_coded_size(hvcc: &[u8]) -> Result<(u32, u32), String> {
+    let mut reader = Reader::new(hvcc);
+    reader.take(22)?;
+    let arrays = reader.u8()?;
+    for _ in 0..arrays {
+        let nal_type = reader.u8()? & 0x3F;
+        let count = reader.u16()?;
+        for _ in 0..count {
+            let length = usize::from(reader.u16()?);
+            let nal = reader.take(length)?;
+            if nal_type != 33 || nal.len() < 2 {
+                continue;
+            }
+            // The RBSP: the 2-byte NAL header dropped, every 00 00 03 made 00 00.
+            let mut rbsp = Vec::with_capacity(nal.len());
+            let mut zeros = 0;
+            for &byte in &nal[2..] {
+                if zeros >= 2 && byte == 3 {
+                    zeros = 0;
+                    continue;
+                }
+                zeros = if byte == 0 { zeros + 1 } else { 0 };
+                rbsp.push(byte);
+            }
+            let mut bits = BitReader { bytes: rbsp, bit: 0 };
+            bits.skip(4);
+            let sub_layers = bits.bits(3)? as usize;
+            bits.skip(1);
+            // profile_tier_level(1, sps_max_sub_layers_minus1)
+            bits.skip(96);
+            let mut present = Vec::with_capacity(sub_layers);
+            for _ in 0..sub_layers {
+                present.push((bits.bits(1)? == 1, bits.bits(1)? == 1));
+            }
+            if sub_layers > 0 {
+                bits.skip(2 * (8 - sub_layers));
+            }
+            for (profile, level) in present {
+                bits.skip(if profile { 88 } else { 0 } + if level { 8 } else { 0 });
+            }
+            bits.ue()?; // sps_seq_parameter_set_id
+            if bits.ue()? == 3 {
+                bits.skip(1); // separate_colour_plane_flag
+            }
+            let width = bits.ue()?;
+            let height = bits.ue()?;
+            return Ok((width, height));
+        }
+    }
+    Err("hvcC has no sequence parameter set".into())
+}
