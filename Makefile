@@ -11,7 +11,9 @@ export CARGO_TERM_COLOR ?= never
 VENV := .venv
 STAMPS := .stamps
 # nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools, webp: the benchmarks.
-APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp
+# libheif-dev: HEIC/HEIF and AVIF decoding (libheif 1.15 with libde265 and dav1d);
+# libheif-examples (heif-enc) and libavif-bin (avifenc) make the tests' HEIC and AVIF files.
+APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp libheif-dev libheif-examples libavif-bin
 
 .PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package deploy clean test-data models
 

@@ -4,6 +4,9 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startStack, artifactsDir, INDEX_PARAMETERS } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
@@ -294,6 +297,36 @@ test('the session survives a reload', async () => {
   await page.locator('#account-email').filter({ hasText: email }).waitFor();
   await page.locator('#view-mine:not([hidden])').waitFor();
   await card(TITLE_PUBLIC_EDITED).waitFor();
+});
+
+test('phone pictures: a HEIC and an AVIF show upright thumbnails', async () => {
+  // Made by tests/examples/heif_fixtures.rs with Debian's heif-enc and avifenc: a landscape
+  // photo stored sideways, turned by the container's irot (and an Exif orientation to ignore).
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'media-share', 'target');
+  const maker = path.join(target, 'release', 'examples', 'heif_fixtures');
+  assert.ok(fs.existsSync(maker), `${maker} missing: cargo build --release --workspace --all-targets`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heif-fixtures-'));
+  execFileSync(maker, [fileURLToPath(new URL('./fixtures/astronaut.jpg', import.meta.url)), dir]);
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.locator('#view-upload:not([hidden])').waitFor();
+  const files = ['landscape.heic', 'landscape.avif'].map((name) => ({
+    name, mimeType: name.endsWith('.heic') ? 'image/heic' : 'image/avif', buffer: fs.readFileSync(path.join(dir, name)),
+  }));
+  await page.locator('#file-input').setInputFiles(files);
+  const entry = (name) => page.locator(`#upload-queue li[data-file="${name}"]`);
+  for (const { name } of files) await entry(name).locator('[data-role="title"]').fill(`${name} ${run}`);
+  await page.getByRole('button', { name: /^Upload( \d+ pictures)?$/ }).click();
+  await page.locator('#upload-status').filter({ hasText: 'All uploads finished.' }).waitFor({ timeout: 60_000 });
+  await page.getByRole('link', { name: 'My pictures' }).click();
+  for (const { name } of files) {
+    const thumb = card(`${name} ${run}`).locator('img[data-role="thumbnail"]');
+    await thumb.waitFor({ timeout: PROCESSING_MS });
+    const handle = await thumb.elementHandle();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, handle, { timeout: 30_000 });
+    const size = await thumb.evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+    assert.deepEqual(size, [200, 150], `${name}: upright (stored 384x512, shown 512x384)`);
+  }
+  await shot('15-heic-avif');
 });
 
 test('signed out, only public pictures are shown', async () => {

@@ -62,6 +62,17 @@ describe('file checks', () => {
     expect(sniffImageType(JPEG)).toBe('image/jpeg');
     expect(sniffImageType(new TextEncoder().encode('GIF89a....'))).toBe('image/gif');
     expect(sniffImageType(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 '))).toBe('image/webp');
+    const ftyp = (major: string, ...compatible: string[]) => {
+      const body = major + '\0\0\0\0' + compatible.join('');
+      const size = body.length + 8;
+      return new Uint8Array([0, 0, 0, size, ...new TextEncoder().encode('ftyp' + body)]);
+    };
+    expect(sniffImageType(ftyp('heic', 'mif1', 'heic'))).toBe('image/heic');
+    expect(sniffImageType(ftyp('mif1', 'miaf', 'heic'))).toBe('image/heic');
+    expect(sniffImageType(ftyp('avif', 'mif1', 'miaf'))).toBe('image/avif');
+    expect(sniffImageType(ftyp('mif1', 'miaf', 'MA1B', 'avif'))).toBe('image/avif');
+    expect(sniffImageType(ftyp('mif1', 'miaf'))).toBe('image/heif');
+    expect(sniffImageType(ftyp('isom', 'iso2', 'mp41'))).toBeUndefined();
     expect(sniffImageType(new TextEncoder().encode('%PDF-1.7'))).toBeUndefined();
     expect(sniffImageType(new Uint8Array())).toBeUndefined();
   });

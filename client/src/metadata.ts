@@ -63,6 +63,18 @@ export function sniffImageType(head: Uint8Array): string | undefined {
   if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'image/webp';
   if (at(0, 0x42, 0x4d)) return 'image/bmp';
   if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'image/tiff';
+  return heifType(b);
+}
+
+/** HEIC, HEIF or AVIF from the `ftyp` box's brands, as the backend sniffs them (media-core imaging/heif.rs). */
+function heifType(b: Uint8Array): string | undefined {
+  if (b.length < 16 || String.fromCharCode(...b.subarray(4, 8)) !== 'ftyp') return undefined;
+  const end = Math.min(b.length, ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
+  const brands = [String.fromCharCode(...b.subarray(8, 12))];
+  for (let i = 16; i + 4 <= end; i += 4) brands.push(String.fromCharCode(...b.subarray(i, i + 4)));
+  if (brands.some((x) => x === 'avif' || x === 'avis')) return 'image/avif';
+  if (brands.some((x) => ['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx'].includes(x))) return 'image/heic';
+  if (brands.some((x) => x === 'mif1' || x === 'msf1')) return 'image/heif';
   return undefined;
 }
 
@@ -70,7 +82,7 @@ export function sniffImageType(head: Uint8Array): string | undefined {
 export function checkFile(size: number, head: Uint8Array, maxBytes = MAX_UPLOAD_BYTES): CheckResult & { contentType?: string } {
   if (size === 0) return { ok: false, reason: 'The file is empty.' };
   const type = sniffImageType(head);
-  if (!type) return { ok: false, reason: 'Not a supported image (JPEG, PNG, GIF, WebP, BMP or TIFF).' };
+  if (!type) return { ok: false, reason: 'Not a supported image (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC/HEIF or AVIF).' };
   if (size > maxBytes) {
     return { ok: false, reason: `Too large: ${formatBytes(size)}; the limit is ${formatBytes(maxBytes)}.` };
   }

@@ -36,7 +36,7 @@ use media_core::config::ImageLimits;
 use media_core::item::ItemKey;
 use media_core::keys::encode_event_key;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
-use media_core::testing::{insert_exif_orientation, libjpeg_jpeg, s3_event_body};
+use media_core::testing::{heif, insert_exif_orientation, libjpeg_jpeg, s3_event_body};
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-0000000000ff";
 /// A file taking longer than this in the `thumbnail` command counts as a loop.
@@ -836,6 +836,31 @@ fn build_corpus() -> Vec<Case> {
     let mut png_icc_size = b"icc\0\0".to_vec();
     png_icc_size.extend(zlib_zeros(1 << 20)); // a 1 MiB profile of zeros: no valid header
     case(c, "png-iccp-invalid-1mb", png(64, 64, 8, 0, &[(b"iCCP", png_icc_size)], &zlib_zeros(65 * 64)), Either);
+
+    // --- HEIC and AVIF (Debian's heif-enc and avifenc, layouts from media_core::testing::heif):
+    // declared sizes over the limits refused before libheif decodes anything, grid canvases
+    // included; cut and damaged files.
+    let photo_jpeg = encode(&DynamicImage::ImageRgb8(photo(640, 480)), ImageFormat::Jpeg);
+    let heic = heif::heif_enc(&photo_jpeg);
+    let avif10 = heif::avifenc(&photo_jpeg, "jpg", &["--depth", "10"]);
+    case(c, "heic-640x480", heic.clone(), Thumbnail);
+    case(c, "avif-10bit-640x480", avif10.clone(), Thumbnail);
+    case(c, "avif-grid-2x2", heif::avifenc(&photo_jpeg, "jpg", &["--grid", "2x2"]), Thumbnail);
+    case(c, "heic-ispe-claiming-100000x100000", heif::heic_claiming(&heic, 100_000, 100_000), Error("over the limit"));
+    case(c, "heic-ispe-claiming-9000x10000-over-byte-limit", heif::heic_claiming(&heic, 9_000, 10_000), Error("over the limit"));
+    let tile = heif::heif_enc(&jpeg(64, 64));
+    let tiles = vec![tile; 4];
+    case(c, "heic-grid-canvas-claiming-30000x30000", heif::heic_grid(&tiles, 2, 2, 30_000, 30_000), Error("over the limit"));
+    case(c, "heic-grid-64x64-tiles-canvas-128x128", heif::heic_grid(&tiles, 2, 2, 128, 128), Thumbnail);
+    // A coded image larger than its ispe: libde265 decodes what the bitstream says.
+    case(c, "heic-ispe-smaller-than-coded", heif::heic_claiming(&heic, 64, 48), Either);
+    for (name, file) in [("heic", &heic), ("avif", &avif10)] {
+        case(c, &format!("{name}-cut-in-half"), file[..file.len() / 2].to_vec(), Either);
+        case(c, &format!("{name}-header-only"), file[..64.min(file.len())].to_vec(), Either);
+        for seed in 0..4 {
+            case(c, &format!("{name}-damaged-{seed}"), damage(file, 16, 8, seed), Either);
+        }
+    }
 
     cases
 }

@@ -10,7 +10,7 @@ const R = template.Resources
 const ofType = (type) => Object.entries(R).filter(([, r]) => r.Type === type)
 
 const FUNCTIONS = {
-  ContentUpdatedFunction: { binary: 'content-updated', arch: 'arm64', trigger: 'SQS' },
+  ContentUpdatedFunction: { binary: 'content-updated', arch: 'x86_64', trigger: 'SQS' },
   FaceDetectionFunction: { binary: 'face-detection', arch: 'x86_64', trigger: 'SQS' },
   UpdateContentIndexFunction: { binary: 'update-content-index', arch: 'arm64', trigger: 'DynamoDB' },
   PurgeBucketFunction: { binary: 'purge-bucket', arch: 'arm64', trigger: 'Schedule' },

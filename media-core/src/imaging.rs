@@ -11,6 +11,7 @@
 
 mod animation;
 pub mod colour;
+pub(crate) mod heif;
 mod jpeg;
 mod jpeg_encode;
 #[cfg(test)]
@@ -41,7 +42,7 @@ const PREVIEW_JPEG_QUALITY: u8 = 80;
 pub enum ImagingError {
     #[error("empty file")]
     Empty,
-    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP)")]
+    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF)")]
     UnknownFormat,
     #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
     TooManyPixels { width: u32, height: u32, max_pixels: u64 },
@@ -55,10 +56,25 @@ pub enum ImagingError {
     Encode(String),
 }
 
+/// An original's format, as sniffed from its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// Decoded by the `image` crate (JPEG by libjpeg-turbo when shrunk on load).
+    Image(ImageFormat),
+    /// Decoded by libheif ([`heif`]).
+    Heif(heif::HeifFormat),
+}
+
+impl From<ImageFormat> for SourceFormat {
+    fn from(format: ImageFormat) -> Self {
+        SourceFormat::Image(format)
+    }
+}
+
 /// What is known of an original after decoding it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OriginalInfo {
-    pub format: ImageFormat,
+    pub format: SourceFormat,
     /// Width and height after EXIF orientation.
     pub width: u32,
     pub height: u32,
@@ -67,7 +83,10 @@ pub struct OriginalInfo {
 
 impl OriginalInfo {
     pub fn content_type(&self) -> &'static str {
-        self.format.to_mime_type()
+        match self.format {
+            SourceFormat::Image(format) => format.to_mime_type(),
+            SourceFormat::Heif(format) => format.mime_type(),
+        }
     }
 }
 
@@ -123,6 +142,9 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
+    if let Some(format) = heif::sniff(bytes) {
+        return heif::decode(bytes, format, limits);
+    }
     let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
     let format_name = format.to_mime_type();
     // The JPEG decoder conceals missing data with grey; a half-uploaded photo must not pass.
@@ -158,7 +180,7 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     image = to_8_bit(image);
     image.apply_orientation(orientation);
     let info = OriginalInfo {
-        format,
+        format: format.into(),
         width: image.width(),
         height: image.height(),
         has_alpha: image.color().has_alpha(),
@@ -198,12 +220,12 @@ pub fn decode_scaled(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
-    let format = sniff_format(bytes).ok_or(ImagingError::UnknownFormat)?;
-    if format != ImageFormat::Jpeg {
+    // Everything but JPEG (HEIF and AVIF included) decodes at full size.
+    if sniff_format(bytes) != Some(ImageFormat::Jpeg) {
         return decode(bytes, limits);
     }
     if !jpeg_is_complete(bytes) {
-        return Err(ImagingError::Truncated(format.to_mime_type()));
+        return Err(ImagingError::Truncated(ImageFormat::Jpeg.to_mime_type()));
     }
     jpeg::decode_scaled(bytes, limits, min_box)
 }
@@ -386,7 +408,7 @@ pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions,
         thumbnail: encode(&thumbnail)?,
         preview: encode_preview(&preview)?,
         original,
-        animated: animation::is_animated(bytes, original.format),
+        animated: matches!(original.format, SourceFormat::Image(format) if animation::is_animated(bytes, format)),
     })
 }
 
@@ -403,7 +425,9 @@ fn encode_preview(image: &DynamicImage) -> Result<Encoded, ImagingError> {
 }
 
 /// Converts a rendition of `bytes` to sRGB when the original embeds another profile.
-fn convert_to_srgb(bytes: &[u8], format: ImageFormat, image: &mut DynamicImage) {
+fn convert_to_srgb(bytes: &[u8], format: SourceFormat, image: &mut DynamicImage) {
+    // HEIF colour profiles (`colr` boxes) are not read yet: libheif hands back the pixels as coded.
+    let SourceFormat::Image(format) = format else { return };
     if let Some(profile) = colour::embedded_profile(bytes, format) {
         colour::to_srgb(image, &profile);
     }
@@ -511,7 +535,7 @@ mod tests {
             let source = if format == ImageFormat::Gif { DynamicImage::ImageRgba8(image.to_rgba8()) } else { image.clone() };
             source.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
             let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
-            assert_eq!(thumb.original.format, format);
+            assert_eq!(thumb.original.format, SourceFormat::Image(format));
             assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 67), "{format:?}");
         }
     }

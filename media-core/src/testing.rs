@@ -266,6 +266,9 @@ pub fn libjpeg_jpeg(color_space: &str, width: usize, height: usize, pixels: &[u8
     started.finish().expect("a JPEG")
 }
 
+/// HEIC and AVIF files made by Debian's encoders, and the HEIF layouts they cannot write.
+pub mod heif;
+
 /// In-memory stores with AWS's semantics, for unit tests of the handlers: conditional writes
 /// and deletes, the 403 S3 gives for a missing key to a caller without `s3:ListBucket`, the
 /// 1,024-byte key limit, and a by-day secondary index that can lag behind the table.

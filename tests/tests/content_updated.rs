@@ -211,3 +211,67 @@ async fn a_late_create_that_read_the_picture_before_its_deletion_does_not_bring_
     assert!(stack.object(&format!("public/thumbnails/{id}/late.jpg")).await?.is_none(), "its thumbnail came back");
     Ok(())
 }
+
+/// The astronaut photo (one face) from the labelled set (`make test-data`); this test needs it.
+fn astronaut() -> image::RgbImage {
+    let dir = std::env::var_os("FACE_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/media-share/face-data"));
+    let path = dir.join("astronaut.png");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `make test-data`)", path.display()));
+    image::load_from_memory(&bytes).expect("astronaut.png decodes").to_rgb8()
+}
+
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| u64::from(x.abs_diff(y))).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn heic_and_avif_uploads_get_upright_thumbnails_items_and_faces() -> Result<()> {
+    use media_core::testing::heif::{avifenc, heic_rotated, heif_enc};
+    let stack = Stack::start().await?;
+    let id = identity_id();
+    let upright = astronaut();
+    // Stored sideways, as a phone held in portrait stores it; the container says turn it.
+    let sideways = image::imageops::rotate270(&upright);
+    let sideways_jpeg = encode(image::DynamicImage::ImageRgb8(sideways), image::ImageFormat::Jpeg);
+    // HEIC: irot (a quarter turn clockwise) and Exif orientation 6, as an iPhone writes them.
+    let heic = heic_rotated(&heif_enc(&sideways_jpeg), 3, 6);
+    // AVIF, 10-bit: avifenc turns the JPEG's Exif orientation into irot and keeps the Exif.
+    let avif = avifenc(&insert_exif_orientation(&sideways_jpeg, 6), "jpg", &["--depth", "10"]);
+    let uploads = [
+        (format!("public/content/{id}/astronaut.heic"), heic, "image/heic"),
+        (format!("private/content/{id}/astronaut.avif"), avif, "image/avif"),
+    ];
+    for (key, bytes, _) in &uploads {
+        stack.upload(key, bytes.clone(), Some(&encode_upload_metadata(key.starts_with("public/"), "Astronaut", ""))).await?;
+    }
+    let expected = image::imageops::resize(&upright, 200, 200, image::imageops::FilterType::Lanczos3);
+    for (key, bytes, content_type) in &uploads {
+        let item = eventually("the item with thumbnail and faces", WAIT, || async {
+            Ok(stack.item(&id, key).await?.filter(|i| i.thumbnail_key.is_some() && i.face_count.is_some()))
+        })
+        .await?;
+        assert_eq!((item.width, item.height), (Some(upright.width()), Some(upright.height())), "{key}");
+        assert_eq!(item.content_type.as_deref(), Some(*content_type), "{key}");
+        assert_eq!(item.size, Some(bytes.len() as u64));
+        assert_eq!(item.face_count, Some(1), "{key}: the astronaut's face");
+        let face = &item.faces.as_ref().expect("faces")[0];
+        assert!(face.x + face.w <= upright.width() && face.y + face.h <= upright.height());
+        let (thumbnail, _) = stack.object(item.thumbnail_key.as_deref().unwrap()).await?.expect("thumbnail");
+        let thumbnail = image::load_from_memory(&thumbnail)?.to_rgb8();
+        assert_eq!(thumbnail.dimensions(), (200, 200));
+        // Upright: like the upright photo's thumbnail, unlike the stored (sideways) one.
+        let upright_difference = mean_difference(&thumbnail, &expected);
+        let sideways_difference = mean_difference(&thumbnail, &image::imageops::rotate270(&expected));
+        assert!(upright_difference < 12.0 && sideways_difference > 2.0 * upright_difference, "{key}: {upright_difference} vs {sideways_difference}");
+        let faces_key = key.replacen("/content/", "/faces/", 1);
+        assert_eq!(item.faces_key.as_deref(), Some(faces_key.as_str()));
+        let (copy, _) = stack.object(&faces_key).await?.expect("faces copy");
+        let copy = image::load_from_memory(&copy)?;
+        assert_eq!((copy.width(), copy.height()), (upright.width(), upright.height()), "{faces_key}");
+    }
+    Ok(())
+}

@@ -270,7 +270,7 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
     );
     let (width, height) = if swaps_axes { (height, width) } else { (width, height) };
-    Ok(Decoded { image, info: OriginalInfo { format: ImageFormat::Jpeg, width, height, has_alpha: false } })
+    Ok(Decoded { image, info: OriginalInfo { format: ImageFormat::Jpeg.into(), width, height, has_alpha: false } })
 }
 
 /// CMYK as Adobe writes it (inverted, which is what nearly every CMYK JPEG is, and what the

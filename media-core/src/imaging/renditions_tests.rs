@@ -68,7 +68,7 @@ fn an_animated_gif_of_1000_frames_costs_its_first_frame() {
     let gif = animated_gif(64, 1000);
     let renditions = make_renditions(&gif, &ImageLimits::default()).unwrap();
     assert!(renditions.animated);
-    assert_eq!(renditions.original.format, ImageFormat::Gif);
+    assert_eq!(renditions.original.format, ImageFormat::Gif.into());
     let thumbnail = decoded(&renditions.thumbnail);
     let centre = thumbnail.get_pixel(32, 32);
     assert!(centre[0] > 200 && centre[2] < 60, "the first (red) frame, got {centre:?}");
@@ -98,7 +98,7 @@ fn an_animated_webp_is_its_first_frame_and_animated() {
     let webp = animated_webp(48, 30);
     let renditions = make_renditions(&webp, &ImageLimits::default()).unwrap();
     assert!(renditions.animated);
-    assert_eq!(renditions.original.format, ImageFormat::WebP);
+    assert_eq!(renditions.original.format, ImageFormat::WebP.into());
     assert_eq!((renditions.original.width, renditions.original.height), (48, 48));
     let centre = *decoded(&renditions.preview).get_pixel(24, 24);
     assert!(centre[0] > 200 && centre[2] < 60, "the first (red) frame, got {centre:?}");
