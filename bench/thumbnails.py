@@ -5,7 +5,9 @@ every 6-20 MP JPEG is classed by its SOF marker; progressive ones the packages l
 from baseline ones with `jpegtran -progressive` (lossless, as web pipelines do); three baseline
 ones get an EXIF orientation 6 segment (made here, byte by byte, pixels untouched); PNGs are
 the packages' large ones. Each tool makes a 200x200-bounded thumbnail (EXIF orientation
-applied, no upscaling, JPEG quality 85) of every file.
+applied, no upscaling, JPEG quality 85) of every file. HEIC (8-bit) and AVIF (8- and 10-bit)
+copies of four baseline photos are made with Debian's `heif-enc` and `avifenc`; Pillow reads
+neither (no plugin installed), libvips reads both through the same libheif as media-core.
 
 CPU time per image, one core (`taskset -c 0`):
 - media-core: the `ms` the `thumbnail` command prints (this thread's CPU time for the file,
@@ -40,6 +42,8 @@ import json, sys, time
 from PIL import Image, ImageOps
 out = sys.argv[1]
 for path in sys.argv[2:]:
+    if path.endswith((".heic", ".avif")):
+        continue
     start = time.process_time()
     with Image.open(path) as im:
         im.draft("RGB", (200, 200))  # JPEG DCT scaling: Pillow's shrink-on-load
@@ -113,7 +117,8 @@ def build_set(wallpapers, work):
                 if dims and MIN_MP <= dims[0] * dims[1] / 1e6 <= MAX_MP:
                     seen_sizes.add(size)
                     pngs.append(path)
-    classes = {"progressive JPEG": [], "baseline JPEG": [], "EXIF-rotated JPEG": [], "PNG": []}
+    classes = {"progressive JPEG": [], "baseline JPEG": [], "EXIF-rotated JPEG": [], "PNG": [],
+               "HEIC": [], "AVIF 8-bit": [], "AVIF 10-bit": []}
     for i, path in enumerate(jpegs["baseline"][:PER_CLASS]):
         dst = os.path.join(out, f"baseline-{i:02}.jpg")
         shutil.copy(path, dst)
@@ -135,6 +140,14 @@ def build_set(wallpapers, work):
         dst = os.path.join(out, f"png-{i:02}.png")
         shutil.copy(path, dst)
         classes["PNG"].append(dst)
+    for i, path in enumerate(jpegs["baseline"][:4]):
+        heic, avif8, avif10 = (os.path.join(out, name) for name in (f"heic-{i:02}.heic", f"avif8-{i:02}.avif", f"avif10-{i:02}.avif"))
+        subprocess.run(["heif-enc", "-q", "80", path, "-o", heic], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["avifenc", "--speed", "8", path, avif8], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["avifenc", "--speed", "8", "--depth", "10", path, avif10], check=True, stdout=subprocess.DEVNULL)
+        classes["HEIC"].append(heic)
+        classes["AVIF 8-bit"].append(avif8)
+        classes["AVIF 10-bit"].append(avif10)
     return classes
 
 
@@ -176,16 +189,24 @@ def main():
         startup = statistics.median(process_cpu_ms(vips_command(tiny, out)) for _ in range(5))
         runs["libvips"].append({f: max(process_cpu_ms(vips_command(f, out)) - startup, 0.0) for f in files})
 
-    per_image = {tool: {f: statistics.median(r[f] for r in rounds) for f in files} for tool, rounds in runs.items()}
+    per_image = {tool: {f: statistics.median(r[f] for r in rounds) for f in files if f in rounds[0]} for tool, rounds in runs.items()}
     print(f"{len(files)} files, {ROUNDS} rounds, one core; median CPU ms per image")
     print()
     print("| | " + " | ".join(f"{c} ({len(m)})" for c, m in classes.items()) + " |")
     print("|---|" + "---:|" * len(classes))
-    medians = {tool: {c: statistics.median(per_image[tool][f] for f in m) for c, m in classes.items()} for tool in runs}
+
+    def median_of(tool, members):
+        times = [per_image[tool][f] for f in members if f in per_image[tool]]
+        return statistics.median(times) if times else None
+
+    medians = {tool: {c: median_of(tool, m) for c, m in classes.items()} for tool in runs}
     for tool in runs:
-        print(f"| {tool} | " + " | ".join(f"{medians[tool][c]:.1f}" for c in classes) + " |")
-    ratios = {c: medians["media-core"][c] / min(medians["Pillow"][c], medians["libvips"][c]) for c in classes}
-    print("| media-core / faster of the two | " + " | ".join(f"{ratios[c]:.2f}" for c in classes) + " |")
+        print(f"| {tool} | " + " | ".join("n/a" if medians[tool][c] is None else f"{medians[tool][c]:.1f}" for c in classes) + " |")
+    ratios = []
+    for c in classes:
+        anchors = [medians[t][c] for t in ("Pillow", "libvips") if medians[t][c] is not None]
+        ratios.append(f"{medians['media-core'][c] / min(anchors):.2f}")
+    print("| media-core / faster of the two | " + " | ".join(ratios) + " |")
 
 
 if __name__ == "__main__":

@@ -327,6 +327,22 @@ test('phone pictures: a HEIC and an AVIF show upright thumbnails', async () => {
     assert.deepEqual(size, [200, 150], `${name}: upright (stored 384x512, shown 512x384)`);
   }
   await shot('15-heic-avif');
+  // The detail view shows each one's preview, upright and at its own size (never upscaled).
+  for (const { name } of files) {
+    await card(`${name} ${run}`).getByRole('button').click();
+    await page.locator('#detail-title').filter({ hasText: `${name} ${run}` }).waitFor();
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#detail-image');
+      return img && img.complete && img.naturalWidth > 0 && /\/previews\//.test(decodeURIComponent(img.src));
+    }, null, { timeout: PROCESSING_MS });
+    const shown = await page.evaluate(() => {
+      const img = document.querySelector('#detail-image');
+      return [img.naturalWidth, img.naturalHeight];
+    });
+    assert.deepEqual(shown, [512, 384], `${name}: the preview is upright`);
+    await page.keyboard.press('Escape');
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+  }
 });
 
 test('signed out, only public pictures are shown', async () => {
