@@ -66,9 +66,13 @@ describe('picturesListed (is the private index empty?)', () => {
   it('counts the head items and the pages', () => {
     expect(picturesListed('{"version":1,"items":[{},{}]}')).toBe(2);
     expect(picturesListed('{"version":2,"items":[],"pages":[{"key":"a","count":100},{"key":"b","count":3}]}')).toBe(103);
-    // A page without a count (or a count of 0) still means "not empty yet".
+    // A page without a count still means "not empty yet".
     expect(picturesListed('{"version":2,"items":[],"pages":[{"key":"a"}]}')).toBe(1);
-    expect(picturesListed('{"version":2,"items":[],"pages":[{"key":"a","count":0}]}')).toBe(1);
+  });
+
+  it('pages left with count 0 after their items were deleted are empty', () => {
+    // What update-content-index writes once every picture of a paged index is deleted.
+    expect(picturesListed('{"version":2,"items":[],"pages":[{"key":"a","count":0},{"key":"b","count":0}]}')).toBe(0);
   });
 
   it('a body that is not JSON is an error, not "empty"', () => {

@@ -59,7 +59,9 @@ export interface DeletionOptions {
 /**
  * How many pictures an index body still lists: the head's `items` plus the pages it points to
  * (a paged index, CONTRACT.md "Indexes": `pages: [{key, count}]`; a page without a count counts
- * as at least one). An index with no items and no (or empty) pages is empty; so is no index.
+ * as one). An index with no items and no pages, or only pages of count 0, is empty; so is no
+ * index. Version 2 keeps listing a page whose items were all deleted, with count 0
+ * (docs/ARCHITECTURE.md, "Paged indexes").
  */
 export function picturesListed(body: string | undefined): number {
   if (body === undefined) return 0;
@@ -68,7 +70,7 @@ export function picturesListed(body: string | undefined): number {
   const pages = Array.isArray(doc.pages) ? doc.pages : [];
   return items + pages.reduce<number>((n, p) => {
     const count = (p as { count?: unknown })?.count;
-    return n + (typeof count === 'number' && count >= 0 ? Math.max(count, 1) : 1);
+    return n + (typeof count === 'number' && count >= 0 ? count : 1);
   }, 0);
 }
 

@@ -267,6 +267,25 @@ pub fn libjpeg_jpeg(color_space: &str, width: usize, height: usize, pixels: &[u8
 }
 
 /// HEIC and AVIF files made by Debian's encoders, and the HEIF layouts they cannot write.
+/// A processed upload's item as the index tests need it: `{visibility}/content/{identity}/{file}.jpg`
+/// with its thumbnail, titled `picture {file}`, uploaded at `date` (ISO 8601).
+pub fn indexed_item(identity: &str, visibility: &str, file: &str, date: &str) -> crate::item::MediaItem {
+    crate::item::MediaItem {
+        identity_id: identity.into(),
+        object_key: format!("{visibility}/content/{identity}/{file}.jpg"),
+        thumbnail_key: Some(format!("{visibility}/thumbnails/{identity}/{file}.jpg")),
+        is_public: visibility == "public",
+        title: format!("picture {file}"),
+        upload_date: Some(date.into()),
+        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
+        content_type: Some("image/jpeg".into()),
+        width: Some(4),
+        height: Some(3),
+        sequencer: Some(crate::item::Sequencer::new("1")),
+        ..Default::default()
+    }
+}
+
 pub mod heif;
 
 /// In-memory stores with AWS's semantics, for unit tests of the handlers: conditional writes

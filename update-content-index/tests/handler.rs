@@ -5,26 +5,13 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use media_core::aws_lambda_events::event::dynamodb::Event;
 use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
-use media_core::item::{ItemKey, MediaItem, Sequencer};
+use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::*;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use update_content_index::UpdateContentIndex;
 
 fn item(identity: &str, visibility: &str, n: usize, date: &str) -> MediaItem {
-    MediaItem {
-        identity_id: identity.into(),
-        object_key: format!("{visibility}/content/{identity}/{n}.jpg"),
-        thumbnail_key: Some(format!("{visibility}/thumbnails/{identity}/{n}.jpg")),
-        is_public: visibility == "public",
-        title: format!("picture {n}"),
-        upload_date: Some(date.into()),
-        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
-        content_type: Some("image/jpeg".into()),
-        width: Some(4),
-        height: Some(3),
-        sequencer: Some(Sequencer::new("1")),
-        ..Default::default()
-    }
+    media_core::testing::indexed_item(identity, visibility, &n.to_string(), date)
 }
 
 fn date(day: u32, n: usize) -> String {

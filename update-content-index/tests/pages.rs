@@ -8,27 +8,14 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
-use media_core::item::{MediaItem, Sequencer};
+use media_core::item::MediaItem;
 use media_core::ports::*;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore};
 
 const OWNER: &str = "us-east-1:11111111-1111-4111-8111-111111111111";
 
 fn item(n: usize, visibility: &str, date: &str) -> MediaItem {
-    MediaItem {
-        identity_id: OWNER.into(),
-        object_key: format!("{visibility}/content/{OWNER}/{n:06}.jpg"),
-        thumbnail_key: Some(format!("{visibility}/thumbnails/{OWNER}/{n:06}.jpg")),
-        is_public: visibility == "public",
-        title: format!("picture {n}"),
-        upload_date: Some(date.into()),
-        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
-        content_type: Some("image/jpeg".into()),
-        width: Some(4),
-        height: Some(3),
-        sequencer: Some(Sequencer::new("1")),
-        ..Default::default()
-    }
+    media_core::testing::indexed_item(OWNER, visibility, &format!("{n:06}"), date)
 }
 
 /// The n-th upload's date: one a minute from 2020 on, so a collection spans years.
