@@ -17,6 +17,13 @@ async fn data_survives_a_restart_and_the_pipeline_keeps_working() -> Result<()> 
     eventually("the item", WAIT, || async { stack.item(&id, &before).await }).await?;
     let private_index = format!("private/index/{id}/content.json");
     eventually("the index", WAIT, || async { stack.object(&private_index).await }).await?;
+    let port = stack.info.endpoint.rsplit(':').next().expect("the endpoint ends in its port");
+    assert!(
+        !std::env::temp_dir().join(format!("ministack-provided-code-{port}")).exists(),
+        "the emulator extracts function code under the state directory, not the shared temporary one"
+    );
+    let extracted = std::fs::read_dir(stack.state_dir.join("emulator/tmp").join(format!("ministack-provided-code-{port}")))?;
+    assert!(extracted.count() > 0, "function code extracted under the state directory");
     let state_dir = stack.stop_keeping_state();
 
     let stack = Stack::start_in(state_dir).await?;
