@@ -1400,3 +1400,20 @@ fn hostile_fuzz_seeds() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
+
+/// A profile that inflates to 1 GiB is left out of the decode rather than inflated up to the
+/// decoder's allocation limit and dropped (533 MB peak before, for a 64x64 picture).
+#[test]
+fn a_png_profile_bomb_costs_no_more_memory_than_the_picture() {
+    let dir = std::env::temp_dir().join(format!("cu-iccp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut icc_bomb = b"icc\0\0".to_vec();
+    icc_bomb.extend(zlib_zeros(1 << 30));
+    let path = dir.join("png-iccp-bomb-1gib.png");
+    std::fs::write(&path, png(64, 64, 8, 0, &[(b"iCCP", icc_bomb)], &zlib_zeros(65 * 64))).unwrap();
+    let run = thumbnail_in_child(&path, function_memory_mb());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.line["width"], 64, "{}", run.line);
+    let peak_kb = run.line["maxRssKb"].as_u64().unwrap();
+    assert!(peak_kb < 64_000, "peak {peak_kb} kB: the profile was inflated");
+}

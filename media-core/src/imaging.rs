@@ -157,6 +157,8 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
         return Err(ImagingError::Truncated(format_name));
     }
     let decode_error = |source| ImagingError::Decode { format: format_name, source };
+    let without_profile = (format == ImageFormat::Png).then(|| colour::png_without_unusable_profile(bytes)).flatten();
+    let bytes = without_profile.as_deref().unwrap_or(bytes);
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = Limits::default();

@@ -21,9 +21,8 @@ const MAX_PROFILE_BYTES: usize = 4 << 20;
 pub fn embedded_profile(bytes: &[u8], format: ImageFormat) -> Option<Vec<u8>> {
     let profile = match format {
         ImageFormat::Jpeg => jpeg_profile(bytes),
-        ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff => {
-            // A compressed profile (PNG iCCP) is inflated within this allowance: a profile
-            // that inflates to 1 GiB stops there instead of costing seconds of CPU.
+        ImageFormat::Png => png_profile(bytes),
+        ImageFormat::WebP | ImageFormat::Tiff => {
             let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
             let mut limits = Limits::default();
             limits.max_alloc = Some(4 * MAX_PROFILE_BYTES as u64);
@@ -97,6 +96,58 @@ fn tag<'a>(profile: &'a [u8], signature: &[u8; 4]) -> Option<&'a [u8]> {
         let (offset, size) = (u32_at(entry + 4)?, u32_at(entry + 8)?);
         profile.get(offset..offset.checked_add(size)?)
     })
+}
+
+/// A PNG's `iCCP` chunk before the first `IDAT` (PNG specification, 11.3.3.3): where the
+/// whole chunk lies in `bytes`, and its data.
+fn png_iccp_chunk(bytes: &[u8]) -> Option<(std::ops::Range<usize>, &[u8])> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let mut at = SIGNATURE.len();
+    bytes.starts_with(SIGNATURE).then_some(())?;
+    while bytes.len() >= at + 12 {
+        let length = usize::try_from(u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?)).ok()?;
+        let end = at.checked_add(12)?.checked_add(length)?;
+        match &bytes[at + 4..at + 8] {
+            b"iCCP" => return Some((at..end, bytes.get(at + 8..end - 4)?)),
+            b"IDAT" | b"IEND" => return None,
+            _ => at = end,
+        }
+    }
+    None
+}
+
+/// The profile of an `iCCP` chunk's data (name, NUL, compression method 0, zlib stream),
+/// inflated to at most [`MAX_PROFILE_BYTES`]: inflation stops one byte past it.
+fn inflate_iccp(data: &[u8]) -> Option<Vec<u8>> {
+    let name_end = memchr::memchr(0, data)?;
+    let (&method, stream) = data.get(name_end + 1..)?.split_first()?;
+    (method == 0).then_some(())?;
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(stream, MAX_PROFILE_BYTES).ok()
+}
+
+fn png_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    inflate_iccp(png_iccp_chunk(bytes)?.1)
+}
+
+/// The PNG without its `iCCP` chunk when that profile is not one to use (over
+/// [`MAX_PROFILE_BYTES`] inflated, or damaged), else `None`.
+///
+/// The png crate inflates a profile while reading the header, up to the decoder's whole
+/// allocation limit, and drops it when over: a 1 MB file whose profile inflates to 1 GiB cost
+/// 533 MB and 0.3 s that way (measured with the `thumbnail` command, 2026-11-30), and the
+/// image crate has no switch for the png crate's `set_ignore_iccp_chunk`. Such a profile is
+/// ignored anyway, so the decoder gets the file without it: one copy of the upload, only for
+/// these files.
+pub fn png_without_unusable_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (chunk, data) = png_iccp_chunk(bytes)?;
+    if inflate_iccp(data).is_some() {
+        return None;
+    }
+    tracing::warn!(bytes = data.len(), "embedded ICC profile over the size limit or damaged: decoded without it");
+    let mut stripped = Vec::with_capacity(bytes.len() - chunk.len());
+    stripped.extend_from_slice(&bytes[..chunk.start]);
+    stripped.extend_from_slice(&bytes[chunk.end..]);
+    Some(stripped)
 }
 
 /// A JPEG's profile: the `ICC_PROFILE` APP2 segments before the first scan, in their

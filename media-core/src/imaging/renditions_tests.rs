@@ -181,3 +181,35 @@ fn the_profile_is_found_in_jpeg_and_png() {
     encoder.write_image(&[0u8; 3 * 16], 4, 4, image::ExtendedColorType::Rgb8).unwrap();
     assert_eq!(colour::embedded_profile(&png, ImageFormat::Png).as_deref(), Some(profile.as_slice()));
 }
+
+/// A PNG of `pixels` (4x4 RGB) with an `iCCP` chunk holding `profile`, compressed.
+fn png_with_iccp(pixels: &[u8], compressed_profile: &[u8]) -> Vec<u8> {
+    let mut plain = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut plain).write_image(pixels, 4, 4, image::ExtendedColorType::Rgb8).unwrap();
+    let ihdr_end = 8 + 12 + 13;
+    let mut data = b"bomb\0\0".to_vec();
+    data.extend_from_slice(compressed_profile);
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"iCCP");
+    chunk.extend_from_slice(&data);
+    chunk.extend_from_slice(&crc32fast::hash(&chunk[4..]).to_be_bytes());
+    [&plain[..ihdr_end], &chunk, &plain[ihdr_end..]].concat()
+}
+
+#[test]
+fn a_png_whose_profile_inflates_past_the_limit_is_decoded_without_it() {
+    let pixels: Vec<u8> = (0..48).map(|i| i * 5).collect();
+    let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; 64 << 20], 6);
+    let png = png_with_iccp(&pixels, &bomb);
+    assert_eq!(colour::embedded_profile(&png, ImageFormat::Png), None, "over the limit: no profile");
+    let stripped = colour::png_without_unusable_profile(&png).expect("the chunk is removed");
+    assert_eq!(stripped.len(), png.len() - (12 + 6 + bomb.len()));
+    assert!(!stripped.windows(4).any(|w| w == b"iCCP"));
+    let decoded = decode(&png, &ImageLimits::default()).unwrap();
+    assert_eq!(decoded.image.to_rgb8().into_raw(), pixels, "the same pixels, decoded from the stripped copy");
+
+    let usable = miniz_oxide::deflate::compress_to_vec_zlib(&display_p3_profile(), 6);
+    let tagged = png_with_iccp(&pixels, &usable);
+    assert_eq!(colour::png_without_unusable_profile(&tagged), None, "a usable profile stays");
+    assert_eq!(colour::embedded_profile(&tagged, ImageFormat::Png), Some(display_p3_profile()));
+}
