@@ -1,0 +1,78 @@
+//! Helpers of the benchmarks in `tests/examples/` (index latency, load): what an index lists,
+//! percentiles, and the structured log lines of the deployed functions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::Stack;
+
+/// The `p`th percentile (nearest rank) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+pub fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Follows one index (its head and every page it reaches, at any depth) by polling, reading a
+/// page again only when the entry that lists it changed.
+pub struct IndexWatcher {
+    head_key: String,
+    /// Page key -> (the entry that listed it, its items as objectKey -> title).
+    pages: HashMap<String, (serde_json::Value, BTreeMap<String, String>)>,
+}
+
+impl IndexWatcher {
+    pub fn new(head_key: impl Into<String>) -> Self {
+        IndexWatcher { head_key: head_key.into(), pages: HashMap::new() }
+    }
+
+    /// Every item the index lists now, objectKey -> title; empty while it does not exist.
+    pub async fn listed(&mut self, stack: &Stack) -> Result<BTreeMap<String, String>> {
+        let mut listed = BTreeMap::new();
+        let Some((bytes, _)) = stack.object(&self.head_key).await? else { return Ok(listed) };
+        let head: serde_json::Value = serde_json::from_slice(&bytes)?;
+        collect_items(&head, &mut listed);
+        let mut entries: Vec<serde_json::Value> = head["pages"].as_array().cloned().unwrap_or_default();
+        while let Some(entry) = entries.pop() {
+            let Some(key) = entry["key"].as_str().map(str::to_owned) else { continue };
+            let cached = self.pages.get(&key).filter(|(seen, _)| *seen == entry);
+            if cached.is_none() {
+                let mut items = BTreeMap::new();
+                if let Some((bytes, _)) = stack.object(&key).await? {
+                    let page: serde_json::Value = serde_json::from_slice(&bytes)?;
+                    collect_items(&page, &mut items);
+                    // A page that lists pages of its own (a deeper level).
+                    entries.extend(page["pages"].as_array().cloned().unwrap_or_default());
+                }
+                self.pages.insert(key.clone(), (entry.clone(), items));
+            }
+            listed.extend(self.pages[&key].1.iter().map(|(k, t)| (k.clone(), t.clone())));
+        }
+        Ok(listed)
+    }
+}
+
+fn collect_items(index: &serde_json::Value, into: &mut BTreeMap<String, String>) {
+    for entry in index["items"].as_array().into_iter().flatten() {
+        if let Some(key) = entry["objectKey"].as_str() {
+            into.insert(key.to_owned(), entry["title"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+}
+
+/// The deployed functions' JSON log lines (from the emulator's log) whose message is one of
+/// `messages`.
+pub fn log_events(stack: &Stack, messages: &[&str]) -> Vec<serde_json::Value> {
+    stack
+        .log()
+        .lines()
+        .filter(|line| messages.iter().any(|m| line.contains(m)))
+        .filter_map(|line| line.find('{').and_then(|at| serde_json::from_str::<serde_json::Value>(&line[at..]).ok()))
+        .filter(|event| event["message"].as_str().is_some_and(|m| messages.contains(&m)))
+        .collect()
+}
