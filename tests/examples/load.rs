@@ -113,7 +113,7 @@ fn index_counters(events: &[Value]) -> Value {
         *sums.entry("regenerations").or_default() += 1;
         *sums.entry("headsWritten").or_default() += u64::from(event["message"] == "index written");
         *sums.entry("changes").or_default() += event["changes"].as_u64().unwrap_or(0);
-        for field in ["index_bytes_read", "index_bytes_written", "objects_written", "items_read", "keys_listed"] {
+        for field in ["index_bytes_read", "index_bytes_written", "objects_read", "objects_written", "items_read", "keys_listed"] {
             *sums.entry(field).or_default() += event[field].as_u64().unwrap_or(0);
         }
     }
@@ -146,10 +146,15 @@ async fn bucket_census(stack: &Stack) -> Result<Value> {
             break;
         }
     }
+    let items_on = |bytes: Option<(Vec<u8>, Option<String>)>| -> usize {
+        bytes.and_then(|(b, _)| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["items"].as_array().map(Vec::len)).unwrap_or(0)
+    };
+    let head_items = items_on(stack.object(&largest_head.1).await?);
+    let page_items = if largest_page.1.is_empty() { 0 } else { items_on(stack.object(&largest_page.1).await?) };
     Ok(json!({
         "objects": kinds.iter().map(|(k, (n, b))| (k.clone(), json!({"count": n, "bytes": b}))).collect::<BTreeMap<_, _>>(),
-        "largestHead": {"key": largest_head.1, "bytes": largest_head.0},
-        "largestPage": {"key": largest_page.1, "bytes": largest_page.0},
+        "largestHead": {"key": largest_head.1, "bytes": largest_head.0, "items": head_items},
+        "largestPage": {"key": largest_page.1, "bytes": largest_page.0, "items": page_items},
     }))
 }
 

@@ -127,7 +127,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             let (objects, table) = (MeteredObjects { inner: &self.objects, meter: &meter }, MeteredItems { inner: &self.items, meter: &meter });
             let publisher = IndexPublisher { objects: &objects, items: &table, limits: self.limits };
             let outcome = publisher.regenerate(&target, &fresh).instrument(span).await;
-            let Metered { index_bytes_read, index_bytes_written, objects_written, items_read, keys_listed } = meter.read();
+            let Metered { index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed } = meter.read();
             match outcome {
                 Ok(Published::Written { items, pages, attempts }) => tracing::info!(
                     index = target.key(),
@@ -137,6 +137,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                     changes = affecting.len(),
                     index_bytes_read,
                     index_bytes_written,
+                    objects_read,
                     objects_written,
                     items_read,
                     keys_listed,
@@ -148,6 +149,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                     changes = affecting.len(),
                     index_bytes_read,
                     index_bytes_written,
+                    objects_read,
                     objects_written,
                     items_read,
                     keys_listed,

@@ -14,6 +14,7 @@ use media_core::ports::{DateRange, FetchedObject, IndexItems, ObjectHead, Object
 pub struct Meter {
     index_bytes_read: AtomicU64,
     index_bytes_written: AtomicU64,
+    objects_read: AtomicU64,
     objects_written: AtomicU64,
     items_read: AtomicU64,
     keys_listed: AtomicU64,
@@ -24,6 +25,8 @@ pub struct Meter {
 pub struct Metered {
     pub index_bytes_read: u64,
     pub index_bytes_written: u64,
+    /// GET requests (a missing object too).
+    pub objects_read: u64,
     pub objects_written: u64,
     pub items_read: u64,
     pub keys_listed: u64,
@@ -34,6 +37,7 @@ impl Meter {
         Metered {
             index_bytes_read: self.index_bytes_read.load(Ordering::Relaxed),
             index_bytes_written: self.index_bytes_written.load(Ordering::Relaxed),
+            objects_read: self.objects_read.load(Ordering::Relaxed),
             objects_written: self.objects_written.load(Ordering::Relaxed),
             items_read: self.items_read.load(Ordering::Relaxed),
             keys_listed: self.keys_listed.load(Ordering::Relaxed),
@@ -55,6 +59,7 @@ pub struct MeteredObjects<'a, O> {
 impl<O: ObjectStore> ObjectStore for MeteredObjects<'_, O> {
     async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
         let fetched = self.inner.get_matching(key, if_match, max_bytes).await?;
+        Meter::add(&self.meter.objects_read, 1);
         Meter::add(&self.meter.index_bytes_read, fetched.as_ref().and_then(|f| f.body.as_ref()).map_or(0, Vec::len));
         Ok(fetched)
     }
