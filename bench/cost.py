@@ -57,6 +57,9 @@ THUMB_MS = {"ours": (28.8, 18.0), "book": (106.0, 38.3)}
 # JSON of an index parsed, built and serialised per second by one full vCPU (serde_json and the
 # S3 transfer of it); an assumption, used only to turn index bytes into Lambda time.
 INDEX_BYTES_PER_VCPU_SECOND = 100e6
+# Wait per AWS request (S3 GET/PUT of small objects, DynamoDB calls) inside a function's
+# duration; an assumption (same-region requests take milliseconds to tens of milliseconds).
+IO_MS_PER_REQUEST = 10
 FULL_VCPU_MB = 1769
 # The book's public index: the latest day's public uploads (index-scale's public history has
 # 10,000 public uploads a day).
@@ -79,7 +82,7 @@ def template_functions(path):
         batch = None
         for event in (props.get("Events") or {}).values():
             batch = event.get("Properties", {}).get("BatchSize", batch)
-        out[name] = {"memory_mb": props["MemorySize"], "arch": arch, "batch": batch}
+        out[name] = {"memory_mb": props["MemorySize"], "arch": arch, "batch": batch, "timeout_s": props.get("Timeout")}
     return out
 
 
@@ -109,33 +112,42 @@ def model(load, scale, functions, design, owner_items):
     uploads, public_share = up["count"], up["public"] / up["count"]
     deletes = load["deletes"]["count"]
     kept = uploads - deletes
-    idx = up["index"]
+    # The whole run's index work (uploads, edits and deletes) per upload: the log lines of one
+    # phase can land after the next phase has begun.
+    idx = load["indexTotals"]
     private, public = idx.get("private", {}), idx.get("public", {})
     regen_private = private.get("regenerations", 0) / uploads
     regen_public = public.get("regenerations", 0) / uploads
-    # Stream records per upload (each record is one "event" of the book's design).
+    # Stream records per upload, its edits and deletes included (each record is one "event" of
+    # the book's design).
     records_per_upload = private.get("changes", 0) / uploads
     inv = load["invocations"]
     events = uploads + deletes  # S3 events of the run (uploads and deletes)
     q = {}
     cost = {}
 
-    # --- Lambda: requests and GB-seconds.
+    # --- Lambda: requests and GB-seconds. Cloud duration = the CPU the function used locally
+    # (per S3 event, or per upload for the index), stretched by the share of a vCPU its memory
+    # buys, plus a wait per AWS request it makes.
+    cpu = load.get("cpuSeconds", {})
     lam_requests = 0.0
     gb_s = {"x86_64": 0.0, "arm64": 0.0}
+    requests_per_event = {"content-updated": 5, "face-detection": 3}  # see the notes in cost.md
     for name in ("content-updated", "face-detection"):
         f, m = functions[name], inv.get(name, {})
         per_event_invocations = m.get("invocations", 0) / events
-        ms = m.get("meanMs", 0) * per_event_invocations
+        cpu_ms = cpu.get(name, 0.0) * 1000 / events
+        q[f"{name} local CPU ms per S3 event"] = cpu_ms
+        q[f"{name} local REPORT ms per S3 event"] = m.get("meanMs", 0) * per_event_invocations
         if name == "content-updated":
             prog, base = THUMB_MS[design]
-            ms += (prog + base) / 2 / vcpu(f["memory_mb"])
+            cpu_ms += (prog + base) / 2
+        ms = cpu_ms / vcpu(f["memory_mb"]) + IO_MS_PER_REQUEST * requests_per_event[name]
         lam_requests += per_event_invocations
         gb_s[f["arch"]] += f["memory_mb"] / 1024 * ms / 1000
-        q[f"{name} ms per upload"] = ms
+        q[f"{name} modelled ms per upload"] = ms
     f, m = functions["update-content-index"], inv.get("update-content-index", {})
-    all_changes = sum(load[p]["index"].get("private", {}).get("changes", 0) for p in ("uploads", "edits", "deletes"))
-    upload_invocations = m.get("invocations", 0) * (private.get("changes", 0) / all_changes if all_changes else 0) / uploads
+    upload_invocations = m.get("invocations", 0) / uploads
     measured_bytes = (private.get("index_bytes_read", 0) + private.get("index_bytes_written", 0)
                       + public.get("index_bytes_read", 0) + public.get("index_bytes_written", 0)) / uploads
     head = load["bucket"]["largestHead"]
@@ -149,27 +161,39 @@ def model(load, scale, functions, design, owner_items):
         index_gets = (private.get("objects_read", 0) + public.get("objects_read", 0)) / uploads
         consistent_reads = regen_private * p_row["itemsRead"] + regen_public * u_row["itemsRead"]
         listed = regen_private * p_row["keysListed"] + regen_public * u_row["keysListed"]
-        q["private index rows"] = f"index-scale at {owner_items:,} items" + (" (extrapolated)" if p_extrapolated else "")
+        largest_json = max(p_row["largestHead"], p_row["largestPage"], u_row["largestHead"])
+        q["index rows used"] = f"private {p_row['items']:,.0f}" + (" (extrapolated)" if p_extrapolated else "") + f", public {u_row['items']:,.0f}"
+        regenerations = regen_private + regen_public
     else:
-        # One full rewrite per stream record: the owner's whole index, and for a public item
-        # the latest day's public index; each read from the table with a Query.
-        index_written = records_per_upload * (owner_items + public_share * PUBLIC_PER_DAY) * item_bytes
+        # One full rewrite per stream record: the owner's whole private index and, for a public
+        # item, the latest day's public index; each from a Query of the table.
+        rewrites_public = records_per_upload * public_share
+        index_written = (records_per_upload * owner_items + rewrites_public * PUBLIC_PER_DAY) * item_bytes
         index_read = 0.0
-        index_puts = records_per_upload * (1 + public_share)
+        index_puts = records_per_upload + rewrites_public
         index_gets = 0.0
         consistent_reads = 0.0
-        listed = records_per_upload * (owner_items + public_share * PUBLIC_PER_DAY)
-    q["regenerations per upload (private, public)"] = f"{regen_private:.2f}, {regen_public:.2f}" if design == "ours" else f"{records_per_upload:.2f}, {records_per_upload * public_share:.2f}"
+        listed = records_per_upload * owner_items + rewrites_public * PUBLIC_PER_DAY
+        largest_json = max(owner_items, PUBLIC_PER_DAY) * item_bytes
+        regenerations = records_per_upload + rewrites_public
+    q["index regenerations per upload"] = regenerations
     q["index bytes written per upload"] = index_written
-    q["index bytes read per upload"] = index_read
-    base_ms = m.get("meanMs", 0) * upload_invocations
+    q["index bytes read per upload (bucket)"] = index_read
+    q["largest index JSON held (MB)"] = largest_json / 1e6
+    local_cpu_ms = cpu.get("update-content-index", 0.0) * 1000 / uploads
     extra_bytes = max(0.0, index_written + index_read + listed * item_bytes - measured_bytes)
-    index_ms = base_ms + extra_bytes / (INDEX_BYTES_PER_VCPU_SECOND * vcpu(f["memory_mb"])) * 1000
-    book_invocations = records_per_upload / (functions["update-content-index"]["batch"] or 1)
-    lam_requests += upload_invocations if design == "ours" else max(upload_invocations, book_invocations)
+    index_cpu_ms = local_cpu_ms + extra_bytes / INDEX_BYTES_PER_VCPU_SECOND * 1000
+    # Requests: the index GETs and PUTs, a BatchGetItem per 100 keys, a Query per 1 MB listed.
+    index_requests = index_gets + index_puts + consistent_reads / 100 + listed * item_bytes / 1e6 + regenerations
+    index_ms = index_cpu_ms / vcpu(f["memory_mb"]) + IO_MS_PER_REQUEST * index_requests
+    lam_requests += upload_invocations if design == "ours" else max(upload_invocations, regenerations / (f["batch"] or 1))
     gb_s[f["arch"]] += f["memory_mb"] / 1024 * index_ms / 1000
-    q["update-content-index ms per upload"] = index_ms
-    q["update-content-index peak JSON in memory (MB)"] = (owner_items if design == "book" else p_row["largestHead"] / item_bytes) * item_bytes / 1e6
+    q["update-content-index local CPU ms per upload"] = local_cpu_ms
+    q["update-content-index modelled ms per upload"] = index_ms
+    per_regeneration_s = index_ms / max(regenerations, 1e-9) / 1000
+    if largest_json > f["memory_mb"] * 1e6 or (f["timeout_s"] and per_regeneration_s > f["timeout_s"]):
+        q["infeasible"] = (f"one index JSON of {largest_json / 1e6:,.0f} MB against {f['memory_mb']} MB of memory; "
+                           f"{per_regeneration_s:,.0f} s per rewrite against a {f['timeout_s']} s timeout")
     cost["Lambda requests"] = lam_requests * PRICES["lambda_request"]
     cost["Lambda GB-s x86_64"] = gb_s["x86_64"] * PRICES["lambda_gb_s_x86_64"]
     cost["Lambda GB-s arm64"] = gb_s["arm64"] * PRICES["lambda_gb_s_arm64"]
@@ -227,6 +251,11 @@ def main():
     w = out.append
     w("# Cost per 1,000 uploads (generated)")
     w("")
+    w(f"Per 1,000 uploads of the load test's mix: half public, with {load['edits']['count'] * 1000 // load['uploads']['count']:,} "
+      f"edits and {load['deletes']['count'] * 1000 // load['uploads']['count']:,} deletes per 1,000 uploads, at 1,000 and at "
+      "1,000,000 pictures per owner (the index term differs; the public history is the index-scale example's "
+      "1,000,000 public pictures in both).")
+    w("")
     w(f"Generated by `bench/cost.py` (`make -C bench cost`) on {datetime.date.today().isoformat()} from "
       f"the load test's counters (`{args.load.split('/')[-1]}`, run of {load['date']}: {load['uploads']['count']:,} uploads "
       f"of {load['uploads']['width']}x{load['uploads']['height']} JPEGs by {load['users']} users, half public), "
@@ -247,9 +276,14 @@ def main():
         w(f"| {comp} | " + " | ".join(money(results[c][0][comp]) for c in columns) + " |")
     w("| **total** | " + " | ".join(f"**{money(sum(results[c][0].values()))}**" for c in columns) + " |")
     w("")
+    for c in columns:
+        if "infeasible" in results[c][1]:
+            w(f"**{c[0]}, {c[1]:,} per owner, cannot run as configured**: {results[c][1]['infeasible']}; "
+              "its column is what it would cost if memory and time were no limit.")
+            w("")
     w("What the figures rest on, per upload:")
     w("")
-    keys = list(results[columns[0]][1])
+    keys = [k for k in results[columns[0]][1] if k != "infeasible"]
     w("| quantity | " + " | ".join(f"{d}, {n:,}" for d, n in columns) + " |")
     w("|---|" + "---:|" * len(columns))
     for k in keys:
@@ -261,14 +295,17 @@ def main():
     w("")
     w("How each term is computed:")
     w("")
-    w("* **Lambda**: invocations and mean duration per invocation from the emulator's REPORT lines "
-      "of the load run (per S3 event for content-updated and face-detection; per stream change for "
-      "update-content-index), times each function's memory (`infra/template.yaml`: "
+    w("* **Lambda**: requests = invocations per S3 event (content-updated, face-detection) or per "
+      "stream change (update-content-index) counted from the emulator's REPORT lines in the load run. "
+      "Duration = the CPU each function's processes used in the load run (from /proc), per S3 event or per "
+      "upload, divided by the share of a vCPU the function's memory buys (memory / 1,769 MB; "
       + ", ".join(f"{n} {f['memory_mb']} MB {f['arch']}" for n, f in sorted(functions.items()) if n in ("content-updated", "face-detection", "update-content-index"))
-      + "). The load's pictures are 640x480, so content-updated gets the CPU time of a real 6-20 MP photo "
-      f"added: the mean of progressive and baseline from bench/README.md (ours {sum(THUMB_MS['ours'])/2:.1f} ms, "
-      f"GraphicsMagick {sum(THUMB_MS['book'])/2:.1f} ms), divided by the share of a vCPU its memory buys "
-      f"(memory / 1,769 MB). Local durations come from 2 shared cores under the whole load, so they are high.")
+      + f"), plus {IO_MS_PER_REQUEST} ms per AWS request the function makes (an assumption: content-updated "
+      "5 per event: GET, two PUTs, a read and a write of the item; face-detection 3). The load's pictures are "
+      "640x480, so content-updated also gets the CPU of a real 6-20 MP photo's thumbnail: the mean of progressive "
+      f"and baseline from bench/README.md (ours {sum(THUMB_MS['ours'])/2:.1f} ms, GraphicsMagick "
+      f"{sum(THUMB_MS['book'])/2:.1f} ms). The emulator's own REPORT durations are listed for reference only: "
+      "they include its Python overhead and the queueing of 2 shared cores.")
     w(f"* **Index**: ours from measured counters only: regenerations per upload from the load test's log, "
       f"bytes, objects, consistent item reads and listed keys per regeneration from the index-scale rows at "
       f"the owner's size (public: the public-history row). Index bytes beyond what the load run measured "

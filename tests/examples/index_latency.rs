@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use e2e_tests::bench::{millis, percentile, IndexWatcher};
+use e2e_tests::bench::{millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{encode, identity_id, Stack};
 
 const PUBLIC_INDEX: &str = "public/index/content.json";
@@ -79,6 +79,9 @@ async fn main() -> Result<()> {
             millis(*latencies.last().unwrap())
         );
     }
+    let cpu = process_cpu_seconds(&stack);
+    let cpu_line: Vec<String> = cpu.as_object().into_iter().flatten().map(|(part, s)| format!("{part} {:.1}", s.as_f64().unwrap_or(0.0))).collect();
+    println!("CPU seconds since the stack started: {}", cpu_line.join(", "));
     println!("public index writes: {written} (plus {current} regenerations that found it current); index regenerations in all: {batches}");
     Ok(())
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e_tests::bench::{log_events, millis, percentile, IndexWatcher};
+use e2e_tests::bench::{log_events, millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{identity_id, photo_jpeg, Stack};
 use media_core::index::IndexTarget;
 use serde_json::{json, Value};
@@ -323,6 +323,7 @@ async fn main() -> Result<()> {
         "indexTotals": index_counters(&events),
         "bucket": bucket_census(&stack).await?,
         "invocations": invocation_durations(&stack).await?,
+        "cpuSeconds": process_cpu_seconds(&stack),
         "hotKeys": days,
     });
     let text = serde_json::to_string_pretty(&report)?;

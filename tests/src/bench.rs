@@ -76,3 +76,61 @@ pub fn log_events(stack: &Stack, messages: &[&str]) -> Vec<serde_json::Value> {
         .filter(|event| event["message"].as_str().is_some_and(|m| messages.contains(&m)))
         .collect()
 }
+
+/// CPU seconds used so far by devstack's processes, by part: each deployed function (the
+/// emulator runs them as `bootstrap` processes with `AWS_LAMBDA_FUNCTION_NAME` set), the emulator,
+/// devstack itself, and this load generator. Linux only (/proc); read while the stack is up.
+pub fn process_cpu_seconds(stack: &Stack) -> serde_json::Value {
+    let ticks: f64 = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
+    let by_name: HashMap<&str, &str> = stack.info.functions.iter().map(|(crate_name, name)| (name.as_str(), crate_name.as_str())).collect();
+    // pid -> (parent, command, CPU seconds of the process and its reaped children).
+    let mut processes: HashMap<u32, (u32, String, f64)> = HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let command = head.split_once('(').map_or("", |(_, c)| c).to_owned();
+        // After the command: state, ppid, ..., utime (12th), stime, cutime, cstime.
+        let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+        let cpu = fields.get(11..15).map_or(0.0, |f| f.iter().sum::<f64>()) / ticks;
+        processes.insert(pid, (fields.get(1).copied().unwrap_or(0.0) as u32, command, cpu));
+    }
+    let root = stack.pid();
+    let under_stack = |mut pid: u32| loop {
+        if pid == root {
+            return true;
+        }
+        match processes.get(&pid) {
+            Some((parent, _, _)) if *parent != 0 && *parent != pid => pid = *parent,
+            _ => return false,
+        }
+    };
+    let mut cpu: BTreeMap<String, f64> = BTreeMap::new();
+    for (pid, (_, command, seconds)) in &processes {
+        let part = if *pid == std::process::id() {
+            "load generator".to_owned()
+        } else if !under_stack(*pid) {
+            continue;
+        } else if *pid == root {
+            "devstack".to_owned()
+        } else {
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            let function = environ
+                .split(|b| *b == 0)
+                .filter_map(|var| std::str::from_utf8(var).ok())
+                .find_map(|var| var.strip_prefix("AWS_LAMBDA_FUNCTION_NAME="))
+                .and_then(|name| by_name.get(name).copied());
+            match function {
+                Some(function) => function.to_owned(),
+                None => format!("emulator ({command})"),
+            }
+        };
+        *cpu.entry(part).or_default() += seconds;
+    }
+    serde_json::json!(cpu)
+}
