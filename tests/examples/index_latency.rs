@@ -8,18 +8,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use e2e_tests::bench::{millis, percentile, process_cpu_seconds, IndexWatcher};
+use anyhow::Result;
+use e2e_tests::bench::{count_and_parameters, millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{encode, identity_id, Stack};
 
 const PUBLIC_INDEX: &str = "public/index/content.json";
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let uploads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
-    let parameters: Vec<(String, String)> =
-        args.map(|a| a.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned())).context("parameters are Name=Value")).collect::<Result<_>>()?;
+    let (uploads, parameters) = count_and_parameters(50)?;
     let parameters: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let stack = Stack::start_with_parameters(&parameters).await?;
     let owner = identity_id();

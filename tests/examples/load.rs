@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e_tests::bench::{log_events, millis, percentile, process_cpu_seconds, IndexWatcher};
+use e2e_tests::bench::{count_and_parameters, log_events, millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{identity_id, photo_jpeg, Stack};
 use media_core::index::IndexTarget;
 use serde_json::{json, Value};
@@ -237,10 +237,7 @@ async fn public_day_partitions(stack: &Stack) -> Result<Value> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let total: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let parameters: Vec<(String, String)> =
-        args.map(|a| a.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned())).context("parameters are Name=Value")).collect::<Result<_>>()?;
+    let (total, parameters) = count_and_parameters(1000)?;
     let parameters: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let (edits, deletes) = (total / 5, total / 5);
     let stack = Arc::new(Stack::start_with_parameters(&parameters).await?);

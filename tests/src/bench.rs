@@ -8,6 +8,17 @@ use anyhow::Result;
 
 use crate::Stack;
 
+/// A benchmark's arguments: a count (`default` when absent), then template parameters
+/// `Name=Value` for devstack.
+pub fn count_and_parameters(default: usize) -> Result<(usize, Vec<(String, String)>)> {
+    let mut args = std::env::args().skip(1);
+    let count = args.next().and_then(|a| a.parse().ok()).unwrap_or(default);
+    let parameters = args
+        .map(|a| a.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned())).ok_or_else(|| anyhow::anyhow!("{a:?}: parameters are Name=Value")))
+        .collect::<Result<_>>()?;
+    Ok((count, parameters))
+}
+
 /// The `p`th percentile (nearest rank) of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
