@@ -308,7 +308,10 @@ def main():
       "they include its Python overhead and the queueing of 2 shared cores.")
     w(f"* **Index**: ours from measured counters only: regenerations per upload from the load test's log, "
       f"bytes, objects, consistent item reads and listed keys per regeneration from the index-scale rows at "
-      f"the owner's size (public: the public-history row). Index bytes beyond what the load run measured "
+      f"the owner's size (public: the public-history row; a size not measured is extrapolated linearly from the "
+      f"two largest measured, as the head's list of pages grows linearly). The emulator ignores the stream's "
+      f"batching window (bench/README.md), so its batches, and our regenerations per upload, are an upper "
+      f"bound for the cloud's. Index bytes beyond what the load run measured "
       f"cost Lambda time at {INDEX_BYTES_PER_VCPU_SECOND/1e6:.0f} MB per vCPU-second (an assumption, "
       f"not measured) at update-content-index's memory.")
     w("* **S3**: one PUT of the original, the thumbnails, previews and faces copies per kept upload "
