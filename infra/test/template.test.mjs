@@ -136,6 +136,17 @@ test('stream source: batch item failures, bisect, bounded retries, on-failure qu
   assert.deepEqual(ev.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['IndexUpdateFailuresQueue', 'Arn'] })
 })
 
+// The batching windows are the cloud's choice (they coalesce index rebuilds); parameters so a
+// local run can measure without them (bench/README.md, "Upload to public index").
+test('batching windows: parameters defaulting to 1 s (queues) and 2 s (stream), used by every event source', () => {
+  assert.equal(template.Parameters.QueueBatchingWindowSeconds.Default, 1)
+  assert.equal(template.Parameters.StreamBatchingWindowSeconds.Default, 2)
+  for (const id of ['ContentUpdatedFunction', 'FaceDetectionFunction']) {
+    assert.deepEqual(R[id].Properties.Events.ContentEvents.Properties.MaximumBatchingWindowInSeconds, { Ref: 'QueueBatchingWindowSeconds' }, id)
+  }
+  assert.deepEqual(R.UpdateContentIndexFunction.Properties.Events.TableStream.Properties.MaximumBatchingWindowInSeconds, { Ref: 'StreamBatchingWindowSeconds' })
+})
+
 test('functions: provided.al2023, architectures, code from make package, environment', () => {
   const g = template.Globals.Function
   assert.equal(g.Runtime, 'provided.al2023')

@@ -1,24 +1,24 @@
 //! Upload-to-public-index latency on a fresh devstack: a burst of concurrent uploads, the
-//! time until each appears in the public index (polled every 50 ms), and how many index
-//! writes the burst caused. Run with `make -C bench index`.
+//! time until each appears in the public index (head or pages, polled every 50 ms), the
+//! throughput, and how many index writes the burst caused. Run with `make -C bench index`
+//! (`UPLOADS=200`, `PARAMETERS="StreamBatchingWindowSeconds=0 ..."` for template parameters).
+//!
+//! Usage: index_latency [UPLOADS] [Name=Value ...]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use e2e_tests::bench::{count_and_parameters, millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{encode, identity_id, Stack};
 
 const PUBLIC_INDEX: &str = "public/index/content.json";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
-    let uploads: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
-    let stack = Stack::start().await?;
+    let (uploads, parameters) = count_and_parameters(50)?;
+    let parameters: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let stack = Stack::start_with_parameters(&parameters).await?;
     let owner = identity_id();
     let picture = encode(image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(640, 480, image::Rgb([90, 120, 200]))), image::ImageFormat::Jpeg);
 
@@ -39,17 +39,14 @@ async fn main() -> Result<()> {
     }
     let uploaded_in = started.elapsed();
 
+    let mut watcher = IndexWatcher::new(PUBLIC_INDEX);
     let mut seen_at: HashMap<String, Instant> = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     while seen_at.len() < uploads && Instant::now() < deadline {
-        if let Some((bytes, _)) = stack.object(PUBLIC_INDEX).await? {
-            let index: serde_json::Value = serde_json::from_slice(&bytes)?;
-            let now = Instant::now();
-            for entry in index["items"].as_array().into_iter().flatten() {
-                if let Some(key) = entry["objectKey"].as_str() {
-                    seen_at.entry(key.to_owned()).or_insert(now);
-                }
-            }
+        let listed = watcher.listed(&stack).await?;
+        let now = Instant::now();
+        for key in listed.into_keys() {
+            seen_at.entry(key).or_insert(now);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -59,15 +56,29 @@ async fn main() -> Result<()> {
     let written = log.lines().filter(|l| l.contains("index written") && l.contains(PUBLIC_INDEX)).count();
     let current = log.lines().filter(|l| l.contains("index already current") && l.contains(PUBLIC_INDEX)).count();
     let batches = log.lines().filter(|l| l.contains("index written") || l.contains("index already current")).count();
-    println!("uploads: {uploads} concurrent, all sent in {:.0} ms; {} appeared in the public index", uploaded_in.as_secs_f64() * 1000.0, latencies.len());
+    println!("parameters: {parameters:?}");
+    println!("uploads: {uploads} concurrent, all sent in {:.0} ms; {} appeared in the public index", millis(uploaded_in), latencies.len());
+    if let Some(last) = seen_at.values().max() {
+        let span = (*last - started).as_secs_f64();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "throughput: {:.1} uploads/s to the public index ({:.1} per core, {cores} cores), last listed {:.0} ms after the first upload",
+            latencies.len() as f64 / span,
+            latencies.len() as f64 / span / cores as f64,
+            span * 1000.0
+        );
+    }
     if !latencies.is_empty() {
         println!(
             "upload-to-public-index latency: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
-            percentile(&latencies, 50.0).as_secs_f64() * 1000.0,
-            percentile(&latencies, 95.0).as_secs_f64() * 1000.0,
-            latencies.last().unwrap().as_secs_f64() * 1000.0
+            millis(percentile(&latencies, 50.0)),
+            millis(percentile(&latencies, 95.0)),
+            millis(*latencies.last().unwrap())
         );
     }
+    let cpu = process_cpu_seconds(&stack);
+    let cpu_line: Vec<String> = cpu.as_object().into_iter().flatten().map(|(part, s)| format!("{part} {:.1}", s.as_f64().unwrap_or(0.0))).collect();
+    println!("CPU seconds since the stack started: {}", cpu_line.join(", "));
     println!("public index writes: {written} (plus {current} regenerations that found it current); index regenerations in all: {batches}");
     Ok(())
 }

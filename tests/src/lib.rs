@@ -15,6 +15,8 @@ use tokio::process::{Child, Command};
 
 pub use media_core::stack::StackInfo;
 
+pub mod bench;
+
 /// A running devstack; stopped and deleted when dropped.
 pub struct Stack {
     pub info: StackInfo,

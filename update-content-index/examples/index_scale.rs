@@ -6,7 +6,8 @@
 //! Run with `make -C bench index-scale` (figures in bench/README.md).
 //!
 //! Arguments: the owner's collection sizes, then the public history's size
-//! (default `1000,10000,100000 1000000`).
+//! (default `1000,10000,100000 1000000`). With `INDEX_SCALE_JSON=path`, each row is also
+//! appended to that file as a JSON line (read by `bench/cost.py`).
 
 use std::sync::atomic::Ordering;
 
@@ -130,6 +131,23 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
         page as f64 / 1024.0,
         built_in.as_secs_f64(),
     );
+    // The same means as JSON lines, for the cost model (`bench/cost.py`).
+    if let Some(path) = std::env::var_os("INDEX_SCALE_JSON") {
+        let row = serde_json::json!({
+            "index": if public { "public" } else { "private" },
+            "items": size,
+            "bytesWritten": mean(|c| c.bytes_written),
+            "bytesRead": mean(|c| c.bytes_read),
+            "itemsRead": mean(|c| c.items_read),
+            "keysListed": mean(|c| c.keys_listed),
+            "objectsWritten": mean(|c| c.puts),
+            "largestHead": head,
+            "largestPage": page,
+        });
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("INDEX_SCALE_JSON is writable");
+        writeln!(file, "{row}").expect("INDEX_SCALE_JSON is writable");
+    }
 }
 
 #[tokio::main]

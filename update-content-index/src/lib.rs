@@ -15,6 +15,9 @@ use media_core::ports::{IndexItems, ObjectStore, StoreError};
 use serde::Deserialize;
 use tracing::Instrument;
 
+mod metered;
+pub use metered::{Meter, Metered, MeteredItems, MeteredObjects};
+
 /// A stream record that cannot be understood.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -120,18 +123,35 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             // followed from content-updated's log to the index that shows it.
             let keys: Vec<&str> = affecting.iter().take(20).map(|c| c.key.object_key.as_str()).collect();
             let span = tracing::info_span!("index", index = %target.key(), keys = ?keys);
-            match self.publisher().regenerate(&target, &fresh).instrument(span).await {
-                Ok(Published::Written { items, pages, attempts }) => {
-                    tracing::info!(index = target.key(), items, pages, attempts, changes = affecting.len(), "index written")
-                }
-                Ok(Published::Unchanged { items }) => {
-                    tracing::info!(index = target.key(), items, changes = affecting.len(), "index already current")
-                }
+            let meter = Meter::default();
+            let (objects, table) = (MeteredObjects { inner: &self.objects, meter: &meter }, MeteredItems { inner: &self.items, meter: &meter });
+            let publisher = IndexPublisher { objects: &objects, items: &table, limits: self.limits };
+            let outcome = publisher.regenerate(&target, &fresh).instrument(span).await;
+            let Metered { index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed } = meter.read();
+            // `attempts`: the head writes tried (none when the index was already current).
+            let (message, items, pages, attempts) = match outcome {
+                Ok(Published::Written { items, pages, attempts }) => ("index written", items, pages, attempts),
+                Ok(Published::Unchanged { items }) => ("index already current", items, 0, 0),
                 Err(err) => {
                     tracing::error!(index = target.key(), error = %err, "index not published; its changes will be retried");
                     failed.extend(affecting.iter().map(|c| c.sequence_number.clone()));
+                    continue;
                 }
-            }
+            };
+            tracing::info!(
+                index = target.key(),
+                items,
+                pages,
+                attempts,
+                changes = affecting.len(),
+                index_bytes_read,
+                index_bytes_written,
+                objects_read,
+                objects_written,
+                items_read,
+                keys_listed,
+                "{message}"
+            );
         }
         // Lambda retries from the lowest reported sequence number; report them in order.
         let mut failed: Vec<String> = failed.into_iter().collect();

@@ -311,3 +311,46 @@ async fn markers_of_days_left_without_public_items_are_forgotten_after_the_grace
     assert_eq!(days, ["2026-11-20", "2026-11-22"]);
     assert_eq!(titles(&read_index(&objects, "public/index/content.json").unwrap()), ["picture 1"]);
 }
+
+/// The counters of the "index written" log line are what the stores saw: the load test and the
+/// cost model (`bench/cost.py`) read them from the log.
+#[tokio::test]
+async fn a_metered_regeneration_counts_what_the_stores_saw() {
+    use std::sync::atomic::Ordering;
+    use update_content_index::{Meter, MeteredItems, MeteredObjects};
+    let (objects, items) = (MemoryObjectStore::default(), MemoryItemStore::default());
+    for n in 0..3 {
+        items.put(item("owner", "private", n, &date(20, n)));
+    }
+    let changed = item("owner", "private", 2, &date(20, 2));
+    for round in 0..2 {
+        let (bytes_read, bytes_written, listed, found) = (
+            objects.bytes_read.load(Ordering::SeqCst),
+            objects.bytes_written.load(Ordering::SeqCst),
+            items.index_keys_read.load(Ordering::SeqCst),
+            items.items_read.load(Ordering::SeqCst),
+        );
+        let (puts, gets) = (objects.request_count("PutObject"), objects.request_count("GetObject"));
+        let meter = Meter::default();
+        let publisher = IndexPublisher {
+            objects: &MeteredObjects { inner: &objects, meter: &meter },
+            items: &MeteredItems { inner: &items, meter: &meter },
+            limits: limits(100),
+        };
+        publisher.regenerate(&IndexTarget::Private("owner".into()), &[IndexChange::of(&changed)]).await.unwrap();
+        let counted = meter.read();
+        assert_eq!(counted.index_bytes_read as usize, objects.bytes_read.load(Ordering::SeqCst) - bytes_read, "round {round}");
+        assert_eq!(counted.index_bytes_written as usize, objects.bytes_written.load(Ordering::SeqCst) - bytes_written, "round {round}");
+        assert_eq!(counted.objects_written as usize, objects.request_count("PutObject") - puts, "round {round}");
+        assert_eq!(counted.objects_read as usize, objects.request_count("GetObject") - gets, "round {round}");
+        assert_eq!(counted.keys_listed as usize, items.index_keys_read.load(Ordering::SeqCst) - listed, "round {round}");
+        // Keys asked for consistently; the store counts the ones it found.
+        assert!(counted.items_read as usize >= items.items_read.load(Ordering::SeqCst) - found && counted.items_read >= 3, "round {round}");
+        if round == 0 {
+            assert!(counted.index_bytes_written > 0 && counted.objects_written >= 1, "the first regeneration writes the index");
+        } else {
+            assert_eq!((counted.index_bytes_written, counted.objects_written), (0, 0), "an unchanged index is not written again");
+            assert!(counted.index_bytes_read > 0, "but it is read");
+        }
+    }
+}
