@@ -121,8 +121,8 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             let keys: Vec<&str> = affecting.iter().take(20).map(|c| c.key.object_key.as_str()).collect();
             let span = tracing::info_span!("index", index = %target.key(), keys = ?keys);
             match self.publisher().regenerate(&target, &fresh).instrument(span).await {
-                Ok(Published::Written { items, pages, attempts }) => {
-                    tracing::info!(index = target.key(), items, pages, attempts, changes = affecting.len(), "index written")
+                Ok(Published::Written { items, pages, volumes, attempts }) => {
+                    tracing::info!(index = target.key(), items, pages, volumes, attempts, changes = affecting.len(), "index written")
                 }
                 Ok(Published::Unchanged { items }) => {
                     tracing::info!(index = target.key(), items, changes = affecting.len(), "index already current")
