@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published};
 use media_core::item::MediaItem;
 use media_core::ports::*;
-use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore};
+use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
 
 const OWNER: &str = "us-east-1:11111111-1111-4111-8111-111111111111";
 
@@ -302,6 +302,7 @@ async fn a_slow_writer_never_leaves_an_older_page_or_head() {
             items.put(it.clone());
         }
         IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
+        assert!(!path_to(&objects, &private(), &all[3].object_key).0.is_empty(), "the edited page is inside a volume");
 
         let (fast_objects, fast_items) = (objects.clone(), items.clone());
         let newer = MediaItem { title: "the newer title".into(), ..all[2].clone() };
@@ -529,4 +530,49 @@ async fn the_repair_pass_rebuilds_lost_volumes_and_pages() {
     assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Written { .. }));
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
     assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Unchanged { .. }));
+}
+
+/// Before every store call of a writer editing a picture on a page inside volumes, a second
+/// writer edits another picture of the same page and publishes: whatever the step, the
+/// conditional writes leave both edits on that page, its volumes and the head.
+#[tokio::test]
+async fn a_competing_writer_at_any_step_never_leaves_an_older_page_volume_or_head() {
+    let mut step = 0;
+    loop {
+        let objects = Arc::new(MemoryObjectStore::default());
+        let items = Arc::new(MemoryItemStore::default());
+        let all: Vec<MediaItem> = (0..60).map(|n| item(n, "private", &date(n))).collect();
+        for it in &all {
+            items.put(it.clone());
+        }
+        IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
+        let (volumes, page) = path_to(&objects, &private(), &all[3].object_key);
+        assert!(volumes.len() >= 2, "the pictures are on a page inside volumes: {volumes:?}");
+        assert_eq!(path_to(&objects, &private(), &all[2].object_key).1, page, "both on one page");
+
+        let hook = {
+            let (objects, items, newer) = (objects.clone(), items.clone(), MediaItem { title: "the competitor's edit".into(), ..all[2].clone() });
+            StepHook::before_step(step, move || {
+                items.put(newer.clone());
+                let fast = IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() };
+                let published = block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
+                assert!(matches!(published, Ok(Published::Written { .. })), "{published:?}");
+            })
+        };
+        let slow_objects = Shared::hooked(objects.clone(), hook.clone());
+        let edit = MediaItem { title: "the slow writer's edit".into(), ..all[3].clone() };
+        items.put(edit.clone());
+        let slow = IndexPublisher { objects: &slow_objects, items: items.as_ref(), limits: small() };
+        slow.regenerate(&private(), &[IndexChange::of(&edit)]).await.unwrap();
+        if !hook.fired() {
+            // The writer finished in fewer calls: every interleaving has been tried (the head,
+            // the volumes and the page read, then written).
+            assert!(step >= 2 * (volumes.len() + 2), "only {step} store calls");
+            return;
+        }
+        assert_exactly_once(&objects, &items, &private(), 5);
+        let on_page: Vec<String> = read(&objects, &path_to(&objects, &private(), &all[3].object_key).1).unwrap().items.iter().map(|e| e.title.clone()).collect();
+        assert!(on_page.contains(&"the competitor's edit".to_owned()) && on_page.contains(&"the slow writer's edit".to_owned()), "step {step}: {on_page:?}");
+        step += 1;
+    }
 }
