@@ -135,6 +135,24 @@ impl World {
     }
 }
 
+/// Puts `n` private items in the table, one a minute; returns them oldest first.
+fn put_items(items: &MemoryItemStore, n: usize) -> Vec<MediaItem> {
+    let all: Vec<MediaItem> = (0..n).map(|n| item(n, "private", &date(n))).collect();
+    for it in &all {
+        items.put(it.clone());
+    }
+    all
+}
+
+impl World {
+    /// `n` private items in the table, paged by a repair pass; returns them oldest first.
+    async fn paged(&self, n: usize) -> Vec<MediaItem> {
+        let all = put_items(&self.items, n);
+        self.publisher().rebuild(&private()).await.unwrap();
+        all
+    }
+}
+
 fn private() -> IndexTarget {
     IndexTarget::Private(OWNER.into())
 }
@@ -160,11 +178,7 @@ async fn uploads_fill_the_head_then_pages_and_every_item_is_in_exactly_one_place
 async fn edits_and_deletes_of_old_pictures_rewrite_their_page_and_the_head_only() {
     // No volumes here (see the volume tests below).
     let w = World::new(IndexLimits { volume_size: 100, ..small() });
-    let all: Vec<MediaItem> = (0..40).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
-    w.publisher().rebuild(&private()).await.unwrap();
+    let all = w.paged(40).await;
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
 
     let puts = w.objects.request_count("PutObject");
@@ -198,10 +212,7 @@ async fn edits_and_deletes_of_old_pictures_rewrite_their_page_and_the_head_only(
 #[tokio::test]
 async fn a_version_1_index_is_paged_by_its_first_regeneration() {
     let w = World::new(small());
-    let all: Vec<MediaItem> = (0..23).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
+    let all = put_items(&w.items, 23);
     let v1 = serde_json::json!({"version": 1, "generatedAt": "2026-11-23T14:05:10.002Z",
         "items": serde_json::to_value(ContentIndex::new(all.clone(), None).items).unwrap()});
     w.objects.insert(&private().key(), serde_json::to_vec(&v1).unwrap(), &[]);
@@ -236,11 +247,7 @@ async fn the_public_index_pages_its_history_across_days() {
 #[tokio::test]
 async fn pages_stay_right_while_the_secondary_index_lags() {
     let w = World::new(small());
-    let all: Vec<MediaItem> = (0..30).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
-    w.publisher().rebuild(&private()).await.unwrap();
+    let all = w.paged(30).await;
     // The by-owner index has seen none of what follows: deletes in the head and in pages,
     // an edit in a page, new uploads.
     w.items.freeze_secondary_index();
@@ -297,10 +304,7 @@ async fn a_slow_writer_never_leaves_an_older_page_or_head() {
     for at_put in [1, 2, 3] {
         let objects = Arc::new(MemoryObjectStore::default());
         let items = Arc::new(MemoryItemStore::default());
-        let all: Vec<MediaItem> = (0..20).map(|n| item(n, "private", &date(n))).collect();
-        for it in &all {
-            items.put(it.clone());
-        }
+        let all = put_items(&items, 20);
         IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
         assert!(!path_to(&objects, &private(), &all[3].object_key).0.is_empty(), "the edited page is inside a volume");
 
@@ -450,11 +454,7 @@ async fn older_pages_are_sealed_into_volumes_and_the_head_lists_few_entries_per_
 #[tokio::test]
 async fn an_edit_or_delete_inside_a_volume_rewrites_its_page_its_volumes_and_the_head_only() {
     let w = World::new(small());
-    let all: Vec<MediaItem> = (0..60).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
-    w.publisher().rebuild(&private()).await.unwrap();
+    let all = w.paged(60).await;
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
 
     for (n, delete) in [(1, false), (2, true), (30, false)] {
@@ -484,11 +484,7 @@ async fn an_edit_or_delete_inside_a_volume_rewrites_its_page_its_volumes_and_the
 async fn a_version_2_head_without_volumes_is_read_and_sealed_by_the_next_regeneration() {
     // Written by the version-2 layout: every page listed on the head.
     let w = World::new(IndexLimits { volume_size: 1000, ..small() });
-    let all: Vec<MediaItem> = (0..80).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
-    w.publisher().rebuild(&private()).await.unwrap();
+    w.paged(80).await;
     let mut v2: serde_json::Value = serde_json::from_slice(&w.objects.object(&private().key()).unwrap().body).unwrap();
     v2["version"] = 2.into();
     assert!(v2["pages"].as_array().unwrap().iter().all(|p| p.get("level").is_none()));
@@ -512,11 +508,7 @@ async fn a_version_2_head_without_volumes_is_read_and_sealed_by_the_next_regener
 #[tokio::test]
 async fn the_repair_pass_rebuilds_lost_volumes_and_pages() {
     let w = World::new(small());
-    let all: Vec<MediaItem> = (0..60).map(|n| item(n, "private", &date(n))).collect();
-    for it in &all {
-        w.items.put(it.clone());
-    }
-    w.publisher().rebuild(&private()).await.unwrap();
+    let all = w.paged(60).await;
     assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Unchanged { .. }), "a second repair finds nothing to do");
 
     // A lost volume (with everything it listed), a lost page, and a stream record never
@@ -541,10 +533,7 @@ async fn a_competing_writer_at_any_step_never_leaves_an_older_page_volume_or_hea
     loop {
         let objects = Arc::new(MemoryObjectStore::default());
         let items = Arc::new(MemoryItemStore::default());
-        let all: Vec<MediaItem> = (0..60).map(|n| item(n, "private", &date(n))).collect();
-        for it in &all {
-            items.put(it.clone());
-        }
+        let all = put_items(&items, 60);
         IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
         let (volumes, page) = path_to(&objects, &private(), &all[3].object_key);
         assert!(volumes.len() >= 2, "the pictures are on a page inside volumes: {volumes:?}");
