@@ -960,6 +960,39 @@ mod tests {
         assert_eq!(split(entries(items.into_iter().take(8)), 4).len(), 1, "up to twice the size stays one page");
     }
 
+    fn entry(key: &str, after: Option<&str>, level: u32) -> PageEntry {
+        PageEntry { key: key.into(), count: 1, generated_at: "g".into(), content_hash: "h".into(), after: after.map(Into::into), level }
+    }
+
+    #[test]
+    fn a_volume_whose_entries_do_not_cover_its_range_is_read_as_one_page_to_rebuild() {
+        let target = IndexTarget::Private("id".into());
+        let (a, b) = ("2026-01-02T00:00:00.000Z", "2026-01-01T00:00:00.000Z");
+        // A volume owning the dates after b: its oldest entry must start at b.
+        let listed = vec![entry("p2", Some(a), 0), entry("p1", Some(b), 0)];
+        assert_eq!(layout(&target, listed.clone(), Some(b)), listed);
+        for damaged in [vec![], vec![entry("p2", Some(a), 0)], vec![entry("p1", Some(b), 0), entry("p2", Some(a), 0)]] {
+            let read = layout(&target, damaged, Some(b));
+            assert_eq!(read.len(), 1);
+            assert_eq!((read[0].key.as_str(), read[0].after.as_deref(), read[0].level), ("private/index/id/content-20260101T000000000Z.json", Some(b), 0));
+        }
+        // The entry holding a date, and its range inside a volume owning dates up to `upto`.
+        let volume = vec![entry("p2", Some(a), 0), entry("v1", Some(b), 1)];
+        assert_eq!(page_of(&volume, "2026-01-01T12:00:00.000Z"), 1);
+        assert_eq!(range_of(&volume, 0, Some("2026-02-01T00:00:00.000Z")).upto.as_deref(), Some("2026-02-01T00:00:00.000Z"));
+        assert_eq!(range_of(&volume, 1, None).upto.as_deref(), Some(a));
+    }
+
+    #[test]
+    fn a_page_entry_has_no_level_and_a_volume_entry_says_its_level() {
+        let page = serde_json::to_value(entry("p", None, 0)).unwrap();
+        assert!(page.get("level").is_none(), "{page}");
+        let volume = serde_json::to_value(entry("v", None, 2)).unwrap();
+        assert_eq!(volume["level"], 2);
+        let version_2: PageEntry = serde_json::from_str(r#"{"key":"k","count":3,"generatedAt":"g","contentHash":"h"}"#).unwrap();
+        assert!(!version_2.is_volume());
+    }
+
     #[test]
     fn tombstones_are_in_no_index() {
         let tombstone = MediaItem { deleted: Some(true), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
