@@ -240,7 +240,7 @@ test('the owner deletes a picture and it goes', async () => {
   await shot('10-after-delete');
 });
 
-test('a person scrolls back through every picture, page by page, each page fetched once', async () => {
+test('a person scrolls back through every picture, page by page and into volumes, each fetched once', async () => {
   const count = 14;
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.locator('#view-upload:not([hidden])').waitFor();
@@ -256,7 +256,7 @@ test('a person scrolls back through every picture, page by page, each page fetch
   const pageRequests = [];
   const onResponse = (r) => {
     const url = decodeURIComponent(r.url());
-    if (/\/index\/[^?]*content-[^/?]*\.json/.test(url)) pageRequests.push({ key: url.replace(/^.*\/(private|public)\/index\//, '$1/index/').split('?')[0], status: r.status() });
+    if (/\/index\/[^?]*(content|volume\d+)-[^/?]*\.json/.test(url)) pageRequests.push({ key: url.replace(/^.*\/(private|public)\/index\//, '$1/index/').split('?')[0], status: r.status() });
   };
   page.on('response', onResponse);
   // A phone: the head fills the first screen; older pictures load as the person scrolls.
@@ -283,6 +283,9 @@ test('a person scrolls back through every picture, page by page, each page fetch
   const all = await titles();
   assert.equal(new Set(all).size, all.length, 'each picture once');
   assert.ok(pageRequests.length >= 2, `pages were fetched as the person scrolled: ${JSON.stringify(pageRequests)}`);
+  // Pages of 3 and volumes of 2 (INDEX_PARAMETERS): the older pictures are listed through
+  // volumes, which the gallery opened as the person scrolled into them.
+  assert.ok(pageRequests.some((r) => /\/volume\d+-/.test(r.key)), `a volume was opened: ${JSON.stringify(pageRequests)}`);
   await shot('10a-scrolled-to-the-oldest');
   // Settled: polling reads the head only; no page is fetched again.
   const settled = pageRequests.length;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Template parameters of the browser tests' stack (docs/ARCHITECTURE.md, "Paged indexes"). */
-export const INDEX_PARAMETERS = { PublicIndexLimit: 4, PrivateIndexHeadLimit: 4, IndexPageSize: 3 };
+export const INDEX_PARAMETERS = { PublicIndexLimit: 4, PrivateIndexHeadLimit: 4, IndexPageSize: 3, IndexVolumeSize: 2 };
 
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const artifactsDir = path.join(clientDir, 'e2e', 'artifacts');

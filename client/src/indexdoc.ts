@@ -21,20 +21,31 @@ export interface IndexItem {
   height?: number;
 }
 
-/** A page of older items as a head (version 2) lists it (docs/ARCHITECTURE.md, "Paged indexes"). */
+/**
+ * A page of older items, or a volume of pages, as a head (version 2 and 3) or a volume lists
+ * it (docs/ARCHITECTURE.md, "Paged indexes").
+ */
 export interface PageRef {
   key: string;
+  /** Items on the page, or beneath the volume. */
   count: number;
   generatedAt: string;
-  /** A hash of the page's items: a copy with this hash is current. */
+  /** A hash of the page's items (the volume's entries): a copy with this hash is current. */
   contentHash: string;
+  /** The entry owns the upload dates after this one; absent on the oldest. */
+  after?: string;
+  /** Present (above 0) on a volume: a document listing older pages (and volumes), no items. */
+  level?: number;
 }
+
+/** Whether an entry is a volume, to be fetched for the pages it lists. */
+export const isVolume = (p: PageRef): boolean => (p.level ?? 0) > 0;
 
 export interface IndexDoc {
   version: number;
   generatedAt?: string;
   items: IndexItem[];
-  /** On a head: pages of older items, newest first. Empty on a page and on a version-1 index. */
+  /** On a head or a volume: pages (and volumes) of older items, newest first. Empty on a page and on a version-1 index. */
   pages: PageRef[];
 }
 
@@ -109,7 +120,12 @@ export function parsePageRef(raw: unknown): PageRef | undefined {
   const o = raw as Record<string, unknown>;
   const key = str(o.key);
   if (!key || !/^(public|private)\/index\//.test(key)) return undefined;
-  return { key, count: num(o.count) ?? 0, generatedAt: str(o.generatedAt) ?? '', contentHash: str(o.contentHash) ?? '' };
+  const page: PageRef = { key, count: num(o.count) ?? 0, generatedAt: str(o.generatedAt) ?? '', contentHash: str(o.contentHash) ?? '' };
+  const after = str(o.after);
+  if (after) page.after = after;
+  const level = num(o.level);
+  if (level) page.level = level;
+  return page;
 }
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */

@@ -118,6 +118,101 @@ describe('PagedIndex', () => {
     expect(titles(paged.doc)).toEqual(items(29, 20).map((i) => i.title));
   });
 
+  describe('volumes (index version 3)', () => {
+    const volumeKey = (name: string) => `private/index/${ID}/volume${name}.json`;
+    type Entry = { key: string; count: number; version: string; after?: string; level?: number };
+    const entry = (e: Entry) => ({ key: e.key, count: e.count, generatedAt: `at ${e.version}`, contentHash: e.version, after: e.after, level: e.level });
+    /** Documents by key: pages with items, volumes with entries; ETag = version. */
+    function store(docs: Record<string, { items?: unknown[]; pages?: Entry[]; version: string }>) {
+      const requests: { key: string; cond: Conditions }[] = [];
+      const fetch = vi.fn(async (key: string, cond: Conditions): Promise<FetchResult> => {
+        requests.push({ key, cond });
+        const doc = docs[key];
+        if (!doc) return { status: 'missing' };
+        const etag = `"${doc.version}"`;
+        if (cond.ifNoneMatch === etag) return { status: 'not-modified' };
+        return { status: 'ok', etag, body: JSON.stringify({ version: 3, generatedAt: doc.version, items: doc.items ?? [], pages: (doc.pages ?? []).map(entry) }) };
+      });
+      return { fetch, requests, docs };
+    }
+    const headOf = (entries: Entry[], newest = 29, oldest = 25) =>
+      parseIndex({ version: 3, generatedAt: 'h', items: items(newest, oldest), pages: entries.map(entry) });
+    const c: Entry = { key: pageKey('c'), count: 5, version: 'v1', after: '2026-01-01T00:00:19.000Z' };
+    const b: Entry = { key: pageKey('b'), count: 10, version: 'v1', after: '2026-01-01T00:00:09.000Z' };
+    const o: Entry = { key: pageKey('0'), count: 10, version: 'v1' };
+
+    it('descends into nested volumes only as the person scrolls, each document fetched once', async () => {
+      const inner: Entry = { key: volumeKey('1-0'), count: 20, version: 'i1', level: 1 };
+      const outer: Entry = { key: volumeKey('2-0'), count: 20, version: 'o1', level: 2 };
+      const s = store({
+        [c.key]: { items: items(24, 20), version: 'v1' },
+        [b.key]: { items: items(19, 10), version: 'v1' },
+        [o.key]: { items: items(9, 0), version: 'v1' },
+        [inner.key]: { pages: [b, o], version: 'i1' },
+        [outer.key]: { pages: [inner], version: 'o1' },
+      });
+      const paged = new PagedIndex({ fetch: s.fetch, onChange: () => {} });
+      await paged.setHead(headOf([c, outer]));
+      expect(s.requests).toEqual([]);
+      await paged.loadOlder();
+      expect(s.requests.map((r) => r.key)).toEqual([c.key]);
+      expect(paged.hasMore).toBe(true);
+      await paged.loadOlder();
+      expect(s.requests.map((r) => r.key)).toEqual([c.key, outer.key, inner.key, b.key]);
+      expect(titles(paged.doc)).toEqual(items(29, 10).map((i) => i.title));
+      await paged.loadOlder();
+      expect(titles(paged.doc)).toEqual(items(29, 0).map((i) => i.title));
+      expect(paged.hasMore).toBe(false);
+      expect(paged.stats).toMatchObject({ pageRequests: 3, volumeRequests: 2 });
+
+      // A new upload: the head changes, nothing under it does; nothing is fetched again.
+      await paged.setHead(headOf([c, outer], 30, 26));
+      expect(s.requests.length).toBe(5);
+      expect(titles(paged.doc)).toEqual([...items(30, 26), ...items(24, 0)].map((i) => i.title));
+    });
+
+    it('an edit deep in a volume refetches that volume and that page only, with If-None-Match', async () => {
+      const volume: Entry = { key: volumeKey('1-0'), count: 20, version: 'w1', level: 1 };
+      const s = store({
+        [c.key]: { items: items(24, 20), version: 'v1' },
+        [b.key]: { items: items(19, 10), version: 'v1' },
+        [o.key]: { items: items(9, 0), version: 'v1' },
+        [volume.key]: { pages: [b, o], version: 'w1' },
+      });
+      const paged = new PagedIndex({ fetch: s.fetch, onChange: () => {} });
+      await paged.setHead(headOf([c, volume]));
+      for (let i = 0; i < 3; i++) await paged.loadOlder();
+      expect(s.requests.length).toBe(4);
+      const o2 = { ...o, version: 'v2' };
+      s.docs[o.key] = { items: items(9, 0).map((i) => (i.title === 'picture 3' ? { ...i, title: 'edited' } : i)), version: 'v2' };
+      s.docs[volume.key] = { pages: [b, o2], version: 'w2' };
+      await paged.setHead(headOf([c, { ...volume, version: 'w2' }]));
+      expect(s.requests.slice(4)).toEqual([
+        { key: volume.key, cond: { ifNoneMatch: '"w1"' } },
+        { key: o.key, cond: { ifNoneMatch: '"v1"' } },
+      ]);
+      expect(titles(paged.doc)).toContain('edited');
+      expect(paged.doc.items.length).toBe(30);
+    });
+
+    it('keeps showing a page the writer sealed into a volume, without fetching that page again', async () => {
+      const s = store({ [c.key]: { items: items(24, 20), version: 'v1' }, [b.key]: { items: items(19, 10), version: 'v1' } });
+      const paged = new PagedIndex({ fetch: s.fetch, onChange: () => {} });
+      await paged.setHead(headOf([c, b]));
+      await paged.loadOlder();
+      await paged.loadOlder();
+      expect(titles(paged.doc)).toEqual(items(29, 10).map((i) => i.title));
+      // b and the empty oldest page are sealed into a volume.
+      const empty: Entry = { key: pageKey('0'), count: 0, version: '0' };
+      const volume: Entry = { key: volumeKey('1-0'), count: 10, version: 'w1', level: 1 };
+      s.docs[volume.key] = { pages: [b, empty], version: 'w1' };
+      await paged.setHead(headOf([c, volume]));
+      expect(s.requests.map((r) => r.key)).toEqual([c.key, b.key, volume.key]);
+      expect(titles(paged.doc)).toEqual(items(29, 10).map((i) => i.title));
+      expect(paged.hasMore).toBe(false);
+    });
+  });
+
   it('the poller sees a head whose pages changed as a change', () => {
     const a = head([{ name: 'c', count: 5, version: 'v1' }]);
     expect(sameHead(a, head([{ name: 'c', count: 5, version: 'v1' }]))).toBe(true);

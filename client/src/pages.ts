@@ -3,19 +3,23 @@
  * the pages the person has scrolled to, newest first (docs/ARCHITECTURE.md,
  * "Paged indexes").
  *
- * The head comes from the IndexPoller, which polls it alone. Pages are
- * fetched only when asked for (`loadOlder`, as the person scrolls) and kept:
- * a page is fetched again only when a new head lists it with another
+ * The head comes from the IndexPoller, which polls it alone. It lists pages
+ * and volumes (documents listing older pages and volumes); every document is
+ * read alike: its items, then its pages. Pages and volumes are fetched only
+ * when asked for (`loadOlder`, as the person scrolls) and kept: one is
+ * fetched again only when a new head (or volume) lists it with another
  * `contentHash`, and then with If-None-Match on the ETag of the copy held, so
- * an unchanged page costs a 304 and no body.
+ * an unchanged one costs a 304 and no body.
  */
-import { parseIndex, type IndexDoc, type IndexItem, type PageRef } from './indexdoc';
+import { isVolume, parseIndex, type IndexDoc, type IndexItem, type PageRef } from './indexdoc';
 import type { IndexFetcher } from './poller';
 
-interface HeldPage {
+interface Held {
   contentHash: string;
   etag?: string;
   items: IndexItem[];
+  /** A volume's entries. */
+  pages: PageRef[];
 }
 
 export interface PagedIndexOptions {
@@ -25,14 +29,17 @@ export interface PagedIndexOptions {
   onError?: (err: unknown) => void;
 }
 
+/** Whether an entry owning the dates after `a` holds the page owning the dates after `b`. */
+const startsAtOrBefore = (a: string | undefined, b: string | undefined): boolean => a === undefined || (b !== undefined && a <= b);
+
 export class PagedIndex {
   private head?: IndexDoc;
-  private readonly held = new Map<string, HeldPage>();
-  /** The oldest page the person has asked for: shown, with every newer one. */
-  private deepest?: string;
+  private readonly held = new Map<string, Held>();
+  /** The oldest page the person has asked for (shown, with every newer one), and where its range starts. */
+  private deepest?: { key: string; after?: string };
   private loading?: Promise<void>;
   /** Counters, handy for tests and debugging. */
-  readonly stats = { pageRequests: 0, notModified: 0 };
+  readonly stats = { pageRequests: 0, volumeRequests: 0, notModified: 0 };
 
   constructor(private readonly opts: PagedIndexOptions) {}
 
@@ -47,21 +54,30 @@ export class PagedIndex {
     for (const page of this.shownPages()) items.push(...(this.held.get(page.key)?.items ?? []));
     const seen = new Set<string>();
     const unique = items.filter((it) => !seen.has(it.objectKey) && (seen.add(it.objectKey), true));
-    return { version: this.head?.version ?? 2, generatedAt: this.head?.generatedAt, items: unique, pages: this.head?.pages ?? [] };
+    return { version: this.head?.version ?? 3, generatedAt: this.head?.generatedAt, items: unique, pages: this.head?.pages ?? [] };
   }
 
-  /** Applies a new head: pages already shown are brought up to date before it is shown. */
+  /**
+   * Applies a new head: volumes and pages already shown are brought up to date (each only
+   * if its hash changed) before it is shown, and the deepest page shown stays shown when it
+   * moved into a volume.
+   */
   async setHead(head: IndexDoc): Promise<void> {
     this.head = head;
-    for (const key of [...this.held.keys()]) {
-      if (!head.pages.some((p) => p.key === key)) this.held.delete(key);
+    // Volumes opened before, listed with another hash now: fetched again, level by level.
+    for (;;) {
+      const stale = this.entries().filter((p) => isVolume(p) && this.held.has(p.key));
+      if (stale.length === 0) break;
+      const fetched = await Promise.all(stale.map((p) => this.fetchDoc(p)));
+      if (!fetched.every(Boolean)) break;
     }
-    if (this.deepest && !head.pages.some((p) => p.key === this.deepest)) this.deepest = undefined;
+    await this.findDeepest();
+    this.prune();
     await this.refresh(this.shownPages());
     this.opts.onChange(this.doc);
   }
 
-  /** Shows the next older page (fetching it unless held and current). */
+  /** Shows the next older page (fetching it, and the volumes on the way, unless held and current). */
   loadOlder(): Promise<void> {
     if (!this.loading) {
       this.loading = this.loadNext().finally(() => {
@@ -71,57 +87,126 @@ export class PagedIndex {
     return this.loading;
   }
 
-  /** Pages newest first down to the deepest asked for. */
-  private shownPages(): PageRef[] {
-    const pages = this.head?.pages ?? [];
-    if (!this.deepest) return [];
-    return pages.slice(0, pages.findIndex((p) => p.key === this.deepest) + 1);
+  /**
+   * The head's entries newest first, each volume held in its current version opened in
+   * place (recursively); a volume not held, or held in another version, stays itself.
+   */
+  private entries(): PageRef[] {
+    const out: PageRef[] = [];
+    const walk = (list: PageRef[]) => {
+      for (const p of list) {
+        const held = isVolume(p) ? this.held.get(p.key) : undefined;
+        if (held && held.contentHash === p.contentHash) walk(held.pages);
+        else out.push(p);
+      }
+    };
+    walk(this.head?.pages ?? []);
+    return out;
   }
 
-  /** Pages not shown yet that have items. */
+  /** Pages newest first down to the deepest asked for. */
+  private shownPages(): PageRef[] {
+    if (!this.deepest) return [];
+    const list = this.entries();
+    const at = list.findIndex((p) => !isVolume(p) && p.key === this.deepest?.key);
+    return at < 0 ? [] : list.slice(0, at + 1);
+  }
+
+  /** Entries not shown yet that have items (pages, and volumes not opened yet). */
   private pending(): PageRef[] {
-    const pages = this.head?.pages ?? [];
-    return pages.slice(this.shownPages().length).filter((p) => p.count > 0);
+    return this.entries().slice(this.shownPages().length).filter((p) => p.count > 0);
+  }
+
+  /**
+   * Keeps the deepest page shown when a new head no longer lists it where it was (sealed into
+   * a volume, split): opens the volumes whose range holds its range, and shows down to the
+   * page that now starts at or before it.
+   */
+  private async findDeepest(): Promise<void> {
+    const deepest = this.deepest;
+    if (!deepest) return;
+    for (;;) {
+      const list = this.entries();
+      if (list.some((p) => !isVolume(p) && p.key === deepest.key)) return;
+      const holder = list.find((p) => startsAtOrBefore(p.after, deepest.after));
+      if (!holder) {
+        this.deepest = undefined;
+        return;
+      }
+      if (!isVolume(holder)) {
+        this.deepest = { key: holder.key, after: holder.after };
+        return;
+      }
+      if (!(await this.fetchDoc(holder))) {
+        this.deepest = undefined;
+        return;
+      }
+    }
+  }
+
+  /** Forgets what no entry reachable from the head lists any more. */
+  private prune(): void {
+    const listed = new Set<string>();
+    const walk = (list: PageRef[]) => {
+      for (const p of list) {
+        listed.add(p.key);
+        if (isVolume(p)) walk(this.held.get(p.key)?.pages ?? []);
+      }
+    };
+    walk(this.head?.pages ?? []);
+    for (const key of [...this.held.keys()]) if (!listed.has(key)) this.held.delete(key);
   }
 
   private async loadNext(): Promise<void> {
-    const next = this.pending()[0];
-    if (!next) return;
-    // Empty pages on the way are shown (as nothing) too.
-    const pages = this.head?.pages ?? [];
-    const through = pages.slice(0, pages.indexOf(next) + 1);
-    await this.refresh(through);
-    this.deepest = next.key;
-    this.opts.onChange(this.doc);
+    for (;;) {
+      const list = this.entries();
+      const from = this.shownPages().length;
+      const next = list.slice(from).find((p) => p.count > 0);
+      if (!next) return;
+      // A volume on the way is opened, and the search goes on inside it.
+      if (isVolume(next)) {
+        if (!(await this.fetchDoc(next))) return;
+        continue;
+      }
+      // Empty pages on the way are shown (as nothing) too.
+      await this.refresh(list.slice(0, list.indexOf(next) + 1));
+      this.deepest = { key: next.key, after: next.after };
+      this.opts.onChange(this.doc);
+      return;
+    }
   }
 
-  /** Fetches the pages among `pages` whose held copy is missing or older than the head says. */
+  /** Fetches the pages among `pages` whose held copy is missing or older than the entry says. */
   private async refresh(pages: PageRef[]): Promise<void> {
-    const stale = pages.filter((p) => p.count > 0 && this.held.get(p.key)?.contentHash !== p.contentHash);
-    await Promise.all(stale.map((p) => this.fetchPage(p)));
+    const stale = pages.filter((p) => !isVolume(p) && p.count > 0 && this.held.get(p.key)?.contentHash !== p.contentHash);
+    await Promise.all(stale.map((p) => this.fetchDoc(p)));
   }
 
-  private async fetchPage(page: PageRef): Promise<void> {
-    const held = this.held.get(page.key);
-    this.stats.pageRequests++;
+  /** Fetches a page or a volume; false when it could not be read (reported). */
+  private async fetchDoc(entry: PageRef): Promise<boolean> {
+    const held = this.held.get(entry.key);
+    if (isVolume(entry)) this.stats.volumeRequests++;
+    else this.stats.pageRequests++;
     try {
-      const res = await this.opts.fetch(page.key, { ifNoneMatch: held?.etag });
+      const res = await this.opts.fetch(entry.key, { ifNoneMatch: held?.etag });
       if (res.status === 'not-modified') {
         this.stats.notModified++;
-        if (held) held.contentHash = page.contentHash;
-        return;
+        if (held) held.contentHash = entry.contentHash;
+        return true;
       }
-      // A page listed but gone: a newer head is on its way; show nothing for it.
+      // Listed but gone: a newer head is on its way; show nothing for it.
       if (res.status === 'missing') {
-        this.held.set(page.key, { contentHash: page.contentHash, items: [] });
-        return;
+        this.held.set(entry.key, { contentHash: entry.contentHash, items: [], pages: [] });
+        return true;
       }
       const doc = parseIndex(res.body);
-      // Held under the hash the head gave: a copy newer than that head is fetched again
-      // once a head lists its hash (rare: the page changed between the two reads).
-      this.held.set(page.key, { contentHash: page.contentHash, etag: res.etag, items: doc.items });
+      // Held under the hash its entry gave: a copy newer than that entry is fetched again
+      // once an entry lists its hash (rare: it changed between the two reads).
+      this.held.set(entry.key, { contentHash: entry.contentHash, etag: res.etag, items: doc.items, pages: doc.pages });
+      return true;
     } catch (err) {
       this.opts.onError?.(err);
+      return false;
     }
   }
 }

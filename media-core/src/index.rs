@@ -19,16 +19,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{number_or, ConfigError};
 use crate::item::{upload_day, ItemKey, MediaItem};
-use crate::keys::{index_page_key, private_index_key, PUBLIC_INDEX_KEY};
+use crate::keys::{index_page_key, index_volume_key, private_index_key, PUBLIC_INDEX_KEY};
 use crate::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use crate::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
-/// Version 2: a head and pages. Version 1 (every item in one object) is read as a head whose
-/// single page owns all of time, and paged by its first regeneration.
-pub const INDEX_VERSION: u32 = 2;
+/// Version 3: a head, pages, and volumes listing older pages (and older volumes). Version 2 (a
+/// head listing every page) is read as a head of pages, whose next regeneration seals them
+/// into volumes; version 1 (every item in one object) as a head whose single page owns all of
+/// time, paged by its first regeneration.
+pub const INDEX_VERSION: u32 = 3;
 pub const DEFAULT_PUBLIC_INDEX_LIMIT: usize = 100;
 pub const DEFAULT_PRIVATE_HEAD_LIMIT: usize = 100;
 pub const DEFAULT_INDEX_PAGE_SIZE: usize = 250;
+pub const DEFAULT_INDEX_VOLUME_SIZE: usize = 16;
 /// Largest index object read back before a rewrite; far above any real head or page.
 const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// The content hash of a page with no items (one that need not exist).
@@ -103,7 +106,8 @@ impl IndexEntry {
     }
 }
 
-/// An index object: a head (with `pages`) or a page (without).
+/// An index object: a head (with `pages`), a volume (no `items`, with `pages`) or a page
+/// (`items`, no `pages`). A reader treats all three alike: the items, then the pages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -112,35 +116,51 @@ pub struct ContentIndex {
     pub generated_at: String,
     /// Newest first.
     pub items: Vec<IndexEntry>,
-    /// On a head, the pages of the older items, newest first; a head always lists at least
-    /// one (the oldest, owning all of time before the others). Absent on a page.
+    /// On a head, the pages and volumes of the older items, newest first; a head always lists
+    /// at least one (the oldest, owning all of time before the others). On a volume, the
+    /// pages (or lower volumes) it holds, newest first. Absent on a page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<PageEntry>,
 }
 
-/// A page as its head lists it.
+/// A page or a volume as its head (or volume) lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PageEntry {
     pub key: String,
-    /// Items on the page; 0: there is nothing to fetch.
+    /// Items on the page, or beneath the volume; 0: there is nothing to fetch.
     pub count: usize,
-    /// The page's own `generatedAt`.
+    /// The page's (volume's) own `generatedAt`.
     pub generated_at: String,
-    /// A hash of the page's items: a reader holding a copy with this hash has the page as it
-    /// is (`generatedAt` alone has millisecond resolution).
+    /// A hash of the page's items (the volume's entries): a reader holding a copy with this
+    /// hash has it as it is (`generatedAt` alone has millisecond resolution).
     pub content_hash: String,
+    /// Absent (0) on a page. On a volume, its level: a volume of level n lists pages and
+    /// volumes of lower levels (sealed from the head's entries of level n - 1). A reader
+    /// fetches a volume to reach the pages it lists.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub level: u32,
     /// The page owns the upload dates after this one (exclusive) up to the next newer page's
     /// `after` (inclusive); absent on the oldest page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
 
-/// A hash of a page's items, for readers to tell whether their copy is current. SipHash with
-/// fixed keys: the same items give the same hash in every run (a Rust release that changed it
-/// would make readers fetch each page once more).
-fn content_hash(items: &[IndexEntry]) -> Result<String, serde_json::Error> {
+fn is_zero(level: &u32) -> bool {
+    *level == 0
+}
+
+impl PageEntry {
+    fn is_volume(&self) -> bool {
+        self.level > 0
+    }
+}
+
+/// A hash of a page's items (a volume's entries), for readers to tell whether their copy is
+/// current. SipHash with fixed keys: the same items give the same hash in every run (a Rust
+/// release that changed it would make readers fetch each page once more).
+fn content_hash<T: Serialize>(items: &[T]) -> Result<String, serde_json::Error> {
     use std::hash::{Hash, Hasher};
     if items.is_empty() {
         return Ok(EMPTY_PAGE_HASH.to_owned());
@@ -187,6 +207,9 @@ pub struct IndexLimits {
     /// Items per page (`INDEX_PAGE_SIZE`): the open page is sealed at this size, and a page
     /// rebuilt with more than twice as many is split.
     pub page_size: usize,
+    /// Entries per volume (`INDEX_VOLUME_SIZE`): when the head lists twice as many entries of
+    /// one level, the oldest this many are sealed into a volume of the next level.
+    pub volume_size: usize,
 }
 
 impl Default for IndexLimits {
@@ -195,6 +218,7 @@ impl Default for IndexLimits {
             public_head: DEFAULT_PUBLIC_INDEX_LIMIT,
             private_head: DEFAULT_PRIVATE_HEAD_LIMIT,
             page_size: DEFAULT_INDEX_PAGE_SIZE,
+            volume_size: DEFAULT_INDEX_VOLUME_SIZE,
         }
     }
 }
@@ -205,6 +229,7 @@ impl IndexLimits {
             public_head: number_or("PUBLIC_INDEX_LIMIT", DEFAULT_PUBLIC_INDEX_LIMIT)?.max(1),
             private_head: number_or("PRIVATE_INDEX_HEAD_LIMIT", DEFAULT_PRIVATE_HEAD_LIMIT)?.max(1),
             page_size: number_or("INDEX_PAGE_SIZE", DEFAULT_INDEX_PAGE_SIZE)?.max(2),
+            volume_size: number_or("INDEX_VOLUME_SIZE", DEFAULT_INDEX_VOLUME_SIZE)?.max(2),
         })
     }
 
@@ -235,6 +260,11 @@ impl IndexTarget {
     /// The key of the page owning the dates after `after`.
     pub fn page_key(&self, after: Option<&str>) -> String {
         index_page_key(&self.key(), after)
+    }
+
+    /// The key of the volume of `level` owning the dates after `after`.
+    pub fn volume_key(&self, level: u32, after: Option<&str>) -> String {
+        index_volume_key(&self.key(), level, after)
     }
 
     /// Whether the index shows this item as the table holds it now.
@@ -305,8 +335,8 @@ pub fn affected_indexes(changes: &[TableChange]) -> BTreeMap<IndexTarget, Vec<&T
 /// What a regeneration did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Published {
-    /// A new head was written, and `pages` pages with it.
-    Written { items: usize, pages: usize, attempts: usize },
+    /// A new head was written, and `pages` pages and `volumes` volumes with it.
+    Written { items: usize, pages: usize, volumes: usize, attempts: usize },
     /// The head already had these items and pages; nothing was written (its Last-Modified
     /// stays, so clients polling with If-Modified-Since get 304).
     Unchanged { items: usize },
@@ -342,27 +372,50 @@ struct Current {
 /// A page write lost to another writer: start again from the head.
 struct Superseded;
 
-/// The page layout of a head: newest first, the oldest owning all time before the others.
-/// A layout that is not that (a version-1 head, a damaged one) becomes a single page.
-fn layout(target: &IndexTarget, pages: Vec<PageEntry>) -> Vec<PageEntry> {
+/// The entries of a list (a head's or a volume's) owning the dates after `after`: newest
+/// first, the oldest owning all dates after `after`. A list that is not that (a version-1
+/// head, a missing or damaged volume) becomes a single empty page owning the whole range,
+/// which its rebuild fills (and splits) from the table.
+fn layout(target: &IndexTarget, pages: Vec<PageEntry>, after: Option<&str>) -> Vec<PageEntry> {
     let ordered = pages.windows(2).all(|w| match (&w[0].after, &w[1].after) {
         (Some(newer), Some(older)) => newer > older,
         (Some(_), None) => true,
         (None, _) => false,
     });
-    if !pages.is_empty() && ordered && pages.last().is_some_and(|p| p.after.is_none()) {
+    if !pages.is_empty() && ordered && pages.last().is_some_and(|p| p.after.as_deref() == after) {
         return pages;
     }
-    vec![PageEntry { key: target.page_key(None), count: 0, generated_at: now(), content_hash: EMPTY_PAGE_HASH.to_owned(), after: None }]
+    let after = after.map(str::to_owned);
+    vec![PageEntry { key: target.page_key(after.as_deref()), count: 0, generated_at: now(), content_hash: EMPTY_PAGE_HASH.to_owned(), after, level: 0 }]
 }
 
-/// The page whose range holds `date`.
+/// The entry whose range holds `date`.
 fn page_of(pages: &[PageEntry], date: &str) -> usize {
     pages.iter().position(|p| p.after.as_deref().is_none_or(|after| date > after)).unwrap_or(pages.len() - 1)
 }
 
-fn range_of(pages: &[PageEntry], at: usize) -> DateRange {
-    DateRange { after: pages[at].after.clone(), upto: at.checked_sub(1).and_then(|newer| pages[newer].after.clone()) }
+/// The range of entry `at` of a list whose newest entry owns the dates up to `upto`.
+fn range_of(pages: &[PageEntry], at: usize, upto: Option<&str>) -> DateRange {
+    let upto = match at.checked_sub(1) {
+        Some(newer) => pages[newer].after.clone(),
+        None => upto.map(str::to_owned),
+    };
+    DateRange { after: pages[at].after.clone(), upto }
+}
+
+/// What one regeneration wrote besides the head.
+#[derive(Default)]
+struct Writes {
+    pages: usize,
+    volumes: usize,
+}
+
+/// Where a list of entries sits: the head's (whose newest page is the open one) or a
+/// volume's, owning the dates up to `upto`.
+#[derive(Clone)]
+struct Container {
+    upto: Option<String>,
+    is_head: bool,
 }
 
 /// `entries` (newest first) in pages of at least `size`, oldest page first, never splitting
@@ -490,6 +543,7 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             generated_at: generated_at.to_owned(),
             content_hash: hash.clone(),
             after: after.clone(),
+            level: 0,
         };
         match &current.index {
             Some(page) if page.items == items => return Ok(Ok((entry(items.len(), &page.generated_at), false))),
@@ -503,6 +557,130 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         }
     }
 
+    /// Writes the volume `entry` names with `pages` unless it already lists them (`current`
+    /// is the volume as read before anything under it was rebuilt); returns its new entry and
+    /// whether it was written.
+    async fn write_volume(
+        &self,
+        entry: &PageEntry,
+        pages: Vec<PageEntry>,
+        current: Current,
+    ) -> Result<Result<(PageEntry, bool), Superseded>, IndexError> {
+        let new_entry = |generated_at: &str| -> Result<PageEntry, IndexError> {
+            Ok(PageEntry {
+                key: entry.key.clone(),
+                count: pages.iter().map(|p| p.count).sum(),
+                generated_at: generated_at.to_owned(),
+                content_hash: content_hash(&pages)?,
+                after: entry.after.clone(),
+                level: entry.level,
+            })
+        };
+        if let Some(volume) = &current.index {
+            if volume.items.is_empty() && volume.pages == pages {
+                return Ok(Ok((new_entry(&volume.generated_at)?, false)));
+            }
+        }
+        let generated_at = now();
+        let written = new_entry(&generated_at)?;
+        let volume = ContentIndex { version: INDEX_VERSION, generated_at, items: Vec::new(), pages };
+        match self.write(&entry.key, &volume, current.condition).await? {
+            WriteOutcome::Applied => Ok(Ok((written, true))),
+            WriteOutcome::Superseded => Ok(Err(Superseded)),
+        }
+    }
+
+    /// Rebuilds the entries of `list` (the head's or a volume's) that `dates` fall in, or all
+    /// of them: a page from the table, a volume by reading it, rebuilding its entries the same
+    /// way, and writing it (after what it lists, before what lists it).
+    #[allow(clippy::too_many_arguments)]
+    fn rebuild_list<'s>(
+        &'s self,
+        target: &'s IndexTarget,
+        list: &'s mut Vec<PageEntry>,
+        container: Container,
+        scope: Pages,
+        dates: &'s [String],
+        known: &'s [(ItemKey, String)],
+        head: &'s BTreeSet<ItemKey>,
+        writes: &'s mut Writes,
+    ) -> futures_util::future::BoxFuture<'s, Result<Result<(), Superseded>, IndexError>> {
+        Box::pin(async move {
+            let whole = DateRange { after: list.last().and_then(|p| p.after.clone()), upto: container.upto.clone() };
+            let touched: BTreeSet<usize> = match scope {
+                Pages::All => (0..list.len()).collect(),
+                Pages::Touched => dates.iter().filter(|d| whole.contains(d)).map(|d| page_of(list, d)).collect(),
+            };
+            // Oldest first: a split inserts pages before (newer than) the one rebuilt, which
+            // leaves the positions of the entries still to rebuild as they were.
+            for at in touched.into_iter().rev() {
+                if !list[at].is_volume() {
+                    match self.rebuild_page(target, list, at, &container, known, head).await? {
+                        Ok(written) => writes.pages += written,
+                        Err(Superseded) => return Ok(Err(Superseded)),
+                    }
+                    continue;
+                }
+                let range = range_of(list, at, container.upto.as_deref());
+                // The volume before anything under it: its ETag guards its write.
+                let current = self.read(&list[at].key).await?;
+                let listed = current.index.as_ref().map(|v| v.pages.clone()).unwrap_or_default();
+                if current.index.is_none() {
+                    tracing::warn!(volume = list[at].key, "volume listed but missing; its range is paged again from the table");
+                }
+                let mut entries = layout(target, listed, list[at].after.as_deref());
+                let inner = Container { upto: range.upto.clone(), is_head: false };
+                // A rebuilt layout (a missing volume) is rebuilt whole.
+                let scope = if current.index.is_none() { Pages::All } else { scope };
+                if let Err(Superseded) = self.rebuild_list(target, &mut entries, inner, scope, dates, known, head, writes).await? {
+                    return Ok(Err(Superseded));
+                }
+                match self.write_volume(&list[at], entries, current).await? {
+                    Ok((entry, wrote)) => {
+                        writes.volumes += usize::from(wrote);
+                        list[at] = entry;
+                    }
+                    Err(Superseded) => return Ok(Err(Superseded)),
+                }
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    /// Keeps the head's list short: while it lists `2V` entries of one level (V the volume
+    /// size), the oldest `V` of them are sealed into a new volume of the next level, which
+    /// takes their place. The head then lists fewer than `2V` entries per level, newest level
+    /// first, so its size grows with the logarithm of the collection, base V. A seal writes
+    /// the new volume only (the entries it lists are as they were).
+    async fn seal(&self, target: &IndexTarget, list: &mut Vec<PageEntry>, writes: &mut Writes) -> Result<Result<(), Superseded>, IndexError> {
+        let size = self.limits.volume_size;
+        let mut level = 0;
+        while list.iter().any(|p| p.level >= level) {
+            while let Some(start) = list.iter().position(|p| p.level == level) {
+                let run = list[start..].iter().take_while(|p| p.level == level).count();
+                if run < 2 * size {
+                    break;
+                }
+                let sealed = start + run - size..start + run;
+                let pages: Vec<PageEntry> = list[sealed.clone()].to_vec();
+                let after = pages.last().and_then(|p| p.after.clone());
+                let key = target.volume_key(level + 1, after.as_deref());
+                let current = self.read(&key).await?;
+                let volume = PageEntry { key, count: 0, generated_at: String::new(), content_hash: String::new(), after, level: level + 1 };
+                match self.write_volume(&volume, pages, current).await? {
+                    Ok((entry, wrote)) => {
+                        tracing::info!(volume = entry.key, level = entry.level, items = entry.count, "older entries sealed into a volume");
+                        writes.volumes += usize::from(wrote);
+                        list.splice(sealed, [entry]);
+                    }
+                    Err(Superseded) => return Ok(Err(Superseded)),
+                }
+            }
+            level += 1;
+        }
+        Ok(Ok(()))
+    }
+
     /// Rebuilds page `at` of `pages` from one listing of its range: what the secondary index
     /// lists, what the page and `known` say is in the range, read again consistently, less
     /// what the head shows. Splits it if it has grown past twice the page size; lists a new,
@@ -512,10 +690,11 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         target: &IndexTarget,
         pages: &mut Vec<PageEntry>,
         at: usize,
+        container: &Container,
         known: &[(ItemKey, String)],
         head: &BTreeSet<ItemKey>,
     ) -> Result<Result<usize, Superseded>, IndexError> {
-        let range = range_of(pages, at);
+        let range = range_of(pages, at, container.upto.as_deref());
         let key = pages[at].key.clone();
         // The page before the table, as for the head.
         let current = self.read(&key).await?;
@@ -562,11 +741,11 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         }
         // The open page is full: the head's next leavers go to a new page after its newest
         // item, and it is sealed (it changes only when one of its own items does).
-        if at == 0 && pages[0].count >= self.limits.page_size {
+        if container.is_head && at == 0 && pages[0].count >= self.limits.page_size {
             if let Some(after) = newest_date {
                 tracing::info!(page = pages[0].key, items = pages[0].count, "open page full; a new one follows it");
                 let (key, content_hash) = (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
-                pages.insert(0, PageEntry { key, count: 0, generated_at: now(), content_hash, after: Some(after) });
+                pages.insert(0, PageEntry { key, count: 0, generated_at: now(), content_hash, after: Some(after), level: 0 });
             }
         }
         Ok(Ok(written))
@@ -578,7 +757,7 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         self.publish(target, changes, Pages::Touched).await
     }
 
-    /// Rebuilds one index whole: every page, then the head (the repair pass).
+    /// Rebuilds one index whole: every page and volume, then the head (the repair pass).
     pub async fn rebuild(&self, target: &IndexTarget) -> Result<Published, IndexError> {
         self.publish(target, &[], Pages::All).await
     }
@@ -591,7 +770,7 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             let current = self.read(&head_key).await?;
             let published = current.index.clone();
             let old_head: Vec<IndexEntry> = published.as_ref().map(|h| h.items.clone()).unwrap_or_default();
-            let mut pages = layout(target, published.as_ref().map(|h| h.pages.clone()).unwrap_or_default());
+            let mut pages = layout(target, published.as_ref().map(|h| h.pages.clone()).unwrap_or_default(), None);
 
             let old_head_keys: BTreeSet<ItemKey> = old_head.iter().map(IndexEntry::key).collect();
             let known_keys: BTreeSet<ItemKey> = changes.iter().map(|c| c.key.clone()).chain(old_head_keys.iter().cloned()).collect();
@@ -604,29 +783,24 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
                 .flat_map(|c| c.dates.iter().map(|d| (c.key.clone(), d.clone())))
                 .chain(old_head.iter().map(|e| (e.key(), e.upload_date.clone())))
                 .collect();
-            let touched: BTreeSet<usize> = match scope {
-                Pages::All => (0..pages.len()).collect(),
-                Pages::Touched => {
-                    let crossing = old_head
-                        .iter()
-                        .filter(|e| !head_keys.contains(&e.key()))
-                        .chain(head.iter().filter(|e| !old_head_keys.contains(&e.key())))
-                        .map(|e| e.upload_date.as_str());
-                    let change_dates = changes.iter().flat_map(|c| c.dates.iter().map(String::as_str));
-                    change_dates.chain(crossing).map(|date| page_of(&pages, date)).collect()
-                }
-            };
-            // Oldest first: a split inserts pages before (newer than) the one rebuilt, which
-            // leaves the positions of the pages still to rebuild as they were.
-            let mut pages_written = 0;
-            for at in touched.into_iter().rev() {
-                match self.rebuild_page(target, &mut pages, at, &known, &head_keys).await? {
-                    Ok(written) => pages_written += written,
-                    Err(Superseded) => {
-                        tracing::info!(index = head_key, attempt, "another writer published a page first; reading again");
-                        continue 'attempt;
-                    }
-                }
+            // The dates whose pages the change touches: its own, and those of the items
+            // crossing the head's boundary.
+            let crossing = old_head
+                .iter()
+                .filter(|e| !head_keys.contains(&e.key()))
+                .chain(head.iter().filter(|e| !old_head_keys.contains(&e.key())))
+                .map(|e| e.upload_date.clone());
+            let dates: Vec<String> = changes.iter().flat_map(|c| c.dates.iter().cloned()).chain(crossing).collect();
+            // Pages, then the volumes listing them, then new volumes, then the head.
+            let mut writes = Writes::default();
+            let outermost = Container { upto: None, is_head: true };
+            let mut rebuilt = self.rebuild_list(target, &mut pages, outermost, scope, &dates, &known, &head_keys, &mut writes).await?;
+            if rebuilt.is_ok() {
+                rebuilt = self.seal(target, &mut pages, &mut writes).await?;
+            }
+            if let Err(Superseded) = rebuilt {
+                tracing::info!(index = head_key, attempt, "another writer published a page or volume first; reading again");
+                continue 'attempt;
             }
 
             if let Some(published) = &published {
@@ -637,7 +811,9 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             let items = head.len();
             let index = ContentIndex { version: INDEX_VERSION, generated_at: now(), items: head, pages };
             match self.write(&head_key, &index, current.condition).await? {
-                WriteOutcome::Applied => return Ok(Published::Written { items, pages: pages_written, attempts: attempt }),
+                WriteOutcome::Applied => {
+                    return Ok(Published::Written { items, pages: writes.pages, volumes: writes.volumes, attempts: attempt })
+                }
                 WriteOutcome::Superseded => {
                     tracing::info!(index = head_key, attempt, "another writer published first; reading the table again");
                 }
@@ -712,7 +888,7 @@ mod tests {
         let titles: Vec<_> = index.items.iter().map(|e| e.title.as_str()).collect();
         assert_eq!(titles, ["t2", "t1"]);
         let json = serde_json::to_value(&index).unwrap();
-        assert_eq!(json["version"], 2);
+        assert_eq!(json["version"], 3);
         assert!(json["generatedAt"].as_str().unwrap().ends_with('Z'));
         let entry = &json["items"][0];
         for field in ["identityId", "objectKey", "thumbnailKey", "isPublic", "title", "description", "uploadDate", "contentType", "width", "height"] {
@@ -782,6 +958,39 @@ mod tests {
             assert!(older.first().unwrap().upload_date < newer.last().unwrap().upload_date, "oldest page first, dates not shared");
         }
         assert_eq!(split(entries(items.into_iter().take(8)), 4).len(), 1, "up to twice the size stays one page");
+    }
+
+    fn entry(key: &str, after: Option<&str>, level: u32) -> PageEntry {
+        PageEntry { key: key.into(), count: 1, generated_at: "g".into(), content_hash: "h".into(), after: after.map(Into::into), level }
+    }
+
+    #[test]
+    fn a_volume_whose_entries_do_not_cover_its_range_is_read_as_one_page_to_rebuild() {
+        let target = IndexTarget::Private("id".into());
+        let (a, b) = ("2026-01-02T00:00:00.000Z", "2026-01-01T00:00:00.000Z");
+        // A volume owning the dates after b: its oldest entry must start at b.
+        let listed = vec![entry("p2", Some(a), 0), entry("p1", Some(b), 0)];
+        assert_eq!(layout(&target, listed.clone(), Some(b)), listed);
+        for damaged in [vec![], vec![entry("p2", Some(a), 0)], vec![entry("p1", Some(b), 0), entry("p2", Some(a), 0)]] {
+            let read = layout(&target, damaged, Some(b));
+            assert_eq!(read.len(), 1);
+            assert_eq!((read[0].key.as_str(), read[0].after.as_deref(), read[0].level), ("private/index/id/content-20260101T000000000Z.json", Some(b), 0));
+        }
+        // The entry holding a date, and its range inside a volume owning dates up to `upto`.
+        let volume = vec![entry("p2", Some(a), 0), entry("v1", Some(b), 1)];
+        assert_eq!(page_of(&volume, "2026-01-01T12:00:00.000Z"), 1);
+        assert_eq!(range_of(&volume, 0, Some("2026-02-01T00:00:00.000Z")).upto.as_deref(), Some("2026-02-01T00:00:00.000Z"));
+        assert_eq!(range_of(&volume, 1, None).upto.as_deref(), Some(a));
+    }
+
+    #[test]
+    fn a_page_entry_has_no_level_and_a_volume_entry_says_its_level() {
+        let page = serde_json::to_value(entry("p", None, 0)).unwrap();
+        assert!(page.get("level").is_none(), "{page}");
+        let volume = serde_json::to_value(entry("v", None, 2)).unwrap();
+        assert_eq!(volume["level"], 2);
+        let version_2: PageEntry = serde_json::from_str(r#"{"key":"k","count":3,"generatedAt":"g","contentHash":"h"}"#).unwrap();
+        assert!(!version_2.is_volume());
     }
 
     #[test]

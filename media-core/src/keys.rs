@@ -43,12 +43,23 @@ pub fn private_index_key(identity_id: &str) -> String {
 /// oldest page (no lower bound) `content-0.json` (docs/ARCHITECTURE.md, "Paged indexes").
 /// At most 46 bytes longer than the index's folder, whatever the date says.
 pub fn index_page_key(head_key: &str, after: Option<&str>) -> String {
+    index_object_key(head_key, "content", after)
+}
+
+/// Key of a volume of level `level` (a list of pages or of lower volumes) of the index whose
+/// head is at `head_key`: as a page's, named `volume{level}-` after the lower bound of its
+/// range, so a volume and the oldest page (or volume) it lists never share a key.
+pub fn index_volume_key(head_key: &str, level: u32, after: Option<&str>) -> String {
+    index_object_key(head_key, &format!("volume{level}"), after)
+}
+
+fn index_object_key(head_key: &str, kind: &str, after: Option<&str>) -> String {
     let folder = head_key.strip_suffix("content.json").unwrap_or(head_key);
     let suffix: String = match after {
         Some(after) => after.chars().filter(char::is_ascii_alphanumeric).take(32).collect(),
         None => "0".to_owned(),
     };
-    format!("{folder}content-{suffix}.json")
+    format!("{folder}{kind}-{suffix}.json")
 }
 
 /// Why a decoded key is not an upload key.
@@ -222,6 +233,8 @@ mod tests {
         assert_eq!(index_page_key(&private_index_key("id"), Some("2026-11-23T14:05:09.123Z")), "private/index/id/content-20261123T140509123Z.json");
         assert_eq!(index_page_key(PUBLIC_INDEX_KEY, None), "public/index/content-0.json");
         assert_eq!(index_page_key(PUBLIC_INDEX_KEY, Some(&"9/".repeat(2000))).len(), "public/index/content-.json".len() + 32);
+        assert_eq!(index_volume_key(PUBLIC_INDEX_KEY, 2, None), "public/index/volume2-0.json");
+        assert_eq!(index_volume_key(&private_index_key("id"), 1, Some("2026-11-23T14:05:09.123Z")), "private/index/id/volume1-20261123T140509123Z.json");
     }
 
     #[test]

@@ -213,23 +213,29 @@ async fn a_slow_writer_racing_the_stream_leaves_the_newest_index() -> Result<()>
     Ok(())
 }
 
-/// The head and the items of every page it lists, newest first.
+/// The head and the items of every page under it (through its volumes), newest first, and
+/// the keys of the pages (not volumes) under it.
 async fn whole_index(stack: &Stack, key: &str) -> Result<Option<(ContentIndex, Vec<String>)>> {
     let Some(head) = index(stack, key).await? else { return Ok(None) };
     let mut all = keys(&head);
-    for page in &head.pages {
-        if page.count > 0 {
-            let Some(items) = index(stack, &page.key).await? else { return Ok(None) };
-            all.extend(keys(&items));
+    // Entries still to read, newest first (a volume's entries replace it in place).
+    let mut pending: Vec<media_core::index::PageEntry> = head.pages.iter().rev().cloned().collect();
+    while let Some(entry) = pending.pop() {
+        if entry.count == 0 {
+            continue;
         }
+        let Some(doc) = index(stack, &entry.key).await? else { return Ok(None) };
+        all.extend(keys(&doc));
+        pending.extend(doc.pages.iter().rev().cloned());
     }
     Ok(Some((head, all)))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_collection_larger_than_the_head_is_paged_and_every_picture_is_in_one_place() -> Result<()> {
-    // Heads of 4 and pages of 3, so 15 uploads make several pages.
-    let stack = Stack::start_with_parameters(&[("PrivateIndexHeadLimit", "4"), ("PublicIndexLimit", "4"), ("IndexPageSize", "3")]).await?;
+    // Heads of 4, pages of 3 and volumes of 2, so 15 uploads make several pages and volumes.
+    let stack = Stack::start_with_parameters(&[("PrivateIndexHeadLimit", "4"), ("PublicIndexLimit", "4"), ("IndexPageSize", "3"), ("IndexVolumeSize", "2")])
+        .await?;
     let owner = identity_id();
     let head_key = format!("private/index/{owner}/content.json");
     let key = |n: usize| format!("private/content/{owner}/picture-{n:02}.png");
@@ -243,11 +249,13 @@ async fn a_collection_larger_than_the_head_is_paged_and_every_picture_is_in_one_
         Ok(whole_index(&stack, &head_key).await?.filter(|(_, all)| *all == want))
     })
     .await?;
-    assert_eq!(head.version, 2);
+    assert_eq!(head.version, 3);
     assert_eq!(head.items.len(), 4, "the head holds the newest 4");
-    assert!(head.pages.len() >= 3, "older pictures on pages: {:?}", head.pages);
+    assert!(head.pages.len() >= 2, "older pictures on pages: {:?}", head.pages);
+    assert!(head.pages.iter().any(|p| p.level > 0), "older pages sealed into volumes: {:?}", head.pages);
     for page in &head.pages {
-        assert!(page.key.starts_with(&format!("private/index/{owner}/content-")) && page.key.ends_with(".json"), "{}", page.key);
+        let kind = if page.level > 0 { format!("volume{}-", page.level) } else { "content-".to_owned() };
+        assert!(page.key.starts_with(&format!("private/index/{owner}/{kind}")) && page.key.ends_with(".json"), "{}", page.key);
     }
 
     // An old picture edited and another deleted: each leaves its page right.
@@ -264,10 +272,14 @@ async fn a_collection_larger_than_the_head_is_paged_and_every_picture_is_in_one_
     stack.delete(&key(3)).await?;
     let want: Vec<String> = (0..15).rev().filter(|n| *n != 3).map(key).collect();
     eventually("the delete and the edit on their pages", WAIT, || async {
-        let Some((head, all)) = whole_index(&stack, &head_key).await? else { return Ok(None) };
+        let Some((_, all)) = whole_index(&stack, &head_key).await? else { return Ok(None) };
+        // The edited title is on a page under the head (through a volume).
+        let mut pending = vec![head_key.clone()];
         let mut edited = false;
-        for page in head.pages.iter().filter(|p| p.count > 0) {
-            edited |= index(&stack, &page.key).await?.is_some_and(|p| p.items.iter().any(|e| e.title == "Picture 1, edited"));
+        while let Some(key) = pending.pop() {
+            let Some(doc) = index(&stack, &key).await? else { continue };
+            edited |= key != head_key && doc.items.iter().any(|e| e.title == "Picture 1, edited");
+            pending.extend(doc.pages.iter().filter(|p| p.count > 0).map(|p| p.key.clone()));
         }
         Ok((all == want && edited).then_some(()))
     })

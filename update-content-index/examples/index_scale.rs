@@ -2,7 +2,8 @@
 //! (the same publisher the function runs): one owner with 1,000 / 10,000 / 100,000 items, and
 //! a public history of 1,000,000 items. For each, 20 uploads after the collection is in place:
 //! bytes of index written and read in the bucket, items read consistently from the table,
-//! keys listed from the secondary indexes, objects written; and the largest head and page.
+//! keys listed from the secondary indexes, objects written; the largest head, page and
+//! volume, and the entries the head lists (pages / volumes).
 //! Run with `make -C bench index-scale` (figures in bench/README.md).
 //!
 //! Arguments: the owner's collection sizes, then the public history's size
@@ -11,7 +12,7 @@
 
 use std::sync::atomic::Ordering;
 
-use media_core::index::{IndexChange, IndexLimits, IndexPublisher, IndexTarget};
+use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry};
 use media_core::item::{MediaItem, Sequencer};
 use media_core::ports::IndexItems;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
@@ -61,12 +62,15 @@ fn snapshot(objects: &MemoryObjectStore, items: &MemoryItemStore) -> Cost {
     }
 }
 
-fn largest(objects: &MemoryObjectStore, head_key: &str) -> (usize, usize) {
+/// The largest head, page and volume in bytes, and the head's entries: pages and volumes.
+fn largest(objects: &MemoryObjectStore, head_key: &str) -> (usize, usize, usize, usize, usize) {
     let folder = head_key.trim_end_matches("content.json");
     let all = objects.objects.lock().unwrap();
     let head = all.get(head_key).map_or(0, |o| o.body.len());
-    let page = all.iter().filter(|(k, _)| k.starts_with(&format!("{folder}content-"))).map(|(_, o)| o.body.len()).max().unwrap_or(0);
-    (head, page)
+    let biggest = |kind: &str| all.iter().filter(|(k, _)| k.starts_with(&format!("{folder}{kind}"))).map(|(_, o)| o.body.len()).max().unwrap_or(0);
+    let entries: Vec<PageEntry> = all.get(head_key).map(|o| serde_json::from_slice::<ContentIndex>(&o.body).unwrap().pages).unwrap_or_default();
+    let volumes = entries.iter().filter(|p| p.level > 0).count();
+    (head, biggest("content-"), biggest("volume"), entries.len() - volumes, volumes)
 }
 
 /// Builds a collection of `size` items (every `minutes_apart` minutes), pages it, then
@@ -114,9 +118,9 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
     }
     let mean = |f: fn(&Cost) -> usize| costs.iter().map(f).sum::<usize>() as f64 / costs.len() as f64;
     let max = |f: fn(&Cost) -> usize| costs.iter().map(f).max().unwrap_or(0);
-    let (head, page) = largest(&objects, &target.key());
+    let (head, page, volume, head_pages, head_volumes) = largest(&objects, &target.key());
     println!(
-        "| {label} | {size} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} / {} | {:.0} / {} | {:.1} / {} | {:.1} | {:.1} | (paged in {:.1} s) |",
+        "| {label} | {size} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} / {} | {:.0} / {} | {:.1} / {} | {:.1} | {:.1} | {:.1} | {head_pages} / {head_volumes} | (paged in {:.1} s) |",
         mean(|c| c.bytes_written) / 1024.0,
         max(|c| c.bytes_written) as f64 / 1024.0,
         mean(|c| c.bytes_read) / 1024.0,
@@ -129,6 +133,7 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
         max(|c| c.puts),
         head as f64 / 1024.0,
         page as f64 / 1024.0,
+        volume as f64 / 1024.0,
         built_in.as_secs_f64(),
     );
     // The same means as JSON lines, for the cost model (`bench/cost.py`).
@@ -157,11 +162,11 @@ async fn main() {
     let public_history: usize = args.next().map_or(1_000_000, |s| s.parse().expect("a size"));
     let limits = IndexLimits::default();
     println!(
-        "heads: {} public / {} private items; pages of {} items; {UPLOADS} uploads each, mean / max\n",
-        limits.public_head, limits.private_head, limits.page_size
+        "heads: {} public / {} private items; pages of {} items; volumes of {} entries; {UPLOADS} uploads each, mean / max\n",
+        limits.public_head, limits.private_head, limits.page_size, limits.volume_size
     );
-    println!("| index | items | KiB written | KiB read (bucket) | items read (table, consistent) | keys listed (GSI) | objects written | largest head KiB | largest page KiB | |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| index | items | KiB written | KiB read (bucket) | items read (table, consistent) | keys listed (GSI) | objects written | largest head KiB | largest page KiB | largest volume KiB | head lists pages / volumes | |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let owner = "us-east-1:00000000-1111-4111-8111-111111111111".to_owned();
     for size in sizes {
         // One owner uploading about 20 pictures a day.

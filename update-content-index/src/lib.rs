@@ -129,9 +129,9 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             let outcome = publisher.regenerate(&target, &fresh).instrument(span).await;
             let Metered { index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed } = meter.read();
             // `attempts`: the head writes tried (none when the index was already current).
-            let (message, items, pages, attempts) = match outcome {
-                Ok(Published::Written { items, pages, attempts }) => ("index written", items, pages, attempts),
-                Ok(Published::Unchanged { items }) => ("index already current", items, 0, 0),
+            let (message, items, pages, volumes, attempts) = match outcome {
+                Ok(Published::Written { items, pages, volumes, attempts }) => ("index written", items, pages, volumes, attempts),
+                Ok(Published::Unchanged { items }) => ("index already current", items, 0, 0, 0),
                 Err(err) => {
                     tracing::error!(index = target.key(), error = %err, "index not published; its changes will be retried");
                     failed.extend(affecting.iter().map(|c| c.sequence_number.clone()));
@@ -142,6 +142,7 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                 index = target.key(),
                 items,
                 pages,
+                volumes,
                 attempts,
                 changes = affecting.len(),
                 index_bytes_read,
