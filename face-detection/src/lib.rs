@@ -40,7 +40,7 @@ use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 pub use detector::{DetectorError, DetectorKind, FaceDetector};
 pub use direct::{tmp_key, DirectError, DirectRequest, DirectResponse, DIRECT_READABLE_PREFIXES};
 pub use download::is_public_address;
-pub use marking::{box_in_original, mark_faces, MarkError, Marked, MARKED_COPY_MAX_SIDE};
+pub use marking::{box_in_original, find_faces, mark_faces, Found, MarkError, Marked, MARKED_COPY_MAX_SIDE};
 pub use settings::{Settings, DEFAULT_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_PRESIGN_EXPIRY_SECONDS};
 pub use setup::{detector_from_env, from_env, AwsFaceDetection, SetupError};
 pub use uploads::{HandlerError, Outcome};

@@ -3,7 +3,7 @@
 
 use image::DynamicImage;
 use media_core::config::ImageLimits;
-use media_core::imaging::{self, Encoded, ImagingError};
+use media_core::imaging::{self, Decoded, Encoded, ImagingError};
 use media_core::item::FaceBox;
 use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 
@@ -45,22 +45,39 @@ pub fn box_in_original(face: &FaceBox, from: (u32, u32), to: (u32, u32)) -> Face
     }
 }
 
-/// Decodes (limits, EXIF orientation, shrunk to [`MARKED_COPY_MAX_SIDE`]), detects, outlines
-/// and encodes. `force_jpeg` drops alpha so the result is a JPEG (the direct call's
-/// `tmp/*.jpg`); otherwise an image with alpha stays PNG, as content-updated does for
-/// thumbnails.
+/// Faces found in one picture, and the copy they were found on.
+pub struct Found {
+    /// The copy detection ran on (at most [`MARKED_COPY_MAX_SIDE`]) and the original's info.
+    pub decoded: Decoded,
+    /// In the copy's pixels.
+    pub on_copy: Vec<FaceBox>,
+    /// In the original's pixels (after EXIF orientation).
+    pub faces: Vec<FaceBox>,
+}
+
+/// Decodes (limits, EXIF orientation, shrunk on load to [`MARKED_COPY_MAX_SIDE`]: a JPEG is
+/// never decoded at full size) and detects: the detection half of [`mark_faces`], which the
+/// benchmark times.
+pub fn find_faces(bytes: &[u8], limits: &ImageLimits, detector: &dyn FaceDetector) -> Result<Found, MarkError> {
+    let decoded = imaging::decode_bounded(bytes, limits, MARKED_COPY_MAX_SIDE)?;
+    let on_copy = detector.detect(&decoded.image)?;
+    let copy = (decoded.image.width(), decoded.image.height());
+    let original = (decoded.info.width, decoded.info.height);
+    let faces = on_copy.iter().map(|f| box_in_original(f, copy, original)).collect();
+    Ok(Found { decoded, on_copy, faces })
+}
+
+/// [`find_faces`], then outlines and encodes. `force_jpeg` drops alpha so the result is a JPEG
+/// (the direct call's `tmp/*.jpg`); otherwise an image with alpha stays PNG, as
+/// content-updated does for thumbnails.
 pub fn mark_faces(
     bytes: &[u8],
     limits: &ImageLimits,
     detector: &dyn FaceDetector,
     force_jpeg: bool,
 ) -> Result<Marked, MarkError> {
-    let decoded = imaging::decode_bounded(bytes, limits, MARKED_COPY_MAX_SIDE)?;
-    let found = detector.detect(&decoded.image)?;
-    let copy = (decoded.image.width(), decoded.image.height());
-    let original = (decoded.info.width, decoded.info.height);
-    let faces = found.iter().map(|f| box_in_original(f, copy, original)).collect();
-    let mut outlined = draw::outline_faces(&decoded.image, &found);
+    let Found { decoded, on_copy, faces } = find_faces(bytes, limits, detector)?;
+    let mut outlined = draw::outline_faces(&decoded.image, &on_copy);
     drop(decoded.image);
     if force_jpeg && outlined.color().has_alpha() {
         outlined = DynamicImage::ImageRgb8(outlined.to_rgb8());
