@@ -13,7 +13,7 @@ faces: faces-labelled faces-opencv
 faces-labelled:
 	$(MAKE) -C $(ROOT) test-data
 	cd $(ROOT) && cargo build --release -q --workspace --all-targets
-	$(CARGO_TARGET_DIR)/release/examples/faces_bench --runs 5
+	taskset -c 0 $(CARGO_TARGET_DIR)/release/examples/faces_bench --runs 5
 
 # Side by side, one core, decode included: face-detection's detection path (the `faces`
 # example) against the same CenterFace model in Python OpenCV (opencv-python-headless), on the

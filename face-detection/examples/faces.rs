@@ -13,12 +13,9 @@ use std::process::ExitCode;
 use face_detection::detector::{self, DetectorKind};
 use media_core::config::ImageLimits;
 
-fn process_cpu_ms() -> f64 {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec into the pointer it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
-    now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
-}
+mod common;
+
+use common::process_cpu_ms;
 
 fn main() -> anyhow::Result<ExitCode> {
     let mut files: Vec<String> = std::env::args().skip(1).collect();
