@@ -117,7 +117,8 @@ fn a_face_in_a_large_jpeg_is_found_on_the_shrunk_decode_and_boxed_in_the_origina
 
     let found = face_detection::find_faces(&jpeg, &limits, detector.as_ref()).unwrap();
     assert_eq!((found.decoded.info.width, found.decoded.info.height), (5016, 2400));
-    assert!(found.decoded.image.width() <= face_detection::MARKED_COPY_MAX_SIDE, "detection ran on a shrunk decode");
+    // Shrunk on load (DCT scaling, 1/2 here): never decoded at full size.
+    assert_eq!((found.decoded.image.width(), found.decoded.image.height()), (2508, 1200));
     assert_eq!(found.faces.len(), 1, "{:?}", found.faces);
     let (face, expected) = (found.faces[0], on_small[0]);
     let expected = [at.0 + expected.x * scale, at.1 + expected.y * scale, expected.w * scale, expected.h * scale];
