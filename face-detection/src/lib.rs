@@ -8,10 +8,11 @@
 //! the faces copy in event order ([`media_core::derived`]) and its attributes conditionally
 //! on `facesSequencer` and on the item not reflecting a later upload or its deletion.
 //!
-//! Detection and the marked copy work on a copy of the picture at most
-//! [`MARKED_COPY_MAX_SIDE`] pixels on its longest side, shrunk on load: the memory a
-//! detection takes does not grow with the original's size. Boxes are reported in the
-//! original's pixels, after EXIF orientation.
+//! Detection runs on one decode of the picture, a JPEG shrunk on load (DCT scaling) to the
+//! smallest scale that covers the marked copy, so a large JPEG is never decoded at full size;
+//! the marked copy is at most [`MARKED_COPY_MAX_SIDE`] pixels on its longest side, made from
+//! the same decode (a decode over [`DETECTION_MAX_SIDE`] is brought to the copy's size before
+//! detection, so what a detection converts stays bounded). Boxes are reported in the original's pixels, after EXIF orientation.
 //!
 //! Where things live: `uploads` (the S3-event path), `direct` (the direct call), `download`
 //! (fetching an `imageUrl` behind its address guard), `marking` (decode, detect, draw,
@@ -40,7 +41,7 @@ use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 pub use detector::{DetectorError, DetectorKind, FaceDetector};
 pub use direct::{tmp_key, DirectError, DirectRequest, DirectResponse, DIRECT_READABLE_PREFIXES};
 pub use download::is_public_address;
-pub use marking::{box_in_original, mark_faces, MarkError, Marked, MARKED_COPY_MAX_SIDE};
+pub use marking::{box_in_original, find_faces, mark_faces, Found, MarkError, Marked, DETECTION_MAX_SIDE, MARKED_COPY_MAX_SIDE};
 pub use settings::{Settings, DEFAULT_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_PRESIGN_EXPIRY_SECONDS};
 pub use setup::{detector_from_env, from_env, AwsFaceDetection, SetupError};
 pub use uploads::{HandlerError, Outcome};

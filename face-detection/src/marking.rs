@@ -1,17 +1,23 @@
-//! Finding and outlining faces in one picture: decode within the limits on a bounded copy,
-//! detect, draw, encode; the boxes reported in the original's pixels.
+//! Finding and outlining faces in one picture: decode within the limits (a JPEG shrunk on
+//! load), detect, draw on a bounded copy, encode; the boxes reported in the original's pixels.
 
 use image::DynamicImage;
 use media_core::config::ImageLimits;
-use media_core::imaging::{self, Encoded, ImagingError};
+use media_core::imaging::{self, Decoded, Encoded, ImagingError};
 use media_core::item::FaceBox;
 use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 
 use crate::detector::{DetectorError, FaceDetector};
 use crate::{draw, FaceDetection};
 
-/// Longest side of the picture detection runs on and of the marked copy.
+/// Longest side of the marked copy; a JPEG is decoded at the smallest DCT scale covering it.
 pub const MARKED_COPY_MAX_SIDE: u32 = 2048;
+
+/// Longest side of the picture the detector is given. A JPEG's scaled decode stays within it
+/// (the next DCT scale down would not cover the copy, so this one is less than twice the
+/// copy's side) but for originals over 32,768 px; a larger decode (other formats decode at full
+/// size) is first brought to the copy's size, so what the detector converts stays bounded.
+pub const DETECTION_MAX_SIDE: u32 = 2 * MARKED_COPY_MAX_SIDE;
 
 /// Why an image could not be marked. Input problems, not system ones: retrying does not help.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +38,8 @@ pub struct Marked {
     pub height: u32,
 }
 
-/// A box found on a copy `from` (width, height) in the pixels of the original `to`.
+/// A box found on a picture of size `from` (width, height) in the pixels of the same picture at
+/// size `to`.
 pub fn box_in_original(face: &FaceBox, from: (u32, u32), to: (u32, u32)) -> FaceBox {
     let scale = |v: u32, a: u32, b: u32| ((f64::from(v) * f64::from(b) / f64::from(a)).round() as u32).min(b);
     let x = scale(face.x, from.0, to.0);
@@ -45,23 +52,56 @@ pub fn box_in_original(face: &FaceBox, from: (u32, u32), to: (u32, u32)) -> Face
     }
 }
 
-/// Decodes (limits, EXIF orientation, shrunk to [`MARKED_COPY_MAX_SIDE`]), detects, outlines
-/// and encodes. `force_jpeg` drops alpha so the result is a JPEG (the direct call's
-/// `tmp/*.jpg`); otherwise an image with alpha stays PNG, as content-updated does for
-/// thumbnails.
+/// Faces found in one picture, and the decode they were found on.
+pub struct Found {
+    /// What detection ran on (at most [`DETECTION_MAX_SIDE`]), and the original's info.
+    pub decoded: Decoded,
+    /// In the decode's pixels.
+    pub on_decoded: Vec<FaceBox>,
+    /// In the original's pixels (after EXIF orientation).
+    pub faces: Vec<FaceBox>,
+}
+
+/// Decodes (limits, EXIF orientation; a JPEG shrunk on load by DCT scaling to the smallest
+/// scale that still covers the marked copy, so it is never decoded at full size) and detects
+/// on that decode: each detector shrinks it to its own input, so detection does not wait for
+/// the marked copy's resize. The detection half of [`mark_faces`], which the benchmark times.
+pub fn find_faces(bytes: &[u8], limits: &ImageLimits, detector: &dyn FaceDetector) -> Result<Found, MarkError> {
+    let mut decoded = imaging::decode_scaled(bytes, limits, MARKED_COPY_MAX_SIDE)?;
+    if decoded.image.width().max(decoded.image.height()) > DETECTION_MAX_SIDE {
+        decoded.image = imaging::resize_to_fit(&decoded.image, MARKED_COPY_MAX_SIDE)?;
+    }
+    let on_decoded = detector.detect(&decoded.image)?;
+    let size = (decoded.image.width(), decoded.image.height());
+    let original = (decoded.info.width, decoded.info.height);
+    let faces = on_decoded.iter().map(|f| box_in_original(f, size, original)).collect();
+    Ok(Found { decoded, on_decoded, faces })
+}
+
+/// [`find_faces`], then outlines the faces on a copy at most [`MARKED_COPY_MAX_SIDE`] pixels on
+/// its longest side and encodes it. `force_jpeg` drops alpha so the result is a JPEG (the
+/// direct call's `tmp/*.jpg`); otherwise an image with alpha stays PNG, as content-updated
+/// does for thumbnails.
 pub fn mark_faces(
     bytes: &[u8],
     limits: &ImageLimits,
     detector: &dyn FaceDetector,
     force_jpeg: bool,
 ) -> Result<Marked, MarkError> {
-    let decoded = imaging::decode_bounded(bytes, limits, MARKED_COPY_MAX_SIDE)?;
-    let found = detector.detect(&decoded.image)?;
-    let copy = (decoded.image.width(), decoded.image.height());
-    let original = (decoded.info.width, decoded.info.height);
-    let faces = found.iter().map(|f| box_in_original(f, copy, original)).collect();
-    let mut outlined = draw::outline_faces(&decoded.image, &found);
-    drop(decoded.image);
+    let Found { decoded, on_decoded, faces } = find_faces(bytes, limits, detector)?;
+    let image = decoded.image;
+    let size = (image.width(), image.height());
+    let (copy, on_copy) = if size.0 <= MARKED_COPY_MAX_SIDE && size.1 <= MARKED_COPY_MAX_SIDE {
+        (image, on_decoded)
+    } else {
+        let copy = imaging::resize_to_fit(&image, MARKED_COPY_MAX_SIDE)?;
+        drop(image);
+        let copy_size = (copy.width(), copy.height());
+        let on_copy = on_decoded.iter().map(|f| box_in_original(f, size, copy_size)).collect();
+        (copy, on_copy)
+    };
+    let mut outlined = draw::outline_faces(&copy, &on_copy);
+    drop(copy);
     if force_jpeg && outlined.color().has_alpha() {
         outlined = DynamicImage::ImageRgb8(outlined.to_rgb8());
     }

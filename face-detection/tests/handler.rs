@@ -321,27 +321,35 @@ async fn a_picture_replaced_by_an_undecodable_one_loses_its_faces() {
 }
 
 #[tokio::test]
-async fn faces_are_found_on_a_bounded_copy_and_reported_in_original_pixels() {
-    // A detector that finds one face covering the middle half of whatever it is given.
-    struct Middle;
+async fn faces_are_found_on_a_bounded_decode_and_reported_in_original_pixels() {
+    // A detector that finds one face covering the middle half of whatever it is given, and
+    // remembers the size it was given.
+    struct Middle(std::sync::Mutex<Vec<(u32, u32)>>);
     impl FaceDetector for Middle {
         fn name(&self) -> &'static str {
             "middle"
         }
         fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
-            assert!(image.width().max(image.height()) <= face_detection::MARKED_COPY_MAX_SIDE);
             let (w, h) = (image.width(), image.height());
+            self.0.lock().unwrap().push((w, h));
             Ok(vec![FaceBox { x: w / 4, y: h / 4, w: w / 2, h: h / 2 }])
         }
     }
-    let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(Middle), Settings::new("media"));
-    let key = format!("public/content/{ID}/big.png");
-    let big = image::RgbImage::from_fn(4096, 2048, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
-    f.objects().insert(&key, encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png), &[]);
-    f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
-    let item = f.items().item(&item_key(&key)).unwrap();
-    assert_eq!(item.faces.unwrap(), [FaceBox { x: 1024, y: 512, w: 2048, h: 1024 }]);
-    let copy = f.objects().object(&format!("public/faces/{ID}/big.png")).unwrap();
-    let decoded = image::load_from_memory(&copy.body).unwrap();
-    assert_eq!((decoded.width(), decoded.height()), (2048, 1024));
+    let detector = Arc::new(Middle(Default::default()));
+    let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), detector.clone(), Settings::new("media"));
+    // A PNG decodes at full size: detected as it is up to DETECTION_MAX_SIDE, brought to the
+    // marked copy's size first beyond it. The marked copy fits MARKED_COPY_MAX_SIDE either way.
+    for (width, height, detected_at) in [(4096, 2048, (4096, 2048)), (8192, 2048, (2048, 512))] {
+        let key = format!("public/content/{ID}/big-{width}.png");
+        let big = image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
+        f.objects().insert(&key, encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png), &[]);
+        f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
+        assert_eq!(detector.0.lock().unwrap().pop(), Some(detected_at));
+        assert!(detected_at.0.max(detected_at.1) <= face_detection::DETECTION_MAX_SIDE);
+        let item = f.items().item(&item_key(&key)).unwrap();
+        assert_eq!(item.faces.unwrap(), [FaceBox { x: width / 4, y: height / 4, w: width / 2, h: height / 2 }]);
+        let copy = f.objects().object(&format!("public/faces/{ID}/big-{width}.png")).unwrap();
+        let decoded = image::load_from_memory(&copy.body).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (2048, 2048 * height / width));
+    }
 }

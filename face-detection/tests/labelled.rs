@@ -3,7 +3,7 @@
 //! registries through `make test-data`; without them this test skips with a message, unless
 //! `FACE_DATA_REQUIRED=1` (set by `make unit`) makes that a failure.
 
-use face_detection::detector::{self, DetectorKind};
+use face_detection::detector::{self, DetectorKind, FaceDetector};
 use face_detection::labelled;
 use media_core::config::ImageLimits;
 
@@ -54,4 +54,77 @@ fn dnn_counts_within_tolerance_and_no_faces_on_faceless_images() {
 fn the_default_detector_finds_every_labelled_face() {
     // The default was chosen for its recall; keep it honest.
     assert_eq!(DetectorKind::DEFAULT, DetectorKind::Dnn);
+}
+
+/// The labelled set's directory and the CenterFace model, or the reason they are missing
+/// (a failure with `FACE_DATA_REQUIRED=1`).
+fn centerface_data() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let dir = labelled::data_dir();
+    let missing = labelled::missing(&dir);
+    let model = DetectorKind::Dnn.find_model();
+    if missing.is_empty() && model.is_some() {
+        return model.map(|m| (dir, m));
+    }
+    let message = format!("labelled face set or CenterFace model missing ({missing:?} in {}): run `make test-data`", dir.display());
+    assert!(std::env::var_os("FACE_DATA_REQUIRED").is_none(), "{message}");
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+#[test]
+fn one_centerface_network_stays_exact_across_image_sizes_in_any_order() {
+    // OpenCV 4.6 gives garbage scores when a network's input shape changes; the detector keeps
+    // one fixed input, so 13 different picture sizes, in either order, give the same boxes.
+    let Some((dir, model)) = centerface_data() else { return };
+    let detector = detector::CenterFaceDetector::load(&model).unwrap();
+    assert_eq!(detector.input_side(), detector::INPUT_SIDE);
+    let labels = labelled::labels();
+    let images: Vec<_> = labels
+        .iter()
+        .map(|l| media_core::imaging::decode(&std::fs::read(dir.join(&l.file)).unwrap(), &ImageLimits::default()).unwrap().image)
+        .collect();
+    let sizes: std::collections::HashSet<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+    assert!(sizes.len() >= 10, "the set should exercise many sizes: {sizes:?}");
+    let forward: Vec<_> = images.iter().map(|i| detector.detect(i).unwrap()).collect();
+    let mut backward: Vec<_> = images.iter().rev().map(|i| detector.detect(i).unwrap()).collect();
+    backward.reverse();
+    assert_eq!(forward, backward);
+    let mut score = labelled::Score::default();
+    for (label, faces) in labels.iter().zip(&forward) {
+        score.add(label.faces, faces.len() as u32);
+    }
+    assert_eq!((score.false_negatives, score.false_positives), (0, 0), "{score:?}");
+    assert_eq!(detector.input_side(), detector::INPUT_SIDE);
+}
+
+#[test]
+fn a_face_in_a_large_jpeg_is_found_on_the_shrunk_decode_and_boxed_in_the_original_pixels() {
+    // The astronaut (512x512, one face) enlarged 4x and placed off-centre on a 12 MP canvas,
+    // encoded as a JPEG: decoded shrunk on load, letterboxed into the network's input, the box
+    // must come back where the face is in the 5016x2400 original.
+    let Some((dir, model)) = centerface_data() else { return };
+    let detector = detector::load(DetectorKind::Dnn, &model).unwrap();
+    let limits = ImageLimits::default();
+    let astronaut = media_core::imaging::decode(&std::fs::read(dir.join("astronaut.png")).unwrap(), &limits).unwrap().image;
+    let on_small = detector.detect(&astronaut).unwrap();
+    assert_eq!(on_small.len(), 1);
+    let (scale, at) = (4u32, (2800u32, 200u32));
+    let big = media_core::imaging::resize_exact(&astronaut, 512 * scale, 512 * scale).unwrap().to_rgb8();
+    let mut canvas = image::RgbImage::from_pixel(5016, 2400, image::Rgb([90, 110, 130]));
+    image::imageops::replace(&mut canvas, &big, i64::from(at.0), i64::from(at.1));
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(canvas).write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+
+    let found = face_detection::find_faces(&jpeg, &limits, detector.as_ref()).unwrap();
+    assert_eq!((found.decoded.info.width, found.decoded.info.height), (5016, 2400));
+    // Shrunk on load (DCT scaling, 1/2 here): never decoded at full size.
+    assert_eq!((found.decoded.image.width(), found.decoded.image.height()), (2508, 1200));
+    assert_eq!(found.faces.len(), 1, "{:?}", found.faces);
+    let (face, expected) = (found.faces[0], on_small[0]);
+    let expected = [at.0 + expected.x * scale, at.1 + expected.y * scale, expected.w * scale, expected.h * scale];
+    // Within a tenth of the face's size: the network sees the big face at a different scale.
+    let tolerance = expected[2] / 10;
+    for (got, want) in [face.x, face.y, face.w, face.h].into_iter().zip(expected) {
+        assert!(got.abs_diff(want) <= tolerance, "{face:?} against {expected:?} ± {tolerance}");
+    }
 }

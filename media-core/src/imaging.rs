@@ -200,18 +200,6 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
     }
 }
 
-/// Decodes to an image whose longest side is at most `max_side` (never upscaled), shrunk on
-/// load where the format allows: what face detection and its marked copy work on, so their
-/// memory does not grow with the original's size. `info` describes the original.
-pub fn decode_bounded(bytes: &[u8], limits: &ImageLimits, max_side: u32) -> Result<Decoded, ImagingError> {
-    let decoded = decode_scaled(bytes, limits, max_side)?;
-    if decoded.image.width() <= max_side && decoded.image.height() <= max_side {
-        return Ok(decoded);
-    }
-    let image = resize_to_fit(&decoded.image, max_side)?;
-    Ok(Decoded { image, info: decoded.info })
-}
-
 /// Like [`decode`], but a JPEG may come out smaller than the original: shrunk on load by the
 /// largest DCT scale (1/8 to 8/8) that still leaves each side at least as long as the image
 /// fitting `min_box` x `min_box` needs (see [`fit_within`]). `info` describes the original, so

@@ -1,0 +1,56 @@
+//! `faces FILE...`: face-detection's detection path ([`face_detection::find_faces`]: decode
+//! shrunk on load, then the default CenterFace detector) on local files, for the side-by-side
+//! benchmark against Python OpenCV (bench/faces_opencv.py). Prints one JSON line per file:
+//! `{"file", "ms", "faces", "width", "height"}` (`ms`: this process's CPU time from reading the
+//! file to the boxes in the original's pixels, OpenCV's threads included; width and height of
+//! the original), or `{"file", "error"}`. `faces --input-side` prints the network's input side.
+//!
+//! The model is found as the function finds it (`FACE_MODEL_PATH`, else the candidates of
+//! [`DetectorKind::model_candidates`]); limits from the environment as in the function.
+
+use std::process::ExitCode;
+
+use face_detection::detector::{self, DetectorKind};
+use media_core::config::ImageLimits;
+
+mod common;
+
+use common::process_cpu_ms;
+
+fn main() -> anyhow::Result<ExitCode> {
+    let mut files: Vec<String> = std::env::args().skip(1).collect();
+    if files.first().map(String::as_str) == Some("--input-side") {
+        println!("{}", detector::INPUT_SIDE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut side = detector::INPUT_SIDE;
+    if files.first().map(String::as_str) == Some("--side") {
+        side = files.get(1).and_then(|n| n.parse().ok()).ok_or_else(|| anyhow::anyhow!("--side takes a number"))?;
+        files.drain(..2);
+    }
+    anyhow::ensure!(!files.is_empty(), "usage: faces FILE... | faces --input-side");
+    let model = match std::env::var_os("FACE_MODEL_PATH").filter(|p| !p.is_empty()) {
+        Some(path) => path.into(),
+        None => DetectorKind::Dnn.find_model().ok_or_else(|| anyhow::anyhow!("no CenterFace model; run `make test-data`"))?,
+    };
+    let detector = detector::CenterFaceDetector::with_input_side(&model, side)?;
+    let limits = ImageLimits::from_env()?;
+    let mut failed = false;
+    for file in files {
+        let start = process_cpu_ms();
+        let found = std::fs::read(&file)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| Ok(face_detection::find_faces(&bytes, &limits, &detector)?));
+        let ms = process_cpu_ms() - start;
+        let line = match found {
+            Ok(found) => serde_json::json!({"file": file, "ms": (ms * 1000.0).round() / 1000.0, "faces": found.faces.len(),
+                "width": found.decoded.info.width, "height": found.decoded.info.height}),
+            Err(err) => {
+                failed = true;
+                serde_json::json!({"file": file, "error": err.to_string()})
+            }
+        };
+        println!("{line}");
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
