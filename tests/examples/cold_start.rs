@@ -16,9 +16,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::types::Environment;
 use e2e_tests::Stack;
 use serde_json::{json, Value};
 
@@ -72,14 +73,14 @@ async fn recycle(lambda: &aws_sdk_lambda::Client, name: &str, round: usize) -> R
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)))?;
-    for _ in 0..100 {
-        let status = lambda.get_function_configuration().function_name(name).send().await?.last_update_status().cloned();
-        if !matches!(status, Some(LastUpdateStatus::InProgress)) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{name}'s configuration update did not finish")
+    lambda
+        .wait_until_function_updated_v2()
+        .function_name(name)
+        .wait(Duration::from_secs(60))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)))
+        .with_context(|| format!("{name}'s configuration update"))?;
+    Ok(())
 }
 
 #[tokio::main]
