@@ -54,14 +54,13 @@ test-data: venv
 	face-detection/data/fetch.sh $(FACE_DATA_DIR) $(FACE_MODEL_DIR) $(VENV)/bin/pip
 models: test-data
 
-# The functions' release binaries (devstack zips them for the template's deployment) and
-# every test come from one workspace build: --workspace everywhere, since selecting one
-# package resolves another feature set and compiles the SDK again. `make dev` also builds
-# devstack on its own, so the README's `cargo run --release -p devstack -- invoke ...` has
-# nothing left to compile.
+# The functions' release binaries (devstack zips them for the template's deployment), devstack
+# itself and every test come from one workspace build: --workspace --all-targets everywhere,
+# since selecting one package (`-p devstack`) resolves another feature set and compiles the SDK
+# again. `make dev` runs the devstack binary this build makes, and the README's
+# `scripts/devstack invoke ...` runs the same build first, which has nothing left to compile.
 build: deps models
 	cargo build --release --workspace --all-targets
-	cargo build --release -p devstack
 
 test-build: deps test-data
 	cargo build --release --workspace --all-targets
@@ -72,7 +71,7 @@ client: deps
 	$(MAKE) -C client deps build
 
 dev: build client models
-	cargo run --release -q -p devstack -- up
+	$(CARGO_TARGET_DIR)/release/devstack up
 
 unit: test-build fuzz-smoke
 	FACE_DATA_REQUIRED=1 cargo test --release --workspace --exclude e2e-tests

@@ -31,7 +31,7 @@ export async function startStack({ timeoutMs = 240_000 } = {}) {
   }
   const bin = devstackBin();
   if (!fs.existsSync(bin)) {
-    throw new Error(`devstack binary not found at ${bin}: build it (cargo build --release -p devstack), set DEVSTACK_BIN, or point STACK_JSON at a running stack`);
+    throw new Error(`devstack binary not found at ${bin}: build it (make build: cargo build --release --workspace --all-targets), set DEVSTACK_BIN, or point STACK_JSON at a running stack`);
   }
   const dist = path.join(clientDir, 'dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`no client build in ${dist}: run make -C client build`);

@@ -38,14 +38,24 @@ fn date_condition(range: &DateRange) -> (String, HashMap<String, AttributeValue>
     }
 }
 
+/// The configuration loader every client starts from, with the one HTTPS client of the
+/// workspace: hyper 1 and rustls on *ring* (the SDK crates are built without their
+/// `default-https-client`, which would link aws-lc as a second crypto library; Cargo.toml).
+/// Certificates are the system's roots, as with the SDK's default client.
+fn config_loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
 /// Loads the SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
 pub async fn sdk_config_from_env() -> SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    config_loader().load().await
 }
 
 /// A configuration for a local stack at `endpoint` with static credentials.
 pub async fn sdk_config_for_endpoint(endpoint: &str, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(aws_sdk_s3::config::Credentials::new(access_key, secret_key, None, None, "static"))
