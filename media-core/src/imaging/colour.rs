@@ -107,8 +107,10 @@ fn png_iccp_chunk(bytes: &[u8]) -> Option<(std::ops::Range<usize>, &[u8])> {
     while bytes.len() >= at + 12 {
         let length = usize::try_from(u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?)).ok()?;
         let end = at.checked_add(12)?.checked_add(length)?;
-        match &bytes[at + 4..at + 8] {
-            b"iCCP" => return Some((at..end, bytes.get(at + 8..end - 4)?)),
+        // The whole chunk, its CRC too: a file cut inside it has no chunk to take out.
+        let chunk = bytes.get(at..end)?;
+        match &chunk[4..8] {
+            b"iCCP" => return Some((at..end, &chunk[8..chunk.len() - 4])),
             b"IDAT" | b"IEND" => return None,
             _ => at = end,
         }

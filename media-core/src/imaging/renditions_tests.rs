@@ -213,3 +213,21 @@ fn a_png_whose_profile_inflates_past_the_limit_is_decoded_without_it() {
     assert_eq!(colour::png_without_unusable_profile(&tagged), None, "a usable profile stays");
     assert_eq!(colour::embedded_profile(&tagged, ImageFormat::Png), Some(display_p3_profile()));
 }
+
+#[test]
+fn a_png_cut_inside_its_profile_chunk_is_read_without_panicking() {
+    // The fuzzer's file: a damaged profile (so the chunk is to be taken out) whose chunk's
+    // data is all there but whose CRC is cut off.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(b"IHDR\0\0\0\x08\0\0\0\x08\x08\0\0\0\0");
+    png.extend_from_slice(&crc32fast::hash(b"IHDR\0\0\0\x08\0\0\0\x08\x08\0\0\0\0").to_be_bytes());
+    let data = b"icc\0\0\x78\x01not a deflate stream".to_vec();
+    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    png.extend_from_slice(b"iCCP");
+    png.extend_from_slice(&data);
+    for cut in png.len() - 6..=png.len() {
+        assert_eq!(colour::png_without_unusable_profile(&png[..cut]), None);
+        assert!(decode(&png[..cut], &ImageLimits::default()).is_err());
+    }
+}
