@@ -747,6 +747,8 @@ pub mod memory {
     pub struct StepHook {
         calls: AtomicUsize,
         at: AtomicUsize,
+        /// Counts object PUTs only (the writes a publisher makes), not every store call.
+        puts_only: bool,
         action: Mutex<Option<Box<dyn FnOnce() + Send>>>,
     }
 
@@ -755,6 +757,15 @@ pub mod memory {
         pub fn before_step(step: usize, action: impl FnOnce() + Send + 'static) -> Arc<Self> {
             let hook = StepHook::default();
             hook.at.store(step, Ordering::SeqCst);
+            *hook.action.lock().unwrap() = Some(Box::new(action));
+            Arc::new(hook)
+        }
+
+        /// Runs `action` just before the `put`-th object PUT (counting from 0), whatever the
+        /// other calls in between.
+        pub fn before_put(put: usize, action: impl FnOnce() + Send + 'static) -> Arc<Self> {
+            let hook = StepHook { puts_only: true, ..StepHook::default() };
+            hook.at.store(put, Ordering::SeqCst);
             *hook.action.lock().unwrap() = Some(Box::new(action));
             Arc::new(hook)
         }
@@ -769,7 +780,10 @@ pub mod memory {
             self.action.lock().unwrap().is_none()
         }
 
-        fn step(&self) {
+        fn step(&self, is_put: bool) {
+            if self.puts_only && !is_put {
+                return;
+            }
             let n = self.calls.fetch_add(1, Ordering::SeqCst);
             if n == self.at.load(Ordering::SeqCst) {
                 let action = self.action.lock().unwrap().take();
@@ -797,7 +811,13 @@ pub mod memory {
 
         fn step(&self) {
             if let Some(hook) = &self.hook {
-                hook.step();
+                hook.step(false);
+            }
+        }
+
+        fn step_put(&self) {
+            if let Some(hook) = &self.hook {
+                hook.step(true);
             }
         }
     }
@@ -813,7 +833,7 @@ pub mod memory {
             self.inner.head(key).await
         }
         async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
-            self.step();
+            self.step_put();
             self.inner.put(object).await
         }
         async fn delete(&self, key: &str) -> Result<(), StoreError> {

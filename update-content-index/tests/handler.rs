@@ -1,13 +1,13 @@
 //! The handler against in-memory stores, driven by stream records in Lambda's JSON shape.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use media_core::aws_lambda_events::event::dynamodb::Event;
 use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::*;
-use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
 use update_content_index::UpdateContentIndex;
 
 fn item(identity: &str, visibility: &str, n: usize, date: &str) -> MediaItem {
@@ -170,32 +170,9 @@ async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
     assert!(f.objects().object("private/index/us-east-1:good/content.json").is_some());
 }
 
-/// Lets a competing writer publish between this writer's read of the table and its write.
-struct Racing {
-    inner: MemoryObjectStore,
-    competitor: Mutex<Option<Box<dyn FnOnce(&MemoryObjectStore) + Send>>>,
-}
-
-#[async_trait]
-impl ObjectStore for Racing {
-    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get_matching(key, m, max).await }
-    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
-    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
-    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
-        let competitor = self.competitor.lock().unwrap().take();
-        if let Some(competitor) = competitor {
-            competitor(&self.inner);
-        }
-        self.inner.put(object).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
-    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
-    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
-}
-
 #[tokio::test]
 async fn a_slow_writer_never_overwrites_a_newer_index() {
-    let items = std::sync::Arc::new(MemoryItemStore::default());
+    let items = Arc::new(MemoryItemStore::default());
     let old = item("us-east-1:r", "public", 1, &date(23, 1));
     items.put(old.clone());
     items.mark_public_day("2026-11-23").await.unwrap();
@@ -204,15 +181,17 @@ async fn a_slow_writer_never_overwrites_a_newer_index() {
     // picture and a fast writer publishes the index with both.
     let newer = item("us-east-1:r", "public", 2, &date(23, 2));
     let table = items.clone();
-    let racing = Racing {
-        inner: MemoryObjectStore::default(),
-        competitor: Mutex::new(Some(Box::new(move |objects: &MemoryObjectStore| {
+    let objects = Arc::new(MemoryObjectStore::default());
+    let fast_objects = objects.clone();
+    let racing = Shared::hooked(
+        objects,
+        StepHook::before_put(0, move || {
             table.put(newer);
-            let fast = IndexPublisher { objects, items: table.as_ref(), limits: limits(100) };
+            let fast = IndexPublisher { objects: fast_objects.as_ref(), items: table.as_ref(), limits: limits(100) };
             let published = block_on_elsewhere(fast.regenerate(&IndexTarget::Public, &[]));
             assert!(matches!(published, Ok(Published::Written { .. })));
-        }))),
-    };
+        }),
+    );
     let slow = IndexPublisher { objects: &racing, items: items.as_ref(), limits: limits(100) };
     let published = slow.regenerate(&IndexTarget::Public, &[]).await.unwrap();
     // The slow writer's first write was refused; it read the table again and found the
@@ -220,20 +199,6 @@ async fn a_slow_writer_never_overwrites_a_newer_index() {
     assert_eq!(published, Published::Unchanged { items: 2 });
     let index = read_index(&racing.inner, "public/index/content.json").unwrap();
     assert_eq!(titles(&index), ["picture 2", "picture 1"]);
-}
-
-/// Runs a future to completion on a throwaway runtime (the competitor runs inside a sync
-/// callback of the store under test).
-fn block_on_elsewhere<F: std::future::Future + Send>(future: F) -> F::Output
-where
-    F::Output: Send,
-{
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future))
-            .join()
-            .unwrap()
-    })
 }
 
 fn public_keys(index: &ContentIndex) -> Vec<String> {

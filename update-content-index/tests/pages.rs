@@ -4,9 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published};
 use media_core::item::MediaItem;
 use media_core::ports::*;
@@ -265,37 +264,6 @@ async fn pages_stay_right_while_the_secondary_index_lags() {
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
 }
 
-/// Lets a competing writer run to completion just before this writer's n-th PUT.
-struct Racing {
-    inner: Arc<MemoryObjectStore>,
-    puts: Mutex<usize>,
-    at_put: usize,
-    competitor: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-#[async_trait]
-impl ObjectStore for Racing {
-    async fn get_matching(&self, key: &str, m: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> { self.inner.get_matching(key, m, max).await }
-    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> { self.inner.head(key).await }
-    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> { self.inner.delete_if_match(key, etag).await }
-    async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
-        let n = {
-            let mut puts = self.puts.lock().unwrap();
-            *puts += 1;
-            *puts
-        };
-        if n == self.at_put {
-            if let Some(competitor) = self.competitor.lock().unwrap().take() {
-                competitor();
-            }
-        }
-        self.inner.put(object).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> { self.inner.delete(key).await }
-    async fn list_page(&self, p: &str, c: Option<String>) -> Result<ObjectPage, StoreError> { self.inner.list_page(p, c).await }
-    async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> { self.inner.delete_many(keys).await }
-}
-
 #[tokio::test]
 async fn a_slow_writer_never_leaves_an_older_page_or_head() {
     // Before the slow writer's first PUT (a page inside a volume), its second (the volume)
@@ -310,23 +278,19 @@ async fn a_slow_writer_never_leaves_an_older_page_or_head() {
 
         let (fast_objects, fast_items) = (objects.clone(), items.clone());
         let newer = MediaItem { title: "the newer title".into(), ..all[2].clone() };
-        let racing = Racing {
-            inner: objects.clone(),
-            puts: Mutex::new(0),
-            at_put,
-            competitor: Mutex::new(Some(Box::new(move || {
+        let hook = StepHook::before_put(at_put - 1, move || {
                 fast_items.put(newer.clone());
                 let fast = IndexPublisher { objects: fast_objects.as_ref(), items: fast_items.as_ref(), limits: small() };
                 let published = block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
                 assert!(matches!(published, Ok(Published::Written { .. })), "{published:?}");
-            }))),
-        };
+        });
+        let racing = Shared::hooked(objects.clone(), hook.clone());
         // The slow writer's change: an edit on the same page.
         let slow_change = MediaItem { title: "the slow writer's edit".into(), ..all[3].clone() };
         items.put(slow_change.clone());
         let slow = IndexPublisher { objects: &racing, items: items.as_ref(), limits: small() };
         let published = slow.regenerate(&private(), &[IndexChange::of(&slow_change)]).await.unwrap();
-        assert!(racing.competitor.lock().unwrap().is_none(), "the competitor ran");
+        assert!(hook.fired(), "the competitor ran");
         assert!(matches!(published, Published::Written { attempts: 2.., .. } | Published::Unchanged { .. }), "{published:?}");
         assert_exactly_once(&objects, &items, &private(), 5);
         let (_, pages) = whole(&objects, &private());
