@@ -245,8 +245,13 @@ async fn a_collection_larger_than_the_head_is_paged_and_every_picture_is_in_one_
     let key = |n: usize| format!("private/content/{owner}/picture-{n:02}.png");
     for n in 0..15 {
         stack.upload(&key(n), small_png(n as u32), Some(&encode_upload_metadata(false, &format!("Picture {n}"), ""))).await?;
-        // One at a time, so the upload dates are in this order.
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        // One at a time, each in the head before the next: the upload dates are in this order,
+        // and no stream batch brings several, so each page fills to exactly 3 and is sealed
+        // (batched uploads would pile onto the open page and make fewer pages than volumes need).
+        index_where(&stack, &head_key, "the newest upload at the top of the head", |i| {
+            i.items.first().map(|e| e.object_key.as_str()) == Some(key(n).as_str())
+        })
+        .await?;
     }
     let want: Vec<String> = (0..15).rev().map(key).collect();
     let (head, _) = eventually("all 15 in the head and its pages, each once, newest first", WAIT, || async {
