@@ -13,9 +13,10 @@
 use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use media_core::config::{ConfigError, ImageLimits};
+use media_core::config::ConfigError;
+use media_imaging::ImageLimits;
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
-use media_core::imaging::{self, ImagingError, Renditions};
+use media_imaging::{self as imaging, ImagingError, Renditions};
 use media_core::derived;
 use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Tombstone};
 use media_core::keys::ContentKey;
@@ -234,7 +235,7 @@ pub type AwsContentUpdated = ContentUpdated<media_core::aws::S3ObjectStore, medi
 
 /// Builds the deployed function from the environment.
 pub async fn from_env() -> Result<Arc<AwsContentUpdated>, ConfigError> {
-    let limits = ImageLimits::from_env()?;
+    let limits = ImageLimits::from_env().map_err(|e| ConfigError::Invalid { name: e.name, value: e.value, expected: "number" })?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
     Ok(Arc::new(ContentUpdated::new(objects, items, limits)))
 }

@@ -3,7 +3,7 @@
 
 use content_updated::{ContentUpdated, Outcome};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 use media_core::events::ContentChange;
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use media_core::derived::stored_sequencer;
 use media_core::item::{FaceAttributes, FaceBox, ItemKey, Sequencer};
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::{FaceItems, ObjectStore as _};
-use media_core::testing::jpeg;
+use media_imaging::testing::jpeg;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
 use media_core::testing::s3_event_body;
 
@@ -89,7 +89,7 @@ async fn a_large_upload_gets_a_preview_fitting_1600() {
 async fn an_animated_gif_is_marked_animated_and_shows_its_first_frame() {
     let f = function();
     let key = format!("public/content/{ID}/moving.gif");
-    f.objects().insert(&key, media_core::testing::animated_gif(40, 1000), &[]);
+    f.objects().insert(&key, media_imaging::testing::animated_gif(40, 1000), &[]);
     f.handle(&change("ObjectCreated:Put", &key, "01")).await.unwrap();
     let item = f.items().item(&item_key(&key)).unwrap();
     assert!(item.animated, "{item:?}");
@@ -98,7 +98,7 @@ async fn an_animated_gif_is_marked_animated_and_shows_its_first_frame() {
     let pixel = image::load_from_memory(&thumbnail.body).unwrap().to_rgb8().get_pixel(20, 20).0;
     assert!(pixel[0] > 200 && pixel[2] < 60, "the first (red) frame: {pixel:?}");
     // Replaced by a still: the attribute goes.
-    f.objects().insert(&key, media_core::testing::animated_gif(40, 1), &[]);
+    f.objects().insert(&key, media_imaging::testing::animated_gif(40, 1), &[]);
     f.handle(&change("ObjectCreated:Put", &key, "02")).await.unwrap();
     assert!(!f.items().item(&item_key(&key)).unwrap().animated);
 }
@@ -233,7 +233,7 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
         ("empty.jpg", Vec::new(), "empty file"),
         ("truncated.jpg", jpeg(400, 400)[..200].to_vec(), "truncated"),
         ("text.jpg", b"this is not a picture".to_vec(), "not an image"),
-        ("bomb.png", media_core::testing::png_header_claiming(100_000, 100_000), "over the limit"),
+        ("bomb.png", media_imaging::testing::png_header_claiming(100_000, 100_000), "over the limit"),
         ("huge.bin", vec![0u8; 200_000], "bytes is over the limit"),
     ];
     for (name, bytes, reason) in &cases {

@@ -2,7 +2,7 @@
 //! loops or takes more memory than the function has.
 //!
 //! The corpus is generated here, from small images the `image` crate (and libjpeg, through
-//! `media_core::testing::libjpeg_jpeg`) encodes, cut, damaged or wrapped in hand-built
+//! `media_imaging::testing::libjpeg_jpeg`) encodes, cut, damaged or wrapped in hand-built
 //! containers: zero bytes, truncated and corrupt files of every supported format,
 //! decompression bombs (zlib, LZW, RLE, lying headers), images just under and just over
 //! `ImageLimits`, CMYK and YCCK JPEGs, animations, polyglots, hostile EXIF and ICC data.
@@ -32,11 +32,12 @@ use std::time::{Duration, Instant};
 use content_updated::{ContentUpdated, Outcome};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 use media_core::item::ItemKey;
 use media_core::keys::encode_event_key;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
-use media_core::testing::{heif, insert_exif_orientation, libjpeg_jpeg, s3_event_body};
+use media_core::testing::s3_event_body;
+use media_imaging::testing::{heif, insert_exif_orientation, libjpeg_jpeg};
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-0000000000ff";
 /// A file taking longer than this in the `thumbnail` command counts as a loop.
@@ -837,7 +838,7 @@ fn build_corpus() -> Vec<Case> {
     png_icc_size.extend(zlib_zeros(1 << 20)); // a 1 MiB profile of zeros: no valid header
     case(c, "png-iccp-invalid-1mb", png(64, 64, 8, 0, &[(b"iCCP", png_icc_size)], &zlib_zeros(65 * 64)), Either);
 
-    // --- HEIC and AVIF (Debian's heif-enc and avifenc, layouts from media_core::testing::heif):
+    // --- HEIC and AVIF (Debian's heif-enc and avifenc, layouts from media_imaging::testing::heif):
     // declared sizes over the limits refused before libheif decodes anything, grid canvases
     // included; cut and damaged files.
     let photo_jpeg = encode(&DynamicImage::ImageRgb8(photo(640, 480)), ImageFormat::Jpeg);
@@ -1335,7 +1336,7 @@ fn hostile_generators_make_valid_files_at_small_sizes() {
     assert!(r > 250 && g < 5 && b < 5 && a > 250, "{:?}", [r, g, b, a]);
     // Extra progressive scans are real scans, and libjpeg reads them.
     for extra in [0, 5] {
-        let thumbnail = media_core::imaging::make_thumbnail(&many_scans(64, 64, extra), &ImageLimits::default()).unwrap();
+        let thumbnail = media_imaging::make_thumbnail(&many_scans(64, 64, extra), &ImageLimits::default()).unwrap();
         assert_eq!((thumbnail.encoded.width, thumbnail.encoded.height), (64, 64));
     }
     assert_eq!(jpeg_segments(&many_scans(64, 64, 5)).iter().filter(|s| s[1] == 0xDA).count(), jpeg_segments(&many_scans(64, 64, 0)).iter().filter(|s| s[1] == 0xDA).count() + 5);

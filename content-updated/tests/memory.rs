@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::{ImageBuffer, Rgba};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 
 /// content-updated's memory setting in the template, in MB.
 fn function_memory_mb() -> u64 {

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use face_detection::detector::{self, DetectorKind};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 
 mod common;
 

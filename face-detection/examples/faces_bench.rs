@@ -12,7 +12,7 @@ use common::process_cpu_ms;
 
 use face_detection::detector::{self, DetectorKind};
 use face_detection::labelled::{self, Score};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     let limits = ImageLimits::default();
     let images: Vec<_> = labels
         .iter()
-        .map(|l| Ok((l, media_core::imaging::decode(&std::fs::read(dir.join(&l.file))?, &limits)?)))
+        .map(|l| Ok((l, media_imaging::decode(&std::fs::read(dir.join(&l.file))?, &limits)?)))
         .collect::<anyhow::Result<_>>()?;
 
     let mut summary = Vec::new();
@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
             if let Some(out) = &out {
                 std::fs::create_dir_all(out)?;
                 let marked = face_detection::draw::outline_faces(&decoded.image, &faces);
-                let small = media_core::imaging::resize_to_fit(&marked, 800)?;
+                let small = media_imaging::resize_to_fit(&marked, 800)?;
                 small.save(out.join(format!("{}-{}.png", kind.as_str(), label.file.replace('.', "_"))))?;
             }
         }

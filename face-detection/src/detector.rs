@@ -8,7 +8,7 @@
 //! CenterFace on its fixed [`INPUT_SIDE`] x [`INPUT_SIDE`] input, the picture letterboxed into it.
 //!
 //! OpenCV is used for the computation only: images reach it as raw pixel buffers decoded by
-//! `media_core::imaging`, so the function links no OpenCV codec.
+//! `media_imaging`, so the function links no OpenCV codec.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -130,7 +130,7 @@ pub fn load(kind: DetectorKind, model: &Path) -> Result<Box<dyn FaceDetector>, D
 
 /// Scale factor and size of the detection copy of a `width` x `height` image.
 fn detection_size(width: u32, height: u32) -> (u32, u32, f64) {
-    let (w, h) = media_core::imaging::fit_within(width, height, MAX_DETECTION_SIDE);
+    let (w, h) = media_imaging::fit_within(width, height, MAX_DETECTION_SIDE);
     (w, h, f64::from(width) / f64::from(w))
 }
 
@@ -167,7 +167,7 @@ fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), Detec
         }
     };
     let full = Mat::new_rows_cols_with_bytes::<Vec3b>(height as i32, width as i32, rgb.as_raw())?;
-    let (w, h) = media_core::imaging::fit_within(width, height, side);
+    let (w, h) = media_imaging::fit_within(width, height, side);
     let small = resize(&full, w, h, (width, height))?;
     let mut padded = Mat::default();
     let (bottom, right) = ((side - h) as i32, (side - w) as i32);

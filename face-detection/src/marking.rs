@@ -2,8 +2,8 @@
 //! load), detect, draw on a bounded copy, encode; the boxes reported in the original's pixels.
 
 use image::DynamicImage;
-use media_core::config::ImageLimits;
-use media_core::imaging::{self, Decoded, Encoded, ImagingError};
+use media_imaging::ImageLimits;
+use media_imaging::{self as imaging, Decoded, Encoded, ImagingError};
 use media_core::item::FaceBox;
 use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 

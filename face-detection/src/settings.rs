@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use media_core::config::{number_or, ConfigError, ImageLimits};
+use media_core::config::{number_or, ConfigError};
+use media_imaging::ImageLimits;
 
 /// Default lifetime of the link a direct call returns: the book's hour, which is also how
 /// long purge-bucket keeps `tmp/` objects.
@@ -48,7 +49,7 @@ impl Settings {
             });
         }
         Ok(Settings {
-            limits: ImageLimits::from_env()?,
+            limits: ImageLimits::from_env().map_err(|e| ConfigError::Invalid { name: e.name, value: e.value, expected: "number" })?,
             bucket,
             presign_expiry: Duration::from_secs(expiry),
             download_timeout: Duration::from_secs(number_or("DOWNLOAD_TIMEOUT_SECONDS", DEFAULT_DOWNLOAD_TIMEOUT_SECONDS)?),

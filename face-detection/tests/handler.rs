@@ -61,7 +61,7 @@ async fn created_writes_the_faces_copy_and_only_the_face_attributes() {
     let boxes = vec![FaceBox { x: 10, y: 20, w: 50, h: 60 }, FaceBox { x: 300, y: 100, w: 40, h: 40 }];
     let f = function(boxes.clone());
     let key = format!("public/content/{ID}/my photo+1 é.jpg");
-    f.objects().insert(&key, media_core::testing::insert_exif_orientation(&jpeg(800, 600), 6), &[]);
+    f.objects().insert(&key, media_imaging::testing::insert_exif_orientation(&jpeg(800, 600), 6), &[]);
     // content-updated ran first: its attributes must survive.
     f.items().put(MediaItem {
         identity_id: ID.into(),
@@ -130,7 +130,7 @@ async fn bad_images_are_reported_and_nothing_is_written_or_lost() {
         ("empty.jpg", Vec::new()),
         ("text.jpg", b"not an image".to_vec()),
         ("truncated.jpg", truncated[..truncated.len() / 2].to_vec()),
-        ("bomb.png", media_core::testing::png_header_claiming(100_000, 100_000)),
+        ("bomb.png", media_imaging::testing::png_header_claiming(100_000, 100_000)),
     ] {
         let key = format!("public/content/{ID}/{name}");
         f.objects().insert(&key, bytes.clone(), &[]);

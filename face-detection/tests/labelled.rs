@@ -5,7 +5,7 @@
 
 use face_detection::detector::{self, DetectorKind, FaceDetector};
 use face_detection::labelled;
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 
 fn check(kind: DetectorKind) {
     let dir = labelled::data_dir();
@@ -26,7 +26,7 @@ fn check(kind: DetectorKind) {
     let mut wrong = Vec::new();
     for label in labelled::labels() {
         let bytes = std::fs::read(dir.join(&label.file)).unwrap();
-        let decoded = media_core::imaging::decode(&bytes, &ImageLimits::default()).unwrap();
+        let decoded = media_imaging::decode(&bytes, &ImageLimits::default()).unwrap();
         let faces = detector.detect(&decoded.image).unwrap();
         let found = faces.len() as u32;
         for face in &faces {
@@ -81,7 +81,7 @@ fn one_centerface_network_stays_exact_across_image_sizes_in_any_order() {
     let labels = labelled::labels();
     let images: Vec<_> = labels
         .iter()
-        .map(|l| media_core::imaging::decode(&std::fs::read(dir.join(&l.file)).unwrap(), &ImageLimits::default()).unwrap().image)
+        .map(|l| media_imaging::decode(&std::fs::read(dir.join(&l.file)).unwrap(), &ImageLimits::default()).unwrap().image)
         .collect();
     let sizes: std::collections::HashSet<_> = images.iter().map(|i| (i.width(), i.height())).collect();
     assert!(sizes.len() >= 10, "the set should exercise many sizes: {sizes:?}");
@@ -105,11 +105,11 @@ fn a_face_in_a_large_jpeg_is_found_on_the_shrunk_decode_and_boxed_in_the_origina
     let Some((dir, model)) = centerface_data() else { return };
     let detector = detector::load(DetectorKind::Dnn, &model).unwrap();
     let limits = ImageLimits::default();
-    let astronaut = media_core::imaging::decode(&std::fs::read(dir.join("astronaut.png")).unwrap(), &limits).unwrap().image;
+    let astronaut = media_imaging::decode(&std::fs::read(dir.join("astronaut.png")).unwrap(), &limits).unwrap().image;
     let on_small = detector.detect(&astronaut).unwrap();
     assert_eq!(on_small.len(), 1);
     let (scale, at) = (4u32, (2800u32, 200u32));
-    let big = media_core::imaging::resize_exact(&astronaut, 512 * scale, 512 * scale).unwrap().to_rgb8();
+    let big = media_imaging::resize_exact(&astronaut, 512 * scale, 512 * scale).unwrap().to_rgb8();
     let mut canvas = image::RgbImage::from_pixel(5016, 2400, image::Rgb([90, 110, 130]));
     image::imageops::replace(&mut canvas, &big, i64::from(at.0), i64::from(at.1));
     let mut jpeg = Vec::new();

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use media_core::index::ContentIndex;
+use media_index::ContentIndex;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(index) = serde_json::from_slice::<ContentIndex>(data) else {

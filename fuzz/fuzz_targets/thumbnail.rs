@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use media_core::config::ImageLimits;
-use media_core::imaging::{fit_within, make_thumbnail, THUMBNAIL_BOX};
+use media_imaging::ImageLimits;
+use media_imaging::{fit_within, make_thumbnail, THUMBNAIL_BOX};
 
 const LIMITS: ImageLimits = ImageLimits { max_bytes: 1 << 20, max_pixels: 4_000_000, max_decoded_bytes: 32 << 20 };
 

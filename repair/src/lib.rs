@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use media_core::derived::stored_sequencer;
 use media_core::events::s3_event_body;
-use media_core::index::{IndexLimits, IndexPublisher, IndexTarget, Published};
+use media_index::{IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::keys::{ContentKey, Visibility};
 use media_core::ports::{IndexItems, ItemPage, ListedObject, ObjectHead, ObjectStore, StoreError, TableScan};
@@ -100,7 +100,7 @@ pub enum RepairError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Index(#[from] media_core::index::IndexError),
+    Index(#[from] media_index::IndexError),
 }
 
 /// The walk, step by step.

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use content_updated::ContentUpdated;
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::ports::StoreError;
-use media_core::testing::jpeg;
+use media_imaging::testing::jpeg;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore, Shared};
 use repair::{ChangeQueue, Repair, RepairRequest, Target};
 
@@ -38,7 +38,7 @@ struct World {
 impl World {
     fn new() -> World {
         let (objects, items, queues) = (Arc::new(MemoryObjectStore::default()), Arc::new(MemoryItemStore::default()), Queues::default());
-        let repair = Repair::new(Shared::new(objects.clone()), Shared::new(items.clone()), queues.clone(), media_core::index::IndexLimits::default());
+        let repair = Repair::new(Shared::new(objects.clone()), Shared::new(items.clone()), queues.clone(), media_index::IndexLimits::default());
         World { objects, items, queues, repair }
     }
 

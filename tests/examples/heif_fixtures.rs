@@ -5,8 +5,8 @@
 //! Debian's avifenc, which turns the Exif orientation into `irot`). Shown upright, both are
 //! wider than high.
 
-use media_core::testing::heif::{avifenc, heic_rotated, heif_enc};
-use media_core::testing::insert_exif_orientation;
+use media_imaging::testing::heif::{avifenc, heic_rotated, heif_enc};
+use media_imaging::testing::insert_exif_orientation;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::bench::{count_and_parameters, log_events, millis, percentile, process_cpu_seconds, IndexWatcher};
 use e2e_tests::{identity_id, photo_jpeg, Stack};
-use media_core::index::IndexTarget;
+use media_index::IndexTarget;
 use serde_json::{json, Value};
 
 const USERS: usize = 20;

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use content_updated::{ContentUpdated, Outcome};
 use e2e_tests::{encode, eventually, identity_id, photo_jpeg, Stack};
 use media_core::aws::{DynamoItemStore, S3ObjectStore};
-use media_core::config::ImageLimits;
+use media_imaging::ImageLimits;
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::*;
-use media_core::testing::{insert_exif_orientation, png_header_claiming};
+use media_imaging::testing::{insert_exif_orientation, png_header_claiming};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -83,7 +83,7 @@ async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> 
 
     // An animated GIF of 1,000 frames: its first frame, and the item says it is animated.
     let gif_key = format!("private/content/{id}/loop.gif");
-    stack.upload(&gif_key, media_core::testing::animated_gif(120, 1000), None).await?;
+    stack.upload(&gif_key, media_imaging::testing::animated_gif(120, 1000), None).await?;
     let item = eventually("the GIF's item", WAIT, || async { stack.item(&id, &gif_key).await }).await?;
     assert!(item.animated, "{item:?}");
     assert_eq!(item.preview_key, Some(format!("private/previews/{id}/loop.gif")));
@@ -230,7 +230,7 @@ fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn heic_and_avif_uploads_get_upright_thumbnails_items_and_faces() -> Result<()> {
-    use media_core::testing::heif::{avifenc, heic_rotated, heif_enc};
+    use media_imaging::testing::heif::{avifenc, heic_rotated, heif_enc};
     let stack = Stack::start().await?;
     let id = identity_id();
     let upright = astronaut();

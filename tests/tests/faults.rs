@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use e2e_tests::{eventually, identity_id, photo_jpeg, Stack};
-use media_core::index::ContentIndex;
+use media_index::ContentIndex;
 
 const UPLOADS: usize = 100;
 const DELETES: usize = 20;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e_tests::{encode, eventually, identity_id, Stack};
 use media_core::aws::{DynamoItemStore, S3ObjectStore};
-use media_core::index::{ContentIndex, IndexPublisher, IndexTarget, Published};
+use media_index::{ContentIndex, IndexPublisher, IndexTarget, Published};
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::*;
 
@@ -206,7 +206,7 @@ async fn a_slow_writer_racing_the_stream_leaves_the_newest_index() -> Result<()>
         before_first_put: tokio::sync::Mutex::new(Some(pause)),
     };
     let items = DynamoItemStore::new(stack.dynamodb.clone(), &stack.info.table);
-    let slow = IndexPublisher { objects: &slow_objects, items: &items, limits: media_core::index::IndexLimits::default() };
+    let slow = IndexPublisher { objects: &slow_objects, items: &items, limits: media_index::IndexLimits::default() };
     let published = slow.regenerate(&IndexTarget::Public, &[]).await?;
 
     // Its first write was refused (the ETag changed); it read the table again and found the
@@ -223,7 +223,7 @@ async fn whole_index(stack: &Stack, key: &str) -> Result<Option<(ContentIndex, V
     let Some(head) = index(stack, key).await? else { return Ok(None) };
     let mut all = keys(&head);
     // Entries still to read, newest first (a volume's entries replace it in place).
-    let mut pending: Vec<media_core::index::PageEntry> = head.pages.iter().rev().cloned().collect();
+    let mut pending: Vec<media_index::PageEntry> = head.pages.iter().rev().cloned().collect();
     while let Some(entry) = pending.pop() {
         if entry.count == 0 {
             continue;

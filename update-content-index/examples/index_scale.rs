@@ -12,7 +12,7 @@
 
 use std::sync::atomic::Ordering;
 
-use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry};
+use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry};
 use media_core::item::{MediaItem, Sequencer};
 use media_core::ports::IndexItems;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};

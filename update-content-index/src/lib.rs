@@ -8,7 +8,7 @@ use std::sync::Arc;
 use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use media_core::config::ConfigError;
-use media_core::index::{affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange};
+use media_index::{affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::item::is_bookkeeping_partition;
 use media_core::ports::{IndexItems, ObjectStore, StoreError};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use media_core::aws_lambda_events::event::dynamodb::Event;
-use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
+use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::*;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use media_core::index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published};
+use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published};
 use media_core::item::MediaItem;
 use media_core::ports::*;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};

@@ -1,7 +1,7 @@
 //! `thumbnail [--size N] [--out DIR] FILE...`: content-updated's image path
-//! ([`media_core::imaging::make_renditions`], thumbnail and preview, with the function's
+//! ([`media_imaging::make_renditions`], thumbnail and preview, with the function's
 //! limits from the environment) on local files, for benchmarks and the memory test; with
-//! `--size N`, a thumbnail alone fitting N ([`media_core::imaging::make_thumbnail_sized`]).
+//! `--size N`, a thumbnail alone fitting N ([`media_imaging::make_thumbnail_sized`]).
 //! Prints one JSON line per file: `{"file", "ms", "width", "height", "bytes", "maxRssKb"}`
 //! (the thumbnail's size; with renditions also `previewWidth`, `previewHeight`,
 //! `previewBytes` and `animated`; `ms` is this thread's CPU time for the file, `maxRssKb` the
@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use media_core::config::ImageLimits;
-use media_core::imaging::{make_renditions, make_thumbnail_sized, Encoded, ImagingError};
+use media_imaging::ImageLimits;
+use media_imaging::{make_renditions, make_thumbnail_sized, Encoded, ImagingError};
 
 fn thread_cpu_ms() -> f64 {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };

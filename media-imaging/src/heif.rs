@@ -23,7 +23,7 @@ use image::{DynamicImage, ImageError, RgbImage, RgbaImage};
 use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 
 use super::{Decoded, ImagingError, OriginalInfo, SourceFormat};
-use crate::config::ImageLimits;
+use crate::ImageLimits;
 
 /// The three kinds of file libheif reads, by their registered media types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,7 +196,7 @@ pub(super) fn decode(bytes: &[u8], format: HeifFormat, limits: &ImageLimits) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::{decode, make_thumbnail, THUMBNAIL_BOX};
+    use crate::{decode, make_thumbnail, THUMBNAIL_BOX};
     use crate::testing::heif::{avifenc, heic_claiming, heic_grid, heic_rotated, heif_enc};
     use crate::testing::insert_exif_orientation;
     use image::{ImageEncoder, Rgb};

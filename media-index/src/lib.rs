@@ -17,11 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{number_or, ConfigError};
-use crate::item::{upload_day, ItemKey, MediaItem};
-use crate::keys::{index_page_key, index_volume_key, private_index_key, PUBLIC_INDEX_KEY};
-use crate::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-use crate::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
+use media_core::config::{number_or, ConfigError};
+use media_core::item::{upload_day, ItemKey, MediaItem};
+use media_core::keys::{index_page_key, index_volume_key, private_index_key, PUBLIC_INDEX_KEY};
+use media_core::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+use media_core::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
 /// Version 3: a head, pages, and volumes listing older pages (and older volumes). Version 2 (a
 /// head listing every page) is read as a head of pages, whose next regeneration seals them
@@ -298,7 +298,7 @@ impl TableChange {
     }
 
     pub fn is_bookkeeping(&self) -> bool {
-        crate::item::is_bookkeeping_partition(&self.key.identity_id)
+        media_core::item::is_bookkeeping_partition(&self.key.identity_id)
     }
 
     pub fn index_change(&self) -> IndexChange {
@@ -871,7 +871,7 @@ mod tests {
             width: Some(10),
             height: Some(20),
             content_type: Some("image/jpeg".into()),
-            sequencer: Some(crate::item::Sequencer::new("A")),
+            sequencer: Some(media_core::item::Sequencer::new("A")),
             ..Default::default()
         }
     }
@@ -931,9 +931,9 @@ mod tests {
         full.preview_key = Some("p".into());
         full.animated = true;
         full.face_count = Some(1);
-        full.faces = Some(vec![crate::item::FaceBox { x: 1, y: 1, w: 1, h: 1 }]);
+        full.faces = Some(vec![media_core::item::FaceBox { x: 1, y: 1, w: 1, h: 1 }]);
         full.size = Some(1);
-        full.faces_sequencer = Some(crate::item::Sequencer::new("A"));
+        full.faces_sequencer = Some(media_core::item::Sequencer::new("A"));
         full.deleted = Some(false);
         full.expires_at = Some(1);
         let item_fields: BTreeSet<String> = serde_json::to_value(&full).unwrap().as_object().unwrap().keys().cloned().collect();

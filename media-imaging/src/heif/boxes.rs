@@ -4,7 +4,7 @@
 //!
 //! libheif 1.15 checks each `ispe` against 32768x32768 only, and allocates a grid's canvas at
 //! the size its descriptor (in `idat` or `mdat`, not `ispe`) claims, so both are read here and
-//! checked against [`ImageLimits`](crate::config::ImageLimits) first. Every read is bounds
+//! checked against [`ImageLimits`](crate::ImageLimits) first. Every read is bounds
 //! checked: a malformed file is an `Err`, never a panic.
 
 use std::collections::HashMap;

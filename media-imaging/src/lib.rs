@@ -14,8 +14,13 @@ pub mod colour;
 pub(crate) mod heif;
 mod jpeg;
 mod jpeg_encode;
+mod limits;
 #[cfg(test)]
 mod renditions_tests;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use limits::{ImageLimits, InvalidLimit};
 
 use std::io::Cursor;
 
@@ -24,7 +29,6 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 
-use crate::config::ImageLimits;
 
 /// Longest side of a thumbnail's bounding box.
 pub const THUMBNAIL_BOX: u32 = 200;

@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::imaging::heif::boxes;
+use crate::heif::boxes;
 
 /// Runs `tool` with `args`, then the input file (`input`, with `input_extension`), then
 /// `output_flag` and the output file, and returns what it wrote. Panics with what to install

@@ -3,7 +3,7 @@
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 
 use super::*;
-use crate::config::ImageLimits;
+use crate::ImageLimits;
 use crate::testing::{animated_gif, animated_webp, display_p3_profile, icc_rgb_profile, insert_exif_orientation, insert_icc_profile, SRGB_CURVE};
 
 fn jpeg_of(image: &RgbImage, quality: u8) -> Vec<u8> {

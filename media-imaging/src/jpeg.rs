@@ -21,7 +21,7 @@ use mozjpeg::{ColorSpace, Marker};
 use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_HIT_MARKER, JWRN_JPEG_EOF};
 
 use super::{fit_within, Decoded, ImagingError, OriginalInfo};
-use crate::config::ImageLimits;
+use crate::ImageLimits;
 
 const FORMAT_NAME: &str = "image/jpeg";
 

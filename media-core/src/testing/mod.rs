@@ -1,0 +1,32 @@
+//! Test support for every crate, by kind; compiled only with the `testing` feature, never
+//! into a Lambda package.
+//!
+//! * [`events`]: S3 event notification bodies and the changes they describe.
+//! * [`memory`]: in-memory stores with AWS's semantics, and the step hooks that interleave
+//!   two handlers inside one store call.
+//! * [`indexed_item`]: a processed upload's item.
+
+pub mod events;
+pub mod memory;
+
+pub use events::*;
+
+/// HEIC and AVIF files made by Debian's encoders, and the HEIF layouts they cannot write.
+/// A processed upload's item as the index tests need it: `{visibility}/content/{identity}/{file}.jpg`
+/// with its thumbnail, titled `picture {file}`, uploaded at `date` (ISO 8601).
+pub fn indexed_item(identity: &str, visibility: &str, file: &str, date: &str) -> crate::item::MediaItem {
+    crate::item::MediaItem {
+        identity_id: identity.into(),
+        object_key: format!("{visibility}/content/{identity}/{file}.jpg"),
+        thumbnail_key: Some(format!("{visibility}/thumbnails/{identity}/{file}.jpg")),
+        is_public: visibility == "public",
+        title: format!("picture {file}"),
+        upload_date: Some(date.into()),
+        upload_day: (visibility == "public").then(|| date[..10].to_owned()),
+        content_type: Some("image/jpeg".into()),
+        width: Some(4),
+        height: Some(3),
+        sequencer: Some(crate::item::Sequencer::new("1")),
+        ..Default::default()
+    }
+}
