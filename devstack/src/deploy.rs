@@ -1,7 +1,7 @@
 //! Deploys `infra/template.yaml` onto the emulator, as `sam package` and `sam deploy` do in
-//! the cloud: each function's release binary is zipped as `bootstrap` and uploaded, the
-//! template's `CodeUri` directories become those S3 locations (exactly the rewrite
-//! `sam package` makes), and the stack is created or updated through the emulator's
+//! the cloud: each function's Lambda package (`make -C infra package-local`: the `lambda`
+//! profile, bundled as for AWS) is zipped and uploaded, the template's `CodeUri` directories
+//! become those S3 locations (exactly the rewrite `sam package` makes), and the stack is created or updated through the emulator's
 //! CloudFormation API with the parameters a local stack needs. Every resource, setting and
 //! trigger comes from the template; nothing here describes one.
 
@@ -87,32 +87,53 @@ pub fn local_face_model() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// The functions' release binaries: beside this executable (cargo puts every binary of the
-/// workspace in one directory).
-fn binary(function: &str) -> Result<PathBuf> {
-    let dir = std::env::var_os("DEVSTACK_FUNCTIONS_DIR")
+/// The directory of a function's Lambda package for this machine's architecture: what
+/// `make -C infra package-local` builds (the `lambda` profile, bundled as `make -C infra
+/// package` bundles it), `infra/build/local/<function>/` unless `DEVSTACK_PACKAGES_DIR` names
+/// another directory of packages.
+fn package_dir(function: &str) -> Result<PathBuf> {
+    let dir = std::env::var_os("DEVSTACK_PACKAGES_DIR")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::current_exe().ok()?.parent().map(Path::to_path_buf))
-        .context("cannot find the functions' directory")?;
+        .unwrap_or_else(|| repo_root().join("infra/build/local"));
     let path = dir.join(function);
-    if !path.is_file() {
+    if !path.join("bootstrap").is_file() {
         bail!(
-            "{} is missing: build the functions first (`make dev` does: cargo build --release --workspace --all-targets)",
-            path.display()
+            "{} is missing: build the packages first (`make dev` does: make -C infra package-local)",
+            path.join("bootstrap").display()
         );
     }
     Ok(path)
 }
 
-/// A Lambda deployment package: the binary as `bootstrap`, executable.
-fn package(binary: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+/// A Lambda deployment package: every file of the package directory at its relative path,
+/// executables kept executable, as `sam package` zips a `CodeUri` directory. Entries are
+/// sorted so an unchanged package zips to the same bytes (and the stack is not updated).
+fn package(dir: &Path) -> Result<Vec<u8>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).with_context(|| format!("reading {}", next.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o755);
-    zip.start_file("bootstrap", options)?;
-    zip.write_all(&bytes)?;
+    for path in files {
+        let name = path.strip_prefix(dir)?.to_str().context("a package path that is not UTF-8")?.to_owned();
+        let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode);
+        zip.start_file(name, options)?;
+        zip.write_all(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)?;
+    }
     Ok(zip.finish()?.into_inner())
 }
 
@@ -126,7 +147,7 @@ async fn packaged_template(s3: &aws_sdk_s3::Client, mut template: String, functi
         Err(err) => return Err(sdk_error(err)).context("creating the code bucket"),
     }
     for function in functions {
-        let zipped = package(&binary(function)?)?;
+        let zipped = package(&package_dir(function)?)?;
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&zipped);
         let key = format!("{function}/{:08x}-{}.zip", hasher.finalize(), zipped.len());
