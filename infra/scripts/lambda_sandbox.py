@@ -184,6 +184,17 @@ def make_handler(inv: Invocation):
             self.wfile.write(body)
 
         def read_body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                # hyper (the Rust runtime's HTTP client) may send bodies chunked.
+                parts = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass                # trailers
+                        return b"".join(parts)
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
             n = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(n) if n else b""
 
