@@ -1,6 +1,7 @@
 // The offline part of `make audit` for an npm tree (docs/supply-chain.md): every package of
 // package-lock.json (the production tree with AUDIT_SCOPE=production) comes from the npm
-// registry (AUDIT_REGISTRY) with a sha512 integrity, runs no install script, and has a licence
+// registry (AUDIT_REGISTRY) with a sha512 integrity (a bundled package, inside the tarball of
+// the package that bundles it, with that package's), runs no install script, and has a licence
 // in AUDIT_LICENSES or an exception in AUDIT_EXCEPTIONS ("name=licence ..."); an allowed
 // licence or exception that nothing uses fails too. Run in the directory of the lock file.
 const fs = require("fs");
@@ -29,7 +30,16 @@ for (const [path, p] of Object.entries(lock.packages)) {
   } else {
     if (p.resolved && !p.resolved.startsWith(process.env.AUDIT_REGISTRY))
       problems.push(id + ": resolved from " + p.resolved + ", not the npm registry");
-    if (!/^sha512-/.test(p.integrity || "")) problems.push(id + ": no sha512 integrity in the lock file");
+    if (p.inBundle) {
+      // Shipped inside the tarball of the package that bundles it (bundleDependencies), so
+      // covered by that package's integrity: the nearest enclosing package not itself bundled.
+      let parent = path;
+      do parent = parent.slice(0, parent.lastIndexOf("/node_modules/"));
+      while (parent && lock.packages[parent] && lock.packages[parent].inBundle);
+      const outer = lock.packages[parent];
+      if (!parent || !outer || !/^sha512-/.test(outer.integrity || ""))
+        problems.push(id + ": bundled, but no enclosing package with a sha512 integrity covers it");
+    } else if (!/^sha512-/.test(p.integrity || "")) problems.push(id + ": no sha512 integrity in the lock file");
   }
   if (p.hasInstallScript) problems.push(id + ": runs an install script");
   const lic = typeof p.license === "string" ? p.license : JSON.stringify(p.license);

@@ -222,3 +222,76 @@ export class Resolver {
     return out
   }
 }
+
+/**
+ * The checks CloudFormation makes on parameter values before it creates or updates a stack
+ * ("Parameters" and "Rules" in the CloudFormation user guide): the value's type, MinValue /
+ * MaxValue, MinLength / MaxLength, AllowedValues, AllowedPattern (the whole value), then every
+ * rule whose RuleCondition holds, each Assert with the rule functions. `values` are the
+ * parameters passed (strings, as the API takes them); the others take their Default.
+ * Returns the refusals, [] when CloudFormation would go ahead.
+ */
+export function parameterErrors(template, values = {}) {
+  const defs = template.Parameters ?? {}
+  const errors = []
+  const params = {}
+  for (const name of Object.keys(values)) {
+    if (!(name in defs)) errors.push(`${name}: not a parameter of the template`)
+  }
+  for (const [name, def] of Object.entries(defs)) {
+    const given = name in values ? values[name] : def.Default
+    if (given === undefined) {
+      errors.push(`${name}: no value and no default`)
+      continue
+    }
+    const value = String(given)
+    params[name] = value
+    if (def.Type === 'Number') {
+      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(value)) errors.push(`${name}: ${value} is not a number`)
+      else {
+        if (def.MinValue !== undefined && Number(value) < Number(def.MinValue)) errors.push(`${name}: ${value} < MinValue ${def.MinValue}`)
+        if (def.MaxValue !== undefined && Number(value) > Number(def.MaxValue)) errors.push(`${name}: ${value} > MaxValue ${def.MaxValue}`)
+      }
+    }
+    if (def.MinLength !== undefined && value.length < def.MinLength) errors.push(`${name}: shorter than MinLength ${def.MinLength}`)
+    if (def.MaxLength !== undefined && value.length > def.MaxLength) errors.push(`${name}: longer than MaxLength ${def.MaxLength}`)
+    if (def.AllowedValues && !def.AllowedValues.map(String).includes(value)) errors.push(`${name}: ${value} not in AllowedValues`)
+    if (def.AllowedPattern !== undefined) {
+      const m = new RegExp(def.AllowedPattern).exec(value)
+      if (!m || m[0] !== value) errors.push(`${name}: ${JSON.stringify(value)} does not match AllowedPattern`)
+    }
+  }
+  if (errors.length) return errors
+  const strings = (v, fn) => {
+    if (!Array.isArray(v)) throw new Error(`${fn} takes a list`)
+    return v.map(String)
+  }
+  const ev = (node) => {
+    if (Array.isArray(node)) return node.map(ev)
+    if (node === null || typeof node !== 'object') return node
+    const [[fn, args]] = Object.entries(node)
+    switch (fn) {
+      case 'Ref':
+        if (!(args in params)) throw new Error(`Rules: Ref ${args} is not a parameter`)
+        return params[args]
+      case 'Fn::Equals': return String(ev(args[0])) === String(ev(args[1]))
+      case 'Fn::Not': return !ev(args[0])
+      case 'Fn::And': return args.every(ev)
+      case 'Fn::Or': return args.some(ev)
+      case 'Fn::Contains': return strings(ev(args[0]), fn).includes(String(ev(args[1])))
+      case 'Fn::EachMemberEquals': return strings(ev(args[0]), fn).every((m) => m === String(ev(args[1])))
+      case 'Fn::EachMemberIn': {
+        const allowed = strings(ev(args[1]), fn)
+        return strings(ev(args[0]), fn).every((m) => allowed.includes(m))
+      }
+      default: throw new Error(`Rules: ${fn} is not a rule function`)
+    }
+  }
+  for (const [name, rule] of Object.entries(template.Rules ?? {})) {
+    if (rule.RuleCondition !== undefined && ev(rule.RuleCondition) !== true) continue
+    for (const a of rule.Assertions) {
+      if (ev(a.Assert) !== true) errors.push(`rule ${name}: ${a.AssertDescription ?? 'assertion failed'}`)
+    }
+  }
+  return errors
+}

@@ -108,6 +108,10 @@ const table111 = [
   ['s3:GetObject', s3('public/index/content-20261123T140509123Z.json'), [ALLOW, ALLOW, ALLOW], 'a page of the public index'],
   ['s3:GetObject', s3('public/index/content-0.json'), [ALLOW, ALLOW, ALLOW], 'the oldest page of the public index'],
   ['s3:GetObject', s3(`private/index/${OWNER}/content-20261123T140509123Z.json`), [ALLOW, DENY, DENY], "a page of the owner's private index"],
+  ['s3:GetObject', s3('public/index/volume1-0.json'), [ALLOW, ALLOW, ALLOW], 'a volume of the public index (the oldest, level 1)'],
+  ['s3:GetObject', s3('public/index/volume12-20261123T140509123Z.json'), [ALLOW, ALLOW, ALLOW], 'a volume of the public index (level 12)'],
+  ['s3:GetObject', s3(`private/index/${OWNER}/volume1-20261123T140509123Z.json`), [ALLOW, DENY, DENY], "a volume of the owner's private index"],
+  ['s3:GetObject', s3(`private/index/${OWNER}/volume2-0.json`), [ALLOW, DENY, DENY], "the oldest level-2 volume of the owner's private index"],
   ['dynamodb:UpdateItem', TABLE_ARN, [ALLOW, DENY, DENY], "edit title+description of owner's item", upd(OWNER, EDIT)],
 ]
 for (const [action, resource, expects, note, context] of table111) {
@@ -165,6 +169,19 @@ add('owner', 's3:PutObject', s3(`private/index/${OWNER}/content-0.json`), DENY, 
 add('owner', 's3:PutObject', s3('public/index/content-0.json'), DENY, 'user writes a page of the public index')
 add('owner', 's3:GetObject', s3(`private/index/${OTHER}/content-0.json`), DENY, "a page of another user's private index")
 add('visitor', 's3:PutObject', s3(`public/content/${VISITOR}/x.jpg`), DENY, 'visitor uploads under own identity')
+// Index volumes (volume{level}-{after}.json beside the head): read like pages, written by the
+// index publishers only.
+add('owner', 's3:PutObject', s3('public/index/volume1-0.json'), DENY, 'user writes a volume of the public index')
+add('owner', 's3:PutObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'user writes a volume of own private index')
+add('owner', 's3:DeleteObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'user deletes a volume of own private index')
+add('owner', 's3:GetObject', s3(`private/index/${OTHER}/volume1-0.json`), DENY, "a volume of another user's private index")
+add('owner', 's3:GetObject', s3(`private/index/${OTHER}/volume3-20261123T140509123Z.json`), DENY, "a level-3 volume of another user's private index")
+add('owner', 's3:GetObject', s3('public/index/volumes.json'), DENY, 'a volume lookalike (no level-range dash)')
+add('owner', 's3:GetObject', s3(`private/index/${OWNER}/volume1-0.txt`), DENY, 'a volume that is not .json')
+add('visitor', 's3:PutObject', s3('public/index/volume1-0.json'), DENY, 'visitor writes a volume of the public index')
+add('visitor', 's3:DeleteObject', s3('public/index/volume1-0.json'), DENY, 'visitor deletes a volume of the public index')
+add('visitor', 's3:GetObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, "visitor reads a volume of a private index")
+add('visitor', 's3:GetObject', s3(`private/index/${VISITOR}/volume1-0.json`), DENY, 'visitor reads a volume under own identity')
 add('visitor', 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'visitor edits an item of own identity', upd(VISITOR, EDIT))
 add('visitor', 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'visitor reads tmp/')
 add('visitor', 's3:ListBucket', BUCKET_ARN, DENY, 'visitor lists the bucket', { 's3:prefix': 'public/' })
@@ -206,6 +223,8 @@ add(cu, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, "write faces/
 add(cu, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
 add(cu, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
 add(cu, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
+add(cu, 's3:PutObject', s3('public/index/volume1-0.json'), DENY, 'write a public index volume')
+add(cu, 's3:GetObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'read a private index volume')
 add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, "read an item's sequencer (projection)", item([...KEY, 'sequencer'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
 add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get a whole item (Select ALL_ATTRIBUTES)', item(KEY, { 'dynamodb:Select': 'ALL_ATTRIBUTES' }))
 add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get item projecting title', item([...KEY, 'sequencer', 'title'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
@@ -246,6 +265,7 @@ add(fd, 's3:DeleteObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'dele
 add(fd, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), DENY, "delete tmp/ (purge-bucket's)")
 add(fd, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'read thumbnails/')
 add(fd, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
+add(fd, 's3:PutObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'write a private index volume')
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes (condition on sequencer)', item([...KEY, ...FACES, 'sequencer'], NONE))
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update thumbnailKey', item([...KEY, ...FACES, 'thumbnailKey'], NONE))
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update isPublic', item([...KEY, 'isPublic'], NONE))
@@ -303,6 +323,16 @@ add(ui, 's3:PutObject', s3(`private/index/${OWNER}/content-x/y.json`), DENY, 'a 
 add(ui, 's3:PutObject', s3('private/index/us-east-1:not-a-uuid/content-0.json'), DENY, 'a page under an identity segment not shaped region:uuid')
 add(ui, 's3:PutObject', s3(`private/index/${OWNER}/contents-0.json`), DENY, 'a page lookalike (content- is the prefix)')
 add(ui, 's3:PutObject', s3('public/index/content-0.txt'), DENY, 'a page that is not .json')
+add(ui, 's3:GetObject', s3('public/index/volume1-0.json'), ALLOW, 'read a public index volume (ETag)')
+add(ui, 's3:PutObject', s3('public/index/volume1-20261123T140509123Z.json'), ALLOW, 'write a public index volume (If-Match)')
+add(ui, 's3:PutObject', s3('public/index/volume10-0.json'), ALLOW, 'write a level-10 public index volume')
+add(ui, 's3:GetObject', s3(`private/index/${OWNER}/volume2-0.json`), ALLOW, 'read a private index volume')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER}/volume1-20261123T140509123Z.json`), ALLOW, 'write a private index volume')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/volume1-0.json`), DENY, 'a private index volume two segments deep')
+add(ui, 's3:PutObject', s3(`private/index/${OWNER}/volume1-x/y.json`), DENY, 'a volume name with a further segment')
+add(ui, 's3:PutObject', s3(`private/index/${OTHER_REGION}/volume1-0.json`), DENY, "a volume under another region's identity id")
+add(ui, 's3:PutObject', s3('public/index/volume1-0.txt'), DENY, 'a volume that is not .json')
+add(ui, 's3:DeleteObject', s3('public/index/volume1-0.json'), DENY, 'delete a public index volume (volumes are rewritten, never deleted)')
 add(ui, 'sqs:SendMessage', QUEUE.indexFailures, ALLOW, 'on-failure destination')
 add(ui, 'sqs:SendMessage', QUEUE.contentUpdated, DENY, 'send to a content queue')
 
@@ -315,6 +345,7 @@ add(pb, 's3:ListBucket', BUCKET_ARN, DENY, 'list the whole bucket (no prefix)')
 add(pb, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), ALLOW, 'delete a tmp/ object')
 add(pb, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete outside tmp/')
 add(pb, 's3:DeleteObject', s3('public/index/content.json'), DENY, 'delete the public index')
+add(pb, 's3:DeleteObject', s3('public/index/volume1-0.json'), DENY, 'delete a public index volume')
 add(pb, 's3:DeleteObject', s3('tmpx/20260101000000-x.jpg'), DENY, 'delete a tmp lookalike prefix')
 add(pb, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
 add(pb, 's3:PutObject', s3('tmp/20260101000000-x.jpg'), DENY, 'write tmp/')
@@ -341,6 +372,12 @@ add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content.json`), DENY
 add(rp, 's3:PutObject', s3('public/index/content-0.json'), ALLOW, 'rebuild a page of the public index')
 add(rp, 's3:PutObject', s3(`private/index/${OWNER}/content-20261123T140509123Z.json`), ALLOW, 'rebuild a page of a private index')
 add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/content-0.json`), DENY, 'a private index page two segments deep')
+add(rp, 's3:GetObject', s3('public/index/volume1-0.json'), ALLOW, 'read a public index volume (rebuild)')
+add(rp, 's3:PutObject', s3('public/index/volume2-20261123T140509123Z.json'), ALLOW, 'rebuild a volume of the public index')
+add(rp, 's3:GetObject', s3(`private/index/${OWNER}/volume1-0.json`), ALLOW, 'read a private index volume (rebuild)')
+add(rp, 's3:PutObject', s3(`private/index/${OWNER}/volume1-20261123T140509123Z.json`), ALLOW, 'rebuild a volume of a private index')
+add(rp, 's3:PutObject', s3(`private/index/${OTHER}/${OWNER}/volume1-0.json`), DENY, 'a private index volume two segments deep')
+add(rp, 's3:DeleteObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'delete a private index volume')
 add(rp, 'dynamodb:Query', OWNER_GSI_ARN, ALLOW, 'query the by-owner GSI (private pages)')
 add(rp, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
 add(rp, 'dynamodb:Scan', TABLE_ARN, ALLOW, 'scan the table a page at a time')
@@ -376,6 +413,7 @@ add(mu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'read the media table', item([...KE
 add(mu, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write the media table', item(CONTENT, NONE))
 add(mu, 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'read a private picture')
 add(mu, 's3:GetObject', s3('public/index/content.json'), DENY, 'read the public index')
+add(mu, 's3:GetObject', s3('public/index/volume1-0.json'), DENY, 'read a public index volume')
 add(mu, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write the bucket')
 add(mu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket')
 add(mu, 'logs:PutLogEvents', LOGS('migrate-user'), ALLOW, 'write own logs')
@@ -505,6 +543,29 @@ test('s3:ListBucket: unconditioned for the three functions that test existence, 
     }], who)
   }
   assert.deepEqual(grants.visitor, [], 'visitor')
+})
+
+test('every statement naming index objects names all three shapes: head, pages and volumes', () => {
+  // media-core/src/keys.rs: content.json, content-<after>.json, volume<level>-<after>.json.
+  const shapes = ['content.json', 'content-*.json', 'volume*-*.json']
+  const folders = new Map()
+  for (const persona of new Set(Object.values(PERSONAS).map((p) => p.role))) {
+    for (const { name, policy } of rolePolicies(persona)) {
+      for (const st of policy.Statement) {
+        if (st.Effect !== 'Allow') continue
+        for (const r of [st.Resource].flat()) {
+          const m = /^(.*\/index\/(?:[^/]*\/)?)([^/]*)$/.exec(r)
+          if (!m || !r.startsWith(`${BUCKET_ARN}/`)) continue
+          const key = `${name} ${st.Sid} ${m[1]}`
+          folders.set(key, [...(folders.get(key) ?? []), m[2]])
+        }
+      }
+    }
+  }
+  assert.ok(folders.size >= 7, `index grants found: ${[...folders.keys()]}`)
+  for (const [where, names] of folders) assert.deepEqual([...names].sort(), [...shapes].sort(), where)
+  const text = JSON.stringify(bucketPolicy)
+  assert.ok(!text.includes('/index/'), 'the bucket policy names no index object (it only denies plain HTTP)')
 })
 
 test('Cognito roles trust only this identity pool, with the matching amr', () => {

@@ -2,7 +2,7 @@
 // docs/ARCHITECTURE.md: the parts sam validate / cfn-lint cannot know about.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ACCOUNT, loadTemplate, Resolver } from './cfn.mjs'
+import { ACCOUNT, loadTemplate, parameterErrors, Resolver } from './cfn.mjs'
 
 const template = loadTemplate()
 const resolver = new Resolver(template)
@@ -81,7 +81,8 @@ test('the topic fans out to one queue per S3-triggered function, each with a DLQ
   for (const q of queues) {
     const p = R[q].Properties
     assert.ok(p.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0].endsWith('DLQ'))
-    assert.ok(p.RedrivePolicy.maxReceiveCount >= 3)
+    // docs/decisions/throttling.md: enough receives that throttling alone never dead-letters.
+    assert.ok(p.RedrivePolicy.maxReceiveCount >= 10, `${q} maxReceiveCount`)
     assert.equal(p.SqsManagedSseEnabled, true)
   }
   const qp = resolver.resolve(R.ContentQueuesPolicy.Properties.PolicyDocument)
@@ -344,4 +345,166 @@ test('outputs: everything the client config.json needs', () => {
   assert.equal(config.s3ForcePathStyle, false)
   assert.equal(config.bucket, resolver.refs.MediaBucket)
   assert.equal(config.identityPoolId, resolver.refs.IdentityPool)
+})
+
+// ------------------------------------------------------------- parameters
+// What CloudFormation checks before it creates anything (parameter constraints and the Rules
+// section), evaluated by test/cfn.mjs's parameterErrors: `sam deploy` refuses these values
+// itself instead of failing halfway through a deployment, or deploying something that breaks a
+// guarantee.
+
+const sqsConsumers = ofType('AWS::Serverless::Function').flatMap(([id, f]) =>
+  Object.values(f.Properties.Events ?? {}).filter((e) => e.Type === 'SQS').map((e) => ({ id, fn: f.Properties, ev: e.Properties, queue: e.Properties.Queue['Fn::GetAtt'][0] })))
+
+// devstack/src/deploy.rs's LocalParameters, and what the e2e tests and the bench add
+// (tests/tests/indexes.rs, bench/Makefile's PARAMETERS).
+const LOCAL = {
+  ClientOrigin: 'http://127.0.0.1:5173',
+  Architecture: 'x86_64',
+  PurgeSchedule: 'rate(5 minutes)',
+  QueueRetrySeconds: '2',
+  AllowPrivateImageUrls: '1',
+  FaceModelPath: '/root/.cache/media-share/models/centerface.onnx',
+}
+
+test('parameters: the defaults, the local stack and its test and bench overrides are accepted', () => {
+  assert.deepEqual(parameterErrors(template), [], 'defaults')
+  assert.deepEqual(parameterErrors(template, LOCAL), [], 'devstack')
+  for (const extra of [
+    { PurgeSchedule: 'rate(1 minute)' },
+    { Architecture: 'arm64' },
+    { FaceModelPath: '/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml' },
+    { PrivateIndexHeadLimit: '4', PublicIndexLimit: '4', IndexPageSize: '3', IndexVolumeSize: '2' },
+    { QueueBatchingWindowSeconds: '0', StreamBatchingWindowSeconds: '0' },
+  ]) assert.deepEqual(parameterErrors(template, { ...LOCAL, ...extra }), [], JSON.stringify(extra))
+})
+
+// [parameter, value, why AWS (or the stack's guarantees) refuses it]
+const REFUSED = [
+  ['ClientOrigin', 'localhost:5173', 'CORS matches a scheme://host[:port] origin'],
+  ['ClientOrigin', 'https://example.com/', 'an origin has no path'],
+  ['PublicIndexLimit', '0', 'an empty public head'],
+  ['PrivateIndexHeadLimit', '0', 'an empty private head'],
+  ['PrivateIndexHeadLimit', '1001', 'a head past what the index sizing assumes'],
+  ['IndexPageSize', '1', 'pages of one item'],
+  ['IndexVolumeSize', '1', 'a volume must hold at least two entries'],
+  ['QueueBatchingWindowSeconds', '301', 'Lambda: MaximumBatchingWindowInSeconds 0..300'],
+  ['QueueBatchingWindowSeconds', '-1', 'Lambda: MaximumBatchingWindowInSeconds 0..300'],
+  ['StreamBatchingWindowSeconds', '301', 'Lambda: MaximumBatchingWindowInSeconds 0..300'],
+  ['StreamBatchingWindowSeconds', 'two', 'not a number'],
+  ['PurgeMaxAgeSeconds', '59', 'younger than a direct call needs its tmp/ file'],
+  ['PurgeMaxAgeSeconds', '86401', "tmp/'s lifecycle rule deletes after a day whatever this says"],
+  ['MaxImageBytes', '52428801', 'the image functions are sized for 50 MiB'],
+  ['MaxImagePixels', '100000001', 'the image functions are sized for 100 MP'],
+  ['PresignExpirySeconds', '59', 'shorter than any use'],
+  ['PresignExpirySeconds', '86401', "the tmp/ object is gone after a day (lifecycle), the link would 404"],
+  ['PresignExpirySeconds', '604801', 'SigV4: at most 7 days'],
+  ['FaceDetector', 'yolo', 'face-detection knows dnn, centerface and haar only'],
+  ['FaceModelPath', 'models/centerface.onnx', 'a relative path depends on the working directory'],
+  ['LogRetentionDays', '2', 'CloudWatch Logs: not a retention it accepts'],
+  ['LogRetentionDays', '10000', 'CloudWatch Logs: not a retention it accepts'],
+  ['Architecture', 'arm', 'Lambda: arm64 or x86_64'],
+  ['PurgeSchedule', 'every hour', 'EventBridge: rate() or cron()'],
+  ['PurgeSchedule', 'rate(1 minutes)', 'EventBridge: singular unit for 1'],
+  ['PurgeSchedule', 'rate(5 minute)', 'EventBridge: plural unit above 1'],
+  ['PurgeSchedule', 'rate(0 minutes)', 'EventBridge: a positive rate'],
+  ['PurgeSchedule', 'cron(0 * * * *)', 'EventBridge: cron() takes six fields'],
+  ['QueueRetrySeconds', '1', 'Lambda: visibility timeout shorter than the functions\' timeouts'],
+  ['QueueRetrySeconds', '120', "Lambda: shorter than face-detection's 180 s"],
+  ['QueueRetrySeconds', '179', "Lambda: shorter than face-detection's 180 s"],
+  ['QueueRetrySeconds', '43201', 'SQS: VisibilityTimeout at most 12 hours'],
+  ['AllowPrivateImageUrls', 'yes', '0 or 1'],
+  ['AlarmEmail', 'ops', 'SNS: an email subscription needs an address'],
+  ['LegacyUsersTableName', 'ab', 'DynamoDB: table names of 3..255 characters'],
+]
+
+test('parameters: a value AWS would refuse, or that breaks a guarantee, is refused before deployment', () => {
+  for (const [name, value, why] of REFUSED) {
+    const errors = parameterErrors(template, { [name]: value })
+    assert.ok(errors.length > 0, `${name}=${value} accepted (${why})`)
+    assert.ok(errors.every((e) => e.includes(name)), `${name}=${value}: ${errors}`)
+  }
+  // Every parameter has at least one refused value here, or is free text by nature.
+  const free = []
+  for (const name of Object.keys(template.Parameters)) {
+    if (!REFUSED.some(([n]) => n === name)) free.push(name)
+  }
+  assert.deepEqual(free, [], 'parameters without a refused value under test')
+})
+
+test('parameters: QueueRetrySeconds is 0 or at least every SQS consumer\'s timeout, except on the local stack', () => {
+  const longest = Math.max(...sqsConsumers.map((c) => c.fn.Timeout))
+  assert.equal(longest, 180)
+  const rule = template.Rules.QueueRetryOutlastsTheFunctions
+  const refused = rule.Assertions[0].Assert['Fn::Not'][0]['Fn::Contains'][0]
+  assert.deepEqual(refused, Array.from({ length: longest - 1 }, (_, i) => String(i + 1)), 'the refused list is 1..(longest timeout - 1)')
+  for (const v of [0, 180, 181, 3600, 43200]) assert.deepEqual(parameterErrors(template, { QueueRetrySeconds: String(v) }), [], `${v}`)
+  for (let v = 1; v < longest; v++) assert.ok(parameterErrors(template, { QueueRetrySeconds: String(v) }).length, `${v}`)
+  // Every accepted value gives each queue a visibility timeout its consumer's timeout fits in.
+  for (const v of ['0', '180', '43200']) {
+    const r = new Resolver(template, { parameters: { QueueRetrySeconds: v } })
+    for (const c of sqsConsumers) {
+      const visibility = Number(r.resolve(R[c.queue].Properties.VisibilityTimeout))
+      assert.ok(visibility >= c.fn.Timeout && visibility <= 43200, `${c.queue} ${visibility} s for ${c.id} (${c.fn.Timeout} s), QueueRetrySeconds=${v}`)
+    }
+  }
+  // The local stack (AllowPrivateImageUrls=1) may retry sooner: its emulator does not check.
+  assert.deepEqual(rule.RuleCondition, { 'Fn::Equals': [{ Ref: 'AllowPrivateImageUrls' }, '0'] })
+  assert.deepEqual(parameterErrors(template, { QueueRetrySeconds: '2', AllowPrivateImageUrls: '1' }), [])
+})
+
+test('event sources: what Lambda accepts (batch sizes, windows, concurrency)', () => {
+  for (const c of sqsConsumers) {
+    // Standard queues: BatchSize 1..10,000, and above 10 a batching window of at least 1 s.
+    assert.ok(c.ev.BatchSize >= 1 && c.ev.BatchSize <= 10000, `${c.id} BatchSize`)
+    const window = template.Parameters[c.ev.MaximumBatchingWindowInSeconds.Ref]
+    assert.ok(window.MinValue >= 0 && window.MaxValue <= 300, `${c.id} window 0..300`)
+    if (c.ev.BatchSize > 10) assert.ok(window.MinValue >= 1, `${c.id}: BatchSize > 10 needs a window of at least 1 s`)
+    const max = c.ev.ScalingConfig.MaximumConcurrency
+    assert.ok(Number.isInteger(max) && max >= 2 && max <= 1000, `${c.id} MaximumConcurrency 2..1000`)
+  }
+  const stream = R.UpdateContentIndexFunction.Properties.Events.TableStream.Properties
+  assert.ok(stream.BatchSize >= 1 && stream.BatchSize <= 10000)
+  const window = template.Parameters[stream.MaximumBatchingWindowInSeconds.Ref]
+  assert.ok(window.MinValue >= 0 && window.MaxValue <= 300)
+  assert.ok(stream.ParallelizationFactor >= 1 && stream.ParallelizationFactor <= 10)
+  assert.ok(stream.MaximumRecordAgeInSeconds >= 60 && stream.MaximumRecordAgeInSeconds <= 604800)
+  // Every CloudWatch Logs retention value is one the service accepts.
+  const RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+  for (const v of template.Parameters.LogRetentionDays.AllowedValues) assert.ok(RETENTION.includes(v), `${v}`)
+})
+
+// docs/decisions/throttling.md: the account's 10 concurrent executions (new accounts), shared
+// so that a burst waits in the queues instead of being throttled into the dead-letter queues.
+const ACCOUNT_CONCURRENCY = 10
+// Open stream shards the decision budgets for (the stream consumer runs one batch per shard
+// and ParallelizationFactor).
+const STREAM_SHARDS = 2
+// Kept free for synchronous callers nothing can bound: Cognito's migrate-user trigger and
+// direct face-detection calls.
+const SPARE = 1
+
+test('throttling: queue sources, the stream consumer and the scheduled functions fit in 10 concurrent executions', () => {
+  const queues = Object.fromEntries(sqsConsumers.map((c) => [c.id, c.ev.ScalingConfig.MaximumConcurrency]))
+  assert.deepEqual(queues, { ContentUpdatedFunction: 2, FaceDetectionFunction: 3 })
+  const stream = R.UpdateContentIndexFunction.Properties.Events.TableStream.Properties.ParallelizationFactor * STREAM_SHARDS
+  const scheduled = ofType('AWS::Serverless::Function')
+    .filter(([, f]) => Object.values(f.Properties.Events ?? {}).some((e) => e.Type === 'Schedule')).map(([id]) => id)
+  assert.deepEqual(scheduled.sort(), ['PurgeBucketFunction', 'RepairFunction'])
+  const total = Object.values(queues).reduce((a, b) => a + b, 0) + stream + scheduled.length
+  assert.ok(total + SPARE <= ACCOUNT_CONCURRENCY, `${total} + ${SPARE} spare > ${ACCOUNT_CONCURRENCY}`)
+  // No reserved concurrency anywhere: with 10 in the account Lambda refuses any reservation.
+  for (const [id, f] of ofType('AWS::Serverless::Function')) assert.equal(f.Properties.ReservedConcurrentExecutions, undefined, id)
+  assert.equal(template.Globals.Function.ReservedConcurrentExecutions, undefined)
+})
+
+test('throttling: a message survives hours of throttled receives before its dead-letter queue', () => {
+  for (const c of sqsConsumers) {
+    const q = R[c.queue].Properties
+    const visibility = Number(resolver.resolve(q.VisibilityTimeout))
+    // A throttled batch goes back to the queue after one visibility timeout and counts one
+    // receive; maxReceiveCount - 1 of them must cover at least an hour (the stream's
+    // MaximumRecordAgeInSeconds, the same patience for the index).
+    assert.ok((q.RedrivePolicy.maxReceiveCount - 1) * visibility >= 3600, `${c.queue}`)
+  }
 })
