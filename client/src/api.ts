@@ -13,13 +13,31 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AppConfig } from './config';
-import type { Session } from './auth';
+import { CREDENTIALS_REFRESH_MS, type AwsCredentialIdentity, type Session } from './auth';
 import type { Conditions, FetchResult } from './poller';
 import { contentPrefix } from './keys';
 import type { OwnedOriginals } from './account-deletion';
 import { encodeMetadata, clampChars, MAX_DESCRIPTION, MAX_TITLE, type UploadMetadata } from './metadata';
 
 const PRESIGN_SECONDS = 3600;
+/**
+ * A cached presigned URL is handed out until this long before it, or the credentials that
+ * signed it, expire (a URL signed with temporary credentials stops working when they expire:
+ * S3 user guide, "Sharing objects with presigned URLs"). Not more than the session's refresh
+ * margin, so that when an entry runs out the session has fresh credentials to sign with.
+ */
+export const PRESIGN_MARGIN_MS = CREDENTIALS_REFRESH_MS;
+
+/** A request of a session that ended (sign-in, sign-out) before it was answered. */
+export class SessionChangedError extends Error {
+  constructor() {
+    super('Cancelled: you signed in or out meanwhile.');
+    this.name = 'SessionChangedError';
+  }
+}
+
+/** What Api needs of the session: its current credentials, and word when it changes. */
+export type CredentialSource = Pick<Session, 'credentials' | 'onChange'>;
 
 export function httpStatusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
@@ -32,6 +50,7 @@ export function friendlyApiError(err: unknown): string {
   if (err instanceof TypeError || e?.name === 'TypeError') return 'Network error: the storage service could not be reached.';
   if (status === 403 || e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException') return 'Not allowed: you can only change your own pictures.';
   if (e?.name === 'ConditionalCheckFailedException') return 'This picture no longer exists.';
+  if (e?.name === 'SessionChangedError') return e.message ?? 'Cancelled.';
   if (e?.name === 'AbortError') return 'Cancelled.';
   if (e?.name === 'MetadataTooLong') return e.message ?? 'The title and description are too long to carry over.';
   return e?.message || e?.name || String(err);
@@ -41,11 +60,15 @@ export class Api {
   readonly s3: S3Client;
   readonly ddb: DynamoDBClient;
   private presignCache = new Map<string, { url: string; until: number }>();
+  /** Bumped on every session change: work started before it belongs to the old session. */
+  private epoch = 0;
+  /** Aborted on the next session change: every request carries its signal. */
+  private sessionAbort = new AbortController();
 
-  constructor(private readonly config: AppConfig, session: Session) {
+  constructor(private readonly config: AppConfig, private readonly session: CredentialSource) {
     const common = {
       region: config.region,
-      credentials: session.credentials,
+      credentials: currentCredentials(session),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     };
     this.s3 = new S3Client({
@@ -57,21 +80,48 @@ export class Api {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     this.ddb = new DynamoDBClient(common);
-    session.onChange(() => this.presignCache.clear());
+    session.onChange(() => {
+      this.epoch++;
+      this.presignCache.clear();
+      const ended = this.sessionAbort;
+      this.sessionAbort = new AbortController();
+      ended.abort(new SessionChangedError());
+    });
+  }
+
+  /**
+   * Runs one request of the current session: cancelled when the session changes before it is
+   * answered (its answer would belong to the person who signed out), failing with
+   * SessionChangedError.
+   */
+  private async request<T>(send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const epoch = this.epoch;
+    let out: T;
+    try {
+      out = await send(this.sessionAbort.signal);
+    } catch (err) {
+      if (epoch !== this.epoch) throw new SessionChangedError();
+      throw err;
+    }
+    if (epoch !== this.epoch) throw new SessionChangedError();
+    return out;
   }
 
   /** Conditional GET of an index object (see IndexPoller). */
   fetchIndex = async (key: string, cond: Conditions): Promise<FetchResult> => {
     try {
-      const r = await this.s3.send(new GetObjectCommand({
-        Bucket: this.config.bucket,
-        Key: key,
-        IfModifiedSince: cond.ifModifiedSince,
-        IfNoneMatch: cond.ifNoneMatch,
-      }));
-      const body = (await r.Body?.transformToString('utf-8')) ?? '';
-      return { status: 'ok', body, lastModified: r.LastModified, etag: r.ETag };
+      return await this.request(async (abortSignal) => {
+        const r = await this.s3.send(new GetObjectCommand({
+          Bucket: this.config.bucket,
+          Key: key,
+          IfModifiedSince: cond.ifModifiedSince,
+          IfNoneMatch: cond.ifNoneMatch,
+        }), { abortSignal });
+        const body = (await r.Body?.transformToString('utf-8')) ?? '';
+        return { status: 'ok', body, lastModified: r.LastModified, etag: r.ETag } as const;
+      });
     } catch (err) {
+      if (err instanceof SessionChangedError) throw err;
       const status = httpStatusOf(err);
       const name = (err as { name?: string }).name;
       if (status === 304 || name === 'NotModified') return { status: 'not-modified' };
@@ -81,14 +131,34 @@ export class Api {
     }
   };
 
-  /** Presigned GET URL, reused while it has more than 5 minutes left. */
+  /**
+   * Presigned GET URL of the current session, reused until PRESIGN_MARGIN_MS before it or the
+   * credentials that signed it expire, whichever is first; a session change drops them all.
+   */
   async presign(key: string, version = ''): Promise<string> {
     const cacheKey = `${key}\u0000${version}`;
-    const hit = this.presignCache.get(cacheKey);
-    if (hit && hit.until > Date.now()) return hit.url;
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.config.bucket, Key: key }), { expiresIn: PRESIGN_SECONDS });
-    this.presignCache.set(cacheKey, { url, until: Date.now() + (PRESIGN_SECONDS - 300) * 1000 });
-    return url;
+    // A session change while signing: sign again for the new session (at most twice more).
+    for (let attempt = 0; ; attempt++) {
+      const hit = this.presignCache.get(cacheKey);
+      if (hit && hit.until > Date.now()) return hit.url;
+      const epoch = this.epoch;
+      const creds = await this.session.credentials();
+      const now = Date.now();
+      const credsUntil = creds.expiration?.getTime() ?? Infinity;
+      const expiresIn = Math.max(1, Math.min(PRESIGN_SECONDS, Math.floor((credsUntil - now) / 1000)));
+      const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.config.bucket, Key: key }), { expiresIn });
+      if (epoch !== this.epoch) {
+        if (attempt < 2) continue;
+        throw new SessionChangedError();
+      }
+      // The client asked the session again while signing: cached only when signed with the
+      // credentials whose expiration is known here (not ones refreshed meanwhile).
+      if (new URL(url).searchParams.get('X-Amz-Credential')?.split('/')[0] === creds.accessKeyId) {
+        const until = Math.min(now + expiresIn * 1000, credsUntil) - PRESIGN_MARGIN_MS;
+        if (until > Date.now()) this.presignCache.set(cacheKey, { url, until });
+      }
+      return url;
+    }
   }
 
   /** Uploads one file with its metadata; `onProgress` gets fractions 0..1. */
@@ -99,8 +169,21 @@ export class Api {
     meta: UploadMetadata,
     onProgress: (fraction: number) => void,
   ): { done: Promise<void>; abort: () => Promise<void> } {
+    const epoch = this.epoch;
+    // Cancelled by the person, or by a session change (sign-out): requests in flight too
+    // (lib-storage stops sending parts but does not pass its signal to the client).
+    const cancel = new AbortController();
+    const sessionSignal = this.sessionAbort.signal;
+    const onSessionChange = () => cancel.abort(new SessionChangedError());
+    sessionSignal.addEventListener('abort', onSessionChange, { once: true });
+    const s3 = this.s3;
+    const client = {
+      config: s3.config,
+      send: (command: Parameters<S3Client['send']>[0], options?: object) => s3.send(command, { ...options, abortSignal: cancel.signal }),
+    } as unknown as S3Client;
     const up = new Upload({
-      client: this.s3,
+      client,
+      abortController: cancel,
       params: {
         Bucket: this.config.bucket,
         Key: key,
@@ -117,15 +200,21 @@ export class Api {
       const t = p.total ?? total;
       if (t > 0 && typeof p.loaded === 'number') onProgress(Math.min(1, p.loaded / t));
     });
-    return {
-      done: up.done().then(() => onProgress(1)),
-      abort: () => up.abort(),
-    };
+    const done = up.done().then(
+      () => {
+        if (epoch !== this.epoch) throw new SessionChangedError();
+        onProgress(1);
+      },
+      (err) => {
+        throw epoch !== this.epoch ? new SessionChangedError() : err;
+      },
+    ).finally(() => sessionSignal.removeEventListener('abort', onSessionChange));
+    return { done, abort: () => up.abort() };
   }
 
   /** Edits title and description of the caller's own item: those two attributes and nothing else. */
   async updateText(identityId: string, objectKey: string, title: string, description: string): Promise<void> {
-    await this.ddb.send(new UpdateItemCommand({
+    await this.request((abortSignal) => this.ddb.send(new UpdateItemCommand({
       TableName: this.config.table,
       Key: { identityId: { S: identityId }, objectKey: { S: objectKey } },
       UpdateExpression: 'SET #title = :title, #description = :description',
@@ -138,7 +227,7 @@ export class Api {
         ':description': { S: clampChars(description.trim(), MAX_DESCRIPTION) },
       },
       ReturnValues: 'NONE',
-    }));
+    }), { abortSignal }));
   }
 
   /**
@@ -148,7 +237,7 @@ export class Api {
    * reference, CopyObject, "Permissions"): the caller's own prefixes.
    */
   async copyObject(sourceKey: string, destinationKey: string, contentType: string | undefined, meta: UploadMetadata): Promise<void> {
-    await this.s3.send(new CopyObjectCommand({
+    await this.request((abortSignal) => this.s3.send(new CopyObjectCommand({
       Bucket: this.config.bucket,
       // "bucket/key", URL-encoded (CopyObject, x-amz-copy-source); each segment on its own
       // so the slashes stay separators.
@@ -158,37 +247,40 @@ export class Api {
       Metadata: { data: encodeMetadata(meta) },
       ...(contentType ? { ContentType: contentType } : {}),
       IfNoneMatch: '*',
-    }));
+    }), { abortSignal }));
   }
 
   /** Writes new bytes under a key that must not exist yet (`If-None-Match: *`). */
   async putNewObject(key: string, body: Uint8Array, contentType: string | undefined, meta: UploadMetadata): Promise<void> {
-    await this.s3.send(new PutObjectCommand({
+    await this.request((abortSignal) => this.s3.send(new PutObjectCommand({
       Bucket: this.config.bucket,
       Key: key,
       Body: body,
       Metadata: { data: encodeMetadata(meta) },
       ...(contentType ? { ContentType: contentType } : {}),
       IfNoneMatch: '*',
-    }));
+    }), { abortSignal }));
   }
 
   /** The object's bytes, or the first `bytes` of them (a Range GET). */
   async readObject(key: string, bytes?: number): Promise<Uint8Array> {
-    const r = await this.s3.send(new GetObjectCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      ...(bytes ? { Range: `bytes=0-${bytes - 1}` } : {}),
-    }));
-    return (await r.Body?.transformToByteArray()) ?? new Uint8Array();
+    return this.request(async (abortSignal) => {
+      const r = await this.s3.send(new GetObjectCommand({
+        Bucket: this.config.bucket,
+        Key: key,
+        ...(bytes ? { Range: `bytes=0-${bytes - 1}` } : {}),
+      }), { abortSignal });
+      return (await r.Body?.transformToByteArray()) ?? new Uint8Array();
+    });
   }
 
   /** HEAD of an object: its metadata, or undefined when absent (404, or 403 without s3:ListBucket). */
   async headObject(key: string): Promise<{ metadata: Record<string, string>; contentType?: string; size?: number; lastModified?: Date } | undefined> {
     try {
-      const r = await this.s3.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      const r = await this.request((abortSignal) => this.s3.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }), { abortSignal }));
       return { metadata: r.Metadata ?? {}, contentType: r.ContentType, size: r.ContentLength, lastModified: r.LastModified };
     } catch (err) {
+      if (err instanceof SessionChangedError) throw err;
       const status = httpStatusOf(err);
       if (status === 404 || status === 403) return undefined;
       throw err;
@@ -197,7 +289,7 @@ export class Api {
 
   /** Deletes the original; the backend removes thumbnail, faces copy and item. */
   async deleteObject(objectKey: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: objectKey }));
+    await this.request((abortSignal) => this.s3.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: objectKey }), { abortSignal }));
   }
 
   /**
@@ -208,7 +300,8 @@ export class Api {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const r = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }));
+      const r = await this.request((abortSignal) => this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal }));
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -232,10 +325,27 @@ export class Api {
    */
   async deleteObjects(keys: string[]): Promise<{ key: string; message: string }[]> {
     if (keys.length === 0) return [];
-    const r = await this.s3.send(new DeleteObjectsCommand({
+    const r = await this.request((abortSignal) => this.s3.send(new DeleteObjectsCommand({
       Bucket: this.config.bucket,
       Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
-    }));
+    }), { abortSignal }));
     return (r.Errors ?? []).map((e) => ({ key: e.Key ?? '', message: e.Message || e.Code || 'refused' }));
   }
+}
+
+/**
+ * The clients' credential provider: the session's credentials at the time of each request.
+ * The SDK wraps a provider in memoizeIdentityProvider, which keeps an identity until 5 minutes
+ * before its `expiration` (forever without one), across sign-in and sign-out; the session
+ * caches credentials itself and drops them on every change. So the SDK must ask every time:
+ * `memoized` tells this SDK's normalizeCredentialProvider not to wrap the provider, and the
+ * identity is reported as expiring now so that a memoizing wrapper would ask again anyway.
+ * (`api-session.test.ts` checks the signed requests.)
+ */
+function currentCredentials(session: CredentialSource): (() => Promise<AwsCredentialIdentity>) & { memoized: boolean } {
+  const provider = async (): Promise<AwsCredentialIdentity> => {
+    const c = await session.credentials();
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(Date.now()) };
+  };
+  return Object.assign(provider, { memoized: true });
 }

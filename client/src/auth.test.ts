@@ -119,3 +119,40 @@ describe('Session: deleting the user', () => {
     expect(sent[1].input).toEqual({ AccessToken: 'access-2' });
   });
 });
+
+describe('Session: credentials and identity id across a sign-out', () => {
+  /** Identity-pool calls stubbed: Alice's id with her login, the guest's without; `hold` keeps Alice's credentials coming. */
+  function identityPool(s: Session) {
+    const calls: { name: string; input: Record<string, unknown> }[] = [];
+    let releaseAlice: () => void = () => {};
+    const aliceHeld = new Promise<void>((r) => { releaseAlice = r; });
+    vi.spyOn(s.cid, 'send').mockImplementation((async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = cmd.constructor.name.replace(/Command$/, '');
+      calls.push({ name, input: cmd.input });
+      const withLogin = !!cmd.input.Logins;
+      if (name === 'GetId') return { IdentityId: withLogin ? 'us-east-1:alice' : 'us-east-1:guest' };
+      const id = cmd.input.IdentityId as string;
+      if (withLogin) await aliceHeld;
+      // As the local emulator does: an identity asked for without a login gets its own credentials.
+      const key = id === 'us-east-1:alice' ? 'ALICE' : 'GUEST';
+      return { IdentityId: id, Credentials: { AccessKeyId: key, SecretKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3_600_000) } };
+    }) as never);
+    return { calls, releaseAlice: () => releaseAlice() };
+  }
+
+  it('credentials asked for before a sign-out and answered after it are the guest\'s, and Alice\'s identity id is not reused', async () => {
+    const { s } = session(TOKENS);
+    const pool = identityPool(s);
+    const asked = s.credentials();
+    const id = s.getIdentityId();
+    await vi.waitFor(() => expect(pool.calls.map((c) => c.name)).toEqual(['GetId', 'GetCredentialsForIdentity']));
+    await s.signOut();
+    pool.releaseAlice();
+    expect((await asked).accessKeyId).toBe('GUEST');
+    expect(await id).toBe('us-east-1:guest');
+    expect(await s.getIdentityId()).toBe('us-east-1:guest');
+    const guestCalls = pool.calls.slice(2);
+    expect(guestCalls.every((c) => c.input.IdentityId !== 'us-east-1:alice')).toBe(true);
+    expect(s.currentIdentityId).toBe('us-east-1:guest');
+  });
+});

@@ -27,6 +27,13 @@ export interface AwsCredentialIdentity {
   expiration?: Date;
 }
 
+/**
+ * Credentials are fetched again when they expire within this margin (as the SDK's own
+ * memoizeIdentityProvider does: 5 minutes). Presigned URLs are re-signed at the same margin
+ * (api.ts), so a URL is never re-signed with the credentials about to expire.
+ */
+export const CREDENTIALS_REFRESH_MS = 300_000;
+
 const STORAGE_KEY = 'media-share.session.v1';
 const UNAUTH_ID_KEY = 'media-share.unauth-identity.v1';
 
@@ -246,26 +253,53 @@ export class Session {
     return this.tokens.accessToken;
   }
 
-  /** The Cognito identity id of the current user or guest. */
+  /** The Cognito identity id of the current user or guest (the session current when it answers). */
   async getIdentityId(): Promise<string> {
-    await this.credentials();
-    return this.identityId!;
+    for (;;) {
+      const epoch = this.epoch;
+      await this.credentials();
+      if (epoch === this.epoch && this.identityId) return this.identityId;
+    }
   }
 
-  /** Credential provider for the AWS clients: cached until close to expiry. */
+  /**
+   * The identity id of the current session, when its credentials were fetched already
+   * (undefined right after a sign-in or sign-out): to check that a key built for one
+   * identity is still the current person's.
+   */
+  get currentIdentityId(): string | undefined {
+    return this.identityId;
+  }
+
+  /**
+   * Credential provider: the current session's credentials, cached until CREDENTIALS_REFRESH_MS
+   * before they expire. Answers credentials of the session current when it answers: a fetch
+   * for a session that ended meanwhile is discarded.
+   */
   credentials = async (): Promise<AwsCredentialIdentity> => {
+    for (;;) {
+      const epoch = this.epoch;
+      const c = await this.credentialsOnce();
+      if (epoch === this.epoch) return c;
+    }
+  };
+
+  private credentialsOnce(): Promise<AwsCredentialIdentity> {
     const now = Date.now();
     const who = this.tokens ? `user:${this.tokens.email}` : 'guest';
-    if (this.creds && this.credsFor === who && (!this.creds.expiration || this.creds.expiration.getTime() - now > 120_000)) {
-      return this.creds;
+    if (this.creds && this.credsFor === who && (!this.creds.expiration || this.creds.expiration.getTime() - now > CREDENTIALS_REFRESH_MS)) {
+      return Promise.resolve(this.creds);
     }
     if (!this.pending) {
       const epoch = this.epoch;
       this.pending = this.fetchCredentials().then(
-        (c) => {
+        ({ credentials: c, identityId }) => {
+          // A fetch for a session that ended keeps nothing: not its credentials, and not its
+          // identity id (the next person's fetch would otherwise ask for that identity).
           if (epoch === this.epoch) {
             this.creds = c;
             this.credsFor = who;
+            this.identityId = identityId;
             this.pending = undefined;
           }
           return c;
@@ -277,9 +311,10 @@ export class Session {
       );
     }
     return this.pending;
-  };
+  }
 
-  private async fetchCredentials(): Promise<AwsCredentialIdentity> {
+  private async fetchCredentials(): Promise<{ credentials: AwsCredentialIdentity; identityId: string }> {
+    const epoch = this.epoch;
     const token = await this.idToken();
     const logins = token ? { [this.loginsKey]: token } : undefined;
     let identityId = this.identityId ?? (token ? undefined : this.store.getItem(UNAUTH_ID_KEY) ?? undefined);
@@ -303,13 +338,16 @@ export class Session {
     }
     const c = r.Credentials;
     if (!c?.AccessKeyId || !c.SecretKey) throw new Error('The identity pool returned no credentials.');
-    this.identityId = r.IdentityId ?? identityId;
-    if (!token) this.store.setItem(UNAUTH_ID_KEY, this.identityId);
+    const id = r.IdentityId ?? identityId;
+    if (!token && this.epoch === epoch) this.store.setItem(UNAUTH_ID_KEY, id);
     return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretKey,
-      sessionToken: c.SessionToken,
-      expiration: c.Expiration ? new Date(c.Expiration) : undefined,
+      credentials: {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration ? new Date(c.Expiration) : undefined,
+      },
+      identityId: id,
     };
   }
 }

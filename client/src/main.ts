@@ -2,7 +2,7 @@ import './style.css';
 import { loadConfig, type AppConfig } from './config';
 import { Session } from './auth';
 import { friendlyAuthError, type AuthFlow } from './auth-errors';
-import { Api, friendlyApiError } from './api';
+import { Api, SessionChangedError, friendlyApiError } from './api';
 import { IndexPoller } from './poller';
 import { PagedIndex } from './pages';
 import { OlderButton } from './ui/older';
@@ -63,6 +63,8 @@ class App {
   /** My pictures as loaded so far: the head and the pages scrolled to. */
   private minePaged?: PagedIndex;
   private myIdentityId?: string;
+  /** Bumped on every sign-in and sign-out: what a session started ignores later answers. */
+  private sessionGeneration = 0;
   /**
    * Keys this page deleted (a delete, or the old key of a move) and did not upload again:
    * the private index may list them for a moment longer, but a move may take their names.
@@ -158,14 +160,21 @@ class App {
       identityId: () => this.session.getIdentityId(),
       // Names unused under both prefixes, so a share link (owner and file name) names one picture.
       takenNames: async () => new Set([...(await this.takenNames(true)), ...(await this.takenNames(false))]),
-      upload: (key, file, type, meta, onProgress) => this.api.upload(key, file, type, meta, onProgress),
+      upload: (key, file, type, meta, onProgress) => {
+        // Keys are built for the identity current when the batch started: after a sign-in or
+        // sign-out the rest of the batch must not go out with the next person's credentials.
+        if (key.split('/')[2] !== this.session.currentIdentityId) {
+          return { done: Promise.reject(new SessionChangedError()), abort: async () => {} };
+        }
+        return this.api.upload(key, file, type, meta, onProgress);
+      },
       describeError: friendlyApiError,
       onUploaded: (keys) => {
         for (const key of keys) this.vacated.delete(key);
         this.pollSoon();
       },
     });
-    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder).poller;
+    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder, false).poller;
     this.wireAccount();
     $('#banner-close').addEventListener('click', hideBanner);
     $('#notice-close').addEventListener('click', () => {
@@ -199,16 +208,24 @@ class App {
     this.navigate(false);
   }
 
-  /** Polls the head of an index; its pages load as the person scrolls (pages.ts). */
-  private makePoller(key: string, gallery: Gallery, older: OlderButton): { poller: IndexPoller; paged: PagedIndex } {
+  /**
+   * Polls the head of an index; its pages load as the person scrolls (pages.ts). One of the
+   * session (`sessionBound`, a private index) ignores what is answered after the session ended.
+   */
+  private makePoller(key: string, gallery: Gallery, older: OlderButton, sessionBound = true): { poller: IndexPoller; paged: PagedIndex } {
     let failing = false;
+    const generation = this.sessionGeneration;
+    const live = () => !sessionBound || generation === this.sessionGeneration;
     const onError = (err: unknown) => {
+      // A request cut short by a sign-in or sign-out: the next poll is the new session's.
+      if (!live() || err instanceof SessionChangedError) return;
       failing = true;
       gallery.setStatus(`Could not refresh the pictures: ${friendlyApiError(err)} Retrying…`, true);
     };
     const paged = new PagedIndex({
       fetch: this.api.fetchIndex,
       onChange: (doc) => {
+        if (!live()) return;
         gallery.update(doc);
         this.detail.refresh(doc.items);
         if (older.paged === paged) older.sync();
@@ -221,10 +238,12 @@ class App {
       key,
       intervalMs: POLL_MS,
       fetch: this.api.fetchIndex,
-      onChange: (head) => void paged.setHead(head),
+      onChange: (head) => {
+        if (live()) void paged.setHead(head);
+      },
       onError,
       onSuccess: () => {
-        if (failing) {
+        if (failing && live()) {
           failing = false;
           gallery.showCount();
         }
@@ -234,17 +253,23 @@ class App {
   }
 
   private async loadIdentity(): Promise<void> {
+    const generation = this.sessionGeneration;
     try {
-      this.myIdentityId = await this.session.getIdentityId();
+      const identityId = await this.session.getIdentityId();
+      // Signed in or out meanwhile: that change loads its own identity.
+      if (generation !== this.sessionGeneration) return;
+      this.myIdentityId = identityId;
       this.minePoller?.stop();
       this.mineGallery.clear();
       ({ poller: this.minePoller, paged: this.minePaged } = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery, this.mineOlder));
     } catch (err) {
+      if (generation !== this.sessionGeneration) return;
       showBanner(`Could not get your credentials: ${friendlyAuthError(err, 'credentials')}`);
     }
   }
 
   private async onSessionChange(): Promise<void> {
+    this.sessionGeneration++;
     this.minePoller?.stop();
     this.minePoller = undefined;
     this.minePaged = undefined;

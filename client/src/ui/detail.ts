@@ -302,7 +302,7 @@ export class DetailView {
     this.original.hidden = true;
     this.original.removeAttribute('href');
     this.original.download = it.objectKey.split('/').pop() ?? '';
-    this.deps.presign(it.objectKey, it.uploadDate).then(
+    const sign = () => this.deps.presign(it.objectKey, it.uploadDate).then(
       (url) => {
         if (token !== this.imageToken) return;
         this.original.href = url;
@@ -310,6 +310,11 @@ export class DetailView {
       },
       () => {},
     );
+    // The dialog may stay open longer than the link's credentials live: about to be used, the
+    // link is the cached URL, signed again once the old one is close to expiring.
+    this.original.onpointerenter = () => void sign();
+    this.original.onfocus = () => void sign();
+    void sign();
   }
 
   private async save(): Promise<void> {

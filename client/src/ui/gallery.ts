@@ -137,12 +137,25 @@ export class Gallery {
     const thumb = h('span', { class: 'thumb' });
     if (item.thumbnailKey) {
       const img = h('img', { alt: '', decoding: 'async', loading: 'lazy', 'data-role': 'thumbnail' });
-      img.addEventListener('error', () => {
+      const key = item.thumbnailKey;
+      const unavailable = () => {
         img.remove();
         setText(thumb, 'Preview unavailable');
+      };
+      // A lazy image may load long after its URL was signed, when the credentials that signed
+      // it have expired: on a failure it is signed again once (a new URL, or it is gone).
+      let retried = false;
+      img.addEventListener('error', () => {
+        if (retried) return unavailable();
+        retried = true;
+        const failed = img.src;
+        this.deps.presign(key, item.uploadDate).then(
+          (url) => (url === failed ? unavailable() : void (img.src = url)),
+          unavailable,
+        );
       });
       thumb.append(img);
-      this.deps.presign(item.thumbnailKey, item.uploadDate).then(
+      this.deps.presign(key, item.uploadDate).then(
         (url) => { img.src = url; },
         () => setText(thumb, 'Preview unavailable'),
       );
