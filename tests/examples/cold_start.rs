@@ -10,9 +10,8 @@
 //! do no work (empty batches, dry runs, an unknown user), so what is timed is the start and
 //! the runtime loop, not the handlers.
 //!
-//! `cargo run --release --example cold_start -- [ROUNDS]`; `DEVSTACK_FUNCTIONS_DIR` chooses the
-//! binaries devstack deploys (`$CARGO_TARGET_DIR/lambda` for the package's profile). Run with
-//! `make -C bench cold-start`.
+//! `cargo run --release --example cold_start -- [ROUNDS]`; `DEVSTACK_PACKAGES_DIR` chooses the
+//! packages devstack deploys (default `infra/build/local`). Run with `make -C bench cold-start`.
 
 use std::time::{Duration, Instant};
 
@@ -86,10 +85,12 @@ async fn recycle(lambda: &aws_sdk_lambda::Client, name: &str, round: usize) -> R
 #[tokio::main]
 async fn main() -> Result<()> {
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let binaries = std::env::var("DEVSTACK_FUNCTIONS_DIR").unwrap_or_else(|_| "the release profile".into());
+    let packages = std::env::var_os("DEVSTACK_PACKAGES_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/build/local"));
     let stack = Stack::start().await?;
     let lambda = aws_sdk_lambda::Client::new(&stack.sdk);
-    println!("binaries: {binaries}; {rounds} rounds, median ms");
+    println!("packages: {}; {rounds} rounds, median ms", packages.display());
     println!("| function | binary | cold: first event | warm: next event | cold start (difference) |");
     println!("|---|---:|---:|---:|---:|");
     for (function, name) in &stack.info.functions {
@@ -101,10 +102,7 @@ async fn main() -> Result<()> {
             warm.push(invoke(&lambda, name, &event).await?);
         }
         let (cold, warm) = (median(&mut cold), median(&mut warm));
-        let dir = std::env::var_os("DEVSTACK_FUNCTIONS_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| e2e_tests::devstack_bin().parent().expect("target dir").to_path_buf());
-        let size = std::fs::metadata(dir.join(function)).map(|m| format!("{:.1} MB", m.len() as f64 / 1e6)).unwrap_or_default();
+        let size = std::fs::metadata(packages.join(function).join("bootstrap")).map(|m| format!("{:.1} MB", m.len() as f64 / 1e6)).unwrap_or_default();
         println!("| {function} | {size} | {} | {} | {} |", ms(cold), ms(warm), ms(cold.saturating_sub(warm)));
     }
     Ok(())
