@@ -140,6 +140,15 @@ class MakefileStack(unittest.TestCase):
         self.assertRegex(out, r"--stack-name proposed --region eu-west-1")
         self.assertEqual(self.stacks(out, "client_config.py"), [("photos-prod", "eu-west-1")])
 
+    def test_smoke_targets(self):
+        out = self.dry_run("smoke")
+        self.assertRegex(out, r"smoke\.py --stack-name photos-prod\s+--region eu-west-1")
+        self.assertRegex(self.dry_run("smoke", "STACK=another"), r"smoke\.py --stack-name another\s")
+        state = os.path.join(self.dir, "state")
+        os.makedirs(state)
+        open(os.path.join(state, "stack.json"), "w").close()
+        self.assertRegex(self.dry_run("smoke-local", f"STATE_DIR={state}"), rf"smoke\.py --stack-json {state}/stack\.json")
+
 
 # ------------------------------------------------------------- the upload
 
