@@ -273,7 +273,9 @@ class Smoke:
                 self.client("cognito-identity").delete_identities(IdentityIdsToDelete=[self.identity_id])
                 notes.append("identity deleted")
             except (ClientError, BotoCoreError) as e:
-                errors.append(f"identity {self.identity_id}: {e}")
+                # Not fatal: an identity without logins holds nothing and costs nothing (and
+                # the local emulator has no DeleteIdentities).
+                notes.append(f"identity kept ({e})")
             s3 = self.client("s3", config=self.s3_config)
             prefixes = [f"{v}/{kind}/{self.identity_id}/" for v in ("public", "private") for kind in DERIVED]
             prefixes.append(f"private/index/{self.identity_id}/")
