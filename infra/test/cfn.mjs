@@ -73,8 +73,22 @@ export class Resolver {
         const name = p.BucketName ? this.resolve(p.BucketName) : generated.toLowerCase()
         this.refs[id] = name
         this.atts[`${id}.Arn`] = `arn:aws:s3:::${name}`
+        this.atts[`${id}.RegionalDomainName`] = `${name}.s3.${REGION}.amazonaws.com`
         break
       }
+      case 'AWS::CloudFront::Distribution':
+        this.refs[id] = 'E2QWRUHEXAMPLE'
+        this.atts[`${id}.Id`] = 'E2QWRUHEXAMPLE'
+        this.atts[`${id}.DomainName`] = 'd111111abcdef8.cloudfront.net'
+        break
+      case 'AWS::CloudFront::OriginAccessControl':
+        this.refs[id] = 'E1OACEXAMPLE'
+        this.atts[`${id}.Id`] = 'E1OACEXAMPLE'
+        break
+      case 'AWS::CloudFront::ResponseHeadersPolicy':
+        this.refs[id] = '0b8a2c1d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'
+        this.atts[`${id}.Id`] = this.refs[id]
+        break
       case 'AWS::DynamoDB::Table': {
         const name = p.TableName ? this.resolve(p.TableName) : generated
         const arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`

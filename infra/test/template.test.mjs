@@ -19,8 +19,9 @@ const FUNCTIONS = {
   MigrateUserFunction: { binary: 'migrate-user', arch: 'arm64', trigger: 'Cognito' },
 }
 
-test('one bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle', () => {
-  const buckets = ofType('AWS::S3::Bucket')
+test('one media bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle', () => {
+  // The other bucket holds the web client's files (test/hosting.test.mjs).
+  const buckets = ofType('AWS::S3::Bucket').filter(([id]) => id !== 'ClientBucket')
   assert.equal(buckets.length, 1)
   const p = buckets[0][1].Properties
   assert.deepEqual(p.PublicAccessBlockConfiguration, {
@@ -28,7 +29,9 @@ test('one bucket: private, encrypted, CORS for the client origin, tmp/ lifecycle
   })
   assert.ok(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm)
   const [cors] = p.CorsConfiguration.CorsRules
-  assert.deepEqual(cors.AllowedOrigins, [{ Ref: 'ClientOrigin' }])
+  assert.deepEqual(cors.AllowedOrigins, [
+    { 'Fn::If': ['CorsForDistribution', { 'Fn::Sub': 'https://${ClientDistribution.DomainName}' }, { Ref: 'ClientOrigin' }] },
+  ])
   for (const h of ['ETag', 'Last-Modified']) assert.ok(cors.ExposedHeaders.includes(h), h)
   // SSE-C uploads refused (one rule, SSE-S3 by default).
   assert.equal(p.BucketEncryption.ServerSideEncryptionConfiguration.length, 1)
@@ -360,6 +363,8 @@ const sqsConsumers = ofType('AWS::Serverless::Function').flatMap(([id, f]) =>
 // (tests/tests/indexes.rs, bench/Makefile's PARAMETERS).
 const LOCAL = {
   ClientOrigin: 'http://127.0.0.1:5173',
+  // The emulator has no CloudFront: the local stack serves the client itself.
+  HostClient: 'false',
   Architecture: 'x86_64',
   PurgeSchedule: 'rate(5 minutes)',
   QueueRetrySeconds: '2',
@@ -383,6 +388,7 @@ test('parameters: the defaults, the local stack and its test and bench overrides
 const REFUSED = [
   ['ClientOrigin', 'localhost:5173', 'CORS matches a scheme://host[:port] origin'],
   ['ClientOrigin', 'https://example.com/', 'an origin has no path'],
+  ['HostClient', 'no', 'true or false'],
   ['PublicIndexLimit', '0', 'an empty public head'],
   ['PrivateIndexHeadLimit', '0', 'an empty private head'],
   ['PrivateIndexHeadLimit', '1001', 'a head past what the index sizing assumes'],
