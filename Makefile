@@ -15,7 +15,7 @@ STAMPS := .stamps
 # libheif-examples (heif-enc) and libavif-bin (avifenc) make the tests' HEIC and AVIF files.
 APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp libheif-dev libheif-examples libavif-bin
 
-.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test bench package package-local deploy clean test-data models
+.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test smoke bench package package-local deploy clean test-data models
 
 help:
 	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
@@ -99,7 +99,19 @@ client-test: test-build package-local client
 infra-test:
 	$(MAKE) -C infra deps test
 
-test: audit unit e2e client-test infra-test
+# The deployer's post-deploy smoke test (infra/scripts/smoke.py), run against a fresh local
+# stack: sign up, upload, thumbnails and both indexes, make private, delete, clean up.
+SMOKE_STATE := $(CARGO_TARGET_DIR)/smoke-stack
+smoke: test-build package-local
+	$(MAKE) -C infra deps
+	rm -rf $(SMOKE_STATE)
+	$(CARGO_TARGET_DIR)/release/devstack up --port 0 --client-port 0 --state-dir $(SMOKE_STATE) \
+	  > $(SMOKE_STATE).log 2>&1 & pid=$$!; trap 'kill $$pid; wait $$pid' EXIT; \
+	for i in $$(seq 180); do test -f $(SMOKE_STATE)/stack.json && break; sleep 1; done; \
+	test -f $(SMOKE_STATE)/stack.json || { cat $(SMOKE_STATE).log; exit 1; }; \
+	$(MAKE) -C infra smoke-local STATE_DIR=$(SMOKE_STATE)
+
+test: audit unit e2e client-test infra-test smoke
 	@echo "all tests passed"
 
 # Supply-chain checks (docs/supply-chain.md): cargo-deny on Cargo.lock with deny.toml

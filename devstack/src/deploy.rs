@@ -59,6 +59,8 @@ impl LocalParameters {
             ("QueueRetrySeconds", "2".to_owned()),
             // Everything local is on loopback, presigned links included.
             ("AllowPrivateImageUrls", "1".to_owned()),
+            // The emulator has no CloudFront: devstack serves the web client itself.
+            ("HostClient", "false".to_owned()),
         ];
         if let Some(model) = &self.face_model_path {
             values.push(("FaceModelPath", model.display().to_string()));
