@@ -115,8 +115,8 @@ test: audit unit e2e client-test infra-test smoke
 	@echo "all tests passed"
 
 # Supply-chain checks (docs/supply-chain.md): cargo-deny on Cargo.lock with deny.toml
-# (licences, banned and duplicate crates, sources; RustSec advisories are not reachable from
-# here), then the npm trees of client/ and infra/ (sources, integrity, install scripts,
+# (RustSec advisories from the offline snapshot, licences, banned and duplicate crates,
+# sources), then the npm trees of client/ and infra/ (sources, integrity, install scripts,
 # licences). Offline once the crates are fetched: `cargo deny --offline` never contacts GitHub.
 # cargo-deny is installed from crates.io at the pinned version when missing (a few minutes,
 # once, into ~/.cargo/bin, built outside the workspace's target directory).
@@ -127,6 +127,10 @@ test: audit unit e2e client-test infra-test smoke
 # this step unnecessary.
 CARGO_DENY_VERSION := 0.20.2
 DENY_METADATA := $(CARGO_TARGET_DIR)/audit/cargo-metadata.json
+# The offline RustSec snapshot this machine holds beside the project (its README), unpacked
+# as cargo-deny expects a fetched database.
+ADVISORY_SNAPSHOT ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/advisory-db) /work/shared/advisory-db))
+ADVISORY_DBS := $(CARGO_TARGET_DIR)/advisory-dbs
 
 .PHONY: audit
 audit:
@@ -140,7 +144,11 @@ audit:
 	  m = json.load(sys.stdin); members = set(m["workspace_members"]); \
 	  [p.update(publish=[]) for p in m["packages"] if p["id"] in members and p["publish"] is None]; \
 	  json.dump(m, sys.stdout)' > $(DENY_METADATA)
-	cargo deny --offline --locked --metadata-path $(DENY_METADATA) check --show-stats bans licenses sources
+	@test -x "$(ADVISORY_SNAPSHOT)/install.sh" || { echo "no RustSec advisory snapshot at '$(ADVISORY_SNAPSHOT)': set ADVISORY_SNAPSHOT to ../shared/advisory-db" >&2; exit 1; }
+	$(ADVISORY_SNAPSHOT)/install.sh $(ADVISORY_DBS)
+	@echo "RustSec advisories: snapshot of $$(git -C $(ADVISORY_DBS)/advisory-db-3157b0e258782691 log -1 --format=%cs) ($(ADVISORY_SNAPSHOT))"
+	MEDIA_SHARE_ADVISORY_DBS=$(ADVISORY_DBS) cargo deny --offline --locked --metadata-path $(DENY_METADATA) \
+	  check --show-stats advisories bans licenses sources
 	$(MAKE) -C client audit
 	$(MAKE) -C infra audit
 

@@ -33,8 +33,13 @@ fn template_architecture(function: &str) -> Result<String> {
     let template = std::fs::read_to_string(repo_root().join("infra/template.yaml"))?;
     let code_uri = format!("CodeUri: build/{function}/");
     let at = template.find(&code_uri).with_context(|| format!("no {code_uri} in the template"))?;
-    let resource_end = template[at..].find("\n  ").map(|end| at + end).unwrap_or(template.len());
-    let resource = &template[at..resource_end];
+    // The rest of the function's resource: up to the next line indented as a resource name.
+    let resource: String = template[at..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !(line.starts_with("  ") && line.chars().nth(2).is_some_and(|c| c.is_ascii_alphabetic())))
+        .collect::<Vec<_>>()
+        .join("\n");
     if resource.contains("Architectures: [x86_64]") {
         return Ok("x86_64".into());
     }
@@ -94,6 +99,11 @@ async fn run_package(stack: &Stack, function: &str, event: &Value, extra_env: &[
     let log = String::from_utf8_lossy(&output.stderr).into_owned();
     let line = String::from_utf8_lossy(&output.stdout);
     let answer: Value = serde_json::from_str(line.trim()).with_context(|| format!("sandbox output {line:?}; log:\n{log}"))?;
+    // The figures bench/README.md's package table reports.
+    eprintln!(
+        "package {function}: {} after {} ms (init {} ms), peak RSS {} MB",
+        answer["status"], answer["total_ms"], answer["init_ms"], answer["max_rss_mb"]
+    );
     Ok(Answer { status: answer["status"].as_str().unwrap_or_default().to_owned(), body: answer["body"].clone(), log })
 }
 
