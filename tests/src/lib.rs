@@ -228,3 +228,45 @@ pub fn encode(image: image::DynamicImage, format: image::ImageFormat) -> Vec<u8>
 pub fn identity_id() -> String {
     format!("us-east-1:{:08x}-0000-4000-8000-{:012x}", std::process::id(), unique() + 1)
 }
+
+/// A user-migration trigger as Cognito sends it to migrate-user.
+pub fn user_migration_event(trigger: &str, user: &str, password: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "version": "1", "triggerSource": trigger, "region": "us-east-1", "userPoolId": "us-east-1_AbCdEfGhI",
+        "userName": user,
+        "callerContext": {"awsSdkVersion": "aws-sdk-js-3.0.0", "clientId": "1example23456789abcdefghij"},
+        "request": {"password": password, "validationData": null, "clientMetadata": null},
+        "response": {"userAttributes": null, "forceAliasCreation": null, "enableSMSMFA": null,
+                     "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null}
+    })
+}
+
+/// The book's users table in the stack, with `users` (email, verified) whose password is
+/// `password`, written as the book's createUser writes them: a random salt's base64 text, the
+/// key in base64.
+pub async fn legacy_users_table(stack: &Stack, table: &str, password: &str, users: &[(&str, bool)]) -> Result<()> {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    stack
+        .dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("email").attribute_type(ScalarAttributeType::S).build()?)
+        .key_schema(KeySchemaElement::builder().attribute_name("email").key_type(KeyType::Hash).build()?)
+        .send()
+        .await?;
+    let salt = "c2FsdHNhbHRzYWx0c2FsdA==";
+    for (email, verified) in users {
+        stack
+            .dynamodb
+            .put_item()
+            .table_name(table)
+            .item("email", AttributeValue::S((*email).into()))
+            .item("passwordHash", AttributeValue::S(migrate_user::password::hash_like_the_book(password, salt)))
+            .item("passwordSalt", AttributeValue::S(salt.into()))
+            .item("verified", AttributeValue::Bool(*verified))
+            .send()
+            .await?;
+    }
+    Ok(())
+}

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-use e2e_tests::{eventually, identity_id, photo_jpeg, Stack};
+use aws_sdk_dynamodb::types::AttributeValue;
+use e2e_tests::{eventually, identity_id, legacy_users_table, photo_jpeg, user_migration_event, Stack};
 use media_core::testing::s3_event_body;
 use serde_json::{json, Value};
 
@@ -240,34 +240,8 @@ async fn the_scheduled_packages_run_as_lambda_starts_them() -> Result<()> {
 async fn the_migration_package_answers_cognito_as_lambda_starts_it() -> Result<()> {
     let stack = Stack::start().await?;
     let table = "SampleAuthUsers";
-    stack
-        .dynamodb
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("email").attribute_type(ScalarAttributeType::S).build()?)
-        .key_schema(KeySchemaElement::builder().attribute_name("email").key_type(KeyType::Hash).build()?)
-        .send()
-        .await?;
-    let salt = "c2FsdHNhbHRzYWx0c2FsdA==";
-    stack
-        .dynamodb
-        .put_item()
-        .table_name(table)
-        .item("email", AttributeValue::S("ann@example.com".into()))
-        .item("passwordHash", AttributeValue::S(migrate_user::password::hash_like_the_book("old secret", salt)))
-        .item("passwordSalt", AttributeValue::S(salt.into()))
-        .item("verified", AttributeValue::Bool(true))
-        .send()
-        .await?;
-    let event = json!({
-        "version": "1", "triggerSource": "UserMigration_Authentication", "region": "us-east-1", "userPoolId": "us-east-1_AbCdEfGhI",
-        "userName": "ann@example.com",
-        "callerContext": {"awsSdkVersion": "aws-sdk-js-3.0.0", "clientId": "1example23456789abcdefghij"},
-        "request": {"password": "old secret", "validationData": null, "clientMetadata": null},
-        "response": {"userAttributes": null, "forceAliasCreation": null, "enableSMSMFA": null,
-                     "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null}
-    });
+    legacy_users_table(&stack, table, "old secret", &[("ann@example.com", true)]).await?;
+    let event = user_migration_event("UserMigration_Authentication", "ann@example.com", Some("old secret"));
     let answer = run_package(&stack, "migrate-user", &event, &[("LEGACY_USERS_TABLE_NAME", table)]).await?;
     assert_answered(&answer, "migrate-user");
     assert_eq!(answer.body["response"]["finalUserStatus"], "CONFIRMED", "{answer:?}");
