@@ -120,6 +120,30 @@ describe('Session: deleting the user', () => {
   });
 });
 
+describe('Session: a refresh Cognito refuses', () => {
+  it('ends the session and says so to onExpired, after onChange', async () => {
+    const { s, store } = session({ ...TOKENS, expiresAt: 0 }, (name) => (name === 'InitiateAuth'
+      ? cognitoError('NotAuthorizedException', 'Refresh Token has been revoked')
+      : {}));
+    const events: string[] = [];
+    s.onChange(() => events.push('change'));
+    s.onExpired(() => events.push('expired'));
+    await expect(s.credentials()).rejects.toThrow('Your session has expired. Please sign in again.');
+    expect(events).toEqual(['change', 'expired']);
+    expect(s.signedIn).toBe(false);
+    expect(store.data.has('media-share.session.v1')).toBe(false);
+  });
+
+  it('a network failure of the refresh is not an expiry', async () => {
+    const { s } = session({ ...TOKENS, expiresAt: 0 }, () => new TypeError('Failed to fetch'));
+    const expired = vi.fn();
+    s.onExpired(expired);
+    await expect(s.credentials()).rejects.toThrow('Failed to fetch');
+    expect(expired).not.toHaveBeenCalled();
+    expect(s.signedIn).toBe(true);
+  });
+});
+
 describe('Session: credentials and identity id across a sign-out', () => {
   /** Identity-pool calls stubbed: Alice's id with her login, the guest's without; `hold` keeps Alice's credentials coming. */
   function identityPool(s: Session) {

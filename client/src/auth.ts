@@ -34,6 +34,9 @@ export interface AwsCredentialIdentity {
  */
 export const CREDENTIALS_REFRESH_MS = 300_000;
 
+/** What a refresh refused by Cognito (a revoked or expired refresh token) throws, and the person is told. */
+export const SESSION_EXPIRED_MESSAGE = 'Your session has expired. Please sign in again.';
+
 const STORAGE_KEY = 'media-share.session.v1';
 const UNAUTH_ID_KEY = 'media-share.unauth-identity.v1';
 
@@ -77,6 +80,7 @@ export class Session {
   private credsFor?: string;
   private pending?: Promise<AwsCredentialIdentity>;
   private listeners = new Set<Listener>();
+  private expiredListeners = new Set<Listener>();
   /** Bumped on every sign-in/out so stale credential fetches are discarded. */
   private epoch = 0;
 
@@ -95,6 +99,17 @@ export class Session {
   onChange(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Called when the session ended by itself: Cognito refused to refresh its tokens (revoked by
+   * "sign out everywhere" elsewhere, or expired). After the onChange listeners (the session is
+   * a guest's then). The request that found out fails, but as one of the ended session, whose
+   * answers are dropped: this is how the person learns of it.
+   */
+  onExpired(fn: Listener): () => void {
+    this.expiredListeners.add(fn);
+    return () => this.expiredListeners.delete(fn);
   }
 
   get signedIn(): boolean {
@@ -235,7 +250,8 @@ export class Session {
       if ((err as { name?: string }).name === 'NotAuthorizedException' && epoch === this.epoch) {
         // Refresh token revoked or expired: back to guest.
         this.setTokens(undefined);
-        throw new Error('Your session has expired. Please sign in again.');
+        for (const l of this.expiredListeners) l();
+        throw new Error(SESSION_EXPIRED_MESSAGE);
       }
       throw err;
     }

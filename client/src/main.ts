@@ -1,6 +1,6 @@
 import './style.css';
 import { loadConfig, type AppConfig } from './config';
-import { Session } from './auth';
+import { SESSION_EXPIRED_MESSAGE, Session } from './auth';
 import { friendlyAuthError, type AuthFlow } from './auth-errors';
 import { Api, SessionChangedError, friendlyApiError } from './api';
 import { IndexPoller } from './poller';
@@ -189,6 +189,9 @@ class App {
     window.addEventListener('hashchange', () => this.navigate(true));
     document.addEventListener('visibilitychange', () => this.syncPolling());
     this.session.onChange(() => void this.onSessionChange());
+    // Told here, not by the request that found out: that one belongs to the ended session, and
+    // what it answers (loadIdentity's error, a poll's) is dropped with the session.
+    this.session.onExpired(() => showBanner(SESSION_EXPIRED_MESSAGE));
   }
 
   /** File names the signed-in user uses under one prefix (from the private index), but for `except` keys. */
