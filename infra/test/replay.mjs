@@ -130,6 +130,22 @@ function wildcard(pattern, value) {
   return new RegExp(`^${re}$`).test(value)
 }
 
+/**
+ * What a request needs: its recorded authorisations and, for a function's read of a missing
+ * object (404), s3:ListBucket on the bucket: without it S3 answers 403 instead of 404
+ * (GetObject / HeadObject API reference, "Permissions"), and the functions' not-found paths
+ * depend on the 404. The web client has no such grant and takes a 403 for "missing" (client/src/api.ts).
+ */
+function needs(request) {
+  const auths = [...request.authorizations]
+  const read = ['GetObject', 'HeadObject'].includes(request.operation)
+  if (request.principal.kind === 'function' && request.service === 's3' && request.status === 404 && read) {
+    const object = auths.find((a) => a.action === 's3:GetObject')
+    if (object) auths.push({ action: 's3:ListBucket', resource: object.resource.split('/')[0], context: {} })
+  }
+  return auths
+}
+
 export function replay({ stacks, requests }, { template = loadTemplate() } = {}) {
   const views = new Map()
   const view = (stackId) => {
@@ -168,7 +184,7 @@ export function replay({ stacks, requests }, { template = loadTemplate() } = {})
     if (request.authorizations.length === 0 && !PUBLIC_SERVICES.has(request.service)) {
       problems.push(`no IAM action known for ${request.service} ${where}`)
     }
-    for (const auth of request.authorizations) {
+    for (const auth of needs(request)) {
       if (auth.action.endsWith(':?')) {
         problems.push(`no IAM action known for ${request.service} ${where}`)
         continue
