@@ -13,7 +13,9 @@ const records = readRecords([SAMPLE])
 
 test('the sample covers functions, the web client and the harness', () => {
   const kinds = new Set(records.requests.map((r) => r.principal.kind))
-  for (const kind of ['function', 'harness']) assert.ok(kinds.has(kind), kind)
+  for (const kind of ['function', 'web', 'harness', 'anonymous']) assert.ok(kinds.has(kind), kind)
+  const web = records.requests.filter((r) => r.principal.kind === 'web')
+  assert.ok(web.some((r) => r.principal.authenticated) && web.some((r) => !r.principal.authenticated), 'both web roles')
   assert.ok(records.stacks.size >= 1)
 })
 
