@@ -105,10 +105,9 @@ client-test: test-build package-local client
 	AWS_REQUEST_LOG=$(IAM_REPLAY_DIR)/client-requests.jsonl $(MAKE) -C client test e2e
 
 iam-replay:
-	$(MAKE) -C infra deps
-	@files=$$(ls $(IAM_REPLAY_DIR)/*-requests.jsonl 2>/dev/null); \
+	@files="$$(ls $(IAM_REPLAY_DIR)/*-requests.jsonl 2>/dev/null)"; \
 	if [ -z "$$files" ]; then echo "no recorded requests in $(IAM_REPLAY_DIR): run make e2e or make client-test first"; exit 1; fi; \
-	cd infra && node test/replay.mjs $$files
+	$(MAKE) -C infra iam-replay REQUESTS="$$(echo $$files)"
 
 infra-test:
 	$(MAKE) -C infra deps test

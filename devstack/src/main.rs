@@ -48,7 +48,8 @@ struct UpArgs {
     /// Where data, logs and stack.json live; data survives restarts.
     #[arg(long, env = "DEVSTACK_STATE_DIR", default_value = ".devstack")]
     state_dir: PathBuf,
-    /// Emulator port on 127.0.0.1 (0: any free port).
+    /// Emulator port on 127.0.0.1 (0: any free port); the AWS endpoint, the recording proxy, is
+    /// the next port.
     #[arg(long, env = "DEVSTACK_PORT", default_value_t = 4566)]
     port: u16,
     /// Web client port on 127.0.0.1 (0: any free port).
