@@ -7,6 +7,7 @@
 //! - a deployed function: the emulator gives every function the account id as its access key, so
 //!   the function is the process at the other end of the TCP connection (its port ->
 //!   `/proc/net/tcp` inode -> the process holding that socket -> its `AWS_LAMBDA_FUNCTION_NAME`);
+//!   a URL a function presigned is its signer's, known from the Invoke answer that carried it;
 //! - the web client: the access keys the identity pool hands out, learnt from the
 //!   GetCredentialsForIdentity answers that pass through here (Logins present: the signed-in role);
 //! - the harness: the stack's own keys (`stack.json`), recorded, never evaluated;
@@ -50,6 +51,8 @@ pub struct Proxy {
     web_keys: Mutex<HashMap<String, (String, bool)>>,
     /// Socket inode -> function name.
     sockets: Mutex<HashMap<u64, Option<String>>>,
+    /// Presigned URL signature -> the function whose Invoke answer carried the URL.
+    presigned: Mutex<HashMap<String, String>>,
     /// (table, index) -> partition key attribute.
     key_schemas: Mutex<HashMap<(String, Option<String>), Option<String>>>,
     local_port: u16,
@@ -77,6 +80,7 @@ impl Proxy {
             files,
             web_keys: Mutex::default(),
             sockets: Mutex::default(),
+            presigned: Mutex::default(),
             key_schemas: Mutex::default(),
             local_port,
         };
@@ -146,9 +150,12 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
         Some((key, _, _)) if *key == proxy.stack.harness_key => json!({"kind": "harness"}),
         Some((key, _, _)) => {
             let web = proxy.web_keys.lock().expect("web keys").get(key).cloned();
-            match web {
-                Some((identity, signed_in)) => json!({"kind": "web", "identityId": identity, "authenticated": signed_in}),
-                None => match function_of_peer(proxy, peer) {
+            let presigner = signature(&query).and_then(|sig| proxy.presigned.lock().expect("presigned").get(&sig).cloned());
+            match (web, presigner) {
+                (Some((identity, signed_in)), _) => json!({"kind": "web", "identityId": identity, "authenticated": signed_in}),
+                // A URL a function presigned and handed out, fetched by whoever it was given to.
+                (None, Some(function)) => json!({"kind": "function", "function": function, "presigned": true}),
+                (None, None) => match tokio::task::block_in_place(|| function_of_peer(proxy, peer)) {
                     Some(function) => json!({"kind": "function", "function": function}),
                     None => json!({"kind": "unknown", "accessKey": key}),
                 },
@@ -180,6 +187,9 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
         };
         if service == "cognito-identity" && target.ends_with(".GetCredentialsForIdentity") && status.is_success() {
             learn_web_key(proxy, &body, &response_body);
+        }
+        if service == "lambda" && status.is_success() && path.ends_with("/invocations") {
+            learn_presigned_urls(proxy, &path, &response_body);
         }
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let hash_key = |table: &str, index: Option<&str>| partition_key(proxy, table, index);
@@ -229,6 +239,27 @@ fn learn_web_key(proxy: &Proxy, request: &[u8], response: &[u8]) {
     let (Some(identity), Some(key)) = (request["IdentityId"].as_str(), response["Credentials"]["AccessKeyId"].as_str()) else { return };
     let signed_in = request["Logins"].as_object().is_some_and(|logins| !logins.is_empty());
     proxy.web_keys.lock().expect("web keys").insert(key.to_owned(), (identity.to_owned(), signed_in));
+}
+
+/// A presigned URL's `X-Amz-Signature`.
+fn signature(query: &str) -> Option<String> {
+    iam::query_pairs(query).into_iter().find(|(k, _)| k == "X-Amz-Signature").map(|(_, v)| v)
+}
+
+/// The presigned URLs in a function's Invoke answer (face-detection's direct call answers
+/// with a link): every function signs with the same key locally, so a URL's signature is
+/// what ties a later GET to the function that signed it.
+fn learn_presigned_urls(proxy: &Proxy, path: &str, answer: &[u8]) {
+    let Some(function) = path.trim_matches('/').split('/').nth(2) else { return };
+    let function = iam::percent_decode(function, false);
+    let function = function.rsplit(':').next().unwrap_or_default().to_owned();
+    let text = String::from_utf8_lossy(answer);
+    for part in text.split("X-Amz-Signature=").skip(1) {
+        let sig: String = part.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        if sig.len() == 64 {
+            proxy.presigned.lock().expect("presigned").insert(sig, function.clone());
+        }
+    }
 }
 
 /// The partition key of a table or one of its indexes, from DescribeTable on the emulator.
