@@ -15,7 +15,7 @@ STAMPS := .stamps
 # libheif-examples (heif-enc) and libavif-bin (avifenc) make the tests' HEIC and AVIF files.
 APT_PACKAGES := libopencv-dev clang libclang-dev opencv-data chromium nasm libvips-tools webp libheif-dev libheif-examples libavif-bin
 
-.PHONY: help dev test deps apt venv build test-build unit e2e client client-test infra-test smoke bench package package-local deploy clean test-data models
+.PHONY: help dev test deps apt venv build test-build unit e2e client client-test iam-replay infra-test smoke bench package package-local deploy clean test-data models
 
 help:
 	@echo "make dev    start the local stack and the web client (Ctrl-C stops it)"
@@ -90,11 +90,24 @@ fuzz-smoke: apt
 # The end-to-end tests start packages/ of both kinds: the local stack runs build/local/ (this
 # machine's architecture) and tests/tests/packages.rs starts each of build/ (what a deployer
 # uploads) as Lambda starts it.
+# Every AWS request the end-to-end and browser tests make is recorded by the stacks' proxy
+# (devstack/src/proxy.rs) into one file per target, fresh each run; iam-replay evaluates them
+# against the template's policies (infra/test/replay.mjs): a denied request fails, and the
+# grants no request used are listed (infra/README.md, "Grants the tests never use").
+IAM_REPLAY_DIR := $(CARGO_TARGET_DIR)/iam-replay
+
 e2e: test-build package
-	cargo test --release --workspace $(E2E_TESTS) -- --test-threads=2
+	@mkdir -p $(IAM_REPLAY_DIR) && rm -f $(IAM_REPLAY_DIR)/e2e-requests.jsonl
+	AWS_REQUEST_LOG=$(IAM_REPLAY_DIR)/e2e-requests.jsonl cargo test --release --workspace $(E2E_TESTS) -- --test-threads=2
 
 client-test: test-build package-local client
-	$(MAKE) -C client test e2e
+	@mkdir -p $(IAM_REPLAY_DIR) && rm -f $(IAM_REPLAY_DIR)/client-requests.jsonl
+	AWS_REQUEST_LOG=$(IAM_REPLAY_DIR)/client-requests.jsonl $(MAKE) -C client test e2e
+
+iam-replay:
+	@files="$$(ls $(IAM_REPLAY_DIR)/*-requests.jsonl 2>/dev/null)"; \
+	if [ -z "$$files" ]; then echo "no recorded requests in $(IAM_REPLAY_DIR): run make e2e or make client-test first"; exit 1; fi; \
+	$(MAKE) -C infra iam-replay REQUESTS="$$(echo $$files)"
 
 infra-test:
 	$(MAKE) -C infra deps test
@@ -111,7 +124,7 @@ smoke: test-build package-local
 	test -f $(SMOKE_STATE)/stack.json || { cat $(SMOKE_STATE).log; exit 1; }; \
 	$(MAKE) -C infra smoke-local STATE_DIR=$(SMOKE_STATE)
 
-test: audit unit e2e client-test infra-test smoke
+test: audit unit e2e client-test smoke iam-replay infra-test
 	@echo "all tests passed"
 
 # Supply-chain checks (docs/supply-chain.md): cargo-deny on Cargo.lock with deny.toml

@@ -41,7 +41,8 @@ export async function startStack({ timeoutMs = 240_000 } = {}) {
   const parameters = Object.entries(INDEX_PARAMETERS).flatMap(([name, value]) => ['--parameter', `${name}=${value}`]);
   const child = spawn(bin, ['up', '--state-dir', stateDir, '--port', '0', '--client-port', '0', '--client-dir', dist, ...parameters], {
     stdio: ['ignore', log, log],
-    env: process.env,
+    // The label of the AWS requests this stack records: the test file that started it.
+    env: { DEVSTACK_LABEL: `client/e2e/${path.basename(process.argv[1] ?? 'browser')}`, ...process.env },
   });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });

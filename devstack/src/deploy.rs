@@ -226,6 +226,34 @@ pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameter
     Ok(Deployed { outputs: wait(&cloudformation).await?, functions })
 }
 
+/// The deployed stack for the request records (`proxy.rs`): its id, account, parameters and
+/// every resource's physical id by logical id.
+pub async fn describe(sdk: &SdkConfig) -> Result<serde_json::Value> {
+    let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
+    let stacks = cloudformation.describe_stacks().stack_name(STACK_NAME).send().await.context("DescribeStacks")?;
+    let stack = stacks.stacks().first().context("the stack vanished")?;
+    let stack_id = stack.stack_id().unwrap_or_default().to_owned();
+    let parameters: serde_json::Map<String, serde_json::Value> = stack
+        .parameters()
+        .iter()
+        .filter_map(|p| Some((p.parameter_key()?.to_owned(), serde_json::Value::String(p.parameter_value()?.to_owned()))))
+        .collect();
+    let resources = cloudformation.describe_stack_resources().stack_name(STACK_NAME).send().await.context("DescribeStackResources")?;
+    let resources: Vec<serde_json::Value> = resources
+        .stack_resources()
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "logicalId": r.logical_resource_id(), "type": r.resource_type(), "physicalId": r.physical_resource_id(),
+            })
+        })
+        .collect();
+    let account = stack_id.split(':').nth(4).unwrap_or_default().to_owned();
+    Ok(serde_json::json!({
+        "stackId": stack_id, "account": account, "region": crate::REGION, "parameters": parameters, "resources": resources,
+    }))
+}
+
 /// Waits for the stack to leave its `*_IN_PROGRESS` state; its outputs, or why it failed.
 async fn wait(cloudformation: &aws_sdk_cloudformation::Client) -> Result<BTreeMap<String, String>> {
     let started = Instant::now();

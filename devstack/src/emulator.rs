@@ -77,8 +77,9 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts the emulator on `port`, persisting under `state_dir`, and waits until healthy.
-    pub async fn start(port: u16, state_dir: &Path) -> Result<Emulator> {
+    /// Starts the emulator on `port`, persisting under `state_dir`, and waits until healthy. The
+    /// functions it runs reach AWS at `functions_endpoint` (the recording proxy, `proxy.rs`).
+    pub async fn start(port: u16, state_dir: &Path, functions_endpoint: &str) -> Result<Emulator> {
         let bin = ministack_bin();
         if !bin.exists() {
             bail!("the emulator is not installed at {}: run `make deps` (or `make dev`) first", bin.display());
@@ -102,8 +103,8 @@ impl Emulator {
             .env("S3_DATA_DIR", data.join("s3"))
             .env("TMPDIR", &scratch)
             // The function processes the emulator starts inherit these: they reach the
-            // emulator, never real AWS.
-            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+            // emulator through the recording proxy, never real AWS.
+            .env("AWS_ENDPOINT_URL", functions_endpoint)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", crate::REGION)

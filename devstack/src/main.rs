@@ -7,7 +7,9 @@
 
 mod deploy;
 mod emulator;
+mod iam;
 mod invoke;
+mod proxy;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -46,7 +48,8 @@ struct UpArgs {
     /// Where data, logs and stack.json live; data survives restarts.
     #[arg(long, env = "DEVSTACK_STATE_DIR", default_value = ".devstack")]
     state_dir: PathBuf,
-    /// Emulator port on 127.0.0.1 (0: any free port).
+    /// Emulator port on 127.0.0.1 (0: any free port); the AWS endpoint, the recording proxy, is
+    /// the next port.
     #[arg(long, env = "DEVSTACK_PORT", default_value_t = 4566)]
     port: u16,
     /// Web client port on 127.0.0.1 (0: any free port).
@@ -62,6 +65,9 @@ struct UpArgs {
     /// for a test: `--parameter IndexPageSize=4`.
     #[arg(long = "parameter", value_parser = parse_parameter)]
     parameters: Vec<(String, String)>,
+    /// What started this stack (a test's name), written into every recorded AWS request.
+    #[arg(long, env = "DEVSTACK_LABEL")]
+    label: Option<String>,
 }
 
 fn parse_parameter(raw: &str) -> Result<(String, String), String> {
@@ -74,7 +80,7 @@ fn parse_parameter(raw: &str) -> Result<(String, String), String> {
 
 impl Default for UpArgs {
     fn default() -> Self {
-        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 5, parameters: Vec::new() }
+        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 5, parameters: Vec::new(), label: None }
     }
 }
 
@@ -107,11 +113,16 @@ fn read_stack(state_dir: &Path) -> Result<StackInfo> {
 /// keeps (measured on ministack 1.5.33: after a restart on another port the queue
 /// event-source mappings stopped delivering), so a stack stays on its port.
 fn emulator_port(requested: u16, state_dir: &Path) -> Result<u16> {
-    let saved = state_dir.join("emulator/port");
+    saved_port(requested, state_dir, "port", "emulator")
+}
+
+/// A port kept across restarts in `{state_dir}/emulator/{file}` (see `emulator_port`).
+fn saved_port(requested: u16, state_dir: &Path, file: &str, what: &str) -> Result<u16> {
+    let saved = state_dir.join("emulator").join(file);
     let previous = std::fs::read_to_string(&saved).ok().and_then(|p| p.trim().parse::<u16>().ok());
     let port = match (requested, previous) {
-        (0, Some(previous)) => choose_port(previous, "emulator").or_else(|_| choose_port(0, "emulator"))?,
-        _ => choose_port(requested, "emulator")?,
+        (0, Some(previous)) => choose_port(previous, what).or_else(|_| choose_port(0, what))?,
+        _ => choose_port(requested, what)?,
     };
     std::fs::create_dir_all(state_dir.join("emulator"))?;
     std::fs::write(&saved, port.to_string())?;
@@ -131,8 +142,17 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     let client_url = format!("http://127.0.0.1:{}", client_listener.local_addr()?.port());
 
-    tracing::info!(port, state_dir = %state_dir.display(), "starting the emulator");
-    let mut emulator = Emulator::start(port, &state_dir).await?;
+    // The stack's AWS endpoint (stack.json, the functions' AWS_ENDPOINT_URL) is the recording
+    // proxy in front of the emulator; the functions keep it across restarts like the emulator's.
+    let proxy_listener = {
+        let port = saved_port(if args.port == 0 { 0 } else { args.port.saturating_add(1) }, &state_dir, "proxy-port", "AWS proxy")?;
+        tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("binding the AWS proxy port {port}"))?
+    };
+    let proxy_port = proxy_listener.local_addr()?.port();
+    let endpoint = format!("http://127.0.0.1:{proxy_port}");
+
+    tracing::info!(port, proxy_port, state_dir = %state_dir.display(), "starting the emulator");
+    let mut emulator = Emulator::start(port, &state_dir, &endpoint).await?;
     let sdk = media_core::aws::sdk_config_for_endpoint(&emulator.endpoint, REGION, "test", "test").await;
     let parameters = deploy::LocalParameters {
         client_origin: client_url.clone(),
@@ -141,15 +161,26 @@ async fn up(args: UpArgs) -> Result<()> {
         overrides: args.parameters.clone(),
     };
     let deployed = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
-    let stack = deploy::stack_info(&deployed, &emulator.endpoint, &client_url)?;
+    let stack = deploy::stack_info(&deployed, &endpoint, &client_url)?;
+    let description = deploy::describe(&sdk).await?;
+    let label = args.label.clone().unwrap_or_else(|| state_dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let record = proxy::StackRecord {
+        label,
+        stack_id: description["stackId"].as_str().unwrap_or_default().to_owned(),
+        account: description["account"].as_str().unwrap_or_default().to_owned(),
+        description,
+        harness_key: stack.access_key_id.clone(),
+    };
+    let recorder = proxy::Proxy::new(emulator.endpoint.clone(), record, &state_dir, proxy_port)?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(proxy::serve(proxy_listener, recorder, shutdown.clone()));
     // The repair pass at every start: the emulator does not keep stream records across a
     // restart (docs/ARCHITECTURE.md, "The local stack"), and events sent while it was down
     // are lost; repair sends those again and rebuilds every index from the table.
     let repaired = invoke::invoke(&stack, "repair", serde_json::json!({})).await.context("the start-up repair pass")?;
     tracing::info!(events_sent = %repaired["eventsSent"], indexes_written = %repaired["indexesWritten"], "start-up repair pass done");
 
-    let shutdown = CancellationToken::new();
-    let mut tasks = tokio::task::JoinSet::new();
     let client_dir = args.client_dir.clone().unwrap_or_else(|| repo_root().join("client/dist"));
     tasks.spawn(serve::serve_client(client_listener, client_dir, stack.client_config(), shutdown.clone()));
 

@@ -58,6 +58,8 @@ impl Stack {
             .args(["up", "--port", "0", "--client-port", "0", "--purge-interval", "3600", "--state-dir"])
             .arg(&state_dir)
             .args(parameters.iter().flat_map(|(name, value)| ["--parameter".to_owned(), format!("{name}={value}")]))
+            .arg("--label")
+            .arg(test_label())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -176,6 +178,22 @@ impl Drop for Stack {
             let _ = std::fs::remove_dir_all(&self.state_dir);
         }
     }
+}
+
+/// `{test file}::{test}`, written into every AWS request the stack records (devstack's `--label`):
+/// the test binary's name without its hash and the test thread's name (cargo's test harness
+/// names each test's thread after the test; `#[tokio::test]` runs the test on that thread).
+pub fn test_label() -> String {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let binary = match binary.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+        _ => binary,
+    };
+    let thread = std::thread::current().name().unwrap_or("main").to_owned();
+    format!("{binary}::{thread}")
 }
 
 fn unique() -> u64 {

@@ -17,7 +17,8 @@ async fn data_survives_a_restart_and_the_pipeline_keeps_working() -> Result<()> 
     eventually("the item", WAIT, || async { stack.item(&id, &before).await }).await?;
     let private_index = format!("private/index/{id}/content.json");
     eventually("the index", WAIT, || async { stack.object(&private_index).await }).await?;
-    let port = stack.info.endpoint.rsplit(':').next().expect("the endpoint ends in its port");
+    // The emulator's own port (the endpoint is the recording proxy in front of it).
+    let port = std::fs::read_to_string(stack.state_dir.join("emulator/port"))?.trim().to_owned();
     assert!(
         !std::env::temp_dir().join(format!("ministack-provided-code-{port}")).exists(),
         "the emulator extracts function code under the state directory, not the shared temporary one"
