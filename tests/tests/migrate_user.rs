@@ -8,10 +8,12 @@ use e2e_tests::{legacy_users_table, user_migration_event, Stack};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_books_users_sign_in_once_with_their_old_password() -> Result<()> {
-    let stack = Stack::start().await?;
+    // Deployed with the template's parameter, so the function's variable and its role's grant
+    // on the table come from the template, as on AWS.
     let table = "SampleAuthUsers";
+    let stack = Stack::start_with_parameters(&[("LegacyUsersTableName", table)]).await?;
     legacy_users_table(&stack, table, "old secret", &[("ann@example.com", true), ("bob@example.com", false)]).await?;
-    let env = [("LEGACY_USERS_TABLE_NAME", table)];
+    let env = [];
 
     let migrated = stack.invoke("migrate-user", &user_migration_event("UserMigration_Authentication", "ann@example.com", Some("old secret")), &env).await?;
     assert_eq!(migrated["response"]["finalUserStatus"], "CONFIRMED", "{migrated}");
