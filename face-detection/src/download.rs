@@ -69,32 +69,25 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
     }
 }
 
-/// Whether an address is on the public internet (not loopback, private, link-local, shared,
-/// documentation, multicast or unspecified).
+/// Address blocks that are not the public internet: IANA's IPv4 and IPv6 special-purpose
+/// address registries (RFC 6890 and its updates), each block whose "Globally Reachable" is
+/// false or which reaches another network (NAT64, 6to4, Teredo, IPv4-compatible): this
+/// network, private, shared (CGN), loopback, link-local, the IETF protocol block, documentation,
+/// benchmarking, 6to4 relay, multicast, reserved and broadcast.
+const NOT_PUBLIC: &[&str] = &[
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/96", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+    "2002::/16", "3fff::/20", "fc00::/7", "fe80::/10", "ff00::/8",
+];
+
+/// Whether an address is on the public internet: outside every block of [`NOT_PUBLIC`]; an
+/// IPv4-mapped IPv6 address is judged as its IPv4 address.
 pub fn is_public_address(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        std::net::IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_address(std::net::IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    !NOT_PUBLIC.iter().any(|block| block.parse::<ipnet::IpNet>().expect("a network in NOT_PUBLIC").contains(&ip))
 }

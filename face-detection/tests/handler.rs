@@ -273,8 +273,16 @@ async fn direct_call_refuses_urls_that_lead_inside() {
         }
     }
     assert!(face_detection::is_public_address("93.184.216.34".parse().unwrap()));
-    assert!(!face_detection::is_public_address("100.64.0.1".parse().unwrap()));
-    assert!(!face_detection::is_public_address("fd00::1".parse().unwrap()));
+    assert!(face_detection::is_public_address("2606:2800:220:1:248:1893:25c8:1946".parse().unwrap()));
+    // Every special-purpose block that reaches no public host (or reaches another network
+    // through a translator or tunnel).
+    for address in [
+        "100.64.0.1", "fd00::1", "198.18.0.1", "198.19.255.254", "240.0.0.1", "255.255.255.255", "192.0.0.8",
+        "192.88.99.1", "64:ff9b::a00:1", "64:ff9b:1::1", "::a00:1", "2002:a00:1::1", "2001::1", "2001:db8::1",
+        "3fff::1", "100::1", "::ffff:10.0.0.1", "fe80::1", "ff02::1", "::", "0.0.0.0",
+    ] {
+        assert!(!face_detection::is_public_address(address.parse().unwrap()), "{address} counted as public");
+    }
 }
 
 #[tokio::test]
