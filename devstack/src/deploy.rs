@@ -1,9 +1,10 @@
 //! Deploys `infra/template.yaml` onto the emulator, as `sam package` and `sam deploy` do in
 //! the cloud: each function's Lambda package (`make -C infra package-local`: the `lambda`
 //! profile, bundled as for AWS) is zipped and uploaded, the template's `CodeUri` directories
-//! become those S3 locations (exactly the rewrite `sam package` makes), and the stack is created or updated through the emulator's
-//! CloudFormation API with the parameters a local stack needs. Every resource, setting and
-//! trigger comes from the template; nothing here describes one.
+//! become those S3 locations (exactly the rewrite `sam package` makes), and the stack is
+//! created or updated through the emulator's CloudFormation API with the parameters a local
+//! stack needs. Every resource, setting and trigger comes from the template; nothing here
+//! describes one.
 
 use std::collections::BTreeMap;
 use std::io::Write;

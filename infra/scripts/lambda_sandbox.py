@@ -2,7 +2,7 @@
 """Runs one Lambda package for one invocation, the way provided.al2023 starts it.
 
 Usage:
-  lambda_sandbox.py --package DIR --arch x86_64|arm64 --event EVENT.json
+  lambda_sandbox.py --package DIR --arch x86_64|arm64 | --template T --event EVENT.json
                     [--env KEY=VALUE ...] [--timeout S] [--memory MB]
                     [--function-name NAME] [--region R] [--zip] [--check-readonly]
 
@@ -496,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--package", help="the package directory (infra/build/<function>)")
     ap.add_argument("--arch", choices=sorted(ARCHES))
+    ap.add_argument("--template", help="take --arch from this template's declaration for the package "
+                                       "directory's function (check_packages.py reads it)")
     ap.add_argument("--event", help="the event JSON file, - for stdin")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="the function's own environment (TABLE_NAME, credentials, endpoint URL, ...)")
@@ -518,8 +520,16 @@ def main(argv: list[str] | None = None) -> int:
         die("bwrap not found: `make -C infra sandbox-deps` installs bubblewrap")
     if args.check_readonly:
         return check_readonly(args)
+    if args.template and args.package and not args.arch:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from check_packages import template_functions   # same directory, standard library only
+        name = os.path.basename(os.path.abspath(args.package))
+        declared = {f.name: f.arch for f in template_functions(args.template, {})}
+        if name not in declared:
+            ap.error("--template: no function with CodeUri build/%s/ in %s" % (name, args.template))
+        args.arch = declared[name]
     if not (args.package and args.arch and args.event):
-        ap.error("--package, --arch and --event are required")
+        ap.error("--package, --arch (or --template) and --event are required")
     args.function_name = args.function_name or os.path.basename(os.path.abspath(args.package))
     result = run(args)
     print(json.dumps(result), flush=True)

@@ -27,30 +27,6 @@ fn packages_dir() -> PathBuf {
     std::env::var_os("PACKAGES_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("infra/build"))
 }
 
-/// The architecture the template declares for `function` (its `Architectures`, or the
-/// `Architecture` parameter's default).
-fn template_architecture(function: &str) -> Result<String> {
-    let template = std::fs::read_to_string(repo_root().join("infra/template.yaml"))?;
-    let code_uri = format!("CodeUri: build/{function}/");
-    let at = template.find(&code_uri).with_context(|| format!("no {code_uri} in the template"))?;
-    // The rest of the function's resource: up to the next line indented as a resource name.
-    let resource: String = template[at..]
-        .lines()
-        .skip(1)
-        .take_while(|line| !(line.starts_with("  ") && line.chars().nth(2).is_some_and(|c| c.is_ascii_alphabetic())))
-        .collect::<Vec<_>>()
-        .join("\n");
-    if resource.contains("Architectures: [x86_64]") {
-        return Ok("x86_64".into());
-    }
-    if resource.contains("Architectures: [arm64]") {
-        return Ok("arm64".into());
-    }
-    let parameter = template.find("\n  Architecture:\n").context("no Architecture parameter")?;
-    let default = template[parameter..].lines().find_map(|l| l.trim().strip_prefix("Default: ")).context("no default")?;
-    Ok(default.trim().to_owned())
-}
-
 /// What the sandbox answered.
 #[derive(Debug)]
 struct Answer {
@@ -89,7 +65,9 @@ async fn run_package(stack: &Stack, function: &str, event: &Value, extra_env: &[
         .arg(repo_root().join("infra/scripts/lambda_sandbox.py"))
         .arg("--package")
         .arg(packages_dir().join(function))
-        .args(["--arch", &template_architecture(function)?, "--function-name", name])
+        .arg("--template")
+        .arg(repo_root().join("infra/template.yaml"))
+        .args(["--function-name", name])
         .arg("--event")
         .arg(&event_file)
         .args(["--timeout", "120"]);
