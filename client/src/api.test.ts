@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Api, friendlyApiError } from './api';
+import { Api, copySourceSegment, friendlyApiError } from './api';
 import type { Session } from './auth';
 import { parseConfig } from './config';
 
@@ -66,6 +66,13 @@ describe('Api.presign', () => {
     expect(url.startsWith('http://127.0.0.1:4566/media/public/thumbnails/us-east-1%3Ame/b%20c.png?')).toBe(true);
     expect(url).toContain('X-Amz-Signature=');
     expect(await api.presign('public/thumbnails/us-east-1:me/b c.png', 'v1')).toBe(url);
+  });
+});
+
+describe('copySourceSegment', () => {
+  it("escapes what a key segment needs but keeps the identity id's ':' as the role's condition names it", () => {
+    expect(copySourceSegment('us-east-1:0b6f')).toBe('us-east-1:0b6f');
+    expect(copySourceSegment('a b+c%/é.jpg')).toBe('a%20b%2Bc%25%2F%C3%A9.jpg');
   });
 });
 

@@ -39,6 +39,11 @@ export class SessionChangedError extends Error {
 /** What Api needs of the session: its current credentials, and word when it changes. */
 export type CredentialSource = Pick<Session, 'credentials' | 'onChange'>;
 
+/** One key segment of a CopyObject source: URL-encoded, except ':' (see `copy`). */
+export function copySourceSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/%3A/gi, ':');
+}
+
 export function httpStatusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
@@ -240,8 +245,9 @@ export class Api {
     await this.request((abortSignal) => this.s3.send(new CopyObjectCommand({
       Bucket: this.config.bucket,
       // "bucket/key", URL-encoded (CopyObject, x-amz-copy-source); each segment on its own
-      // so the slashes stay separators.
-      CopySource: `${this.config.bucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+      // so the slashes stay separators, and ':' (legal in a path segment, RFC 3986) left as
+      // is: the role's s3:x-amz-copy-source condition names the identity id with its ':'.
+      CopySource: `${this.config.bucket}/${sourceKey.split('/').map(copySourceSegment).join('/')}`,
       Key: destinationKey,
       MetadataDirective: 'REPLACE',
       Metadata: { data: encodeMetadata(meta) },
@@ -297,15 +303,28 @@ export class Api {
    * at most 1,000 keys a page). The role may list only with `s3:prefix` under its own prefixes.
    */
   async listKeys(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listObjects(prefix)).map((o) => o.key);
+  }
+
+  private async listObjects(prefix: string): Promise<{ key: string; size: number }[]> {
+    const objects: { key: string; size: number }[] = [];
     let token: string | undefined;
     do {
       const r = await this.request((abortSignal) => this.s3.send(
         new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal }));
-      for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
+      for (const o of r.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0 });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
-    return keys;
+    return objects;
+  }
+
+  /**
+   * Bytes of the person's originals, both prefixes: what content-updated sums against the
+   * storage quota (docs/decisions/upload-bounds.md).
+   */
+  async storageUsed(identityId: string): Promise<number> {
+    const lists = await Promise.all([true, false].map((isPublic) => this.listObjects(contentPrefix(isPublic, identityId))));
+    return lists.flat().reduce((sum, o) => sum + o.size, 0);
   }
 
   /** The person's originals, public and private, listed from the bucket. */

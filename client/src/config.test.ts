@@ -17,6 +17,12 @@ describe('config', () => {
     expect(c.endpoint).toBe('http://127.0.0.1:4566');
     expect(c.s3ForcePathStyle).toBe(true);
   });
+  it('carries the upload bounds when the stack says them, the default size limit otherwise', () => {
+    const c = parseConfig({ ...base, maxUploadBytes: 1048576, storageQuotaBytes: 2147483648 });
+    expect([c.maxUploadBytes, c.storageQuotaBytes]).toEqual([1048576, 2147483648]);
+    const d = parseConfig({ ...base, maxUploadBytes: 'big', storageQuotaBytes: -1 });
+    expect([d.maxUploadBytes, d.storageQuotaBytes]).toEqual([50 * 1024 * 1024, undefined]);
+  });
   it('names what is missing', () => {
     expect(() => parseConfig({ ...base, bucket: '' })).toThrow(/bucket/);
     expect(() => parseConfig([])).toThrow();

@@ -9,7 +9,16 @@ export interface AppConfig {
   userPoolClientId: string;
   identityPoolId: string;
   s3ForcePathStyle: boolean;
+  /** The largest upload the cloud keeps, in bytes (the template's MaxImageBytes). */
+  maxUploadBytes: number;
+  /** Bytes of originals each person may store; absent when the stack does not say. */
+  storageQuotaBytes?: number;
 }
+
+/** MaxImageBytes' default, for a config.json that does not carry it. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
 
 const REQUIRED = ['region', 'bucket', 'table', 'userPoolId', 'userPoolClientId', 'identityPoolId'] as const;
 
@@ -36,6 +45,8 @@ export function parseConfig(raw: unknown): AppConfig {
     identityPoolId: (o.identityPoolId as string).trim(),
     // Path-style addressing whenever a custom endpoint is used (emulators need it).
     s3ForcePathStyle: o.s3ForcePathStyle === true || o.s3ForcePathStyle === 'true' || endpoint !== undefined,
+    maxUploadBytes: positive(o.maxUploadBytes) ?? DEFAULT_MAX_UPLOAD_BYTES,
+    storageQuotaBytes: positive(o.storageQuotaBytes),
   };
 }
 

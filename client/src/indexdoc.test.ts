@@ -31,6 +31,11 @@ describe('parseIndex', () => {
     expect(doc.items[1].facesKey).toBeUndefined();
   });
 
+  it('keeps the reason an upload was not kept, and only the known ones', () => {
+    const item = (refused: unknown) => ({ identityId: 'i', objectKey: 'private/content/i/a.jpg', uploadDate: '2026-01-01T00:00:00.000Z', refused });
+    const doc = parseIndex({ version: 2, items: [item('overQuota'), { ...item('bogus'), objectKey: 'private/content/i/b.jpg' }] });
+    expect(doc.items.map((i) => i.refused)).toEqual(['overQuota', undefined]);
+  });
   it('orders newest first even if the writer did not', () => {
     const doc = parseIndex({ version: 1, items: [item(1), item(3), item(2)] });
     expect(doc.items.map((i) => i.title)).toEqual(['Picture 3', 'Picture 2', 'Picture 1']);

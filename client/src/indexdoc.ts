@@ -19,7 +19,13 @@ export interface IndexItem {
   size?: number;
   width?: number;
   height?: number;
+  /** Set on the owner's item of an upload the cloud did not keep: why. */
+  refused?: Refusal;
 }
+
+/** Why content-updated did not keep an upload (media-core's `Refusal`). */
+export type Refusal = 'tooLarge' | 'storageClass' | 'overQuota';
+const REFUSALS: readonly Refusal[] = ['tooLarge', 'storageClass', 'overQuota'];
 
 /**
  * A page of older items, or a volume of pages, as a head (version 2 and 3) or a volume lists
@@ -82,6 +88,7 @@ export function parseItem(raw: unknown): IndexItem | undefined {
     size: num(o.size),
     width: num(o.width),
     height: num(o.height),
+    refused: REFUSALS.find((r) => r === o.refused),
   };
 }
 
@@ -130,7 +137,7 @@ export function parsePageRef(raw: unknown): PageRef | undefined {
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */
 export function itemSignature(it: IndexItem): string {
-  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic]);
+  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic, it.refused ?? '']);
 }
 
 /** What the detail view shows: the preview, or the original for an item without one. */

@@ -17,6 +17,7 @@ import { moveToVisibility } from './move';
 import { stripLocation } from './location';
 import { isShareHash, shareUrl } from './share';
 import { SharedView } from './ui/shared';
+import { refusalText } from './bounds';
 
 type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account' | 'shared';
 const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account', 'shared'];
@@ -86,7 +87,7 @@ class App {
     });
     this.mineGallery = new Gallery($('#view-mine [data-role="grid"]'), $('#view-mine [data-role="status"]'), {
       presign, onOpen, showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
-      find: findIn('#view-mine'),
+      find: findIn('#view-mine'), describeRefusal: (refused) => refusalText(refused, config),
     });
     this.account = new AccountView({
       session: this.session,
@@ -173,6 +174,8 @@ class App {
         for (const key of keys) this.vacated.delete(key);
         this.pollSoon();
       },
+      limits: config,
+      storageUsed: async () => this.api.storageUsed(await this.session.getIdentityId()),
     });
     this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder, false).poller;
     this.wireAccount();

@@ -4,7 +4,7 @@ export const MAX_TITLE = 200;
 export const MAX_DESCRIPTION = 2000;
 /** S3 limits user metadata to 2 KB: key ("data") plus value, in bytes. */
 export const MAX_METADATA_VALUE_BYTES = 2048 - 'data'.length;
-/** Same as the backend's default MAX_IMAGE_BYTES. */
+/** The backend's default MAX_IMAGE_BYTES (config.json's maxUploadBytes says the stack's). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 export interface UploadMetadata {
@@ -92,7 +92,8 @@ export function checkFile(size: number, head: Uint8Array, maxBytes = MAX_UPLOAD_
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GB`;
 }
 
 /** Default title for a file: its name without the extension. */

@@ -12,16 +12,21 @@
 
 use std::sync::Arc;
 
+pub mod bounds;
+
+use bounds::UploadBounds;
+
 use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::ConfigError;
 use media_imaging::ImageLimits;
 use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
 use media_imaging::{self as imaging, ImagingError, Renditions};
 use media_core::derived;
-use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Tombstone};
+use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Refusal, Tombstone, REFUSAL_TTL_SECONDS};
 use media_core::keys::ContentKey;
 use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
-use media_core::ports::{ContentItems, ObjectStore, PutObject, StoreError, WriteOutcome};
+use media_core::metadata::UploadMetadata;
+use media_core::ports::{ContentItems, FetchedObject, ObjectStore, PutObject, StoreError, WriteOutcome};
 
 /// A change that could not be applied now; the message is retried.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +45,8 @@ pub enum Outcome {
     Thumbnailed { thumbnail_key: String, preview_key: String, width: u32, height: u32 },
     /// The upload is kept and has an item, but no thumbnail: it is not a usable image.
     StoredWithoutThumbnail { reason: String },
+    /// Not kept: the upload was deleted and its item says why.
+    Refused(Refusal),
     /// Thumbnail, preview, faces image and item removed.
     Removed,
     /// Nothing to do, for the reason given.
@@ -51,11 +58,17 @@ pub struct ContentUpdated<O, I> {
     objects: O,
     items: I,
     limits: ImageLimits,
+    bounds: UploadBounds,
 }
 
 impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
+    /// The function with the default upload bounds.
     pub fn new(objects: O, items: I, limits: ImageLimits) -> Self {
-        ContentUpdated { objects, items, limits }
+        ContentUpdated { objects, items, limits, bounds: UploadBounds::default() }
+    }
+
+    pub fn with_bounds(self, bounds: UploadBounds) -> Self {
+        ContentUpdated { bounds, ..self }
     }
 
     pub fn objects(&self) -> &O {
@@ -81,6 +94,9 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         match &outcome {
             Outcome::StoredWithoutThumbnail { reason } => {
                 tracing::error!(key, event = %change.event_name, reason, "upload kept without a thumbnail")
+            }
+            Outcome::Refused(refusal) => {
+                tracing::warn!(key, event = %change.event_name, ?refusal, "upload not kept: deleted, its item says why")
             }
             other => tracing::info!(key, event = %change.event_name, outcome = ?other, "change applied"),
         }
@@ -112,6 +128,10 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             parse_upload_metadata(fetched.head.metadata.get(METADATA_KEY).map(String::as_str), key.file_name());
         for problem in &problems {
             tracing::warn!(key = %key, problem = %problem, "upload metadata");
+        }
+
+        if let Some(refusal) = bounds::refusal(&self.objects, key, &fetched, &self.bounds, None).await? {
+            return self.refuse(change, &fetched, metadata, refusal).await;
         }
 
         let renditions = match fetched.body {
@@ -149,6 +169,8 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             width: None,
             height: None,
             sequencer: change.sequencer.clone(),
+            refused: None,
+            expires_at: None,
         };
         let (thumbnail_key, preview_key) = (key.thumbnail_key(), key.preview_key());
         let outcome = match renditions {
@@ -200,6 +222,54 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         }
     }
 
+    /// Records why the upload is not kept, then deletes it (only the version this event is
+    /// about: If-Match on its ETag) and whatever renditions and faces copy of it exist. The
+    /// item comes first, so the deletion's own event finds it and leaves it (its tombstone is
+    /// conditioned on no `refused`); DynamoDB's TTL removes it after `REFUSAL_TTL_SECONDS`.
+    async fn refuse(
+        &self,
+        change: &ContentChange,
+        fetched: &FetchedObject,
+        metadata: UploadMetadata,
+        refusal: Refusal,
+    ) -> Result<Outcome, HandlerError> {
+        let key = &change.key;
+        let attributes = ContentAttributes {
+            thumbnail_key: None,
+            preview_key: None,
+            animated: false,
+            is_public: key.visibility().is_public(),
+            title: metadata.title,
+            description: metadata.description,
+            upload_date: format_upload_date(change.event_time),
+            // Never in the public by-day index: nobody but the owner has anything to see.
+            upload_day: None,
+            content_type: fetched.head.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            size: fetched.head.size,
+            width: None,
+            height: None,
+            sequencer: change.sequencer.clone(),
+            refused: Some(refusal),
+            expires_at: Some(chrono::Utc::now().timestamp() + REFUSAL_TTL_SECONDS),
+        };
+        if self.items.write_content(&ItemKey::from(key), &attributes).await? == WriteOutcome::Superseded {
+            return Ok(Outcome::Skipped("a later event was applied meanwhile"));
+        }
+        let etag = fetched.head.etag.as_deref().or(change.etag.as_deref());
+        match etag {
+            Some(etag) => {
+                self.objects.delete_if_match(&key.object_key(), etag).await?;
+            }
+            None => tracing::error!(key = %key, "refused upload has no ETag to delete it by; left in place"),
+        }
+        if key.derived_keys_fit() {
+            derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
+            derived::remove(&self.objects, &key.preview_key(), &change.sequencer).await?;
+        }
+        derived::remove(&self.objects, &key.faces_key(), &change.sequencer).await?;
+        Ok(Outcome::Refused(refusal))
+    }
+
     /// Removes the renditions at `keys` that this event wrote (and only those).
     async fn take_back(&self, keys: &[&String], change: &ContentChange) -> Result<(), StoreError> {
         for key in keys {
@@ -219,7 +289,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         }
         let tombstone = Tombstone::new(change.sequencer.clone(), chrono::Utc::now());
         if self.items.write_tombstone(&item_key, &tombstone).await? == WriteOutcome::Superseded {
-            return Ok(Outcome::Skipped("a later upload replaced the object"));
+            return Ok(Outcome::Skipped("a later upload replaced the object, or its item says why it was not kept"));
         }
         if key.derived_keys_fit() {
             derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
@@ -236,6 +306,7 @@ pub type AwsContentUpdated = ContentUpdated<media_core::aws::S3ObjectStore, medi
 /// Builds the deployed function from the environment.
 pub async fn from_env() -> Result<Arc<AwsContentUpdated>, ConfigError> {
     let limits = ImageLimits::from_env().map_err(|e| ConfigError::Invalid { name: e.name, value: e.value, expected: "number" })?;
+    let bounds = UploadBounds::from_env()?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
-    Ok(Arc::new(ContentUpdated::new(objects, items, limits)))
+    Ok(Arc::new(ContentUpdated::new(objects, items, limits).with_bounds(bounds)))
 }

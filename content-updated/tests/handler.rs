@@ -1,6 +1,7 @@
 //! The handler against in-memory stores, driven by S3 event JSON as S3 sends it.
 
 
+use content_updated::bounds::UploadBounds;
 use content_updated::{ContentUpdated, Outcome};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_imaging::ImageLimits;
@@ -8,7 +9,8 @@ use media_core::events::ContentChange;
 use std::sync::Arc;
 
 use media_core::derived::stored_sequencer;
-use media_core::item::{FaceAttributes, FaceBox, ItemKey, Sequencer};
+use media_core::item::{FaceAttributes, FaceBox, ItemKey, Refusal, Sequencer};
+use media_core::ports::WriteOutcome;
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::{FaceItems, ObjectStore as _};
 use media_imaging::testing::jpeg;
@@ -234,7 +236,6 @@ async fn bad_images_are_kept_with_an_item_and_no_thumbnail() {
         ("truncated.jpg", jpeg(400, 400)[..200].to_vec(), "truncated"),
         ("text.jpg", b"this is not a picture".to_vec(), "not an image"),
         ("bomb.png", media_imaging::testing::png_header_claiming(100_000, 100_000), "over the limit"),
-        ("huge.bin", vec![0u8; 200_000], "bytes is over the limit"),
     ];
     for (name, bytes, reason) in &cases {
         let key = format!("private/content/{ID}/{name}");
@@ -464,4 +465,110 @@ async fn a_new_upload_at_any_step_of_a_delete_survives_it() {
         },
     )
     .await;
+}
+
+/// A change for `key` as S3 would send it for the object now stored there (its ETag).
+async fn change_of_stored<O: media_core::ports::ObjectStore>(objects: &O, name: &str, key: &str, sequencer: &str) -> ContentChange {
+    let mut change = change(name, key, sequencer);
+    change.etag = objects.head(key).await.unwrap().and_then(|head| head.etag);
+    change
+}
+
+#[tokio::test]
+async fn an_upload_over_the_size_limit_is_deleted_and_its_item_says_why_until_it_expires() {
+    let f = ContentUpdated::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        ImageLimits { max_bytes: 100_000, ..ImageLimits::default() },
+    );
+    let key = format!("public/content/{ID}/huge.jpg");
+    let meta = encode_upload_metadata(true, "Too big", "");
+    f.objects().insert(&key, vec![0u8; 200_000], &[("data", &meta)]);
+    let created = change_of_stored(f.objects(), "ObjectCreated:Put", &key, "01").await;
+
+    assert_eq!(f.handle(&created).await.unwrap(), Outcome::Refused(Refusal::TooLarge));
+    assert!(f.objects().object(&key).is_none(), "the upload is not kept");
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!(item.refused, Some(Refusal::TooLarge));
+    assert_eq!((item.title.as_str(), item.size), ("Too big", Some(200_000)));
+    assert_eq!((item.thumbnail_key, item.upload_day), (None, None), "never in the public by-day index");
+    assert!(item.expires_at.is_some_and(|at| at > chrono::Utc::now().timestamp()));
+
+    // The deletion's own event leaves the item that says why; the same created event again
+    // finds the object gone.
+    let removed = f.handle(&change("ObjectRemoved:Delete", &key, "02")).await.unwrap();
+    assert!(matches!(removed, Outcome::Skipped(_)), "{removed:?}");
+    assert_eq!(f.items().item(&item_key(&key)).unwrap().refused, Some(Refusal::TooLarge));
+    assert!(matches!(f.handle(&created).await.unwrap(), Outcome::Skipped(_)));
+    assert_eq!(f.items().item(&item_key(&key)).unwrap().refused, Some(Refusal::TooLarge));
+
+    // A later upload under the same key that fits replaces the refusal.
+    f.objects().insert(&key, jpeg(64, 64), &[("data", &meta)]);
+    let again = change_of_stored(f.objects(), "ObjectCreated:Put", &key, "03").await;
+    assert!(matches!(f.handle(&again).await.unwrap(), Outcome::Thumbnailed { .. }));
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.refused, item.expires_at), (None, None));
+}
+
+#[tokio::test]
+async fn an_upload_in_another_storage_class_than_standard_is_refused() {
+    for class in ["DEEP_ARCHIVE", "GLACIER", "STANDARD_IA"] {
+        let f = function();
+        let key = format!("private/content/{ID}/{class}.jpg");
+        f.objects().insert(&key, jpeg(64, 64), &[]);
+        f.objects().set_storage_class(&key, class);
+        let created = change_of_stored(f.objects(), "ObjectCreated:Put", &key, "01").await;
+        assert_eq!(f.handle(&created).await.unwrap(), Outcome::Refused(Refusal::StorageClass), "{class}");
+        assert!(f.objects().object(&key).is_none(), "{class}");
+        assert_eq!(f.items().item(&item_key(&key)).unwrap().refused, Some(Refusal::StorageClass));
+    }
+}
+
+#[tokio::test]
+async fn the_quota_counts_the_owners_originals_stored_before_the_upload_on_every_delivery() {
+    let picture = jpeg(64, 64);
+    let size = picture.len() as u64;
+    let f = function().with_bounds(UploadBounds { storage_quota_bytes: 2 * size + size / 2 });
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+    let first = format!("private/content/{ID}/1.jpg");
+    let second = format!("public/content/{ID}/2.jpg");
+    let third = format!("private/content/{ID}/3.jpg");
+    let other = "private/content/us-east-1:0b5c0000-0000-4000-8000-000000000002/x.jpg";
+    f.objects().insert_at(other, picture.clone(), &[], at(0));
+    f.objects().insert_at(&first, picture.clone(), &[], at(1));
+    f.objects().insert_at(&second, picture.clone(), &[], at(2));
+    f.objects().insert_at(&third, picture.clone(), &[], at(3));
+
+    let second_created = change_of_stored(f.objects(), "ObjectCreated:Put", &second, "02").await;
+    // Both prefixes count, another person's originals do not; what came after does not either.
+    assert!(matches!(f.handle(&second_created).await.unwrap(), Outcome::Thumbnailed { .. }));
+    let third_created = change_of_stored(f.objects(), "ObjectCreated:Put", &third, "03").await;
+    assert_eq!(f.handle(&third_created).await.unwrap(), Outcome::Refused(Refusal::OverQuota));
+    assert!(f.objects().object(&third).is_none());
+    // The first one's late event and the second one's repeated one still keep them.
+    let first_created = change_of_stored(f.objects(), "ObjectCreated:Put", &first, "01").await;
+    assert!(matches!(f.handle(&first_created).await.unwrap(), Outcome::Thumbnailed { .. }));
+    assert!(matches!(f.handle(&second_created).await.unwrap(), Outcome::Thumbnailed { .. }));
+    assert!(f.objects().object(&first).is_some() && f.objects().object(&second).is_some());
+    assert!(f.objects().object(other).is_some());
+}
+
+#[tokio::test]
+async fn a_refused_uploads_item_takes_no_face_attributes() {
+    let f = ContentUpdated::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        ImageLimits { max_bytes: 1_000, ..ImageLimits::default() },
+    );
+    let key = format!("public/content/{ID}/big.jpg");
+    f.objects().insert(&key, jpeg(400, 400), &[]);
+    let created = change_of_stored(f.objects(), "ObjectCreated:Put", &key, "01").await;
+    assert_eq!(f.handle(&created).await.unwrap(), Outcome::Refused(Refusal::TooLarge));
+    let faces = FaceAttributes {
+        faces_key: Some(format!("public/faces/{ID}/big.jpg")),
+        face_count: Some(1),
+        faces: Some(vec![FaceBox { x: 1, y: 1, w: 2, h: 2 }]),
+        faces_sequencer: Sequencer::new("01"),
+    };
+    assert_eq!(f.items().write_faces(&item_key(&key), &faces).await.unwrap(), WriteOutcome::Superseded);
 }

@@ -316,6 +316,8 @@ pub fn stack_info(deployed: &Deployed, endpoint: &str, client_url: &str) -> Resu
         queue_urls: by_function("QueueUrl"),
         dead_letter_queue_urls: by_function("DeadLetterQueueUrl"),
         index_failures_queue_url: output("IndexUpdateFailuresQueueUrl")?,
+        max_upload_bytes: output("MaxUploadBytes")?.parse().context("output MaxUploadBytes is not a number")?,
+        storage_quota_bytes: output("StorageQuotaBytes")?.parse().context("output StorageQuotaBytes is not a number")?,
     })
 }
 

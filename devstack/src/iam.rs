@@ -186,6 +186,14 @@ fn s3(request: &Request) -> (String, Vec<Authorization>) {
     };
     let mut auths = vec![Authorization::new(action, object_arn)];
     if action == "s3:PutObject" {
+        // Condition keys of s3:PutObject ("Actions, resources, and condition keys for Amazon
+        // S3"): the headers as sent. The copy source stays as the caller encoded it: whether S3
+        // decodes it before matching is not documented, so a policy must hold either way.
+        for name in ["x-amz-copy-source", "x-amz-storage-class"] {
+            if let Some(value) = (request.header)(name) {
+                auths[0].context.insert(format!("s3:{name}"), Value::String(value));
+            }
+        }
         auths.extend(copy_source);
     }
     (operation.into(), auths)
@@ -511,6 +519,9 @@ mod tests {
         assert_eq!(op, "CopyObject");
         assert_eq!(a.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["s3:PutObject", "s3:GetObject"]);
         assert_eq!(a[1].resource, "arn:aws:s3:::b/public/content/x.jpg");
+        assert_eq!(a[0].context["s3:x-amz-copy-source"], json!("b/public/content/x.jpg"));
+        let (_, a) = run("s3", "PUT", "/b/private/content/x.jpg", "", &[("x-amz-storage-class", "DEEP_ARCHIVE")], "");
+        assert_eq!(a[0].context["s3:x-amz-storage-class"], json!("DEEP_ARCHIVE"));
         let body = "<Delete><Object><Key>tmp/a</Key></Object><Object><Key>tmp/b&amp;c</Key></Object></Delete>";
         let (op, a) = run("s3", "POST", "/b", "delete", &[], body);
         assert_eq!(op, "DeleteObjects");

@@ -162,6 +162,19 @@ add('other', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, "copy
 add('other', 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "copy into another user's public prefix")
 add('other', 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, "move another user's picture away")
 add('owner', 's3:PutObject', s3(`private/thumbnails/${OWNER}/cat.jpg`), DENY, 'copy onto a derived key')
+// Uploads bounded by the role (s3:PutObject's condition keys, "Actions, resources, and
+// condition keys for Amazon S3"): STANDARD storage only, copies only from the person's own
+// originals. The copy source as the client sends it keeps the identity's ':' unescaped.
+const OWN_UPLOAD = s3(`private/content/${OWNER}/new.jpg`)
+const BUCKET = BUCKET_ARN.split(':::')[1]
+add('owner', 's3:PutObject', OWN_UPLOAD, ALLOW, 'upload, storage class STANDARD named', { 's3:x-amz-storage-class': 'STANDARD' })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'upload as DEEP_ARCHIVE (180-day minimum, unreadable)', { 's3:x-amz-storage-class': 'DEEP_ARCHIVE' })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'upload as STANDARD_IA (30-day minimum, retrieval fees)', { 's3:x-amz-storage-class': 'STANDARD_IA' })
+add('owner', 's3:PutObject', OWN_UPLOAD, ALLOW, 'copy from own public original', { 's3:x-amz-copy-source': `${BUCKET}/public/content/${OWNER}/cat%20x.jpg` })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, "copy from another person's public original", { 's3:x-amz-copy-source': `${BUCKET}/public/content/${OTHER}/cat.jpg` })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, "copy from another person's public preview", { 's3:x-amz-copy-source': `${BUCKET}/public/previews/${OTHER}/cat.jpg` })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'copy from the public index', { 's3:x-amz-copy-source': `${BUCKET}/public/index/content.json` })
+add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'copy from own original with the identity\'s colon escaped', { 's3:x-amz-copy-source': `${BUCKET}/public/content/${OWNER.replace(':', '%3A')}/cat.jpg` })
 add('visitor', 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'share link, signed out: a public original (HEAD, Range GET)')
 add('visitor', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'share link, signed out: a private original')
 add('owner', 'dynamodb:Query', OWNER_GSI_ARN, DENY, 'user queries the by-owner GSI')
@@ -218,7 +231,11 @@ add(cu, 's3:DeleteObject', s3(`public/previews/${OWNER}/cat.jpg`), ALLOW, 'delet
 add(cu, 's3:DeleteObject', s3(`public/faces/${OWNER}/cat.jpg`), ALLOW, 'delete faces image')
 add(cu, 's3:PutObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
 add(cu, 's3:PutObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'write under content/ (would loop)')
-add(cu, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), DENY, 'delete an original')
+add(cu, 's3:DeleteObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'delete a refused upload (If-Match on its ETag)')
+add(cu, 's3:DeleteObject', s3(`private/content/${OWNER}/cat.jpg`), ALLOW, 'delete a refused private upload')
+add(cu, 's3:DeleteObject', s3(`private/index/${OWNER}/content.json`), DENY, 'delete a private index')
+add(cu, 's3:ListBucket', BUCKET_ARN, ALLOW, "list an owner's originals for the storage quota", { 's3:prefix': `private/content/${OWNER}/` })
+add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'record why an upload was not kept', item([...CONTENT, 'refused', 'expiresAt'], NONE))
 add(cu, 's3:PutObject', s3(`public/faces/${OWNER}/cat.jpg`), DENY, "write faces/ (face-detection's)")
 add(cu, 's3:PutObject', s3('public/index/content.json'), DENY, 'write the public index')
 add(cu, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')

@@ -108,6 +108,7 @@ fn object_head(
     metadata: Option<&HashMap<String, String>>,
     etag: Option<&str>,
     last_modified: Option<&SmithyDateTime>,
+    storage_class: Option<&aws_sdk_s3::types::StorageClass>,
 ) -> ObjectHead {
     ObjectHead {
         content_type: content_type.map(str::to_owned),
@@ -115,6 +116,7 @@ fn object_head(
         metadata: metadata.cloned().unwrap_or_default(),
         etag: etag.map(str::to_owned),
         last_modified: to_chrono(last_modified),
+        storage_class: storage_class.map(|class| class.as_str().to_owned()),
     }
 }
 
@@ -164,6 +166,11 @@ impl ObjectStore for S3ObjectStore {
             Ok(output) => output,
             // 404: no such key (we hold s3:ListBucket); 412: the key holds another version.
             Err(err) if matches!(http_status(&err), Some(404) | Some(412)) => return Ok(None),
+            // 403 InvalidObjectState: an archive storage class, unreadable until restored
+            // (GetObject API reference, "Errors"). Its head says which class.
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_invalid_object_state()) => {
+                return Ok(self.head(key).await?.map(|head| FetchedObject { head, body: None }));
+            }
             Err(err) => return Err(s3_error("GetObject", key, err)),
         };
         let head = object_head(
@@ -172,6 +179,7 @@ impl ObjectStore for S3ObjectStore {
             output.metadata(),
             output.e_tag(),
             output.last_modified(),
+            output.storage_class(),
         );
         if head.size > max_bytes {
             return Ok(Some(FetchedObject { head, body: None }));
@@ -200,6 +208,7 @@ impl ObjectStore for S3ObjectStore {
                 output.metadata(),
                 output.e_tag(),
                 output.last_modified(),
+                output.storage_class(),
             ))),
             Err(err) if http_status(&err) == Some(404) => Ok(None),
             Err(err) => Err(s3_error("HeadObject", key, err)),
@@ -267,7 +276,11 @@ impl ObjectStore for S3ObjectStore {
             .contents()
             .iter()
             .filter_map(|o| {
-                Some(ListedObject { key: o.key()?.to_owned(), last_modified: to_chrono(o.last_modified()) })
+                Some(ListedObject {
+                    key: o.key()?.to_owned(),
+                    last_modified: to_chrono(o.last_modified()),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                })
             })
             .collect();
         let next = if output.is_truncated().unwrap_or(false) {
@@ -477,8 +490,11 @@ fn to_attributes<T: serde::Serialize>(value: &T, key: &ItemKey) -> Result<HashMa
 /// What a conditional item write must not overwrite. The same event may be applied again.
 #[derive(Clone, Copy)]
 enum Guard {
-    /// An upload event (or deletion) after this one: content-updated's writes.
+    /// An upload event (or deletion) after this one: content-updated's writes of an upload.
     LaterEvent,
+    /// That, or an item recording a refused upload (its own deletion must not erase why):
+    /// content-updated's tombstones.
+    LaterEventOrRefusal,
     /// That, or a later face detection: face-detection's writes.
     LaterEventOrDetection,
 }
@@ -487,8 +503,10 @@ impl Guard {
     fn condition(self) -> &'static str {
         match self {
             Guard::LaterEvent => "attribute_not_exists(#seq) OR #seq <= :seq",
+            Guard::LaterEventOrRefusal => "(attribute_not_exists(#seq) OR #seq <= :seq) AND attribute_not_exists(#refused)",
             Guard::LaterEventOrDetection => {
-                "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq)"
+                "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq) \
+                 AND attribute_not_exists(#refused)"
             }
         }
     }
@@ -497,7 +515,8 @@ impl Guard {
     fn names(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Guard::LaterEvent => &[("#seq", "sequencer")],
-            Guard::LaterEventOrDetection => &[("#seq", "sequencer"), ("#fseq", "facesSequencer")],
+            Guard::LaterEventOrRefusal => &[("#seq", "sequencer"), ("#refused", "refused")],
+            Guard::LaterEventOrDetection => &[("#seq", "sequencer"), ("#fseq", "facesSequencer"), ("#refused", "refused")],
         }
     }
 }
@@ -532,7 +551,7 @@ impl ContentItems for DynamoItemStore {
     async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(tombstone, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
-        self.conditional_update(key, values, &remove, Guard::LaterEvent, &tombstone.sequencer).await
+        self.conditional_update(key, values, &remove, Guard::LaterEventOrRefusal, &tombstone.sequencer).await
     }
 }
 

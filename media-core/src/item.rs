@@ -77,9 +77,12 @@ pub struct MediaItem {
     /// Set on a tombstone: the upload was deleted by the event in `sequencer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
-    /// When DynamoDB's TTL may remove a tombstone (epoch seconds).
+    /// When DynamoDB's TTL may remove a tombstone or a refusal (epoch seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Set when the upload was not kept: why (the object is gone, the item tells its owner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
 }
 
 impl MediaItem {
@@ -99,7 +102,7 @@ pub mod attributes {
     /// Owned by content-updated.
     pub const CONTENT: &[&str] = &[
         "thumbnailKey", "previewKey", "animated", "isPublic", "title", "description", "uploadDate", "uploadDay", "contentType", "size", "width",
-        "height", "sequencer",
+        "height", "sequencer", "refused",
     ];
     /// Owned by face-detection.
     pub const FACES: &[&str] = &["facesKey", "faceCount", "faces", "facesSequencer"];
@@ -127,6 +130,25 @@ impl Tombstone {
     }
 }
 
+/// Why content-updated did not keep an upload. The upload is deleted (only the version the
+/// event is about) and its item records the reason, so the owner's private index says why
+/// the picture is not there, until DynamoDB's TTL removes the item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum Refusal {
+    /// Larger than the largest upload kept (`MAX_IMAGE_BYTES`).
+    TooLarge,
+    /// Stored in a storage class other than STANDARD: an archive class cannot be read
+    /// without a restore, and the others bill minimum durations and retrievals.
+    StorageClass,
+    /// Past its owner's storage quota (`STORAGE_QUOTA_BYTES`).
+    OverQuota,
+}
+
+/// How long the item of a refused upload stays to tell its owner why.
+pub const REFUSAL_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
 /// The attributes content-updated owns. `thumbnailKey`, `previewKey`, `width` and `height`
 /// are absent when the upload could not be decoded, `animated` when it is not an animation
 /// (and are then removed from the item).
@@ -152,6 +174,11 @@ pub struct ContentAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     pub sequencer: Sequencer,
+    /// Set when the upload is not kept; the item then also carries `expiresAt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// The attributes face-detection owns. `facesKey`, `faceCount` and `faces` are absent when

@@ -32,9 +32,20 @@ pub struct ObjectHead {
     pub metadata: HashMap<String, String>,
     pub etag: Option<String>,
     pub last_modified: Option<DateTime<Utc>>,
+    /// `x-amz-storage-class`; S3 leaves it out for STANDARD.
+    pub storage_class: Option<String>,
 }
 
-/// An object as read, its body absent when it is larger than the caller's limit.
+impl ObjectHead {
+    /// Whether the object is stored in S3 Standard (GetObject and HeadObject API
+    /// reference: the header is returned for every class except STANDARD).
+    pub fn is_standard_storage(&self) -> bool {
+        self.storage_class.as_deref().is_none_or(|class| class == "STANDARD")
+    }
+}
+
+/// An object as read, its body absent when it is larger than the caller's limit or stored in
+/// an archive class that must be restored before it can be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedObject {
     pub head: ObjectHead,
@@ -88,6 +99,7 @@ pub enum WriteOutcome {
 pub struct ListedObject {
     pub key: String,
     pub last_modified: Option<DateTime<Utc>>,
+    pub size: u64,
 }
 
 /// One page of a listing.

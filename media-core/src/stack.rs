@@ -31,6 +31,10 @@ pub struct StackInfo {
     pub dead_letter_queue_urls: BTreeMap<String, String>,
     /// Where stream batches update-content-index gave up on go.
     pub index_failures_queue_url: String,
+    /// The largest upload kept and each person's storage quota, in bytes (the template's
+    /// MaxImageBytes and StorageQuotaBytes).
+    pub max_upload_bytes: u64,
+    pub storage_quota_bytes: u64,
 }
 
 impl StackInfo {
@@ -40,6 +44,7 @@ impl StackInfo {
             "endpoint": self.endpoint, "region": self.region, "bucket": self.bucket, "table": self.table,
             "userPoolId": self.user_pool_id, "userPoolClientId": self.user_pool_client_id,
             "identityPoolId": self.identity_pool_id, "s3ForcePathStyle": self.s3_force_path_style,
+            "maxUploadBytes": self.max_upload_bytes, "storageQuotaBytes": self.storage_quota_bytes,
         })
     }
 }

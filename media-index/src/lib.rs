@@ -71,6 +71,9 @@ pub struct IndexEntry {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Set when the upload was not kept (only the owner's index lists such an item): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<media_core::item::Refusal>,
 }
 
 impl IndexEntry {
@@ -98,6 +101,7 @@ impl IndexEntry {
             size: item.size,
             width: item.width,
             height: item.height,
+            refused: item.refused,
         })
     }
 

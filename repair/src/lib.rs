@@ -297,7 +297,8 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             if let (true, Some(day)) = (item.is_public, item.upload_day.as_ref()) {
                 days.insert(day.clone());
             }
-            if self.objects.exists(&item.object_key).await? {
+            // A refused upload's item outlives its object on purpose: it tells the owner why.
+            if item.refused.is_some() || self.objects.exists(&item.object_key).await? {
                 continue;
             }
             let sequencer = item.sequencer.clone().unwrap_or_else(|| Sequencer::new("0")).just_after();

@@ -118,6 +118,23 @@ async fn a_lost_delete_leaves_nothing_behind() {
 }
 
 #[tokio::test]
+async fn the_item_of_a_refused_upload_is_left_to_tell_its_owner_why() {
+    let w = World::new();
+    let key = format!("private/content/{ID}/too big.jpg");
+    w.objects.insert(&key, jpeg(300, 300), &[]);
+    let limits = ImageLimits { max_bytes: 100, ..ImageLimits::default() };
+    let handler = ContentUpdated::new(Shared::new(w.objects.clone()), Shared::new(w.items.clone()), limits);
+    let mut created = media_core::testing::s3_change("ObjectCreated:Put", &key, "0A");
+    created.etag = w.objects.object(&key).map(|o| o.etag);
+    let outcome = handler.handle(&created).await.unwrap();
+    assert_eq!(outcome, content_updated::Outcome::Refused(media_core::item::Refusal::TooLarge));
+
+    let summary = w.run(false).await;
+    assert!(summary.actions.is_empty(), "{:?}", summary.actions);
+    assert_eq!(w.items.item(&item_key(&key)).unwrap().refused, Some(media_core::item::Refusal::TooLarge));
+}
+
+#[tokio::test]
 async fn orphan_derived_objects_are_removed() {
     let w = World::new();
     let thumbnail = format!("public/thumbnails/{ID}/orphan.jpg");

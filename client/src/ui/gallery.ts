@@ -1,5 +1,5 @@
 /** A grid of thumbnails kept in step with an index, card by card. */
-import type { IndexDoc, IndexItem } from '../indexdoc';
+import type { IndexDoc, IndexItem, Refusal } from '../indexdoc';
 import { itemSignature } from '../indexdoc';
 import { findAndSort, isSortOrder, SORT_ORDERS, type SortOrder } from '../find';
 import { h, setText } from './dom';
@@ -14,6 +14,8 @@ export interface GalleryDeps {
    * client-side); their ids start with `idPrefix`.
    */
   find?: { bar: HTMLElement; idPrefix: string };
+  /** The owner's explanation of an upload the cloud did not keep (only the owner's index lists one). */
+  describeRefusal?: (refused: Refusal) => string;
 }
 
 interface Card {
@@ -135,7 +137,9 @@ export class Gallery {
   private build(item: IndexItem): HTMLLIElement {
     this.builds++;
     const thumb = h('span', { class: 'thumb' });
-    if (item.thumbnailKey) {
+    if (item.refused) {
+      thumb.append(h('span', { class: 'refused', 'data-role': 'refused', text: this.deps.describeRefusal?.(item.refused) ?? 'Not kept' }));
+    } else if (item.thumbnailKey) {
       const img = h('img', { alt: '', decoding: 'async', loading: 'lazy', 'data-role': 'thumbnail' });
       const key = item.thumbnailKey;
       const unavailable = () => {
@@ -166,7 +170,7 @@ export class Gallery {
     if (this.deps.showVisibility) {
       badges.append(h('span', { class: `badge ${item.isPublic ? 'public' : 'private'}`, text: item.isPublic ? 'Public' : 'Private' }));
     }
-    if (item.faceCount !== undefined) {
+    if (item.faceCount !== undefined && !item.refused) {
       badges.append(h('span', { class: 'badge', text: `${item.faceCount} face${item.faceCount === 1 ? '' : 's'}` }));
     }
     const button = h(

@@ -3,6 +3,8 @@ import { contentKey, sanitizeFileName, uniqueFileName } from '../keys';
 import { scanLocation, stripLocation, type LocationScan } from '../location';
 import { checkFile, checkMetadataSize, defaultTitle, formatBytes, MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, h, setText } from './dom';
+import type { AppConfig } from '../config';
+import { quotaProblem, usageText } from '../bounds';
 
 export interface UploadDeps {
   identityId: () => Promise<string>;
@@ -16,6 +18,10 @@ export interface UploadDeps {
   describeError: (err: unknown) => string;
   /** Called after a round of uploads with the keys written. */
   onUploaded: (keys: string[]) => void;
+  /** The largest upload kept and the storage quota (config.json). */
+  limits: Pick<AppConfig, 'maxUploadBytes' | 'storageQuotaBytes'>;
+  /** Bytes of the person's originals now stored (the bucket's listing, as the quota counts). */
+  storageUsed: () => Promise<number>;
 }
 
 type State = 'checking' | 'invalid' | 'ready' | 'uploading' | 'done' | 'failed';
@@ -47,6 +53,9 @@ export class UploadView {
   private readonly button = $('#upload-button') as HTMLButtonElement;
   private readonly clearButton = $('#upload-clear') as HTMLButtonElement;
   private readonly status = $('#upload-status');
+  private readonly usage = $('#storage-usage');
+  /** The last storage figure read, while a round of checks uses it. */
+  private usedBytes?: Promise<number | undefined>;
   private busy = false;
   /** Keys uploaded in this session (the index may not list them yet). */
   private readonly uploaded = new Set<string>();
@@ -81,6 +90,7 @@ export class UploadView {
 
   /** Adds files to the list, checking each before anything is sent. */
   add(files: File[]): void {
+    this.usedBytes = this.readUsage();
     for (const file of files) {
       const entry = this.buildEntry(file);
       this.entries.push(entry);
@@ -128,7 +138,10 @@ export class UploadView {
     } catch {
       head = new Uint8Array();
     }
-    const res = checkFile(entry.file.size, head);
+    let res = checkFile(entry.file.size, head, this.deps.limits.maxUploadBytes);
+    const used = await this.usedBytes;
+    const overQuota = res.ok && used !== undefined ? quotaProblem(entry.file.size, used, this.deps.limits) : undefined;
+    if (overQuota) res = { ok: false, reason: overQuota };
     if (!res.ok) {
       entry.state = 'invalid';
       entry.li.classList.add('invalid');
@@ -301,6 +314,19 @@ export class UploadView {
     this.refresh();
     setText(this.status, failed ? `${failed} upload${failed === 1 ? '' : 's'} failed; you can try again.` : 'All uploads finished.');
     this.deps.onUploaded([...this.uploaded]);
+    this.usedBytes = this.readUsage();
+  }
+
+  /** Reads the storage in use and shows it; undefined (and nothing shown) when it cannot be read. */
+  private async readUsage(): Promise<number | undefined> {
+    try {
+      const used = await this.deps.storageUsed();
+      setText(this.usage, usageText(used, this.deps.limits));
+      return used;
+    } catch {
+      setText(this.usage, '');
+      return undefined;
+    }
   }
 
   /**

@@ -22,7 +22,13 @@ pub struct MemoryObject {
     pub cache_control: Option<String>,
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    /// `None` is STANDARD, as S3 reports it.
+    pub storage_class: Option<String>,
 }
+
+/// Storage classes whose objects GetObject refuses until restored (InvalidObjectState, GetObject
+/// API reference, "Errors").
+const ARCHIVE_CLASSES: [&str; 2] = ["GLACIER", "DEEP_ARCHIVE"];
 
 impl MemoryObject {
     fn head(&self) -> ObjectHead {
@@ -32,7 +38,12 @@ impl MemoryObject {
             metadata: self.metadata.clone(),
             etag: Some(self.etag.clone()),
             last_modified: Some(self.last_modified),
+            storage_class: self.storage_class.clone(),
         }
+    }
+
+    fn is_archived(&self) -> bool {
+        self.storage_class.as_deref().is_some_and(|class| ARCHIVE_CLASSES.contains(&class))
     }
 }
 
@@ -74,8 +85,17 @@ impl MemoryObjectStore {
                 cache_control: None,
                 etag,
                 last_modified: at,
+                storage_class: None,
             },
         );
+    }
+
+    /// Stores the object at `key` in another storage class, as an upload with
+    /// `x-amz-storage-class` would.
+    pub fn set_storage_class(&self, key: &str, class: &str) {
+        if let Some(object) = self.objects.lock().unwrap().get_mut(key) {
+            object.storage_class = Some(class.to_owned());
+        }
     }
 
     pub fn object(&self, key: &str) -> Option<MemoryObject> {
@@ -129,10 +149,11 @@ impl ObjectStore for MemoryObjectStore {
         if if_match.is_some_and(|etag| etag.trim_matches('"') != o.etag.trim_matches('"')) {
             return Ok(None);
         }
-        if o.body.len() as u64 <= max_bytes {
+        let readable = o.body.len() as u64 <= max_bytes && !o.is_archived();
+        if readable {
             self.bytes_read.fetch_add(o.body.len(), Ordering::SeqCst);
         }
-        Ok(Some(FetchedObject { head: o.head(), body: (o.body.len() as u64 <= max_bytes).then_some(o.body) }))
+        Ok(Some(FetchedObject { head: o.head(), body: readable.then_some(o.body) }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
@@ -170,6 +191,7 @@ impl ObjectStore for MemoryObjectStore {
                 cache_control: object.cache_control,
                 etag,
                 last_modified: Utc::now(),
+                storage_class: None,
             },
         );
         Ok(WriteOutcome::Applied)
@@ -201,7 +223,7 @@ impl ObjectStore for MemoryObjectStore {
             .range(continuation.clone().unwrap_or_default()..)
             .filter(|(k, _)| k.starts_with(prefix) && Some(*k) != continuation.as_ref())
             .take(1001)
-            .map(|(k, o)| ListedObject { key: k.clone(), last_modified: Some(o.last_modified) })
+            .map(|(k, o)| ListedObject { key: k.clone(), last_modified: Some(o.last_modified), size: o.body.len() as u64 })
             .collect();
         let next = (listed.len() > 1000).then(|| {
             listed.truncate(1000);
@@ -326,7 +348,7 @@ impl ContentItems for MemoryItemStore {
     }
 
     async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
-        Ok(self.update(key, |item| not_later(&item.sequencer, &t.sequencer), |item| {
+        Ok(self.update(key, |item| not_later(&item.sequencer, &t.sequencer) && item.refused.is_none(), |item| {
             *item = MediaItem {
                 identity_id: key.identity_id.clone(),
                 object_key: key.object_key.clone(),
@@ -345,7 +367,7 @@ impl FaceItems for MemoryItemStore {
         let seq = &a.faces_sequencer;
         Ok(self.update(
             key,
-            |item| not_later(&item.sequencer, seq) && not_later(&item.faces_sequencer, seq),
+            |item| not_later(&item.sequencer, seq) && not_later(&item.faces_sequencer, seq) && item.refused.is_none(),
             |item| {
                 item.faces_key = a.faces_key.clone();
                 item.face_count = a.face_count;
