@@ -168,17 +168,24 @@ test('the detail view shows the preview, offers the original, the face count and
     return { width: img.naturalWidth, height: img.naturalHeight };
   });
   assert.ok(shown.width <= 1600 && shown.height <= 1600, `preview ${shown.width}x${shown.height}`);
-  // The original is offered as a download, and that link serves the uploaded bytes.
+  // The owner is offered the original as a download: that link serves the uploaded bytes as an
+  // attachment (never a page of the bucket's origin), with an image type. Fetched from the test,
+  // which sees every response header (the bucket's CORS exposes only a few to the page).
   const original = dlg.getByRole('link', { name: 'Download the original' });
   await original.waitFor();
   const href = await original.getAttribute('href');
   assert.match(decodeURIComponent(href), /\/public\/content\//);
-  assert.ok((await original.getAttribute('download')).length > 0);
-  const fetched = await page.evaluate(async (url) => {
-    const response = await fetch(url);
-    return { status: response.status, type: response.headers.get('content-type'), bytes: (await response.arrayBuffer()).byteLength };
-  }, href);
+  assert.equal(await original.getAttribute('download'), 'astronaut.jpg');
+  assert.equal(await page.locator('#detail-original-note').isHidden(), true, 'no "owner only" note for the owner');
+  const response = await fetch(href);
+  const fetched = {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    bytes: (await response.arrayBuffer()).byteLength,
+  };
   assert.equal(fetched.status, 200);
+  assert.equal(response.headers.get('content-disposition'), "attachment; filename*=UTF-8''astronaut.jpg");
+  assert.equal(fetched.type, 'image/jpeg');
   assert.equal(fetched.bytes, fs.statSync(new URL('./fixtures/astronaut.jpg', import.meta.url)).size, 'the original, byte for byte');
   t.diagnostic(`preview ${shown.width}x${shown.height}; original ${fetched.bytes} bytes (${fetched.type})`);
   // The face count arrives once face-detection has run.

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Api, copySourceSegment, friendlyApiError } from './api';
 import type { Session } from './auth';
 import { parseConfig } from './config';
+import { originalDownload } from './originals';
 
 const config = parseConfig({
   endpoint: 'http://127.0.0.1:4566', region: 'us-east-1', bucket: 'media', table: 'content',
@@ -66,6 +67,27 @@ describe('Api.presign', () => {
     expect(url.startsWith('http://127.0.0.1:4566/media/public/thumbnails/us-east-1%3Ame/b%20c.png?')).toBe(true);
     expect(url).toContain('X-Amz-Signature=');
     expect(await api.presign('public/thumbnails/us-east-1:me/b c.png', 'v1')).toBe(url);
+  });
+
+  it('signs a download\'s response headers into the URL, cached apart from the plain GET', async () => {
+    const api = new Api(config, session);
+    const key = "public/content/us-east-1:me/Café 東京 (1)'s.jpg";
+    const item = {
+      identityId: 'us-east-1:me', objectKey: key, isPublic: true, title: 't', description: '', uploadDate: 'v1', contentType: 'image/jpeg',
+    };
+    const download = originalDownload(item, 'us-east-1:me')!;
+    const plain = await api.presign(key, 'v1');
+    const url = await api.presign(key, 'v1', download.overrides);
+    expect(url).not.toBe(plain);
+    expect(new URL(plain).searchParams.has('response-content-disposition')).toBe(false);
+    const params = new URL(url).searchParams;
+    expect(params.get('response-content-disposition'))
+      .toBe("attachment; filename*=UTF-8''Caf%C3%A9%20%E6%9D%B1%E4%BA%AC%20%281%29%27s.jpg");
+    expect(params.get('response-content-type')).toBe('image/jpeg');
+    // Signed: SigV4 query signing covers every query parameter but the signature itself.
+    expect(params.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await api.presign(key, 'v1', download.overrides)).toBe(url);
+    expect(await api.presign(key, 'v1')).toBe(plain);
   });
 });
 

@@ -17,6 +17,7 @@ import { CREDENTIALS_REFRESH_MS, type AwsCredentialIdentity, type Session } from
 import type { Conditions, FetchResult } from './poller';
 import { contentPrefix } from './keys';
 import type { OwnedOriginals } from './account-deletion';
+import type { ResponseOverrides } from './originals';
 import { encodeMetadata, clampChars, MAX_DESCRIPTION, MAX_TITLE, type UploadMetadata } from './metadata';
 
 const PRESIGN_SECONDS = 3600;
@@ -139,9 +140,11 @@ export class Api {
   /**
    * Presigned GET URL of the current session, reused until PRESIGN_MARGIN_MS before it or the
    * credentials that signed it expire, whichever is first; a session change drops them all.
+   * `overrides` become the URL's signed `response-content-disposition` and
+   * `response-content-type` (a download: originals.ts).
    */
-  async presign(key: string, version = ''): Promise<string> {
-    const cacheKey = `${key}\u0000${version}`;
+  async presign(key: string, version = '', overrides?: ResponseOverrides): Promise<string> {
+    const cacheKey = JSON.stringify([key, version, overrides?.ResponseContentDisposition, overrides?.ResponseContentType]);
     // A session change while signing: sign again for the new session (at most twice more).
     for (let attempt = 0; ; attempt++) {
       const hit = this.presignCache.get(cacheKey);
@@ -151,7 +154,8 @@ export class Api {
       const now = Date.now();
       const credsUntil = creds.expiration?.getTime() ?? Infinity;
       const expiresIn = Math.max(1, Math.min(PRESIGN_SECONDS, Math.floor((credsUntil - now) / 1000)));
-      const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.config.bucket, Key: key }), { expiresIn });
+      const command = new GetObjectCommand({ Bucket: this.config.bucket, Key: key, ...overrides });
+      const url = await getSignedUrl(this.s3, command, { expiresIn });
       if (epoch !== this.epoch) {
         if (attempt < 2) continue;
         throw new SessionChangedError();

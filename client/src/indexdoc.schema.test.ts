@@ -8,12 +8,21 @@ import { parseIndex, parsePageRef, parseItem } from './indexdoc';
  * The client's parser must keep every field the schema has and invent none: a field added on
  * one side only fails here or there.
  */
-type Property = { type?: string | string[]; $ref?: string; format?: string };
-const itemSchema = (schema as { $defs: Record<string, { properties: Record<string, Property>; required?: string[] }> }).$defs
-  .IndexEntry;
+type Property = { type?: string | string[]; $ref?: string; format?: string; anyOf?: Property[] };
+type Defs = Record<string, { properties: Record<string, Property>; required?: string[]; oneOf?: { const: string }[] }>;
+const defs = (schema as unknown as { $defs: Defs }).$defs;
+const itemSchema = defs.IndexEntry;
+
+/** The first value of an enumeration the property refers to (`Refusal`), if it is one. */
+function enumValue(property: Property): string | undefined {
+  const ref = [property, ...(property.anyOf ?? [])].find((p) => p.$ref)?.$ref;
+  return ref ? defs[ref.replace('#/$defs/', '')]?.oneOf?.[0]?.const : undefined;
+}
 
 function sampleValue(name: string, property: Property): unknown {
   const types = ([] as string[]).concat(property.type ?? []);
+  const member = enumValue(property);
+  if (member !== undefined) return member;
   if (types.includes('boolean')) return true;
   if (types.includes('integer') || types.includes('number')) return 7;
   if (name === 'objectKey') return 'public/content/us-east-1:abc/p.jpg';
@@ -38,7 +47,6 @@ describe('the client reads the index the functions write', () => {
   });
 
   it('reads the pages a head lists as the schema defines them', () => {
-    const defs = (schema as { $defs: Record<string, { properties: Record<string, Property>; required?: string[] }> }).$defs;
     const pageSchema = defs.PageEntry;
     const raw = Object.fromEntries(Object.entries(pageSchema.properties).map(([name, p]) => [name, name === 'key' ? 'public/index/volume1-0.json' : sampleValue(name, p)]));
     const parsed = parsePageRef(raw) as unknown as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayKey, parseIndex, parseItem, sameItems } from './indexdoc';
+import { parseIndex, parseItem, sameItems } from './indexdoc';
 
 const ID = 'us-east-1:abc';
 const item = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -93,10 +93,5 @@ describe('previews and animations', () => {
     const odd = parseItem(item(1, { previewKey: 5, animated: 'yes' }));
     expect(odd?.previewKey).toBeUndefined();
     expect(odd?.animated).toBeUndefined();
-  });
-
-  it('the detail view shows the preview, or the original when an item has none', () => {
-    expect(displayKey(parseItem(item(1, { previewKey: `public/previews/${ID}/p1.jpg` }))!)).toBe(`public/previews/${ID}/p1.jpg`);
-    expect(displayKey(parseItem(item(1))!)).toBe(`public/content/${ID}/p1.jpg`);
   });
 });

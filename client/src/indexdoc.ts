@@ -140,11 +140,6 @@ export function itemSignature(it: IndexItem): string {
   return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic, it.refused ?? '']);
 }
 
-/** What the detail view shows: the preview, or the original for an item without one. */
-export function displayKey(it: IndexItem): string {
-  return it.previewKey ?? it.objectKey;
-}
-
 /** True when two indexes would render identically. */
 export function sameItems(a: IndexDoc, b: IndexDoc): boolean {
   if (a.items.length !== b.items.length) return false;

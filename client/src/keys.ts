@@ -1,7 +1,7 @@
 /** Object keys of the bucket layout (see CONTRACT.md). */
 
 export type Visibility = 'public' | 'private';
-export type Derived = 'thumbnails' | 'faces';
+export type Derived = 'thumbnails' | 'previews' | 'faces';
 
 export const PUBLIC_INDEX_KEY = 'public/index/content.json';
 
@@ -51,6 +51,12 @@ export function derivedKey(objectKey: string, kind: Derived): string {
   const m = /^(public|private)\/content\/(.+)$/.exec(objectKey);
   if (!m) throw new Error(`not a content key: ${objectKey}`);
   return `${m[1]}/${kind}/${m[2]}`;
+}
+
+/** The identity whose original a content key names (its third segment); undefined for any other key. */
+export function ownerOfContentKey(key: string): string | undefined {
+  const m = /^(?:public|private)\/content\/([^/]+)\/./.exec(key);
+  return m ? m[1] : undefined;
 }
 
 /** The last key segment (the file name, extension included). */

@@ -8,6 +8,7 @@ import { PagedIndex } from './pages';
 import { OlderButton } from './ui/older';
 import { PUBLIC_INDEX_KEY, privateIndexKey, fileNameOfKey } from './keys';
 import type { IndexItem } from './indexdoc';
+import type { ResponseOverrides } from './originals';
 import { Gallery } from './ui/gallery';
 import { UploadView } from './ui/upload';
 import { DetailView } from './ui/detail';
@@ -76,7 +77,7 @@ class App {
   constructor(config: AppConfig) {
     this.session = new Session(config);
     this.api = new Api(config, this.session);
-    const presign = (key: string, version: string) => this.api.presign(key, version);
+    const presign = (key: string, version: string, overrides?: ResponseOverrides) => this.api.presign(key, version, overrides);
     const onOpen = (item: IndexItem) => this.detail.open(item);
     const findIn = (view: string) => {
       const bar = $(`${view} [data-role="find-bar"]`);
@@ -152,7 +153,7 @@ class App {
         if (!this.publicPoller.doc) await this.publicPoller.pollNow();
         return this.publicPoller.doc;
       },
-      headPublic: (key) => this.api.headObject(key),
+      head: (key) => this.api.headObject(key),
       signedIn: () => this.session.signedIn,
       onFound: () => this.syncPolling(),
       describeError: friendlyApiError,

@@ -53,8 +53,18 @@ export function checkMetadataSize(m: UploadMetadata): CheckResult {
   };
 }
 
+/** The content types of the image formats the backend decodes: every upload is one of these. */
+export const IMAGE_TYPES = [
+  'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp', 'image/tiff', 'image/heic', 'image/heif', 'image/avif',
+] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+export function isImageType(type: string | undefined): type is ImageType {
+  return (IMAGE_TYPES as readonly (string | undefined)[]).includes(type);
+}
+
 /** Image formats the backend decodes, recognised from the first bytes. */
-export function sniffImageType(head: Uint8Array): string | undefined {
+export function sniffImageType(head: Uint8Array): ImageType | undefined {
   const b = head;
   const at = (i: number, ...bytes: number[]) => bytes.every((x, j) => b[i + j] === x);
   if (at(0, 0xff, 0xd8, 0xff)) return 'image/jpeg';
@@ -67,7 +77,7 @@ export function sniffImageType(head: Uint8Array): string | undefined {
 }
 
 /** HEIC, HEIF or AVIF from the `ftyp` box's brands, as the backend sniffs them (media-core imaging/heif.rs). */
-function heifType(b: Uint8Array): string | undefined {
+function heifType(b: Uint8Array): ImageType | undefined {
   if (b.length < 16 || String.fromCharCode(...b.subarray(4, 8)) !== 'ftyp') return undefined;
   const end = Math.min(b.length, ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
   const brands = [String.fromCharCode(...b.subarray(8, 12))];

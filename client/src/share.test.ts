@@ -39,7 +39,7 @@ describe('findShared', () => {
       myIdentityId: me,
       privateIndex: async () => (me === OWNER ? doc(pub, priv) : doc()),
       publicIndex: async () => doc(pub),
-      headPublic: async (key) => {
+      head: async (key) => {
         asked.push(key);
         return key in heads ? { metadata: { data: heads[key] }, contentType: 'image/jpeg', size: 10, lastModified: new Date('2026-01-01T00:00:00Z') } : undefined;
       },
@@ -59,13 +59,34 @@ describe('findShared', () => {
     }
   });
 
-  it('a public picture beyond the public index comes from its original\'s metadata', async () => {
+  it('its owner knows a public picture beyond the indexes\' heads from the original\'s metadata', async () => {
     const key = `public/content/${OWNER}/old.jpg`;
-    const d = deps(OTHER, { [key]: '{"isPublic":true,"title":"Old \\u00e9","description":"d","uploadDate":"2025-05-05T05:05:05.000Z"}' });
+    const d = deps(OWNER, { [key]: '{"isPublic":true,"title":"Old \\u00e9","description":"d","uploadDate":"2025-05-05T05:05:05.000Z"}' });
     const found = await findShared({ identityId: OWNER, fileName: 'old.jpg' }, d);
     expect(found?.from).toBe('original');
     expect(found?.item).toMatchObject({ objectKey: key, title: 'Old é', description: 'd', uploadDate: '2025-05-05T05:05:05.000Z', thumbnailKey: `public/thumbnails/${OWNER}/old.jpg`, isPublic: true });
     expect(d.heads).toEqual([key]);
+  });
+
+  it('anyone else knows it from its preview, never asking for the original', async () => {
+    const key = `public/content/${OWNER}/old (1).jpg`;
+    const previewKey = `public/previews/${OWNER}/old (1).jpg`;
+    for (const me of [OTHER, undefined]) {
+      const d = deps(me, { [previewKey]: '', [key]: '{"title":"not for them"}' });
+      const found = await findShared({ identityId: OWNER, fileName: 'old (1).jpg' }, d);
+      expect(found).toEqual({
+        from: 'preview',
+        item: {
+          identityId: OWNER, objectKey: key, thumbnailKey: `public/thumbnails/${OWNER}/old (1).jpg`, previewKey,
+          isPublic: true, title: 'old (1).jpg', description: '', uploadDate: '',
+        },
+      });
+      expect(d.heads).toEqual([previewKey]);
+      // No preview (deleted, private, never made): not available, still without asking for the original.
+      const none = deps(me, { [key]: '{}' });
+      expect(await findShared({ identityId: OWNER, fileName: 'old (1).jpg' }, none)).toBeUndefined();
+      expect(none.heads).toEqual([previewKey]);
+    }
   });
 
   it('broken metadata falls back to the file name and the object\'s date', () => {

@@ -4,11 +4,13 @@
  * file name when it can; uploads pick names unused under both prefixes).
  *
  * Who sees what: anyone a public picture (signed out too: the identity pool's
- * unauthenticated role reads public/), only the owner a private one; everyone else gets
- * "not available", which says nothing about whether a private picture exists.
+ * unauthenticated role reads the public index and renditions), only the owner a private one;
+ * everyone else gets "not available", which says nothing about whether a private picture
+ * exists. Only the owner reads an original (originals.ts).
  */
 import type { IndexDoc, IndexItem } from './indexdoc';
 import { contentKey, derivedKey, fileNameOfKey } from './keys';
+import { ownsOriginal } from './originals';
 import { clampChars, MAX_DESCRIPTION, MAX_TITLE } from './metadata';
 
 export interface SharedRef {
@@ -59,10 +61,13 @@ export interface PublicHead {
   lastModified?: Date;
 }
 
-/** A picture found, and where: an index (which the view then follows) or the original's metadata. */
+/**
+ * A picture found, and where: an index (which the view then follows), the owner's original's
+ * metadata, or, for anyone else, its public preview.
+ */
 export interface Found {
   item: IndexItem;
-  from: 'private-index' | 'public-index' | 'original';
+  from: 'private-index' | 'public-index' | 'original' | 'preview';
 }
 
 export interface FindDeps {
@@ -71,14 +76,15 @@ export interface FindDeps {
   /** The signed-in user's private index (all their pictures). */
   privateIndex: () => Promise<IndexDoc | undefined>;
   publicIndex: () => Promise<IndexDoc | undefined>;
-  /** HEAD of a public original: undefined when absent or not readable. */
-  headPublic: (key: string) => Promise<PublicHead | undefined>;
+  /** HEAD of an object: undefined when absent or not readable. */
+  head: (key: string) => Promise<PublicHead | undefined>;
 }
 
 /**
  * The picture a link names, as the caller may see it, or undefined. The owner finds it in
- * their private index (public or private); others in the public index, or, for a public
- * picture older than the public index reaches back, from its original's metadata.
+ * their private index (public or private); others in the public index. A public picture older
+ * than the indexes' heads reach back is known to its owner from its original's metadata, to
+ * anyone else from its preview (which tells that it exists, no more).
  */
 export async function findShared(ref: SharedRef, deps: FindDeps): Promise<Found | undefined> {
   const publicKey = contentKey(true, ref.identityId, ref.fileName);
@@ -92,8 +98,30 @@ export async function findShared(ref: SharedRef, deps: FindDeps): Promise<Found 
   }
   const inPublic = (await deps.publicIndex())?.items.find((i) => i.objectKey === publicKey);
   if (inPublic) return { item: inPublic, from: 'public-index' };
-  const head = await deps.headPublic(publicKey);
-  return head ? { item: itemFromHead(ref, publicKey, head), from: 'original' } : undefined;
+  if (ownsOriginal(publicKey, deps.myIdentityId)) {
+    const head = await deps.head(publicKey);
+    return head ? { item: itemFromHead(ref, publicKey, head), from: 'original' } : undefined;
+  }
+  const previewKey = derivedKey(publicKey, 'previews');
+  return (await deps.head(previewKey)) ? { item: itemFromPreview(ref, publicKey, previewKey), from: 'preview' } : undefined;
+}
+
+/**
+ * What a public preview tells of a picture: that it exists and is public. The title is the file
+ * name (the backend's fallback too); description and date are not known (they are in the
+ * original's metadata and the table, which only the owner reads).
+ */
+export function itemFromPreview(ref: SharedRef, objectKey: string, previewKey: string): IndexItem {
+  return {
+    identityId: ref.identityId,
+    objectKey,
+    thumbnailKey: derivedKey(objectKey, 'thumbnails'),
+    previewKey,
+    isPublic: true,
+    title: clampChars(ref.fileName, MAX_TITLE),
+    description: '',
+    uploadDate: '',
+  };
 }
 
 /**

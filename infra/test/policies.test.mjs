@@ -87,12 +87,27 @@ const upd = (leadingKey, attributes, extra = {}) => ({
 
 const cases = []
 const add = (who, action, resource, expect, note = '', context = {}) =>
-  cases.push({ who, action, resource, expect, note, context })
+  cases.push({ who, action, resource, needs: [{ action, resource }], expect, note, context })
+// One API request named by its operation, allowed only when every authorisation it needs is:
+// HeadObject needs s3:GetObject on the key (S3 API reference, HeadObject, "Permissions");
+// CopyObject needs s3:PutObject on the destination and s3:GetObject on the copy source (S3 API
+// reference, CopyObject, "Permissions").
+const request = {
+  HeadObject: (key) => [{ action: 's3:GetObject', resource: s3(key) }],
+  CopyObject: (source, destination) => [
+    { action: 's3:PutObject', resource: s3(destination) },
+    { action: 's3:GetObject', resource: s3(source) },
+  ],
+}
+const addRequest = (who, operation, needs, expect, note) => {
+  const action = `${operation} (${[...new Set(needs.map((n) => n.action))].join(', ')})`
+  cases.push({ who, action, resource: needs.map((n) => n.resource).join(' <- '), needs, expect, note, context: {} })
+}
 
 // Table 11.1, one row per permission, for the owner, another signed-in user and a visitor.
 const table111 = [
   ['s3:GetObject', s3('public/index/content.json'), [ALLOW, ALLOW, ALLOW], 'public index'],
-  ['s3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public picture'],
+  ['s3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), [ALLOW, DENY, DENY], "owner's public original (its owner only)"],
   ['s3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public thumbnail'],
   ['s3:GetObject', s3(`public/previews/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public preview'],
   ['s3:GetObject', s3(`public/faces/${OWNER}/cat.jpg`), [ALLOW, ALLOW, ALLOW], 'public faces image'],
@@ -175,7 +190,7 @@ add('owner', 's3:PutObject', OWN_UPLOAD, DENY, "copy from another person's publi
 add('owner', 's3:PutObject', OWN_UPLOAD, DENY, "copy from another person's public preview", { 's3:x-amz-copy-source': `${BUCKET}/public/previews/${OTHER}/cat.jpg` })
 add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'copy from the public index', { 's3:x-amz-copy-source': `${BUCKET}/public/index/content.json` })
 add('owner', 's3:PutObject', OWN_UPLOAD, DENY, 'copy from own original with the identity\'s colon escaped', { 's3:x-amz-copy-source': `${BUCKET}/public/content/${OWNER.replace(':', '%3A')}/cat.jpg` })
-add('visitor', 's3:GetObject', s3(`public/content/${OWNER}/cat.jpg`), ALLOW, 'share link, signed out: a public original (HEAD, Range GET)')
+add('visitor', 's3:GetObject', s3(`public/previews/${OWNER}/cat.jpg`), ALLOW, 'share link, signed out: a public preview (HEAD)')
 add('visitor', 's3:GetObject', s3(`private/content/${OWNER}/cat.jpg`), DENY, 'share link, signed out: a private original')
 add('owner', 'dynamodb:Query', OWNER_GSI_ARN, DENY, 'user queries the by-owner GSI')
 add('owner', 's3:PutObject', s3(`private/index/${OWNER}/content-0.json`), DENY, 'user writes a page of own private index')
@@ -449,9 +464,32 @@ add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list own private thumbnails (de
 add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list the private indexes', { 's3:prefix': 'private/index/' })
 add('owner', 's3:ListBucket', BUCKET_ARN, DENY, 'list own prefix nested under another', { 's3:prefix': `private/content/${OTHER}/${OWNER}/` })
 
+// Public originals are their owner's only (docs/decisions/originals-owner-only.md): the file may
+// carry where it was taken (EXIF/XMP GPS) and its upload metadata (x-amz-meta-data, answered to
+// HEAD); everyone else reads the renditions, which the functions re-encode without metadata.
+const ORIGINAL = `public/content/${OWNER}/cat.jpg`
+for (const who of ['visitor', 'other']) {
+  addRequest(who, 'GetObject', [{ action: 's3:GetObject', resource: s3(ORIGINAL) }], DENY, "another person's public original")
+  addRequest(who, 'HeadObject', request.HeadObject(ORIGINAL), DENY, "another person's public original: its metadata")
+  addRequest(who, 'HeadObject', request.HeadObject(`public/previews/${OWNER}/cat.jpg`), ALLOW, 'a public preview (share link past the index)')
+  addRequest(who, 'HeadObject', request.HeadObject(`public/thumbnails/${OWNER}/cat.jpg`), ALLOW, 'a public thumbnail')
+}
+addRequest('owner', 'GetObject', [{ action: 's3:GetObject', resource: s3(ORIGINAL) }], ALLOW, 'own public original (download)')
+addRequest('owner', 'HeadObject', request.HeadObject(ORIGINAL), ALLOW, 'own public original: its metadata')
+addRequest('other', 'CopyObject', request.CopyObject(ORIGINAL, `private/content/${OTHER}/cat.jpg`), DENY,
+  "copy another person's public original into one's own prefix")
+addRequest('other', 'CopyObject', request.CopyObject(ORIGINAL, `public/content/${OTHER}/cat.jpg`), DENY,
+  "republish another person's public original as one's own")
+addRequest('owner', 'CopyObject', request.CopyObject(ORIGINAL, `private/content/${OWNER}/cat.jpg`), ALLOW, 'make private (copy, then delete)')
+addRequest('owner', 'CopyObject', request.CopyObject(`private/content/${OWNER}/cat.jpg`, ORIGINAL), ALLOW, 'make public (copy, then delete)')
+addRequest('other', 'CopyObject', request.CopyObject(`public/previews/${OWNER}/cat.jpg`, `public/content/${OTHER}/cat.jpg`), ALLOW,
+  "copy a public preview into one's own prefix (readable anyway)")
+add('owner', 's3:GetObject', s3(`public/content/${OWNER}x/cat.jpg`), DENY, 'public original under a lookalike prefix (sub + suffix)')
+add('owner', 's3:GetObject', s3(`public/content/${OTHER}/${OWNER}/x.jpg`), DENY, 'own sub nested under another public prefix')
+
 // --------------------------------------------------------------- evaluation
 
-function simulation(c) {
+function simulation(c, need) {
   const persona = PERSONAS[c.who]
   const roleName = resolver.refs[persona.role]
   const context = { 'aws:SecureTransport': 'true', ...c.context }
@@ -460,12 +498,12 @@ function simulation(c) {
     identityPolicies: rolePolicies(persona.role),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    resourcePolicy: c.action.startsWith('s3:') ? bucketPolicy : undefined,
+    resourcePolicy: need.action.startsWith('s3:') ? bucketPolicy : undefined,
     additionalSettings: { s3: { blockPublicAccess: true } },
     request: {
       principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${persona.sub ?? c.who}`,
-      action: c.action,
-      resource: { resource: c.resource, accountId: ACCOUNT },
+      action: need.action,
+      resource: { resource: need.resource, accountId: ACCOUNT },
       contextVariables: context,
     },
   }
@@ -475,21 +513,29 @@ const rows = []
 
 describe('IAM permission matrix (iam-simulate on template.yaml)', () => {
   for (const [i, c] of cases.entries()) {
-    const label = `${String(i + 1).padStart(3)} ${c.who}: ${c.action} ${short(c.resource)} -> ${c.expect} (${c.note})`
+    const label = `${String(i + 1).padStart(3)} ${c.who}: ${c.action} ${resourcesOf(c)} -> ${c.expect} (${c.note})`
     test(label, async () => {
-      const sim = simulation(c)
-      // Validated run: policies, action, resource type and context keys are
-      // checked. It drops context keys it does not know for the action, which
-      // includes cognito-identity.amazonaws.com:sub ...
-      const checked = await runSimulation(sim, {})
-      assert.notEqual(checked.resultType, 'error', JSON.stringify(checked.errors))
-      const ignored = checked.resultType === 'single' ? checked.result.ignoredContextKeys ?? [] : []
-      assert.deepEqual(ignored.filter((k) => k !== SUB_KEY), [], 'unexpected ignored context keys')
-      // ... so the decision comes from the same core engine given the full
-      // request context (policy variables resolved by the simulator).
-      const actual = evaluateWithContext(sim)
-      if (!PERSONAS[c.who].sub) {
-        assert.equal(actual, checked.overallResult, 'validated and unvalidated engines agree')
+      // A request is allowed when each authorisation it needs is; the first that is not decides.
+      let actual = 'Allowed'
+      for (const need of c.needs) {
+        const sim = simulation(c, need)
+        // Validated run: policies, action, resource type and context keys are
+        // checked. It drops context keys it does not know for the action, which
+        // includes cognito-identity.amazonaws.com:sub ...
+        const checked = await runSimulation(sim, {})
+        assert.notEqual(checked.resultType, 'error', JSON.stringify(checked.errors))
+        const ignored = checked.resultType === 'single' ? checked.result.ignoredContextKeys ?? [] : []
+        assert.deepEqual(ignored.filter((k) => k !== SUB_KEY), [], 'unexpected ignored context keys')
+        // ... so the decision comes from the same core engine given the full
+        // request context (policy variables resolved by the simulator).
+        const decided = evaluateWithContext(sim)
+        if (!PERSONAS[c.who].sub) {
+          assert.equal(decided, checked.overallResult, 'validated and unvalidated engines agree')
+        }
+        if (decided !== 'Allowed') {
+          actual = decided
+          break
+        }
       }
       rows.push({ n: i + 1, ...c, actual })
       const got = actual === 'Allowed' ? ALLOW : DENY
@@ -624,7 +670,7 @@ after(() => {
     String(r.n),
     r.who,
     r.action,
-    short(r.resource),
+    resourcesOf(r),
     r.expect,
     r.actual,
     (r.actual === 'Allowed' ? ALLOW : DENY) === r.expect ? 'ok' : 'FAIL',
@@ -655,10 +701,15 @@ function renderMarkdown() {
     '|---|---|---|---|---|---|---|',
     ...sorted.map((c) => {
       const ctx = esc(contextNote(c))
-      return `| ${c.n} | ${c.who} | \`${c.action}\` | \`${esc(short(c.resource))}\` | ${ctx} | ${c.expect} | ${esc(c.note)} |`
+      return `| ${c.n} | ${c.who} | \`${c.action}\` | \`${esc(resourcesOf(c))}\` | ${ctx} | ${c.expect} | ${esc(c.note)} |`
     }),
   ]
   return `${lines.join('\n')}\n`
+}
+
+/** The resources a case names, shortened; a copy's as `destination <- source`. */
+function resourcesOf(c) {
+  return c.needs.map((n) => short(n.resource)).join(' <- ')
 }
 
 function short(raw) {

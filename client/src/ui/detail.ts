@@ -1,16 +1,18 @@
 /**
- * The detail dialog: the picture (its preview rendition; the original is a download link),
- * its facts (a location in the file included), the faces toggle, the share link, and the
- * owner's edit, visibility change and delete.
+ * The detail dialog: the picture (its preview rendition; the original is its owner's download),
+ * its facts (for the owner, whether the file carries a location), the faces toggle, the share
+ * link, and the owner's edit, visibility change and delete. Only the owner's view requests the
+ * original (originals.ts).
  */
 import { checkEdit, lengthCounter } from '../edit';
 import { scanLocation, type LocationScan } from '../location';
-import { displayKey, type IndexItem } from '../indexdoc';
+import type { IndexItem } from '../indexdoc';
+import { originalDownload, ownsOriginal, shownPicture, type ResponseOverrides } from '../originals';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, formatDate, setText } from './dom';
 
 export interface DetailDeps {
-  presign: (key: string, version: string) => Promise<string>;
+  presign: (key: string, version: string, overrides?: ResponseOverrides) => Promise<string>;
   /** The signed-in user's identity id, if any. */
   ownerId: () => string | undefined;
   save: (item: IndexItem, title: string, description: string) => Promise<void>;
@@ -20,7 +22,7 @@ export interface DetailDeps {
    * way when asked); resolves to the new key once the old original is deleted.
    */
   move: (item: IndexItem, toPublic: boolean, removeLocation: boolean) => Promise<string>;
-  /** The first bytes of an object (a Range GET), to tell whether it carries a location. */
+  /** The first bytes of the viewer's own original (a Range GET), to tell whether it carries a location. */
   readHead: (key: string) => Promise<Uint8Array>;
   shareUrl: (item: IndexItem) => string;
   describeError: (err: unknown) => string;
@@ -34,6 +36,7 @@ export class DetailView {
   private readonly caption = $('#detail-image-caption');
   private readonly toggle = $('#detail-faces-toggle') as HTMLButtonElement;
   private readonly original = $('#detail-original') as HTMLAnchorElement;
+  private readonly originalNote = $('#detail-original-note');
   private readonly owner = $('#detail-owner');
   private readonly editForm = $('#edit-form') as HTMLFormElement;
   private readonly editTitle = $('#edit-title') as HTMLInputElement;
@@ -149,7 +152,7 @@ export class DetailView {
     setText($('#detail-visibility'), it.isPublic ? 'Public' : 'Private');
     setText($('#detail-size'), it.width && it.height ? `${it.width} × ${it.height}` : 'unknown');
     this.toggle.disabled = !it.facesKey;
-    const mine = this.deps.ownerId() === it.identityId;
+    const mine = ownsOriginal(it.objectKey, this.deps.ownerId());
     this.owner.hidden = !mine;
     this.renderVisibility();
     this.renderLocation();
@@ -171,9 +174,17 @@ export class DetailView {
     this.stripRow.hidden = it.isPublic || !mayCarry;
   }
 
-  /** Says whether the original carries a location, from its first bytes (once per key). */
+  /**
+   * Says whether the original carries a location, from its first bytes (once per key). Only the
+   * owner reads the original; others see renditions, which carry no metadata.
+   */
   private renderLocation(): void {
     const it = this.item!;
+    if (!ownsOriginal(it.objectKey, this.deps.ownerId())) {
+      setText(this.location, 'Not shared: only its owner has the original file');
+      this.location.dataset.location = 'owner-only';
+      return;
+    }
     if (this.locationScan?.key !== it.objectKey) {
       const key = it.objectKey;
       this.locationScan = { key, scan: 'checking' };
@@ -277,11 +288,20 @@ export class DetailView {
     const faces = this.showFaces && !!it.facesKey;
     this.toggle.setAttribute('aria-pressed', String(faces));
     this.toggle.textContent = faces ? 'Hide faces' : 'Show faces';
-    const key = faces ? it.facesKey! : displayKey(it);
+    const shown = faces ? { kind: 'faces' as const, key: it.facesKey! } : shownPicture(it, this.deps.ownerId());
     const token = ++this.imageToken;
-    this.renderOriginalLink(it, token);
+    this.renderDownload(it, token);
     this.image.removeAttribute('src');
+    this.image.dataset.shown = shown.kind;
     this.image.alt = faces ? `${it.title}, with detected faces outlined` : it.title;
+    if (shown.kind === 'none') {
+      // Not processed yet, not decodable, or made before previews: only the original, its owner's.
+      this.image.hidden = true;
+      setText(this.caption, 'No preview');
+      return;
+    }
+    this.image.hidden = false;
+    const key = shown.key;
     setText(this.caption, 'Loading…');
     this.image.onload = () => {
       if (token === this.imageToken) setText(this.caption, faces ? 'Detected faces are outlined.' : '');
@@ -297,12 +317,23 @@ export class DetailView {
     );
   }
 
-  /** The original, full size, as a download (the dialog shows the lighter preview). */
-  private renderOriginalLink(it: IndexItem, token: number): void {
+  /**
+   * The original, full size, as its owner's download (the dialog shows the lighter preview).
+   * Others get nothing to download: the preview on the page is theirs to save already.
+   */
+  private renderDownload(it: IndexItem, token: number): void {
     this.original.hidden = true;
     this.original.removeAttribute('href');
-    this.original.download = it.objectKey.split('/').pop() ?? '';
-    const sign = () => this.deps.presign(it.objectKey, it.uploadDate).then(
+    this.original.onpointerenter = null;
+    this.original.onfocus = null;
+    const download = originalDownload(it, this.deps.ownerId());
+    this.originalNote.hidden = download !== undefined;
+    if (!download) {
+      this.original.removeAttribute('download');
+      return;
+    }
+    this.original.download = download.fileName;
+    const sign = () => this.deps.presign(download.key, it.uploadDate, download.overrides).then(
       (url) => {
         if (token !== this.imageToken) return;
         this.original.href = url;
