@@ -221,7 +221,7 @@ const CONTENT = [...KEY, 'thumbnailKey', 'previewKey', 'animated', 'isPublic', '
   'uploadDay', 'contentType', 'size', 'width', 'height', 'sequencer']
 const FACES = ['facesKey', 'faceCount', 'faces', 'facesSequencer']
 // A delete: SET sequencer, deleted, expiresAt; REMOVE every other attribute.
-const TOMBSTONE = [...CONTENT, 'deleted', 'expiresAt', ...FACES]
+const TOMBSTONE = [...CONTENT, 'refused', 'deleted', 'expiresAt', ...FACES]
 const NONE = { 'dynamodb:ReturnValues': 'NONE' }
 const item = (attributes, extra = {}) => ({ 'dynamodb:LeadingKeys': [OWNER], 'dynamodb:Attributes': attributes, ...extra })
 // Private indexes: identity ids are "<region>:<uuid>".
@@ -298,7 +298,7 @@ add(fd, 's3:DeleteObject', s3('tmp/20260101000000-x.jpg'), DENY, "delete tmp/ (p
 add(fd, 's3:GetObject', s3(`public/thumbnails/${OWNER}/cat.jpg`), DENY, 'read thumbnails/')
 add(fd, 's3:GetObject', s3(`private/index/${OWNER}/content.json`), DENY, 'read a private index')
 add(fd, 's3:PutObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'write a private index volume')
-add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes (condition on sequencer)', item([...KEY, ...FACES, 'sequencer'], NONE))
+add(fd, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'update face attributes (condition on sequencer and refused)', item([...KEY, ...FACES, 'sequencer', 'refused'], NONE))
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update thumbnailKey', item([...KEY, ...FACES, 'thumbnailKey'], NONE))
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update isPublic', item([...KEY, 'isPublic'], NONE))
 add(fd, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update title', item([...KEY, 'faceCount', 'title'], NONE))
