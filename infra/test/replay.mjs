@@ -192,6 +192,8 @@ export function replay({ stacks, requests }, { template = loadTemplate() } = {})
       const sub = request.principal.kind === 'web' ? request.principal.identityId : undefined
       const resource = v.rename(auth.resource)
       const context = { 'aws:SecureTransport': 'true', ...auth.context }
+      // A copy source names the local bucket ("bucket/key"): in the template's names too.
+      if (typeof context['s3:x-amz-copy-source'] === 'string') context['s3:x-amz-copy-source'] = v.rename(context['s3:x-amz-copy-source'])
       if (sub) context[SUB_KEY] = sub
       const key = JSON.stringify([name, roleId, auth.action, resource, context])
       row.distinct.add(key)

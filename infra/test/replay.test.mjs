@@ -53,3 +53,30 @@ test("without update-content-index's PutObject on the public index, its index wr
   assert.match(text, /DENIED \(ImplicitlyDenied\) function media-sharing-update-content-index \[UpdateContentIndexRole\]: s3:PutObject public\/index\/content\.json/)
   assert.match(text, /made by: content_updated::/)
 })
+
+test("a web client's copy is judged with the copy source in the template's names", () => {
+  // A signed-in person's upload from the sample, made a CopyObject of their own original (as
+  // the client's visibility change sends it) and of another person's.
+  const upload = records.requests.find((r) => r.principal.kind === 'web' && r.principal.authenticated &&
+    r.authorizations.some((a) => a.action === 's3:PutObject' && a.resource.includes('/content/')))
+  assert.ok(upload, 'the sample has a signed-in upload')
+  const [target] = upload.authorizations
+  const bucket = target.resource.split(':::')[1].split('/')[0]
+  const id = upload.principal.identityId
+  const copy = (sourceIdentity) => {
+    const source = `${bucket}/public/content/${sourceIdentity}/cat%20x.jpg`
+    return {
+      ...upload,
+      operation: 'CopyObject',
+      authorizations: [
+        { ...target, context: { ...(target.context ?? {}), 's3:x-amz-copy-source': source } },
+        { action: 's3:GetObject', resource: `arn:aws:s3:::${source.replace('%20', ' ')}` },
+      ],
+    }
+  }
+  const other = 'us-east-1:99999999-9999-4999-8999-999999999999'
+  const result = replay({ stacks: records.stacks, requests: [copy(id), copy(other)] })
+  assert.deepEqual(result.problems, [])
+  assert.equal(result.denied.length, 2, report(result))
+  for (const d of result.denied) assert.ok(d.resource.includes(other) || d.context['s3:x-amz-copy-source'].includes(other), JSON.stringify(d))
+})
