@@ -12,11 +12,12 @@ export interface UploadMetadata {
   title: string;
   description: string;
   /**
-   * The first upload's date, sent when a picture moves to the other prefix (an extension of
-   * the contract's metadata: content-updated keeps it when it is an ISO 8601 UTC time not
-   * after the copy's event, docs/ARCHITECTURE.md "Changing visibility").
+   * The picture's key before its visibility changed, sent with the copy under the other prefix
+   * (an extension of the contract's metadata). content-updated then dates the new item by the
+   * old item's date as the table holds it; the metadata itself never dates a picture
+   * (docs/ARCHITECTURE.md, "Changing visibility").
    */
-  uploadDate?: string;
+  movedFrom?: string;
 }
 
 /** Cuts to at most `max` characters (code points), never splitting a surrogate pair. */
@@ -36,7 +37,7 @@ export function encodeMetadata(m: UploadMetadata): string {
     isPublic: !!m.isPublic,
     title: clampChars(m.title.trim(), MAX_TITLE),
     description: clampChars(m.description.trim(), MAX_DESCRIPTION),
-    ...(m.uploadDate ? { uploadDate: m.uploadDate } : {}),
+    ...(m.movedFrom ? { movedFrom: m.movedFrom } : {}),
   });
   return json.replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }

@@ -36,7 +36,7 @@ function fakeDeps(taken: Record<'public' | 'private', string[]>, refuse: Set<str
 }
 
 describe('moveToVisibility', () => {
-  it('copies with the current title, description and first upload date, then deletes the old original', async () => {
+  it('copies with the current title, description and the old key, then deletes the old original', async () => {
     const { deps, calls, metas } = fakeDeps({ public: ['beach.jpg'], private: [] });
     const key = await moveToVisibility(item, false, deps);
     expect(key).toBe(`private/content/${ID}/beach.jpg`);
@@ -44,7 +44,9 @@ describe('moveToVisibility', () => {
       `copy public/content/${ID}/beach.jpg -> private/content/${ID}/beach.jpg (image/jpeg)`,
       `delete public/content/${ID}/beach.jpg`,
     ]);
-    expect(metas).toEqual([{ isPublic: false, title: 'Edited title', description: 'Edited description, café', uploadDate: '2026-01-02T03:04:05.678Z' }]);
+    // The old key, never a date: the backend dates the new item by the old one's.
+    const movedFrom = `public/content/${ID}/beach.jpg`;
+    expect(metas).toEqual([{ isPublic: false, title: 'Edited title', description: 'Edited description, café', movedFrom }]);
   });
 
   it('never deletes the old original when the copy fails', async () => {
@@ -75,6 +77,17 @@ describe('moveToVisibility', () => {
     const { deps, calls } = fakeDeps({ public: [], private: [] });
     await expect(moveToVisibility({ ...item, description: 'é'.repeat(1500) }, false, deps)).rejects.toThrow(/too long/);
     expect(calls).toEqual([]);
+  });
+
+  it('counts the old key in the metadata size: a description that fits alone may not with a long name', async () => {
+    const description = 'x'.repeat(1500);
+    const fits = fakeDeps({ public: [], private: [] });
+    const moved = moveToVisibility({ ...item, description }, false, fits.deps);
+    await expect(moved).resolves.toBe(`private/content/${ID}/beach.jpg`);
+    const tooLong = fakeDeps({ public: [], private: [] });
+    const longName = { ...item, description, objectKey: `public/content/${ID}/${'é'.repeat(100)}.jpg` };
+    await expect(moveToVisibility(longName, false, tooLong.deps)).rejects.toThrow(/too long/);
+    expect(tooLong.calls).toEqual([]);
   });
 
   it('does nothing when the picture already has that visibility', async () => {

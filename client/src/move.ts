@@ -3,9 +3,10 @@
  * (docs/ARCHITECTURE.md, "Changing visibility").
  *
  * The new original is written first, with metadata carrying the current title and
- * description and the first upload's date; only once that write succeeded is the old
- * original deleted. The pipeline then makes the new thumbnail, faces copy and item, and
- * removes the old ones, so the picture is briefly in both lists, never in neither.
+ * description and the old key (`movedFrom`, from whose item the backend takes the first
+ * upload's date); only once that write succeeded is the old original deleted. The pipeline
+ * then makes the new thumbnail, faces copy and item, and removes the old ones, so the
+ * picture is briefly in both lists, never in neither.
  */
 import type { IndexItem } from './indexdoc';
 import { contentKey, fileNameOfKey, uniqueFileName } from './keys';
@@ -39,12 +40,12 @@ export async function moveToVisibility(item: IndexItem, toPublic: boolean, deps:
     isPublic: toPublic,
     title: item.title,
     description: item.description,
-    ...(item.uploadDate ? { uploadDate: item.uploadDate } : {}),
+    movedFrom: item.objectKey,
   };
   const size = checkMetadataSize(meta);
   if (!size.ok) {
     throw new MetadataTooLong(
-      'The description is too long to carry over with the picture (S3 keeps at most 2 KB of metadata). Shorten it, then change the visibility.',
+      'The description is too long to carry over with the picture (S3 keeps at most 2 KB of metadata, the file name included). Shorten it, then change the visibility.',
     );
   }
   // The same file name when it is free under the new prefix (it normally is: uploads pick

@@ -61,10 +61,10 @@ describe('findShared', () => {
 
   it('its owner knows a public picture beyond the indexes\' heads from the original\'s metadata', async () => {
     const key = `public/content/${OWNER}/old.jpg`;
-    const d = deps(OWNER, { [key]: '{"isPublic":true,"title":"Old \\u00e9","description":"d","uploadDate":"2025-05-05T05:05:05.000Z"}' });
+    const d = deps(OWNER, { [key]: '{"isPublic":true,"title":"Old \\u00e9","description":"d"}' });
     const found = await findShared({ identityId: OWNER, fileName: 'old.jpg' }, d);
     expect(found?.from).toBe('original');
-    expect(found?.item).toMatchObject({ objectKey: key, title: 'Old é', description: 'd', uploadDate: '2025-05-05T05:05:05.000Z', thumbnailKey: `public/thumbnails/${OWNER}/old.jpg`, isPublic: true });
+    expect(found?.item).toMatchObject({ objectKey: key, title: 'Old é', description: 'd', uploadDate: '2026-01-01T00:00:00.000Z', thumbnailKey: `public/thumbnails/${OWNER}/old.jpg`, isPublic: true });
     expect(d.heads).toEqual([key]);
   });
 
@@ -87,6 +87,13 @@ describe('findShared', () => {
       expect(await findShared({ identityId: OWNER, fileName: 'old (1).jpg' }, none)).toBeUndefined();
       expect(none.heads).toEqual([previewKey]);
     }
+  });
+
+  it('the date is the object\'s, never one its metadata claims', () => {
+    const claim = '{"title":"t","uploadDate":"2001-01-01T00:00:00.000Z"}';
+    const head = { metadata: { data: claim }, lastModified: new Date('2026-01-01T00:00:00Z') };
+    const it = itemFromHead({ identityId: OWNER, fileName: 'x.jpg' }, `public/content/${OWNER}/x.jpg`, head);
+    expect(it.uploadDate).toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('broken metadata falls back to the file name and the object\'s date', () => {

@@ -126,7 +126,9 @@ export function itemFromPreview(ref: SharedRef, objectKey: string, previewKey: s
 
 /**
  * What the original's own metadata tells: the title and description at upload (or at the
- * last change of visibility; later edits live in the table only), no face count.
+ * last change of visibility; later edits live in the table only), no face count. The date is
+ * when S3 wrote the original (its upload or its last change of visibility): the metadata
+ * never dates a picture, whatever it claims.
  */
 export function itemFromHead(ref: SharedRef, objectKey: string, head: PublicHead): IndexItem {
   let meta: Record<string, unknown> = {};
@@ -137,7 +139,6 @@ export function itemFromHead(ref: SharedRef, objectKey: string, head: PublicHead
     // Missing or broken metadata: the file name stands in, as in the backend.
   }
   const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-  const claimed = text(meta.uploadDate);
   return {
     identityId: ref.identityId,
     objectKey,
@@ -145,7 +146,7 @@ export function itemFromHead(ref: SharedRef, objectKey: string, head: PublicHead
     isPublic: true,
     title: clampChars(text(meta.title) || ref.fileName, MAX_TITLE),
     description: clampChars(text(meta.description), MAX_DESCRIPTION),
-    uploadDate: /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(claimed) ? claimed : head.lastModified?.toISOString() ?? '',
+    uploadDate: head.lastModified?.toISOString() ?? '',
     contentType: head.contentType,
     size: head.size,
   };

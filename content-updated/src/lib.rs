@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 pub mod bounds;
+pub mod dating;
 
 use bounds::UploadBounds;
 
@@ -148,13 +149,8 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             }
         };
 
-        // A moved picture keeps its first upload's date (the metadata's `uploadDate`, never
-        // later than this event); any other upload is dated by its event.
-        let (upload_time, date_problem) = metadata.upload_time(change.event_time);
-        if let Some(problem) = date_problem {
-            tracing::warn!(key = %key, problem = %problem, "upload metadata");
-        }
-        let upload_date = format_upload_date(upload_time);
+        // Dated by its event, or by its old item when it moved from the other prefix.
+        let upload_date = dating::upload_date(&self.items, change, metadata.moved_from.as_deref()).await?;
         let mut attributes = ContentAttributes {
             thumbnail_key: None,
             preview_key: None,

@@ -9,13 +9,13 @@ use media_core::events::ContentChange;
 use std::sync::Arc;
 
 use media_core::derived::stored_sequencer;
-use media_core::item::{FaceAttributes, FaceBox, ItemKey, Refusal, Sequencer};
+use media_core::item::{FaceAttributes, FaceBox, ItemKey, MediaItem, Refusal, Sequencer};
 use media_core::ports::WriteOutcome;
 use media_core::metadata::encode_upload_metadata;
 use media_core::ports::{FaceItems, ObjectStore as _};
 use media_imaging::testing::jpeg;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
-use media_core::testing::s3_event_body;
+use media_core::testing::{indexed_item, s3_event_body};
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-000000000001";
 
@@ -134,31 +134,143 @@ async fn private_items_have_no_upload_day_and_visibility_follows_the_prefix() {
     assert_eq!((item.width, item.height), (Some(50), Some(40)));
 }
 
-#[tokio::test]
-async fn a_moved_picture_keeps_the_upload_date_its_metadata_carries_unless_it_is_after_the_event() {
-    // The test events happen at 2026-11-23T14:05:09.123Z.
-    let f = function();
-    let moved = format!("public/content/{ID}/moved.jpg");
-    f.objects().insert(
-        &moved,
-        jpeg(60, 40),
-        &[("data", r#"{"isPublic":true,"title":"Edited","description":"d","uploadDate":"2026-02-03T04:05:06.789Z"}"#)],
-    );
-    f.handle(&change("ObjectCreated:Copy", &moved, "0A")).await.unwrap();
-    let item = f.items().item(&item_key(&moved)).unwrap();
-    assert_eq!(item.upload_date.as_deref(), Some("2026-02-03T04:05:06.789Z"));
-    assert_eq!(item.upload_day.as_deref(), Some("2026-02-03"), "the public day follows the kept date");
-    assert_eq!(item.title, "Edited");
+/// The test events happen at this time; `created_at` makes one at another.
+const EVENT_DATE: &str = "2026-11-23T14:05:09.123Z";
+/// A picture's first upload, long before the test events.
+const FIRST_DATE: &str = "2026-01-02T03:04:05.678Z";
 
-    for claimed in ["2026-11-23T14:05:09.124Z", "2026-02-03", "not a date"] {
+fn created_at(key: &str, sequencer: &str, date: &str) -> ContentChange {
+    let mut created = change("ObjectCreated:Put", key, sequencer);
+    created.event_time = chrono::DateTime::parse_from_rfc3339(date).unwrap().to_utc();
+    created
+}
+
+/// The metadata the client sends with a move's copy.
+fn moved_metadata(moved_from: &str) -> String {
+    serde_json::json!({"isPublic": true, "title": "Edited", "description": "d", "movedFrom": moved_from}).to_string()
+}
+
+/// A live item at `key`, dated [`FIRST_DATE`], as content-updated wrote it.
+fn live_item(key: &str) -> MediaItem {
+    let mut item = indexed_item(ID, "private", "x", FIRST_DATE);
+    item.identity_id = key.split('/').nth(2).unwrap().to_owned();
+    item.object_key = key.to_owned();
+    item.sequencer = Some(Sequencer::new("01"));
+    item
+}
+
+#[tokio::test]
+async fn an_upload_is_dated_by_its_event_whatever_date_its_metadata_claims() {
+    let f = function();
+    for claimed in ["2001-01-01T00:00:00.000Z", FIRST_DATE, "2026-11-23T14:05:09.122Z"] {
         let key = format!("public/content/{ID}/{claimed}.jpg");
-        let meta = format!(r#"{{"title":"t","uploadDate":"{claimed}"}}"#);
+        let meta = serde_json::json!({"isPublic": true, "title": "t", "uploadDate": claimed}).to_string();
         f.objects().insert(&key, jpeg(60, 40), &[("data", &meta)]);
         f.handle(&change("ObjectCreated:Put", &key, "0A")).await.unwrap();
         let item = f.items().item(&item_key(&key)).unwrap();
-        assert_eq!(item.upload_date.as_deref(), Some("2026-11-23T14:05:09.123Z"), "{claimed}");
+        assert_eq!(item.upload_date.as_deref(), Some(EVENT_DATE), "{claimed}");
         assert_eq!(item.upload_day.as_deref(), Some("2026-11-23"), "{claimed}");
     }
+}
+
+#[tokio::test]
+async fn a_moved_picture_takes_the_date_of_its_old_item_while_that_is_live() {
+    let f = function();
+    let old = format!("private/content/{ID}/beach.jpg");
+    f.items().put(live_item(&old));
+    let moved = format!("public/content/{ID}/beach (2).jpg");
+    f.objects().insert(&moved, jpeg(60, 40), &[("data", &moved_metadata(&old))]);
+    f.handle(&change("ObjectCreated:Copy", &moved, "0A")).await.unwrap();
+    let item = f.items().item(&item_key(&moved)).unwrap();
+    assert_eq!(item.upload_date.as_deref(), Some(FIRST_DATE));
+    assert_eq!(item.upload_day.as_deref(), Some("2026-01-02"), "the public day follows the kept date");
+    assert_eq!(item.title, "Edited");
+}
+
+#[tokio::test]
+async fn a_moved_picture_takes_the_date_its_old_items_tombstone_kept_when_the_delete_came_first() {
+    let f = function();
+    let old = format!("public/content/{ID}/beach.jpg");
+    f.objects().insert(&old, jpeg(60, 40), &[]);
+    f.handle(&created_at(&old, "01", FIRST_DATE)).await.unwrap();
+    let moved = format!("private/content/{ID}/beach.jpg");
+    f.objects().insert(&moved, jpeg(60, 40), &[("data", &moved_metadata(&old))]);
+    f.objects().objects.lock().unwrap().remove(&old);
+    // The old original's delete is applied before the copy's create.
+    assert_eq!(f.handle(&change("ObjectRemoved:Delete", &old, "02")).await.unwrap(), Outcome::Removed);
+    let tombstone = f.items().item(&item_key(&old)).unwrap();
+    assert!(tombstone.is_tombstone() && tombstone.upload_date.is_none(), "{tombstone:?}");
+    assert_eq!(tombstone.deleted_upload_date.as_deref(), Some(FIRST_DATE));
+
+    f.handle(&change("ObjectCreated:Copy", &moved, "0A")).await.unwrap();
+    let item = f.items().item(&item_key(&moved)).unwrap();
+    assert_eq!(item.upload_date.as_deref(), Some(FIRST_DATE));
+    assert_eq!((item.is_public, item.upload_day), (false, None));
+}
+
+#[tokio::test]
+async fn a_tombstone_keeps_its_date_when_written_again_and_a_new_upload_drops_it() {
+    let f = function();
+    let key = format!("public/content/{ID}/again.jpg");
+    f.objects().insert(&key, jpeg(60, 40), &[]);
+    f.handle(&created_at(&key, "01", FIRST_DATE)).await.unwrap();
+    f.objects().objects.lock().unwrap().remove(&key);
+    for _ in 0..2 {
+        // The second time, a retry of the same delete: the item is a tombstone already.
+        f.handle(&change("ObjectRemoved:Delete", &key, "02")).await.unwrap();
+        let tombstone = f.items().item(&item_key(&key)).unwrap();
+        assert_eq!(tombstone.deleted_upload_date.as_deref(), Some(FIRST_DATE), "{tombstone:?}");
+    }
+    // A delete of a key that never had an item knows no date.
+    let never = format!("public/content/{ID}/never.jpg");
+    f.handle(&change("ObjectRemoved:Delete", &never, "02")).await.unwrap();
+    assert_eq!(f.items().item(&item_key(&never)).unwrap().deleted_upload_date, None);
+
+    f.objects().insert(&key, jpeg(60, 40), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "03")).await.unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.upload_date.as_deref(), item.deleted_upload_date), (Some(EVENT_DATE), None));
+}
+
+#[tokio::test]
+async fn a_moved_from_naming_another_identity_the_same_visibility_garbage_or_nothing_known_is_ignored() {
+    let f = function();
+    let other = "us-east-1:0b5c0000-0000-4000-8000-000000000002";
+    let others = format!("private/content/{other}/beach.jpg");
+    let same_visibility = format!("public/content/{ID}/old.jpg");
+    for dated in [&others, &same_visibility] {
+        f.items().put(live_item(dated));
+    }
+    // Known to the table, but with no date to carry over.
+    let undated = format!("private/content/{ID}/undated.jpg");
+    f.items().put(MediaItem { upload_date: None, upload_day: None, ..live_item(&undated) });
+    let no_date_kept = format!("private/content/{ID}/tombstone.jpg");
+    let tombstone = MediaItem { deleted: Some(true), ..Default::default() };
+    f.items().put(MediaItem { identity_id: ID.into(), object_key: no_date_kept.clone(), ..tombstone });
+    let claims = [
+        others.clone(),
+        same_visibility.clone(),
+        format!("private/thumbnails/{ID}/beach.jpg"),
+        "2001-01-01T00:00:00.000Z".to_owned(),
+        format!("private/content/{ID}/{}", "a".repeat(1100)),
+        format!("private/content/{ID}/absent.jpg"),
+        undated,
+        no_date_kept,
+    ];
+    for (n, moved_from) in claims.iter().enumerate() {
+        let key = format!("public/content/{ID}/claim {n}.jpg");
+        f.objects().insert(&key, jpeg(60, 40), &[("data", &moved_metadata(moved_from))]);
+        f.handle(&change("ObjectCreated:Copy", &key, "0A")).await.unwrap();
+        let item = f.items().item(&item_key(&key)).unwrap();
+        assert_eq!(item.upload_date.as_deref(), Some(EVENT_DATE), "{moved_from}");
+        assert_eq!(item.upload_day.as_deref(), Some("2026-11-23"), "{moved_from}");
+    }
+    // A movedFrom that is not a string costs nothing else.
+    let key = format!("public/content/{ID}/number.jpg");
+    f.objects().insert(&key, jpeg(60, 40), &[("data", r#"{"title":"kept","movedFrom":5}"#)]);
+    f.handle(&change("ObjectCreated:Copy", &key, "0A")).await.unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.title.as_str(), item.upload_date.as_deref()), ("kept", Some(EVENT_DATE)));
 }
 
 #[tokio::test]
@@ -362,7 +474,7 @@ type Racer = ContentUpdated<Shared<MemoryObjectStore>, Shared<MemoryItemStore>>;
 /// call, for every step, and checks `settled` on the outcome. `setup` prepares fresh stores;
 /// `second` changes the bucket (as a user would) and handles the resulting event.
 async fn interleave(
-    setup: impl Fn(&MemoryObjectStore),
+    setup: impl Fn(&MemoryObjectStore, &MemoryItemStore),
     first: ContentChange,
     second: impl Fn(Arc<MemoryObjectStore>, Arc<MemoryItemStore>) + Send + Sync + Clone + 'static,
     settled: impl Fn(usize, &MemoryObjectStore, &MemoryItemStore),
@@ -370,7 +482,7 @@ async fn interleave(
     let mut step = 0;
     loop {
         let (objects, items) = (Arc::new(MemoryObjectStore::default()), Arc::new(MemoryItemStore::default()));
-        setup(&objects);
+        setup(&objects, &items);
         let hook = {
             let (objects, items, second) = (objects.clone(), items.clone(), second.clone());
             StepHook::before_step(step, move || second(objects, items))
@@ -400,7 +512,7 @@ async fn a_delete_at_any_step_of_an_older_create_leaves_nothing_behind() {
     let key = format!("public/content/{ID}/race.jpg");
     let k = key.clone();
     interleave(
-        |objects| objects.insert(&key, jpeg(120, 80), &[]),
+        |objects, _| objects.insert(&key, jpeg(120, 80), &[]),
         change("ObjectCreated:Put", &key, "0A"),
         move |objects, items| {
             objects.objects.lock().unwrap().remove(&k);
@@ -422,7 +534,7 @@ async fn a_newer_upload_at_any_step_of_an_older_create_keeps_its_renditions_and_
     let key = format!("public/content/{ID}/race.jpg");
     let k = key.clone();
     interleave(
-        |objects| objects.insert(&key, jpeg(120, 80), &[]),
+        |objects, _| objects.insert(&key, jpeg(120, 80), &[]),
         change("ObjectCreated:Put", &key, "0A"),
         move |objects, items| {
             objects.insert(&k, jpeg(30, 90), &[]);
@@ -450,7 +562,7 @@ async fn a_new_upload_at_any_step_of_a_delete_survives_it() {
     let key = format!("public/content/{ID}/race.jpg");
     let k = key.clone();
     interleave(
-        |_| {},
+        |_, _| {},
         change("ObjectRemoved:Delete", &key, "0B"),
         move |objects, items| {
             objects.insert(&k, jpeg(50, 50), &[]);
@@ -571,4 +683,36 @@ async fn a_refused_uploads_item_takes_no_face_attributes() {
         faces_sequencer: Sequencer::new("01"),
     };
     assert_eq!(f.items().write_faces(&item_key(&key), &faces).await.unwrap(), WriteOutcome::Superseded);
+}
+
+#[tokio::test]
+async fn a_move_keeps_its_date_whichever_step_of_the_copys_create_the_old_keys_delete_comes_before() {
+    let old = format!("private/content/{ID}/move.jpg");
+    let moved = format!("public/content/{ID}/move.jpg");
+    let (o, m) = (old.clone(), moved.clone());
+    interleave(
+        move |objects, items| {
+            objects.insert(&o, jpeg(120, 80), &[]);
+            objects.insert(&m, jpeg(120, 80), &[("data", &moved_metadata(&o))]);
+            items.put(live_item(&o));
+        },
+        change("ObjectCreated:Copy", &moved, "0A"),
+        {
+            let old = old.clone();
+            move |objects, items| {
+                objects.objects.lock().unwrap().remove(&old);
+                let delete = change("ObjectRemoved:Delete", &old, "02");
+                assert_eq!(block_on_elsewhere(plain(&objects, &items).handle(&delete)).unwrap(), Outcome::Removed);
+            }
+        },
+        |step, _, items| {
+            let item = items.item(&item_key(&moved)).unwrap();
+            assert_eq!(item.upload_date.as_deref(), Some(FIRST_DATE), "step {step}");
+            assert_eq!(item.upload_day.as_deref(), Some("2026-01-02"), "step {step}");
+            let tombstone = items.item(&item_key(&old)).unwrap();
+            assert!(tombstone.is_tombstone(), "step {step}");
+            assert_eq!(tombstone.deleted_upload_date.as_deref(), Some(FIRST_DATE), "step {step}");
+        },
+    )
+    .await;
 }

@@ -220,8 +220,8 @@ const KEY = ['identityId', 'objectKey']
 const CONTENT = [...KEY, 'thumbnailKey', 'previewKey', 'animated', 'isPublic', 'title', 'description', 'uploadDate',
   'uploadDay', 'contentType', 'size', 'width', 'height', 'sequencer']
 const FACES = ['facesKey', 'faceCount', 'faces', 'facesSequencer']
-// A delete: SET sequencer, deleted, expiresAt; REMOVE every other attribute.
-const TOMBSTONE = [...CONTENT, 'refused', 'deleted', 'expiresAt', ...FACES]
+// A delete: SET sequencer, deleted, expiresAt, deletedUploadDate (from uploadDate); REMOVE every other attribute.
+const TOMBSTONE = [...CONTENT, 'refused', 'deleted', 'expiresAt', 'deletedUploadDate', ...FACES]
 const NONE = { 'dynamodb:ReturnValues': 'NONE' }
 const item = (attributes, extra = {}) => ({ 'dynamodb:LeadingKeys': [OWNER], 'dynamodb:Attributes': attributes, ...extra })
 // Private indexes: identity ids are "<region>:<uuid>".
@@ -258,6 +258,7 @@ add(cu, 's3:GetObject', s3('tmp/20260101000000-x.jpg'), DENY, 'read tmp/')
 add(cu, 's3:PutObject', s3('public/index/volume1-0.json'), DENY, 'write a public index volume')
 add(cu, 's3:GetObject', s3(`private/index/${OWNER}/volume1-0.json`), DENY, 'read a private index volume')
 add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, "read an item's sequencer (projection)", item([...KEY, 'sequencer'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
+add(cu, 'dynamodb:GetItem', TABLE_ARN, ALLOW, "read a moved picture's old item's date (projection)", item([...KEY, 'deleted', 'uploadDate', 'deletedUploadDate'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
 add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get a whole item (Select ALL_ATTRIBUTES)', item(KEY, { 'dynamodb:Select': 'ALL_ATTRIBUTES' }))
 add(cu, 'dynamodb:GetItem', TABLE_ARN, DENY, 'get item projecting title', item([...KEY, 'sequencer', 'title'], { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' }))
 add(cu, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, 'write the content attributes (ReturnValues NONE)', item(CONTENT, NONE))

@@ -355,37 +355,62 @@ fn is_conditional_check_failed<R>(err: &aws_sdk_dynamodb::error::SdkError<impl a
 }
 
 /// An update expression setting every attribute of `values` and removing `remove`.
+#[derive(Default)]
 struct UpdateExpression {
-    expression: String,
+    sets: Vec<String>,
+    removes: Vec<String>,
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
 }
 
 impl UpdateExpression {
     fn new(values: HashMap<String, AttributeValue>, remove: &[&str]) -> Self {
-        let mut names = HashMap::new();
-        let mut bound = HashMap::new();
-        let mut sets = Vec::new();
+        let mut update = UpdateExpression::default();
         let mut sorted: Vec<_> = values.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         for (index, (name, value)) in sorted.into_iter().enumerate() {
-            names.insert(format!("#s{index}"), name);
-            bound.insert(format!(":s{index}"), value);
-            sets.push(format!("#s{index} = :s{index}"));
+            let placeholder = update.placeholder(&name);
+            update.values.insert(format!(":s{index}"), value);
+            update.sets.push(format!("{placeholder} = :s{index}"));
         }
-        let removes: Vec<String> = remove
-            .iter()
-            .enumerate()
-            .map(|(index, name)| {
-                names.insert(format!("#r{index}"), (*name).to_owned());
-                format!("#r{index}")
-            })
-            .collect();
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        for name in remove {
+            let placeholder = update.placeholder(name);
+            update.removes.push(placeholder);
         }
-        UpdateExpression { expression, names, values: bound }
+        update
+    }
+
+    /// The placeholder of an attribute name, one per name.
+    fn placeholder(&mut self, name: &str) -> String {
+        if let Some((placeholder, _)) = self.names.iter().find(|(_, n)| n.as_str() == name) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#a{}", self.names.len());
+        self.names.insert(placeholder.clone(), name.to_owned());
+        placeholder
+    }
+
+    /// Also sets `target` to the item's `from` as it was before this update, or else to the
+    /// `target` it already has, or else NULL. Every operand of an update expression reads the
+    /// item as it was before the update, and an operand may be a document path or a function:
+    /// `if_not_exists(path, operand)` is `path` when the item has it, else `operand` (DynamoDB
+    /// developer guide, "Using update expressions in DynamoDB", SET; UpdateItem API reference,
+    /// `UpdateExpression`). So `from` may be REMOVEd by the same update and is still read, in
+    /// one atomic write under the update's condition. The NULL keeps the expression valid on an
+    /// item that has neither (a path operand naming a missing attribute is a validation error).
+    fn keeping(mut self, target: &str, from: &str) -> Self {
+        let (target, from) = (self.placeholder(target), self.placeholder(from));
+        self.values.insert(":unknown".to_owned(), AttributeValue::Null(true));
+        self.sets.push(format!("{target} = if_not_exists({from}, if_not_exists({target}, :unknown))"));
+        self
+    }
+
+    fn expression(&self) -> String {
+        let mut expression = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        expression
     }
 }
 
@@ -461,13 +486,23 @@ impl DynamoItemStore {
         guard: Guard,
         sequencer: &Sequencer,
     ) -> Result<WriteOutcome, StoreError> {
-        let update = UpdateExpression::new(values, remove);
+        self.guarded_update(key, UpdateExpression::new(values, remove), guard, sequencer).await
+    }
+
+    /// An UpdateItem of `update` unless `guard` says a later event is in the item.
+    async fn guarded_update(
+        &self,
+        key: &ItemKey,
+        update: UpdateExpression,
+        guard: Guard,
+        sequencer: &Sequencer,
+    ) -> Result<WriteOutcome, StoreError> {
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_attributes(key)))
-            .update_expression(update.expression)
+            .update_expression(update.expression())
             .set_expression_attribute_names(Some(update.names))
             .set_expression_attribute_values(Some(update.values))
             .expression_attribute_values(":seq", AttributeValue::S(sequencer.as_str().to_owned()))
@@ -542,6 +577,34 @@ impl ContentItems for DynamoItemStore {
             .map(|s| Sequencer::new(s)))
     }
 
+    async fn known_upload_date(&self, key: &ItemKey) -> Result<KnownUploadDate, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            // The key attribute too: an item whose other projected attributes are all absent
+            // still comes back, so "live without a date" is told from "absent".
+            .projection_expression("#k, #d, #ud, #kept")
+            .expression_attribute_names("#k", "identityId")
+            .expression_attribute_names("#d", "deleted")
+            .expression_attribute_names("#ud", "uploadDate")
+            .expression_attribute_names("#kept", "deletedUploadDate")
+            .send()
+            .await
+            .map_err(|e| dynamo_error("GetItem", &key.object_key, e))?;
+        let Some(item) = output.item().filter(|item| !item.is_empty()) else {
+            return Ok(KnownUploadDate::Absent);
+        };
+        // A NULL `deletedUploadDate` (no date was known) is not a string: `None`.
+        let date = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        Ok(match item.get("deleted").and_then(|v| v.as_bool().ok()) {
+            Some(true) => KnownUploadDate::Deleted(date("deletedUploadDate")),
+            _ => KnownUploadDate::Live(date("uploadDate")),
+        })
+    }
+
     async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(attributes, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::TOMBSTONE), &values);
@@ -551,7 +614,8 @@ impl ContentItems for DynamoItemStore {
     async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(tombstone, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
-        self.conditional_update(key, values, &remove, Guard::LaterEventOrRefusal, &tombstone.sequencer).await
+        let update = UpdateExpression::new(values, &remove).keeping("deletedUploadDate", "uploadDate");
+        self.guarded_update(key, update, Guard::LaterEventOrRefusal, &tombstone.sequencer).await
     }
 }
 

@@ -55,6 +55,12 @@ pub struct MediaItem {
     pub upload_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_day: Option<String>,
+    /// On a tombstone: the `uploadDate` its item had when the upload was deleted, so a picture
+    /// moved to the other prefix keeps its date when the old key's delete is applied first.
+    /// Not `uploadDate`, which would put the tombstone into the by-owner secondary index. A
+    /// DynamoDB NULL (no date was known) reads as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_upload_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,7 +113,7 @@ pub mod attributes {
     /// Owned by face-detection.
     pub const FACES: &[&str] = &["facesKey", "faceCount", "faces", "facesSequencer"];
     /// A tombstone's own attributes (besides `sequencer`).
-    pub const TOMBSTONE: &[&str] = &["deleted", "expiresAt"];
+    pub const TOMBSTONE: &[&str] = &["deleted", "expiresAt", "deletedUploadDate"];
 }
 
 /// How long a tombstone is kept: longer than any event can be late (SQS keeps a message at
@@ -116,6 +122,8 @@ pub const TOMBSTONE_TTL_SECONDS: i64 = 14 * 24 * 3600;
 
 /// What is left of an item after its upload was deleted: the delete's sequencer, so that an
 /// older create arriving late cannot bring the item back, until DynamoDB's TTL removes it.
+/// The store's write also keeps the item's `uploadDate` as `deletedUploadDate`, read from the
+/// item in the same write (see [`crate::ports::ContentItems::write_tombstone`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tombstone {
@@ -332,5 +340,22 @@ mod tests {
         assert_eq!(attrs["sequencer"].as_s().unwrap(), Sequencer::new("0055AED6DCD90281E5").as_str());
         let back: MediaItem = serde_dynamo::from_item(attrs).unwrap();
         assert_eq!(back, item);
+    }
+
+    #[test]
+    fn a_tombstone_that_kept_no_date_reads_its_null_as_none() {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let tombstone = MediaItem {
+            identity_id: "us-east-1:abc".into(),
+            object_key: "public/content/us-east-1:abc/x.jpg".into(),
+            deleted: Some(true),
+            deleted_upload_date: Some("2026-01-02T03:04:05.678Z".into()),
+            ..Default::default()
+        };
+        let mut attrs: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(&tombstone).unwrap();
+        assert_eq!(attrs["deletedUploadDate"].as_s().unwrap(), "2026-01-02T03:04:05.678Z");
+        attrs.insert("deletedUploadDate".into(), AttributeValue::Null(true));
+        let back: MediaItem = serde_dynamo::from_item(attrs).unwrap();
+        assert_eq!(back, MediaItem { deleted_upload_date: None, ..tombstone });
     }
 }

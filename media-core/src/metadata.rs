@@ -1,17 +1,15 @@
 //! The uploader's metadata: the `x-amz-meta-data` header, a JSON object
 //! `{"isPublic": bool, "title": string, "description": string}`.
 //!
-//! Extension (docs/ARCHITECTURE.md, "Changing visibility"): an optional `"uploadDate"`, an
-//! ISO 8601 UTC time (`2026-11-23T14:05:09.123Z`). The client sends it when it moves a
-//! picture to the other prefix, so the moved picture keeps the date it was first uploaded.
-//! It is believed only when it is not after the event time (see
-//! [`UploadMetadata::upload_time`]): nobody can date a picture into the future and pin it
-//! to the top of the public index.
+//! Extension (docs/ARCHITECTURE.md, "Changing visibility"): an optional `"movedFrom"`, the
+//! object key a picture had before its visibility changed. The client sends it with the copy
+//! under the other prefix, so the new item can take the date the table already holds for the
+//! old one (`content_updated::dating` decides, and checks the key). The metadata never dates a
+//! picture: an `"uploadDate"` in it is ignored and reported.
 //!
 //! Missing or broken metadata is never fatal: the title falls back to the file name and the
 //! problem is reported to the caller, who logs it.
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Longest title kept, in characters.
@@ -21,25 +19,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 /// Name of the user metadata entry (the header is `x-amz-meta-data`).
 pub const METADATA_KEY: &str = "data";
 
-/// Title and description as stored on the item, and the upload time the uploader claims.
+/// Title and description as stored on the item, and the key the picture says it moved from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadMetadata {
     pub title: String,
     pub description: String,
-    /// `uploadDate` when the header carries a well-formed one; see [`Self::upload_time`].
-    pub claimed_upload_date: Option<DateTime<Utc>>,
-}
-
-impl UploadMetadata {
-    /// The item's upload time for an event at `event_time`: the claimed `uploadDate` when
-    /// there is one and it is not after the event, else the event time (and the problem).
-    pub fn upload_time(&self, event_time: DateTime<Utc>) -> (DateTime<Utc>, Option<MetadataProblem>) {
-        match self.claimed_upload_date {
-            Some(claimed) if claimed <= event_time => (claimed, None),
-            Some(claimed) => (event_time, Some(MetadataProblem::UploadDateAfterEvent(claimed.to_rfc3339()))),
-            None => (event_time, None),
-        }
-    }
+    /// `movedFrom` when the header carries a string there: a claim, checked before use.
+    pub moved_from: Option<String>,
 }
 
 /// Something wrong with the metadata that was worked around.
@@ -55,10 +41,10 @@ pub enum MetadataProblem {
     TitleTooLong,
     #[error("description longer than {MAX_DESCRIPTION_CHARS} characters, cut")]
     DescriptionTooLong,
-    #[error("uploadDate {0} is not an ISO 8601 UTC time (like 2026-11-23T14:05:09.123Z), event time used")]
-    InvalidUploadDate(String),
-    #[error("uploadDate {0} is after the event, event time used")]
-    UploadDateAfterEvent(String),
+    #[error("movedFrom {0} is not a string, ignored")]
+    InvalidMovedFrom(String),
+    #[error("uploadDate {0} ignored: a picture is dated by its event, or by its old item when it moved")]
+    UploadDateIgnored(String),
 }
 
 #[derive(Deserialize)]
@@ -69,6 +55,9 @@ struct RawMetadata {
     #[serde(default)]
     description: Option<String>,
     // Any JSON value, so that a wrong one is reported on its own and costs no title.
+    #[serde(default)]
+    moved_from: Option<serde_json::Value>,
+    // Read only to report it: the metadata never dates a picture.
     #[serde(default)]
     upload_date: Option<serde_json::Value>,
     // Visibility follows the key's prefix; the flag is accepted and ignored.
@@ -95,9 +84,9 @@ pub fn parse_upload_metadata(
             }
         },
     };
-    let (title, description, upload_date) = match raw {
-        Some(raw) => (raw.title, raw.description, raw.upload_date),
-        None => (None, None, None),
+    let (title, description, moved_from, upload_date) = match raw {
+        Some(raw) => (raw.title, raw.description, raw.moved_from, raw.upload_date),
+        None => (None, None, None, None),
     };
     let title = match title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
         Some(title) => title,
@@ -116,26 +105,18 @@ pub fn parse_upload_metadata(
     if cut {
         problems.push(MetadataProblem::DescriptionTooLong);
     }
-    let claimed_upload_date = match upload_date {
+    let moved_from = match moved_from {
         None | Some(serde_json::Value::Null) => None,
-        Some(value) => {
-            let parsed = value.as_str().and_then(parse_utc_time);
-            if parsed.is_none() {
-                problems.push(MetadataProblem::InvalidUploadDate(value.to_string()));
-            }
-            parsed
+        Some(serde_json::Value::String(key)) => Some(key),
+        Some(other) => {
+            problems.push(MetadataProblem::InvalidMovedFrom(other.to_string()));
+            None
         }
     };
-    (UploadMetadata { title, description, claimed_upload_date }, problems)
-}
-
-/// An RFC 3339 (ISO 8601) time in UTC, written with `Z` as the table writes them; any other
-/// offset, a date without a time, or a year outside 0000-9999 is refused.
-fn parse_utc_time(text: &str) -> Option<DateTime<Utc>> {
-    if !text.ends_with('Z') && !text.ends_with('z') {
-        return None;
+    if let Some(claimed) = upload_date.filter(|v| !v.is_null()) {
+        problems.push(MetadataProblem::UploadDateIgnored(claimed.to_string()));
     }
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    (UploadMetadata { title, description, moved_from }, problems)
 }
 
 /// Encodes metadata the way the client sends it: JSON with every non-ASCII character as a
@@ -188,7 +169,7 @@ mod tests {
         let (meta, problems) = parse_upload_metadata(None, "b c.png");
         assert_eq!(
             meta,
-            UploadMetadata { title: "b c.png".into(), description: String::new(), claimed_upload_date: None }
+            UploadMetadata { title: "b c.png".into(), description: String::new(), moved_from: None }
         );
         assert_eq!(problems, vec![MetadataProblem::Missing]);
     }
@@ -239,63 +220,32 @@ mod tests {
         assert_eq!(problems, vec![MetadataProblem::TitleTooLong, MetadataProblem::DescriptionTooLong]);
     }
 
-    fn time(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-    }
-
     #[test]
-    fn an_upload_date_not_after_the_event_is_kept() {
-        let header = r#"{"isPublic":false,"title":"Moved","description":"","uploadDate":"2026-01-02T03:04:05.678Z"}"#;
+    fn moved_from_is_read_as_a_claim_and_a_wrong_one_keeps_the_title() {
+        let header = r#"{"isPublic":false,"title":"Moved","movedFrom":"public/content/us-east-1:a/b c.jpg"}"#;
         let (meta, problems) = parse_upload_metadata(Some(header), "f.jpg");
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(meta.title, "Moved");
-        let event = time("2026-11-23T14:05:09.123Z");
-        assert_eq!(meta.upload_time(event), (time("2026-01-02T03:04:05.678Z"), None));
-        // Exactly the event time is not after it.
-        assert_eq!(meta.upload_time(time("2026-01-02T03:04:05.678Z")).0, time("2026-01-02T03:04:05.678Z"));
-    }
-
-    #[test]
-    fn an_upload_date_after_the_event_gives_the_event_time() {
-        let header = r#"{"title":"Future","uploadDate":"2099-01-01T00:00:00Z"}"#;
-        let (meta, problems) = parse_upload_metadata(Some(header), "f.jpg");
-        assert!(problems.is_empty());
-        let event = time("2026-11-23T14:05:09.123Z");
-        let (when, problem) = meta.upload_time(event);
-        assert_eq!(when, event);
-        assert!(matches!(problem, Some(MetadataProblem::UploadDateAfterEvent(_))), "{problem:?}");
-    }
-
-    #[test]
-    fn a_malformed_upload_date_gives_the_event_time_and_keeps_the_title() {
-        let event = time("2026-11-23T14:05:09.123Z");
-        for bad in [
-            r#""2026-01-02""#,
-            r#""2026-01-02T03:04:05""#,
-            r#""2026-01-02T03:04:05+01:00""#,
-            r#""2026-01-02T03:04:05+00:00""#,
-            r#""2026-13-02T03:04:05Z""#,
-            r#""yesterday""#,
-            r#""""#,
-            "1700000000",
-            "true",
-            r#"{"a":1}"#,
-        ] {
-            let header = format!(r#"{{"title":"Kept","uploadDate":{bad}}}"#);
+        assert_eq!(meta.moved_from.as_deref(), Some("public/content/us-east-1:a/b c.jpg"));
+        for bad in ["1700000000", "true", r#"{"a":1}"#, r#"["k"]"#] {
+            let header = format!(r#"{{"title":"Kept","movedFrom":{bad}}}"#);
             let (meta, problems) = parse_upload_metadata(Some(&header), "f.jpg");
-            assert_eq!(meta.title, "Kept", "{bad}");
-            assert!(matches!(problems[..], [MetadataProblem::InvalidUploadDate(_)]), "{bad}: {problems:?}");
-            assert_eq!(meta.upload_time(event), (event, None), "{bad}");
+            assert_eq!((meta.title.as_str(), meta.moved_from), ("Kept", None), "{bad}");
+            assert!(matches!(problems[..], [MetadataProblem::InvalidMovedFrom(_)]), "{bad}: {problems:?}");
         }
+        let (meta, problems) = parse_upload_metadata(Some(r#"{"title":"t","movedFrom":null}"#), "f.jpg");
+        assert_eq!((meta.moved_from, problems), (None, vec![]));
     }
 
     #[test]
-    fn no_or_null_upload_date_is_the_event_time_without_a_problem() {
-        let event = time("2026-11-23T14:05:09.123Z");
-        for header in [r#"{"title":"t"}"#, r#"{"title":"t","uploadDate":null}"#] {
-            let (meta, problems) = parse_upload_metadata(Some(header), "f.jpg");
-            assert!(problems.is_empty(), "{header}: {problems:?}");
-            assert_eq!(meta.upload_time(event), (event, None));
+    fn an_upload_date_in_the_metadata_is_reported_and_never_read() {
+        for claimed in [r#""2001-01-01T00:00:00.000Z""#, r#""not a date""#, "5"] {
+            let header = format!(r#"{{"title":"Old","uploadDate":{claimed}}}"#);
+            let (meta, problems) = parse_upload_metadata(Some(&header), "f.jpg");
+            assert_eq!(meta, UploadMetadata { title: "Old".into(), description: String::new(), moved_from: None });
+            assert_eq!(problems, vec![MetadataProblem::UploadDateIgnored(claimed.to_owned())], "{claimed}");
         }
+        let (_, problems) = parse_upload_metadata(Some(r#"{"title":"t","uploadDate":null}"#), "f.jpg");
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }

@@ -142,16 +142,33 @@ pub trait ObjectStore: Send + Sync {
     async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError>;
 }
 
+/// What the table holds of one item's upload date, read consistently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KnownUploadDate {
+    /// No item at the key: never written, or a tombstone DynamoDB's TTL has removed.
+    Absent,
+    /// A live item and its `uploadDate` (`None` while only face-detection has written it).
+    Live(Option<String>),
+    /// A tombstone and the `uploadDate` its item had when it was deleted, if it had one.
+    Deleted(Option<String>),
+}
+
 /// What content-updated reads and writes in the table.
 #[async_trait]
 pub trait ContentItems: Send + Sync {
     /// The sequencer of the last upload event applied to the item, if there is an item.
     async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError>;
+    /// The item's upload date as the table holds it now (a consistent read): what the new item
+    /// of a picture moved to the other prefix takes from the old one.
+    async fn known_upload_date(&self, key: &ItemKey) -> Result<KnownUploadDate, StoreError>;
     /// Writes content-updated's attributes (removing the tombstone's) unless the item reflects
     /// a later event; the same event again is applied again, so a retry after a crash
     /// completes what the first attempt began.
     async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError>;
-    /// Replaces the item with a tombstone unless it reflects a later event.
+    /// Replaces the item with a tombstone unless it reflects a later event. The tombstone keeps
+    /// the item's `uploadDate` as `deletedUploadDate` (a tombstone written again keeps the one
+    /// it has), taken from the item in the same write, so no write between a read and this one
+    /// can be missed.
     async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError>;
 }
 

@@ -117,6 +117,36 @@ async fn a_lost_delete_leaves_nothing_behind() {
     assert_eq!(w.run(false).await.actions_total, 0);
 }
 
+/// Repair makes items from objects only through content-updated's handler, so its dating
+/// rule holds: the object's time (the repair event's), or a moved picture's old item's date;
+/// never the metadata's.
+#[tokio::test]
+async fn lost_creates_are_dated_by_the_handlers_rule_never_by_their_metadata() {
+    let w = World::new();
+    let claimed = format!("public/content/{ID}/claimed.jpg");
+    let claim = r#"{"title":"t","uploadDate":"2001-01-01T00:00:00.000Z"}"#;
+    w.objects.insert(&claimed, jpeg(64, 48), &[("data", claim)]);
+    // Made public while the events were lost: the private item is live, its original gone.
+    let (old, moved) = (format!("private/content/{ID}/moved.jpg"), format!("public/content/{ID}/moved.jpg"));
+    let first = "2026-01-02T03:04:05.678Z";
+    let mut old_item = media_core::testing::indexed_item(ID, "private", "moved", first);
+    old_item.sequencer = Some(Sequencer::new("01"));
+    w.items.put(old_item);
+    let metadata = serde_json::json!({"isPublic": true, "title": "Moved", "movedFrom": old}).to_string();
+    w.objects.insert(&moved, jpeg(64, 48), &[("data", &metadata)]);
+
+    let summary = w.run(false).await;
+    let lost_delete = |a: &repair::Action| a.key == old && a.problem == "item of a deleted upload";
+    assert!(summary.actions.iter().any(lost_delete), "{:?}", summary.actions);
+    w.deliver_to_content_updated().await;
+    let written = media_core::item::format_upload_date(w.objects.object(&claimed).unwrap().last_modified);
+    assert_eq!(w.items.item(&item_key(&claimed)).unwrap().upload_date, Some(written));
+    assert_eq!(w.items.item(&item_key(&moved)).unwrap().upload_date.as_deref(), Some(first));
+    let tombstone = w.items.item(&item_key(&old)).unwrap();
+    assert!(tombstone.is_tombstone());
+    assert_eq!(tombstone.deleted_upload_date.as_deref(), Some(first));
+}
+
 #[tokio::test]
 async fn the_item_of_a_refused_upload_is_left_to_tell_its_owner_why() {
     let w = World::new();

@@ -215,6 +215,80 @@ async fn a_late_create_that_read_the_picture_before_its_deletion_does_not_bring_
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_claiming_an_old_date_in_its_metadata_is_dated_by_its_event() -> Result<()> {
+    let stack = Stack::start().await?;
+    let id = identity_id();
+    let key = format!("public/content/{id}/backdated.jpg");
+    let before = chrono::Utc::now();
+    let claim = r#"{"isPublic":true,"title":"Backdated","description":"","uploadDate":"2001-01-01T00:00:00.000Z"}"#;
+    stack.upload(&key, photo_jpeg(320, 240), Some(claim)).await?;
+    let item = eventually("the item", WAIT, || async { stack.item(&id, &key).await }).await?;
+    let after = chrono::Utc::now();
+    let date = item.upload_date.clone().unwrap();
+    let when = chrono::DateTime::parse_from_rfc3339(&date)?.to_utc();
+    // The emulator's clock is this machine's; a second of slack for S3's event time.
+    let slack = chrono::Duration::seconds(1);
+    assert!(before - slack <= when && when <= after + slack, "{date} is not the upload's event time");
+    assert_eq!(item.upload_day.as_deref(), Some(&date[..10]));
+    assert_eq!(item.title, "Backdated");
+    Ok(())
+}
+
+/// A change of visibility as the web client makes it (`client/src/move.ts`), through the real S3
+/// API: CopyObject to the other prefix with `movedFrom` in the metadata, then DeleteObject of
+/// the old original. The new item keeps the first upload's date whichever of the two events
+/// the stack applies first, and again when the copy's event comes once more after the old
+/// item is a tombstone (the emulator's own UpdateItem kept the date there).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visibility_change_keeps_the_first_upload_date_from_the_old_item_or_its_tombstone() -> Result<()> {
+    let stack = Stack::start().await?;
+    let id = identity_id();
+    let old = format!("private/content/{id}/harbour.jpg");
+    let moved = format!("public/content/{id}/harbour.jpg");
+    stack.upload(&old, photo_jpeg(640, 480), Some(&encode_upload_metadata(false, "Harbour", ""))).await?;
+    let first = eventually("the first upload's item", WAIT, || async { stack.item(&id, &old).await }).await?;
+    let first_date = first.upload_date.clone().unwrap();
+
+    let metadata = serde_json::json!({"isPublic": true, "title": "Harbour", "description": "", "movedFrom": old});
+    stack
+        .s3
+        .copy_object()
+        .bucket(&stack.info.bucket)
+        .key(&moved)
+        .copy_source(format!("{}/{old}", stack.info.bucket))
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .metadata("data", metadata.to_string())
+        .send()
+        .await?;
+    stack.delete(&old).await?;
+    let (item, tombstone) = eventually("the moved item and the old tombstone", WAIT, || async {
+        let item = stack.item(&id, &moved).await?.filter(|i| i.thumbnail_key.is_some());
+        let tombstone = stack.item(&id, &old).await?.filter(|i| i.is_tombstone());
+        Ok(item.zip(tombstone))
+    })
+    .await?;
+    assert_eq!(item.upload_date.as_deref(), Some(first_date.as_str()), "the first upload's date is kept");
+    assert_eq!(item.upload_day.as_deref(), Some(&first_date[..10]));
+    assert!(item.is_public);
+    assert_eq!(tombstone.deleted_upload_date.as_deref(), Some(first_date.as_str()), "{tombstone:?}");
+    assert_eq!(tombstone.upload_date, None, "a tombstone stays out of the by-owner index");
+
+    // The copy's event once more (S3 delivers at least once), now that the old item is a
+    // tombstone: its date comes from the tombstone, not from this event (2026-11-23).
+    let again = ContentUpdated::new(
+        S3ObjectStore::new(stack.s3.clone(), &stack.info.bucket),
+        DynamoItemStore::new(stack.dynamodb.clone(), &stack.info.table),
+        ImageLimits::default(),
+    );
+    let sequencer = item.sequencer.clone().unwrap();
+    let redelivered = media_core::testing::s3_change("ObjectCreated:Copy", &moved, sequencer.as_str());
+    assert!(matches!(again.handle(&redelivered).await?, Outcome::Thumbnailed { .. }));
+    let item = stack.item(&id, &moved).await?.unwrap();
+    assert_eq!(item.upload_date.as_deref(), Some(first_date.as_str()), "dated by the tombstone");
+    Ok(())
+}
+
 /// The astronaut photo (one face) from the labelled set (`make test-data`); this test needs it.
 fn astronaut() -> image::RgbImage {
     let dir = std::env::var_os("FACE_DATA_DIR")

@@ -334,6 +334,14 @@ impl ContentItems for MemoryItemStore {
         Ok(self.item(key).and_then(|i| i.sequencer))
     }
 
+    async fn known_upload_date(&self, key: &ItemKey) -> Result<KnownUploadDate, StoreError> {
+        Ok(match self.item(key) {
+            None => KnownUploadDate::Absent,
+            Some(item) if item.is_tombstone() => KnownUploadDate::Deleted(item.deleted_upload_date),
+            Some(item) => KnownUploadDate::Live(item.upload_date),
+        })
+    }
+
     async fn write_content(&self, key: &ItemKey, a: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
         Ok(self.update(key, |item| not_later(&item.sequencer, &a.sequencer), |item| {
             // The attributes as DynamoDB would hold them after the update: content-updated's
@@ -355,6 +363,9 @@ impl ContentItems for MemoryItemStore {
                 sequencer: Some(t.sequencer.clone()),
                 deleted: Some(true),
                 expires_at: Some(t.expires_at),
+                // As the adapter's `if_not_exists(uploadDate, if_not_exists(deletedUploadDate,
+                // NULL))`, read from the item before this write.
+                deleted_upload_date: item.upload_date.clone().or_else(|| item.deleted_upload_date.clone()),
                 ..Default::default()
             };
         }))
@@ -606,6 +617,10 @@ impl<S: ContentItems> ContentItems for Shared<S> {
     async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
         self.step();
         self.inner.write_tombstone(key, t).await
+    }
+    async fn known_upload_date(&self, key: &ItemKey) -> Result<KnownUploadDate, StoreError> {
+        self.step();
+        self.inner.known_upload_date(key).await
     }
 }
 
