@@ -98,7 +98,7 @@ pub async fn decide<I: ContentItems>(
 }
 
 /// The old key, when `moved_from` is one the upload at `key` may have moved from.
-fn accepted_move(key: &ContentKey, moved_from: &str) -> Result<ContentKey, MoveRefusal> {
+pub fn accepted_move(key: &ContentKey, moved_from: &str) -> Result<ContentKey, MoveRefusal> {
     if moved_from.len() > MAX_KEY_BYTES {
         return Err(MoveRefusal::TooLong);
     }

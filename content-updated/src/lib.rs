@@ -131,7 +131,10 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             tracing::warn!(key = %key, problem = %problem, "upload metadata");
         }
 
-        if let Some(refusal) = bounds::refusal(&self.objects, key, &fetched, &self.bounds, None).await? {
+        // A visibility change: the old original is about to be deleted and must not count twice.
+        let moved_from =
+            metadata.moved_from.as_deref().and_then(|old| dating::accepted_move(key, old).ok()).map(|old| old.object_key());
+        if let Some(refusal) = bounds::refusal(&self.objects, key, &fetched, &self.bounds, moved_from.as_deref()).await? {
             return self.refuse(change, &fetched, metadata, refusal).await;
         }
 

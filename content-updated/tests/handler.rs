@@ -716,3 +716,25 @@ async fn a_move_keeps_its_date_whichever_step_of_the_copys_create_the_old_keys_d
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_move_near_the_quota_keeps_its_copy_and_only_its_own_old_original_is_left_out() {
+    let picture = jpeg(64, 64);
+    let size = picture.len() as u64;
+    let f = function().with_bounds(UploadBounds { storage_quota_bytes: 2 * size + size / 2 });
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+    let (a, b) = (format!("private/content/{ID}/a.jpg"), format!("private/content/{ID}/b.jpg"));
+    f.objects().insert_at(&a, picture.clone(), &[], at(1));
+    f.objects().insert_at(&b, picture.clone(), &[], at(2));
+    // b made public: its copy is the third original until the client deletes b.
+    let copy = format!("public/content/{ID}/b.jpg");
+    f.objects().insert_at(&copy, picture.clone(), &[("data", &moved_metadata(&b))], at(3));
+    let created = change_of_stored(f.objects(), "ObjectCreated:Copy", &copy, "03").await;
+    assert!(matches!(f.handle(&created).await.unwrap(), Outcome::Thumbnailed { .. }));
+    assert!(f.objects().object(&copy).is_some());
+    // A movedFrom that is not a move (the same prefix) leaves nothing out.
+    let other = format!("public/content/{ID}/c.jpg");
+    f.objects().insert_at(&other, picture.clone(), &[("data", &moved_metadata(&copy))], at(4));
+    let created = change_of_stored(f.objects(), "ObjectCreated:Put", &other, "04").await;
+    assert_eq!(f.handle(&created).await.unwrap(), Outcome::Refused(Refusal::OverQuota));
+}
