@@ -272,12 +272,15 @@ impl IndexTarget {
         index_volume_key(&self.key(), level, after)
     }
 
-    /// Whether the index shows this item as the table holds it now.
+    /// Whether the index shows this item as the table holds it now. The public index shows
+    /// only pictures with a thumbnail: an upload that could not be decoded (or whose keys are
+    /// too long for derived objects) is never listed to visitors, while its owner's private
+    /// index lists it so the owner can see and delete it (docs/ARCHITECTURE.md, "Decisions").
     fn shows(&self, item: &MediaItem) -> bool {
         !item.is_tombstone()
             && item.upload_date.is_some()
             && match self {
-                IndexTarget::Public => item.is_public && item.upload_day.is_some(),
+                IndexTarget::Public => item.is_public && item.upload_day.is_some() && item.thumbnail_key.is_some(),
                 IndexTarget::Private(identity_id) => item.identity_id == *identity_id,
             }
     }

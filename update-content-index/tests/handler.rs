@@ -553,3 +553,26 @@ async fn one_oversized_title_in_the_head_costs_its_size_in_read_units_until_it_i
         assert!(after[n] <= within[n] + 1.0, "{target:?}: after the cut, as before the edit: {} vs {}", after[n], within[n]);
     }
 }
+
+#[tokio::test]
+async fn an_item_without_a_thumbnail_is_listed_to_its_owner_but_never_to_visitors() {
+    let f = function(100);
+    let owner = "us-east-1:undecodable";
+    let picture = item(owner, "public", 1, &date(23, 1));
+    // An upload content-updated could not decode: an item, no thumbnail (docs/ARCHITECTURE.md).
+    let undecodable = item(owner, "public", 2, &date(23, 2));
+    let broken = MediaItem { thumbnail_key: None, preview_key: None, width: None, height: None, ..undecodable };
+    f.items().put(picture.clone());
+    f.items().put(broken.clone());
+    let response = f.handle_stream(event(vec![record("INSERT", &picture, 1), record("INSERT", &broken, 2)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(titles(&read_index(f.objects(), "public/index/content.json").unwrap()), ["picture 1"]);
+    assert_eq!(titles(&read_index(f.objects(), &format!("private/index/{owner}/content.json")).unwrap()), ["picture 2", "picture 1"]);
+
+    // A good picture replaced by an undecodable one leaves the public index.
+    let replaced = MediaItem { thumbnail_key: None, preview_key: None, ..picture.clone() };
+    f.items().put(replaced.clone());
+    f.handle_stream(event(vec![modify(&picture, &replaced, 3)])).await;
+    assert!(read_index(f.objects(), "public/index/content.json").unwrap().items.is_empty());
+    assert_eq!(read_index(f.objects(), &format!("private/index/{owner}/content.json")).unwrap().items.len(), 2);
+}
