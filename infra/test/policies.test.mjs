@@ -321,6 +321,15 @@ add(ui, 'dynamodb:GetShardIterator', STREAM_ARN, ALLOW, 'stream shard iterator')
 add(ui, 'dynamodb:DescribeStream', STREAM_ARN, ALLOW, 'describe the stream')
 add(ui, 'dynamodb:ListStreams', '*', ALLOW, 'list streams (wildcard-only action)')
 add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'write items')
+// An owner's oversized title and description written back cut, conditioned on the stored
+// values (key, SET and condition name title and description only).
+const TEXTS = [...KEY, 'title', 'description']
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, "cut an owner's oversized title and description (ReturnValues NONE)", item(TEXTS, NONE))
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, ALLOW, "cut an owner's oversized title only", item([...KEY, 'title'], NONE))
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'cut with ReturnValues ALL_OLD (reads the item)', item(TEXTS, { 'dynamodb:ReturnValues': 'ALL_OLD' }))
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update isPublic with the texts', item([...TEXTS, 'isPublic'], NONE))
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'update thumbnailKey', item([...KEY, 'thumbnailKey'], NONE))
+add(ui, 'dynamodb:UpdateItem', TABLE_ARN, DENY, 'condition on sequencer', item([...TEXTS, 'sequencer'], NONE))
 add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, 'put items')
 add(ui, 'dynamodb:PutItem', TABLE_ARN, ALLOW, 'record a public upload day', { 'dynamodb:LeadingKeys': ['#public-days'] })
 add(ui, 'dynamodb:PutItem', TABLE_ARN, DENY, "put a user's item", { 'dynamodb:LeadingKeys': [OWNER] })

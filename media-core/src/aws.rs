@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::item::{attributes, is_bookkeeping_partition, ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer, Tombstone};
 pub use crate::item::PUBLIC_DAYS_PARTITION;
 use crate::ports::*;
+use crate::text::TextCut;
 
 /// Name of the sparse index of public items by day.
 pub const PUBLIC_BY_DAY_INDEX: &str = "uploadDay-uploadDate-index";
@@ -631,6 +632,77 @@ impl FaceItems for DynamoItemStore {
 }
 
 #[async_trait]
+impl TextBounds for DynamoItemStore {
+    /// One UpdateItem: `SET #t0 = :cut0, ...` conditioned on `#t0 = :was0 AND ...`, so it applies
+    /// only while each attribute still holds exactly the value the stream showed; otherwise
+    /// DynamoDB refuses it with ConditionalCheckFailedException and changes nothing (DynamoDB
+    /// developer guide, "Condition expressions"). A deleted item (no attribute, or no item)
+    /// fails the condition too, so no item is ever re-created. Key, update and condition name
+    /// only `identityId`, `objectKey`, `title` and `description`: the `dynamodb:Attributes`
+    /// the role's grant allows.
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
+        if cuts.is_empty() {
+            return Ok(WriteOutcome::Applied);
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::None);
+        let (mut sets, mut conditions) = (Vec::new(), Vec::new());
+        for (n, cut) in cuts.iter().enumerate() {
+            request = request
+                .expression_attribute_names(format!("#t{n}"), cut.field.attribute())
+                .expression_attribute_values(format!(":cut{n}"), AttributeValue::S(cut.bounded.clone()))
+                .expression_attribute_values(format!(":was{n}"), AttributeValue::S(cut.stored.clone()));
+            sets.push(format!("#t{n} = :cut{n}"));
+            conditions.push(format!("#t{n} = :was{n}"));
+        }
+        let request = request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "));
+        match request.send().await {
+            Ok(_) => Ok(WriteOutcome::Applied),
+            Err(err) if is_conditional_check_failed(&err) => Ok(WriteOutcome::Superseded),
+            Err(err) => Err(dynamo_error("UpdateItem", &key.object_key, err)),
+        }
+    }
+}
+
+/// The size DynamoDB counts for an item, in bytes (DynamoDB developer guide, "DynamoDB item
+/// sizes and formats"): each attribute's name and value, UTF-8 strings by their bytes, numbers
+/// one byte per two significant digits plus one, booleans and nulls one byte, lists and maps
+/// three bytes plus one per element plus their elements. What a read of the item costs follows
+/// from it ("DynamoDB read and write operations": 4 KB per read unit).
+pub fn item_size_bytes(item: &MediaItem) -> usize {
+    let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(item).unwrap_or_default();
+    attributes.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(number) => number_size(number),
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
+        AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
+        AttributeValue::Ns(set) => set.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
+}
+
+/// One byte per two significant digits (leading and trailing zeros trimmed), plus one.
+fn number_size(number: &str) -> usize {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    significant.div_ceil(2) + 1
+}
+
+#[async_trait]
 impl IndexItems for DynamoItemStore {
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
         let request = self
@@ -804,4 +876,26 @@ const MARKED_AT: &str = "markedAt";
 
 fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_sizes_follow_dynamodbs_rules() {
+        let key = MediaItem { identity_id: "ab".into(), object_key: "cd".into(), ..Default::default() };
+        // identityId (10) + "ab", objectKey (9) + "cd", isPublic (8) + 1, title and description
+        // (5 + 11, empty strings).
+        let base = 10 + 2 + 9 + 2 + 8 + 1 + 5 + 11;
+        assert_eq!(item_size_bytes(&key), base);
+        let titled = MediaItem { title: "é".repeat(1_000), ..key.clone() };
+        assert_eq!(item_size_bytes(&titled), base + 2_000, "UTF-8 bytes");
+        // 4000: one significant digit; 12345: three pairs.
+        let sized = MediaItem { width: Some(4000), size: Some(12345), ..key.clone() };
+        assert_eq!(item_size_bytes(&sized), base + 5 + 2 + 4 + 4);
+        let faces = MediaItem { faces: Some(vec![crate::item::FaceBox { x: 1, y: 22, w: 3, h: 4 }]), ..key };
+        // A list of one map of four one- or two-digit numbers.
+        assert_eq!(item_size_bytes(&faces), base + 5 + 3 + 1 + (3 + 4 * (1 + 1 + 2)));
+    }
 }

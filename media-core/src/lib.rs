@@ -4,6 +4,7 @@
 //!
 //! * [`keys`]: the bucket's key namespace; event keys are decoded here, once.
 //! * [`metadata`]: the uploader's `x-amz-meta-data` header.
+//! * [`text`]: an item's title and description and the contract's bounds on them.
 //! * [`item`]: the table's item and the attributes each function owns.
 //! * [`events`]: S3 notifications as they arrive through SQS (raw or SNS-wrapped).
 //! * [`derived`]: thumbnails and faces copies written and removed in event order.
@@ -24,6 +25,7 @@ pub mod ports;
 #[cfg(any(test, feature = "testing"))]
 pub mod stack;
 pub mod telemetry;
+pub mod text;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

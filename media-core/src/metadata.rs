@@ -12,10 +12,12 @@
 
 use serde::Deserialize;
 
-/// Longest title kept, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// Longest description kept, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+use crate::text::TextField;
+
+/// Longest title kept, in characters ([`TextField::max_chars`]).
+pub const MAX_TITLE_CHARS: usize = TextField::Title.max_chars();
+/// Longest description kept, in characters ([`TextField::max_chars`]).
+pub const MAX_DESCRIPTION_CHARS: usize = TextField::Description.max_chars();
 /// Name of the user metadata entry (the header is `x-amz-meta-data`).
 pub const METADATA_KEY: &str = "data";
 
@@ -97,14 +99,15 @@ pub fn parse_upload_metadata(
             file_name.to_owned()
         }
     };
-    let (title, cut) = truncate_chars(title, MAX_TITLE_CHARS);
-    if cut {
+    let title = TextField::Title.bound(title);
+    if title.was_cut() {
         problems.push(MetadataProblem::TitleTooLong);
     }
-    let (description, cut) = truncate_chars(description.unwrap_or_default(), MAX_DESCRIPTION_CHARS);
-    if cut {
+    let description = TextField::Description.bound(description.unwrap_or_default());
+    if description.was_cut() {
         problems.push(MetadataProblem::DescriptionTooLong);
     }
+    let (title, description) = (title.into_text(), description.into_text());
     let moved_from = match moved_from {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(key)) => Some(key),
@@ -139,14 +142,6 @@ fn ascii_json(json: &str) -> String {
         }
     }
     out
-}
-
-/// Cuts `text` to at most `max` characters (on a character boundary); says whether it cut.
-pub fn truncate_chars(text: String, max: usize) -> (String, bool) {
-    match text.char_indices().nth(max) {
-        Some((byte_index, _)) => (text[..byte_index].to_owned(), true),
-        None => (text, false),
-    }
 }
 
 #[cfg(test)]

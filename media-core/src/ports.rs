@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::item::{ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer, Tombstone};
+use crate::text::TextCut;
 
 /// A store call failed for a reason outside the input: worth retrying.
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +222,16 @@ pub trait IndexItems: Send + Sync {
     async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError>;
     /// The items at these keys now, read consistently; missing ones are left out.
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError>;
+}
+
+/// What update-content-index writes into owners' items: their title and description cut to the
+/// contract's bounds ([`crate::text`]), nothing else.
+#[async_trait]
+pub trait TextBounds: Send + Sync {
+    /// Sets each cut's attribute to its bounded value, only while every one of them still holds
+    /// exactly its stored value: a newer edit, or the item's deletion, is never overwritten (the
+    /// write is then `Superseded`, and the newer value's own stream record is handled in turn).
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError>;
 }
 
 /// One page of a whole-table scan.

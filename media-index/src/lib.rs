@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use media_core::config::{number_or, ConfigError};
 use media_core::item::{upload_day, ItemKey, MediaItem};
 use media_core::keys::{index_page_key, index_volume_key, private_index_key, PUBLIC_INDEX_KEY};
-use media_core::metadata::{truncate_chars, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+use media_core::text::TextField;
 use media_core::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
 /// Version 3: a head, pages, and volumes listing older pages (and older volumes). Version 2 (a
@@ -80,7 +80,8 @@ impl IndexEntry {
     /// The entry for an item, or `None` for an item content-updated has not written yet (or
     /// a tombstone). Titles and descriptions are cut to the contract's bounds here too: owners
     /// may write any size into the table (IAM cannot bound a value), and every visitor reads
-    /// the public index.
+    /// the public index. update-content-index writes such a value back cut as soon as the
+    /// stream shows it, so this cut only matters until then.
     pub fn from_item(item: MediaItem) -> Option<IndexEntry> {
         if item.is_tombstone() {
             return None;
@@ -95,8 +96,8 @@ impl IndexEntry {
             faces_key: item.faces_key,
             face_count: item.face_count,
             is_public: item.is_public,
-            title: truncate_chars(item.title, MAX_TITLE_CHARS).0,
-            description: truncate_chars(item.description, MAX_DESCRIPTION_CHARS).0,
+            title: TextField::Title.bound(item.title).into_text(),
+            description: TextField::Description.bound(item.description).into_text(),
             content_type: item.content_type,
             size: item.size,
             width: item.width,
@@ -271,12 +272,15 @@ impl IndexTarget {
         index_volume_key(&self.key(), level, after)
     }
 
-    /// Whether the index shows this item as the table holds it now.
+    /// Whether the index shows this item as the table holds it now. The public index shows
+    /// only pictures with a thumbnail: an upload that could not be decoded (or whose keys are
+    /// too long for derived objects) is never listed to visitors, while its owner's private
+    /// index lists it so the owner can see and delete it (docs/ARCHITECTURE.md, "Decisions").
     fn shows(&self, item: &MediaItem) -> bool {
         !item.is_tombstone()
             && item.upload_date.is_some()
             && match self {
-                IndexTarget::Public => item.is_public && item.upload_day.is_some(),
+                IndexTarget::Public => item.is_public && item.upload_day.is_some() && item.thumbnail_key.is_some(),
                 IndexTarget::Private(identity_id) => item.identity_id == *identity_id,
             }
     }
@@ -906,8 +910,8 @@ mod tests {
     fn titles_and_descriptions_written_into_the_table_are_bounded_in_the_index() {
         let huge = MediaItem { title: "t".repeat(100_000), description: "é".repeat(300_000), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
         let index = ContentIndex::new([huge], None);
-        assert_eq!(index.items[0].title.chars().count(), MAX_TITLE_CHARS);
-        assert_eq!(index.items[0].description.chars().count(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(index.items[0].title.chars().count(), TextField::Title.max_chars());
+        assert_eq!(index.items[0].description.chars().count(), TextField::Description.max_chars());
     }
 
     /// The index's JSON Schema, generated from these types, is what the client checks its

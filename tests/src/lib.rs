@@ -162,6 +162,80 @@ impl Stack {
     }
 }
 
+/// A signed-in user of the stack, with the identity pool's credentials for them: what the web
+/// client holds after signing in.
+pub struct SignedInUser {
+    pub email: String,
+    /// The Cognito identity id, `${cognito-identity.amazonaws.com:sub}` in the signed-in role.
+    pub identity_id: String,
+    /// DynamoDB with the user's own credentials (the signed-in role's), through the stack's
+    /// endpoint.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl Stack {
+    /// One unsigned call of a Cognito API (`AWSCognitoIdentityProviderService.SignUp`, ...),
+    /// as the web client's SDK makes it: JSON 1.1 to the stack's endpoint.
+    async fn cognito(&self, target: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+        let response = reqwest::Client::new()
+            .post(&self.info.endpoint)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{target}: {status} {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// Signs a new user up and in as the web client does (`client/src/auth.ts`): SignUp,
+    /// ConfirmSignUp (the emulator accepts any code), InitiateAuth with USER_PASSWORD_AUTH,
+    /// then the identity pool's GetId and GetCredentialsForIdentity with the id token. The
+    /// stack's proxy learns the credentials' identity from that answer, so the user's
+    /// requests are recorded as the signed-in role's (`make iam-replay`).
+    pub async fn sign_in_new_user(&self) -> Result<SignedInUser> {
+        let email = format!("owner-{}-{}@example.com", std::process::id(), unique());
+        let password = "Correct-Horse-9";
+        let client_id = &self.info.user_pool_client_id;
+        let idp = "AWSCognitoIdentityProviderService";
+        self.cognito(
+            &format!("{idp}.SignUp"),
+            serde_json::json!({"ClientId": client_id, "Username": email, "Password": password,
+                               "UserAttributes": [{"Name": "email", "Value": email}]}),
+        )
+        .await?;
+        let confirmation = serde_json::json!({"ClientId": client_id, "Username": email, "ConfirmationCode": "123456"});
+        self.cognito(&format!("{idp}.ConfirmSignUp"), confirmation).await?;
+        let auth = self
+            .cognito(
+                &format!("{idp}.InitiateAuth"),
+                serde_json::json!({"ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                                   "AuthParameters": {"USERNAME": email, "PASSWORD": password}}),
+            )
+            .await?;
+        let id_token = auth["AuthenticationResult"]["IdToken"].as_str().context("no id token")?.to_owned();
+        let provider = format!("cognito-idp.{}.amazonaws.com/{}", self.info.region, self.info.user_pool_id);
+        let logins = serde_json::json!({provider: id_token});
+        let identity = "AWSCognitoIdentityService";
+        let get_id = serde_json::json!({"IdentityPoolId": self.info.identity_pool_id, "Logins": logins});
+        let id = self.cognito(&format!("{identity}.GetId"), get_id).await?;
+        let identity_id = id["IdentityId"].as_str().context("no identity id")?.to_owned();
+        let get_credentials = serde_json::json!({"IdentityId": identity_id, "Logins": logins});
+        let answer = self.cognito(&format!("{identity}.GetCredentialsForIdentity"), get_credentials).await?;
+        let field = |name: &str| {
+            answer["Credentials"][name].as_str().map(str::to_owned).with_context(|| format!("no {name} in {answer}"))
+        };
+        let (key, secret, token) = (field("AccessKeyId")?, field("SecretKey")?, field("SessionToken")?);
+        let credentials = aws_sdk_dynamodb::config::Credentials::new(key, secret, Some(token), None, "cognito");
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk).credentials_provider(credentials).build();
+        Ok(SignedInUser { email, identity_id, dynamodb: aws_sdk_dynamodb::Client::from_conf(config) })
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         if let Some(pid) = self.child.id() {

@@ -104,7 +104,8 @@ async fn the_public_index_holds_the_100_newest_over_several_days() -> Result<()>
     })
     .await?;
 
-    // Yesterday's pictures, written straight to the table as an older deployment would have.
+    // Yesterday's pictures, written straight to the table as an older deployment would have
+    // (with thumbnails: the public index lists pictures only).
     let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let other = identity_id();
     for n in 0..3 {
@@ -114,6 +115,7 @@ async fn the_public_index_holds_the_100_newest_over_several_days() -> Result<()>
             .put_item()
             .table_name(&stack.info.table)
             .item("identityId", AttributeValue::S(other.clone()))
+            .item("thumbnailKey", AttributeValue::S(key.replacen("/content/", "/thumbnails/", 1)))
             .item("objectKey", AttributeValue::S(key))
             .item("isPublic", AttributeValue::Bool(true))
             .item("title", AttributeValue::S(format!("yesterday {n}")))

@@ -1,6 +1,10 @@
 //! update-content-index: regenerates the indexes a batch of table changes affects, each once
 //! per batch, and reports the changes whose index could not be published as batch item
 //! failures so the stream retries them.
+//!
+//! Before regenerating, it writes back cut any title or description an owner stored past the
+//! contract's bounds (owners edit the two attributes in the table directly, and IAM cannot
+//! bound a value's size): [`oversized_text`], [`UpdateContentIndex::handle_stream`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -11,7 +15,8 @@ use media_core::config::ConfigError;
 use media_index::{affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange};
 use media_core::item::{ItemKey, MediaItem};
 use media_core::item::is_bookkeeping_partition;
-use media_core::ports::{IndexItems, ObjectStore, StoreError};
+use media_core::ports::{IndexItems, ObjectStore, StoreError, TextBounds, WriteOutcome};
+use media_core::text::{TextCut, TextField};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -61,6 +66,55 @@ pub fn table_change(record: &EventRecord) -> Result<TableChange, RecordError> {
     Ok(TableChange { sequence_number, key, public_day, dates })
 }
 
+#[derive(Deserialize)]
+struct ImageText {
+    #[serde(default)]
+    deleted: Option<bool>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// A title or description a stream record shows past the contract's bounds, on a live item:
+/// what to write back, and the record that showed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OversizedText {
+    pub sequence_number: String,
+    pub key: ItemKey,
+    pub cuts: Vec<TextCut>,
+}
+
+/// The oversized texts of a record's new image, if it has any: never for a removal, a
+/// tombstone or a bookkeeping item.
+pub fn oversized_text(record: &EventRecord) -> Option<OversizedText> {
+    if record.event_name == "REMOVE" {
+        return None;
+    }
+    let key: ItemKey = serde_dynamo::from_item(record.change.keys.clone()).ok()?;
+    if is_bookkeeping_partition(&key.identity_id) {
+        return None;
+    }
+    let image: ImageText = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    if image.deleted == Some(true) {
+        return None;
+    }
+    let cuts: Vec<TextCut> = [(TextField::Title, &image.title), (TextField::Description, &image.description)]
+        .into_iter()
+        .filter_map(|(field, value)| field.cut(value.as_deref()?))
+        .collect();
+    let sequence_number = record.change.sequence_number.clone()?;
+    (!cuts.is_empty()).then_some(OversizedText { sequence_number, key, cuts })
+}
+
+/// Lambda retries a shard from the lowest sequence number reported; they are decimal strings
+/// of growing length, so shorter is lower.
+fn in_retry_order(failed: BTreeSet<String>) -> Vec<String> {
+    let mut failed: Vec<String> = failed.into_iter().collect();
+    failed.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    failed
+}
+
 /// The function, over any object and item store.
 pub struct UpdateContentIndex<O, I> {
     objects: O,
@@ -85,26 +139,6 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
         IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
     }
 
-    /// Handles a stream batch as Lambda delivers it.
-    pub async fn handle_stream(&self, event: Event) -> DynamoDbEventResponse {
-        let mut changes = Vec::new();
-        for record in &event.records {
-            match table_change(record) {
-                Ok(change) => changes.push(change),
-                // Retrying cannot make a malformed record readable: skip it, loudly, rather
-                // than block the shard behind it.
-                Err(err) => tracing::error!(error = %err, "stream record skipped"),
-            }
-        }
-        let mut response = DynamoDbEventResponse::default();
-        for sequence_number in self.handle_changes(&changes).await {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(sequence_number);
-            response.batch_item_failures.push(failure);
-        }
-        response
-    }
-
     /// Applies a batch; returns the sequence numbers of the changes to retry.
     pub async fn handle_changes(&self, changes: &[TableChange]) -> Vec<String> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
@@ -127,7 +161,9 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             let (objects, table) = (MeteredObjects { inner: &self.objects, meter: &meter }, MeteredItems { inner: &self.items, meter: &meter });
             let publisher = IndexPublisher { objects: &objects, items: &table, limits: self.limits };
             let outcome = publisher.regenerate(&target, &fresh).instrument(span).await;
-            let Metered { index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed } = meter.read();
+            let Metered {
+                index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed, read_units,
+            } = meter.read();
             // `attempts`: the head writes tried (none when the index was already current).
             let (message, items, pages, volumes, attempts) = match outcome {
                 Ok(Published::Written { items, pages, volumes, attempts }) => ("index written", items, pages, volumes, attempts),
@@ -151,13 +187,11 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                 objects_written,
                 items_read,
                 keys_listed,
+                read_units,
                 "{message}"
             );
         }
-        // Lambda retries from the lowest reported sequence number; report them in order.
-        let mut failed: Vec<String> = failed.into_iter().collect();
-        failed.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-        failed
+        in_retry_order(failed)
     }
 
     /// Regenerates every index from a full read of the table and records every public day:
@@ -185,6 +219,70 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             }
         }
         Ok(results)
+    }
+}
+
+impl<O: ObjectStore, I: IndexItems + TextBounds> UpdateContentIndex<O, I> {
+    /// Handles a stream batch as Lambda delivers it: first writes back cut every title and
+    /// description the records show past the contract's bounds, then regenerates the indexes
+    /// the batch affects, so that no regeneration (this one or any later one) reads an
+    /// oversized value from the table.
+    ///
+    /// The write-back's own record shows the values within bounds: it cuts nothing and its
+    /// regeneration finds the indexes already current, so it ends there. A record delivered
+    /// again (or late, after a newer edit) finds its condition false and writes nothing.
+    pub async fn handle_stream(&self, event: Event) -> DynamoDbEventResponse {
+        let mut changes = Vec::new();
+        for record in &event.records {
+            match table_change(record) {
+                Ok(change) => changes.push(change),
+                // Retrying cannot make a malformed record readable: skip it, loudly, rather
+                // than block the shard behind it.
+                Err(err) => tracing::error!(error = %err, "stream record skipped"),
+            }
+        }
+        let uncut = self.cut_oversized(event.records.iter().filter_map(oversized_text)).await;
+        // A change whose cut could not be written is retried before its index is regenerated.
+        changes.retain(|c| !uncut.contains(&c.sequence_number));
+        let failed: BTreeSet<String> = self.handle_changes(&changes).await.into_iter().chain(uncut).collect();
+        let mut response = DynamoDbEventResponse::default();
+        for sequence_number in in_retry_order(failed) {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence_number);
+            response.batch_item_failures.push(failure);
+        }
+        response
+    }
+
+    /// Writes each oversized text back cut, conditioned on the item still holding exactly that
+    /// text (a newer edit is never overwritten); returns the sequence numbers whose write failed.
+    async fn cut_oversized(&self, oversized: impl Iterator<Item = OversizedText>) -> BTreeSet<String> {
+        let mut failed = BTreeSet::new();
+        for OversizedText { sequence_number, key, cuts } in oversized {
+            let fields: Vec<&str> = cuts.iter().map(|c| c.field.attribute()).collect();
+            let stored_chars: Vec<usize> = cuts.iter().map(|c| c.stored.chars().count()).collect();
+            match self.items.cut_text(&key, &cuts).await {
+                Ok(WriteOutcome::Applied) => tracing::info!(
+                    key = key.object_key,
+                    identity = key.identity_id,
+                    ?fields,
+                    ?stored_chars,
+                    "owner's text cut to the contract's bounds"
+                ),
+                Ok(WriteOutcome::Superseded) => tracing::info!(
+                    key = key.object_key,
+                    identity = key.identity_id,
+                    ?fields,
+                    "oversized text already replaced (a newer edit, an earlier cut, or a deletion); nothing cut"
+                ),
+                Err(err) => {
+                    let message = "cannot cut an oversized text; the change will be retried";
+                    tracing::error!(key = key.object_key, error = %err, "{message}");
+                    failed.insert(sequence_number);
+                }
+            }
+        }
+        failed
     }
 }
 

@@ -8,6 +8,7 @@ use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexT
 use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::*;
 use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
+use media_core::text::{TextCut, TextField};
 use update_content_index::UpdateContentIndex;
 
 fn item(identity: &str, visibility: &str, n: usize, date: &str) -> MediaItem {
@@ -133,30 +134,41 @@ async fn deletes_and_edits_show_and_unchanged_indexes_are_not_rewritten() {
     assert_eq!(f.objects().request_count("PutObject"), puts);
 }
 
+/// Fails every read of one identity's items, as a broken partition would, and every cut of
+/// another's texts, as a throttled or refused write would.
+struct Failing(MemoryItemStore);
+const POISON: &str = "us-east-1:poison";
+const UNCUTTABLE: &str = "us-east-1:uncuttable";
+#[async_trait]
+impl IndexItems for Failing {
+    async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
+        if id == POISON { return Err(StoreError::new("Query", id, "injected")); }
+        self.0.items_of(id).await
+    }
+    async fn owner_items_between(&self, id: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> {
+        if id == POISON { return Err(StoreError::new("Query", id, "injected")); }
+        self.0.owner_items_between(id, r, l).await
+    }
+    async fn public_items_of_day(&self, d: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, r, l).await }
+    async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.0.public_day_before(d).await }
+    async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.0.mark_public_day(d).await }
+    async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> { self.0.forget_public_day(d).await }
+    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.0.all_items().await }
+    async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> { self.0.items_now(k).await }
+}
+#[async_trait]
+impl TextBounds for Failing {
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
+        if key.identity_id == UNCUTTABLE { return Err(StoreError::new("UpdateItem", &key.object_key, "injected")); }
+        self.0.cut_text(key, cuts).await
+    }
+}
+
 #[tokio::test]
 async fn a_poison_record_fails_alone_and_malformed_records_are_skipped() {
-    /// Fails every read of one identity's items, as a broken partition would.
-    struct Failing(MemoryItemStore);
-    #[async_trait]
-    impl IndexItems for Failing {
-        async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
-            if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
-            self.0.items_of(id).await
-        }
-        async fn owner_items_between(&self, id: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> {
-            if id == "us-east-1:poison" { return Err(StoreError::new("Query", id, "injected")); }
-            self.0.owner_items_between(id, r, l).await
-        }
-        async fn public_items_of_day(&self, d: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> { self.0.public_items_of_day(d, r, l).await }
-        async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.0.public_day_before(d).await }
-        async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.0.mark_public_day(d).await }
-        async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> { self.0.forget_public_day(d).await }
-        async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.0.all_items().await }
-        async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> { self.0.items_now(k).await }
-    }
     let f = UpdateContentIndex::new(MemoryObjectStore::default(), Failing(MemoryItemStore::default()), limits(100));
     let good = item("us-east-1:good", "private", 1, &date(23, 1));
-    let poison = item("us-east-1:poison", "private", 2, &date(23, 2));
+    let poison = item(POISON, "private", 2, &date(23, 2));
     f.items().0.put(good.clone());
     f.items().0.put(poison.clone());
     let mut malformed = record("INSERT", &good, 3);
@@ -318,4 +330,249 @@ async fn a_metered_regeneration_counts_what_the_stores_saw() {
             assert!(counted.index_bytes_read > 0, "but it is read");
         }
     }
+}
+
+/// A MODIFY record as the stream (NEW_AND_OLD_IMAGES) delivers it: both images.
+fn modify(old: &MediaItem, new: &MediaItem, sequence_number: u64) -> serde_json::Value {
+    let mut modified = record("MODIFY", new, sequence_number);
+    let old_image: serde_dynamo::Item = serde_dynamo::to_item(old).unwrap();
+    modified["dynamodb"]["OldImage"] = serde_json::to_value(old_image).unwrap();
+    modified
+}
+
+/// A 400 KB title and a 3,000-character description, as an owner can write them with
+/// UpdateItem (IAM cannot bound a value's size).
+fn oversized(it: &MediaItem) -> MediaItem {
+    MediaItem { title: "T".repeat(400_000), description: "é".repeat(3_000), ..it.clone() }
+}
+
+/// Item reads that remember the longest title any of them returned: what a regeneration read.
+struct Watching {
+    inner: Arc<MemoryItemStore>,
+    longest_title_read: std::sync::atomic::AtomicUsize,
+}
+
+impl Watching {
+    fn new(inner: Arc<MemoryItemStore>) -> Self {
+        Watching { inner, longest_title_read: Default::default() }
+    }
+
+    fn saw(&self, items: &[MediaItem]) {
+        let longest = items.iter().map(|i| i.title.chars().count()).max().unwrap_or(0);
+        self.longest_title_read.fetch_max(longest, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn longest_title_read(&self) -> usize {
+        self.longest_title_read.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl IndexItems for Watching {
+    async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
+        let items = self.inner.items_of(id).await?;
+        self.saw(&items);
+        Ok(items)
+    }
+    async fn owner_items_between(&self, id: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> {
+        self.inner.owner_items_between(id, r, l).await
+    }
+    async fn public_items_of_day(&self, d: &str, r: &DateRange, l: usize) -> Result<Vec<MediaItem>, StoreError> {
+        let items = self.inner.public_items_of_day(d, r, l).await?;
+        self.saw(&items);
+        Ok(items)
+    }
+    async fn public_day_before(&self, d: &str) -> Result<Option<String>, StoreError> { self.inner.public_day_before(d).await }
+    async fn mark_public_day(&self, d: &str) -> Result<(), StoreError> { self.inner.mark_public_day(d).await }
+    async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> { self.inner.forget_public_day(d).await }
+    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> { self.inner.all_items().await }
+    async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
+        let items = self.inner.items_now(k).await?;
+        self.saw(&items);
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl TextBounds for Watching {
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
+        self.inner.cut_text(key, cuts).await
+    }
+}
+
+fn cuts_asked(items: &MemoryItemStore) -> usize {
+    items.text_cuts_asked.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn an_owners_oversized_edit_is_cut_in_the_table_before_any_index_reads_it() {
+    let table = Arc::new(MemoryItemStore::default());
+    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Watching::new(table.clone()), limits(100));
+    let picture = item("us-east-1:owner", "public", 1, &date(23, 1));
+    table.put(picture.clone());
+    f.handle_stream(event(vec![record("INSERT", &picture, 1)])).await;
+
+    let edited = oversized(&picture);
+    table.put(edited.clone());
+    let response = f.handle_stream(event(vec![modify(&picture, &edited, 2)])).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    let stored = table.item(&picture.key()).unwrap();
+    assert_eq!(stored.title, "T".repeat(200), "the title is cut where it is stored");
+    assert_eq!(stored.description, "é".repeat(2_000), "the description too");
+    assert_eq!(f.items().longest_title_read(), 200, "no regeneration read the oversized title");
+    for key in ["public/index/content.json", "private/index/us-east-1:owner/content.json"] {
+        let index = read_index(f.objects(), key).unwrap();
+        let shown = (index.items[0].title.as_str(), index.items[0].description.chars().count());
+        assert_eq!(shown, ("T".repeat(200).as_str(), 2_000), "{key}");
+    }
+
+    // The cut's own record shows the values within bounds: nothing is cut and, the indexes
+    // being current, nothing is written. The chain ends here.
+    let (asked, puts) = (cuts_asked(&table), f.objects().request_count("PutObject"));
+    let response = f.handle_stream(event(vec![modify(&edited, &stored, 3)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(cuts_asked(&table), asked, "the cut's record asks for no cut");
+    assert_eq!(f.objects().request_count("PutObject"), puts, "and writes no index");
+
+    // The owner's record delivered again: its condition no longer holds; nothing changes.
+    let response = f.handle_stream(event(vec![modify(&picture, &edited, 2)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(cuts_asked(&table), asked + 1);
+    assert_eq!(table.item(&picture.key()).unwrap(), stored);
+    assert_eq!(f.objects().request_count("PutObject"), puts);
+}
+
+#[tokio::test]
+async fn a_newer_edit_racing_the_cut_is_never_overwritten_and_is_cut_in_its_turn() {
+    let table = Arc::new(MemoryItemStore::default());
+    let picture = item("us-east-1:racer", "private", 1, &date(23, 1));
+    let first = oversized(&picture);
+    table.put(first.clone());
+    // Between the stream's record of the first edit and its cut, the owner edits again.
+    let newer = MediaItem { title: "N".repeat(300), description: "short".into(), ..picture.clone() };
+    let (racing_table, racing_edit) = (table.clone(), newer.clone());
+    let hook = StepHook::before_step(0, move || racing_table.put(racing_edit));
+    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Shared::hooked(table.clone(), hook.clone()), limits(100));
+
+    let response = f.handle_stream(event(vec![modify(&picture, &first, 1)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(hook.fired(), "the newer edit landed just before the cut");
+    assert_eq!(table.item(&picture.key()).unwrap(), newer, "the cut of the older edit did not overwrite the newer one");
+    let private_index = "private/index/us-east-1:racer/content.json";
+    assert_eq!(titles(&read_index(f.objects(), private_index).unwrap()), ["N".repeat(200)]);
+
+    // The newer edit's own record cuts it.
+    f.handle_stream(event(vec![modify(&first, &newer, 2)])).await;
+    let stored = table.item(&picture.key()).unwrap();
+    assert_eq!((stored.title, stored.description), ("N".repeat(200), "short".to_owned()));
+}
+
+#[tokio::test]
+async fn a_cut_that_cannot_be_written_is_retried_before_its_index_is_regenerated() {
+    let f = UpdateContentIndex::new(MemoryObjectStore::default(), Failing(MemoryItemStore::default()), limits(100));
+    let stuck = oversized(&item(UNCUTTABLE, "private", 1, &date(23, 1)));
+    let good = item("us-east-1:good", "private", 2, &date(23, 2));
+    f.items().0.put(stuck.clone());
+    f.items().0.put(good.clone());
+    let response = f.handle_stream(event(vec![record("MODIFY", &stuck, 10), record("INSERT", &good, 11)])).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+    assert_eq!(failed, ["10"]);
+    assert!(f.objects().object(&format!("private/index/{UNCUTTABLE}/content.json")).is_none(), "not regenerated before its cut");
+    assert!(f.objects().object("private/index/us-east-1:good/content.json").is_some());
+}
+
+#[test]
+fn only_live_items_over_the_bounds_are_cut() {
+    use update_content_index::oversized_text;
+    let parse = |value: serde_json::Value| -> media_core::aws_lambda_events::event::dynamodb::EventRecord {
+        serde_json::from_value(value).unwrap()
+    };
+    let picture = item("us-east-1:o", "private", 1, &date(23, 1));
+    assert_eq!(oversized_text(&parse(record("MODIFY", &picture, 1))), None, "within bounds");
+
+    let long_description = MediaItem { description: "d".repeat(2_001), ..picture.clone() };
+    let found = oversized_text(&parse(record("MODIFY", &long_description, 2))).unwrap();
+    assert_eq!((found.sequence_number.as_str(), &found.key), ("2", &picture.key()));
+    assert_eq!(found.cuts, [TextField::Description.cut(&long_description.description).unwrap()]);
+
+    let edited = oversized(&picture);
+    assert_eq!(oversized_text(&parse(record("MODIFY", &edited, 3))).unwrap().cuts.len(), 2);
+    assert_eq!(oversized_text(&parse(record("REMOVE", &edited, 4))), None, "a removal has no new image");
+    let tombstone = MediaItem { deleted: Some(true), ..edited.clone() };
+    assert_eq!(oversized_text(&parse(record("MODIFY", &tombstone, 5))), None, "a tombstone is no picture");
+    let bookkeeping = MediaItem { identity_id: "#public-days".into(), ..edited };
+    assert_eq!(oversized_text(&parse(record("MODIFY", &bookkeeping, 6))), None);
+}
+
+/// What one regeneration reads from the table with one 400 KB title in the head, before and
+/// after the cut (read units by DynamoDB's rules, `update-content-index/src/metered.rs`): the
+/// figures docs/ARCHITECTURE.md quotes. Run with `--nocapture` to print them.
+#[tokio::test]
+async fn one_oversized_title_in_the_head_costs_its_size_in_read_units_until_it_is_cut() {
+    use update_content_index::{Meter, MeteredItems};
+    let owner = "us-east-1:measured";
+    let f = function(100);
+    let all: Vec<MediaItem> = (0..100).map(|n| item(owner, "public", n, &date(23, n))).collect();
+    for it in &all {
+        f.items().put(it.clone());
+    }
+    f.items().mark_public_day("2026-11-23").await.unwrap();
+    async fn regenerate_metered(f: &UpdateContentIndex<MemoryObjectStore, MemoryItemStore>, target: &IndexTarget) -> f64 {
+        let meter = Meter::default();
+        let items = MeteredItems { inner: f.items(), meter: &meter };
+        let publisher = IndexPublisher { objects: f.objects(), items: &items, limits: limits(100) };
+        publisher.regenerate(target, &[]).await.unwrap();
+        meter.read().read_units
+    }
+    let targets = [IndexTarget::Public, IndexTarget::Private(owner.into())];
+    let mut within = Vec::new();
+    for target in &targets {
+        within.push(regenerate_metered(&f, target).await);
+    }
+
+    let edited = oversized(&all[50]);
+    f.items().put(edited.clone());
+    let mut before = Vec::new();
+    for target in &targets {
+        before.push(regenerate_metered(&f, target).await);
+    }
+    f.handle_stream(event(vec![modify(&all[50], &edited, 1)])).await;
+    let mut after = Vec::new();
+    for target in &targets {
+        after.push(regenerate_metered(&f, target).await);
+    }
+    for (n, target) in targets.iter().enumerate() {
+        println!(
+            "{target:?}: read units per regeneration, 100 items in the head: {} with a 400 KB title, {} after its cut, \
+             {} before the edit",
+            before[n], after[n], within[n]
+        );
+        // A strongly consistent read of a 400 KB item is 98 units (400,000 bytes / 4 KB).
+        assert!(before[n] >= within[n] + 97.0, "{target:?}: {} vs {}", before[n], within[n]);
+        assert!(after[n] <= within[n] + 1.0, "{target:?}: after the cut, as before the edit: {} vs {}", after[n], within[n]);
+    }
+}
+
+#[tokio::test]
+async fn an_item_without_a_thumbnail_is_listed_to_its_owner_but_never_to_visitors() {
+    let f = function(100);
+    let owner = "us-east-1:undecodable";
+    let picture = item(owner, "public", 1, &date(23, 1));
+    // An upload content-updated could not decode: an item, no thumbnail (docs/ARCHITECTURE.md).
+    let undecodable = item(owner, "public", 2, &date(23, 2));
+    let broken = MediaItem { thumbnail_key: None, preview_key: None, width: None, height: None, ..undecodable };
+    f.items().put(picture.clone());
+    f.items().put(broken.clone());
+    let response = f.handle_stream(event(vec![record("INSERT", &picture, 1), record("INSERT", &broken, 2)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(titles(&read_index(f.objects(), "public/index/content.json").unwrap()), ["picture 1"]);
+    assert_eq!(titles(&read_index(f.objects(), &format!("private/index/{owner}/content.json")).unwrap()), ["picture 2", "picture 1"]);
+
+    // A good picture replaced by an undecodable one leaves the public index.
+    let replaced = MediaItem { thumbnail_key: None, preview_key: None, ..picture.clone() };
+    f.items().put(replaced.clone());
+    f.handle_stream(event(vec![modify(&picture, &replaced, 3)])).await;
+    assert!(read_index(f.objects(), "public/index/content.json").unwrap().items.is_empty());
+    assert_eq!(read_index(f.objects(), &format!("private/index/{owner}/content.json")).unwrap().items.len(), 2);
 }

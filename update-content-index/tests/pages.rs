@@ -92,7 +92,8 @@ fn assert_exactly_once(objects: &MemoryObjectStore, items: &MemoryItemStore, tar
         .values()
         .filter(|i| !i.is_tombstone() && i.upload_date.is_some())
         .filter(|i| match target {
-            IndexTarget::Public => i.is_public,
+            // Visitors see pictures only: never an upload without a thumbnail.
+            IndexTarget::Public => i.is_public && i.thumbnail_key.is_some(),
             IndexTarget::Private(id) => &i.identity_id == id,
         })
         .cloned()
@@ -241,6 +242,31 @@ async fn the_public_index_pages_its_history_across_days() {
     assert_exactly_once(&w.objects, &w.items, &target, 5);
     // The repair pass rebuilds every page to the same state.
     assert!(matches!(w.publisher().rebuild(&target).await.unwrap(), Published::Unchanged { .. }));
+}
+
+#[tokio::test]
+async fn public_pages_leave_out_uploads_without_a_thumbnail_which_their_owners_pages_keep() {
+    let w = World::new(small());
+    // Every third public upload could not be decoded: an item without thumbnail.
+    let all: Vec<MediaItem> = (0..30)
+        .map(|n| {
+            let it = item(n, "public", &date(n * 600));
+            if n % 3 == 1 { MediaItem { thumbnail_key: None, ..it } } else { it }
+        })
+        .collect();
+    for it in &all {
+        w.items.put(it.clone());
+        w.items.mark_public_day(it.upload_day.as_deref().unwrap()).await.unwrap();
+        w.publisher().regenerate(&IndexTarget::Public, &[IndexChange::of(it)]).await.unwrap();
+        w.publisher().regenerate(&private(), &[IndexChange::of(it)]).await.unwrap();
+    }
+    assert_exactly_once(&w.objects, &w.items, &IndexTarget::Public, 5);
+    assert_exactly_once(&w.objects, &w.items, &private(), 5);
+    let (head, pages) = whole(&w.objects, &IndexTarget::Public);
+    let shown = head.items.len() + pages.iter().map(|p| p.items.len()).sum::<usize>();
+    assert_eq!(shown, 20, "the 10 without a thumbnail are on no public page");
+    let (head, pages) = whole(&w.objects, &private());
+    assert_eq!(head.items.len() + pages.iter().map(|p| p.items.len()).sum::<usize>(), 30, "and on their owner's");
 }
 
 #[tokio::test]

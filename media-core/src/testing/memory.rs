@@ -13,6 +13,7 @@ use crate::item::*;
 use crate::ports::*;
 
 use crate::keys::MAX_KEY_BYTES;
+use crate::text::{TextCut, TextField};
 
 #[derive(Clone, Debug)]
 pub struct MemoryObject {
@@ -263,6 +264,8 @@ pub struct MemoryItemStore {
     pub items_read: AtomicUsize,
     /// Keys returned by queries of the secondary indexes.
     pub index_keys_read: AtomicUsize,
+    /// Conditional writes of cut titles and descriptions asked for, applied or not.
+    pub text_cuts_asked: AtomicUsize,
 }
 
 impl MemoryItemStore {
@@ -386,6 +389,31 @@ impl FaceItems for MemoryItemStore {
                 item.faces_sequencer = Some(seq.clone());
             },
         ))
+    }
+}
+
+fn text_mut(item: &mut MediaItem, field: TextField) -> &mut String {
+    match field {
+        TextField::Title => &mut item.title,
+        TextField::Description => &mut item.description,
+    }
+}
+
+#[async_trait]
+impl TextBounds for MemoryItemStore {
+    /// As DynamoDB's conditional UpdateItem: applied only while every cut attribute holds
+    /// exactly its stored value; a missing item fails the condition and is not created.
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
+        self.text_cuts_asked.fetch_add(1, Ordering::SeqCst);
+        let mut items = self.items.lock().unwrap();
+        let Some(item) = items.get_mut(key) else { return Ok(WriteOutcome::Superseded) };
+        if !cuts.iter().all(|cut| *text_mut(item, cut.field) == cut.stored) {
+            return Ok(WriteOutcome::Superseded);
+        }
+        for cut in cuts {
+            *text_mut(item, cut.field) = cut.bounded.clone();
+        }
+        Ok(WriteOutcome::Applied)
     }
 }
 
@@ -657,6 +685,14 @@ impl<S: IndexItems> IndexItems for Shared<S> {
     }
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
         self.inner.items_now(keys).await
+    }
+}
+
+#[async_trait]
+impl<S: TextBounds> TextBounds for Shared<S> {
+    async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
+        self.step();
+        self.inner.cut_text(key, cuts).await
     }
 }
 
