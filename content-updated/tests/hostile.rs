@@ -853,6 +853,12 @@ fn build_corpus() -> Vec<Case> {
     let tiles = vec![tile; 4];
     case(c, "heic-grid-canvas-claiming-30000x30000", heif::heic_grid(&tiles, 2, 2, 30_000, 30_000), Error("over the limit"));
     case(c, "heic-grid-64x64-tiles-canvas-128x128", heif::heic_grid(&tiles, 2, 2, 128, 128), Thumbnail);
+    // Tiles of odd sides (coded 66x66, declared 65x65) at odd offsets, cut by the canvas: what
+    // libheif 1.19 to 1.21 write past the canvas for; 1.15 assembles them in RGB
+    // (docs/decisions/heif-grids.md).
+    let odd_tiles = vec![heif::heif_enc(&jpeg(66, 66)); 4];
+    let odd_grid = heif::heic_grid_of_tiles_declared(&odd_tiles, 2, 2, 128, 128, (65, 65));
+    case(c, "heic-grid-65x65-tiles-canvas-128x128", odd_grid, Thumbnail);
     // A coded image larger than its ispe: libde265 decodes what the bitstream says.
     case(c, "heic-ispe-smaller-than-coded", heif::heic_claiming(&heic, 64, 48), Either);
     for (name, file) in [("heic", &heic), ("avif", &avif10)] {
@@ -1373,6 +1379,8 @@ fn hostile_fuzz_seeds() {
         .collect();
     let red = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([255, 0, 0, 255])));
     let blue = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([0, 0, 255, 128])));
+    let flat = encode(&DynamicImage::ImageRgb8(RgbImage::from_pixel(66, 66, Rgb([200, 60, 40]))), ImageFormat::Jpeg);
+    let odd_tiles = [heif::heif_enc(&flat)].repeat(4);
     let seeds: Vec<(&str, Vec<u8>)> = vec![
         ("jpeg-baseline.jpg", jpeg(32, 24)),
         ("jpeg-progressive.jpg", libjpeg_jpeg("rgb", 32, 24, &rgb(32, 24), true)),
@@ -1395,6 +1403,7 @@ fn hostile_fuzz_seeds() {
         ("tiff-gray-deflate-orientation-6.tif", tiff_gray(16, 16, 8, &zlib_zeros(256), &[(274, SHORT, 1, 6)])),
         ("bmp-rgb.bmp", encode(&DynamicImage::ImageRgb8(photo(8, 8)), ImageFormat::Bmp)),
         ("bmp-rle8.bmp", bmp(16, 16, 8, 1, &rle8_rows(16, 16))),
+        ("heic-grid-odd-tiles.heic", heif::heic_grid_of_tiles_declared(&odd_tiles, 2, 2, 128, 128, (65, 65))),
     ];
     for (name, bytes) in seeds {
         assert!(bytes.len() < 6000, "{name}: {} bytes is not a small seed", bytes.len());

@@ -197,7 +197,7 @@ pub(super) fn decode(bytes: &[u8], format: HeifFormat, limits: &ImageLimits) -> 
 mod tests {
     use super::*;
     use crate::{decode, make_thumbnail, THUMBNAIL_BOX};
-    use crate::testing::heif::{avifenc, heic_claiming, heic_grid, heic_rotated, heif_enc};
+    use crate::testing::heif::{avifenc, heic_claiming, heic_grid, heic_grid_of_tiles_declared, heic_rotated, heif_enc};
     use crate::testing::insert_exif_orientation;
     use image::{ImageEncoder, Rgb};
 
@@ -299,6 +299,51 @@ mod tests {
             let pixel = image.get_pixel(x, y);
             let distance: u32 = pixel.0.iter().zip(colours[n].0).map(|(&a, b)| u32::from(a.abs_diff(b))).sum();
             assert!(distance < 40, "tile {n} at ({x},{y}) is {pixel:?}, not {:?}", colours[n]);
+        }
+    }
+
+    /// libheif releases whose grid assembly writes past a 4:2:0 canvas's chroma planes when a
+    /// tile starts at an odd offset: from 1.19.0 (the canvas keeps the tiles' chroma), fixed in
+    /// 1.22.0. 1.15 assembles grids in RGB 4:4:4 and is not affected (docs/decisions/heif-grids.md).
+    const GRID_CHROMA_OVERFLOW: std::ops::Range<[u8; 3]> = [1, 19, 0]..[1, 22, 0];
+
+    #[test]
+    fn the_linked_libheif_is_not_one_whose_grid_assembly_overflows() {
+        let version = LibHeif::new().version();
+        assert!(
+            !GRID_CHROMA_OVERFLOW.contains(&version),
+            "libheif {version:?} writes past the canvas for odd-sized grid tiles: refuse such grids before decoding \
+             (docs/decisions/heif-grids.md)"
+        );
+    }
+
+    #[test]
+    fn a_grid_of_odd_sized_tiles_is_assembled_at_their_declared_offsets() {
+        // Coded 66x66 (HEVC 4:2:0 decodes to even sides), declared 65x65, on a 128x128 canvas:
+        // the second row and column start at an odd offset and end cut, so an affected libheif
+        // writes a chroma row past the canvas (18 bytes past its block under valgrind, 1.21.2).
+        let colours = [Rgb([230, 20, 20]), Rgb([20, 200, 20]), Rgb([20, 20, 230]), Rgb([230, 230, 20])];
+        let tiles: Vec<Vec<u8>> =
+            colours.iter().map(|&c| heif_enc(&jpeg_of(&RgbImage::from_pixel(66, 66, c)))).collect();
+        let grid = heic_grid_of_tiles_declared(&tiles, 2, 2, 128, 128, (65, 65));
+        let layout = boxes::parse(&grid).unwrap();
+        let tile_sizes: Vec<_> =
+            layout.items[&layout.primary].derived_from.iter().map(|id| layout.items[id].ispe).collect();
+        assert_eq!(tile_sizes, [Some((65, 65)); 4]);
+        assert_eq!(declared(&grid, &layout).unwrap(), Declared { width: 128, height: 128, coded_pixels: 4 * 66 * 66 });
+        let decoded = decode(&grid, &ImageLimits::default()).unwrap();
+        assert_eq!((decoded.info.width, decoded.info.height), (128, 128));
+        let image = decoded.image.to_rgb8();
+        // Each tile's colour up to the pixel before the next tile's offset (65) and from the one
+        // after it: the column and row at the offset are written by both tiles.
+        let at = |x: u32, y: u32, n: usize| {
+            let pixel = image.get_pixel(x, y);
+            let distance: u32 = pixel.0.iter().zip(colours[n].0).map(|(&a, b)| u32::from(a.abs_diff(b))).sum();
+            assert!(distance < 40, "({x},{y}) is {pixel:?}, not tile {n}'s {:?}", colours[n]);
+        };
+        let corners = [(0, 0, 0), (64, 64, 0), (66, 0, 1), (127, 64, 1)];
+        for (x, y, n) in corners.into_iter().chain([(0, 66, 2), (64, 127, 2), (66, 66, 3), (127, 127, 3)]) {
+            at(x, y, n);
         }
     }
 

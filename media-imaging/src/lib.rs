@@ -16,6 +16,8 @@ mod jpeg;
 mod jpeg_encode;
 mod limits;
 #[cfg(test)]
+mod location_tests;
+#[cfg(test)]
 mod renditions_tests;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -3,6 +3,7 @@
 //! Lambda package.
 
 pub mod heif;
+pub mod location;
 
 /// A JPEG of `width` x `height` with gradients (so thumbnails and decoders have something to
 /// chew on), as the handler tests upload it.
@@ -206,7 +207,8 @@ pub fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+/// Appends a PNG chunk (length, type, data, CRC).
+pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(kind);
     out.extend_from_slice(data);

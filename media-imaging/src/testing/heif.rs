@@ -71,6 +71,12 @@ struct Coded {
     data: Vec<u8>,
 }
 
+impl Coded {
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+}
+
 fn coded(heic: &[u8]) -> Coded {
     let layout = boxes::parse(heic).expect("a HEIF file");
     let item = &layout.items[&layout.primary];
@@ -221,17 +227,34 @@ pub fn heic_claiming(heic: &[u8], width: u32, height: u32) -> Vec<u8> {
 /// canvas is `width` x `height` (at most the tiles' extent; the right and bottom ones are
 /// cropped), as iPhones write 512x512 tiles.
 pub fn heic_grid(tiles: &[Vec<u8>], columns: u8, rows: u8, width: u32, height: u32) -> Vec<u8> {
+    let (tile_width, tile_height) = coded(&tiles[0]).size();
+    heic_grid_of_tiles_declared(tiles, columns, rows, width, height, (tile_width, tile_height))
+}
+
+/// [`heic_grid`] whose tiles' `ispe` declare `tile_size`, which may be smaller than what is
+/// coded. An HEVC 4:2:0 picture always decodes to even sides (its conformance window crops in
+/// units of two samples), so a grid of odd-sized tiles is made this way: coded 66x66, declared
+/// 65x65, each tile placed at the declared size's offsets (ISO/IEC 23008-12 6.6.2.3).
+pub fn heic_grid_of_tiles_declared(
+    tiles: &[Vec<u8>],
+    columns: u8,
+    rows: u8,
+    width: u32,
+    height: u32,
+    tile_size: (u32, u32),
+) -> Vec<u8> {
     assert_eq!(tiles.len(), usize::from(columns) * usize::from(rows));
     let tiles: Vec<Coded> = tiles.iter().map(|tile| coded(tile)).collect();
-    let (tile_width, tile_height) = (tiles[0].width, tiles[0].height);
+    let (tile_width, tile_height) = tile_size;
     let mut properties = vec![ispe(width, height), ispe(tile_width, tile_height)];
     let mut items = Vec::new();
     let mut descriptor = vec![0, 1, rows - 1, columns - 1];
     descriptor.extend_from_slice(&width.to_be_bytes());
     descriptor.extend_from_slice(&height.to_be_bytes());
     items.push(ItemSpec { id: 1, item_type: *b"grid", hidden: false, data: descriptor, in_idat: true, properties: vec![1] });
+    let tiles_coded_size = tiles[0].size();
     for (n, tile) in tiles.into_iter().enumerate() {
-        assert_eq!((tile.width, tile.height), (tile_width, tile_height), "tiles of one size");
+        assert_eq!(tile.size(), tiles_coded_size, "tiles of one size");
         properties.push(bx(b"hvcC", &tile.hvcc));
         let hvcc_index = properties.len() as u8;
         items.push(ItemSpec { id: 2 + n as u16, item_type: *b"hvc1", hidden: true, data: tile.data, in_idat: false, properties: vec![hvcc_index, 2] });
