@@ -6,7 +6,7 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { S3Client, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
@@ -501,6 +501,68 @@ test('past the public index\'s head, another person and a visitor find a public 
     await page.keyboard.press('Escape');
     assert.deepEqual(originalsRequested(person, since, owner.identityId), [], `${person.name} requested an original`);
   }
+});
+
+test('an upload over the size limit is not kept; its owner sees why, and it uses none of the quota', async () => {
+  // Sent past the client (which refuses it up front) with the owner's credentials: content-updated
+  // deletes it and the owner's index says why (docs/decisions/upload-bounds.md).
+  const key = `private/content/${other.identityId}/huge.jpg`;
+  const body = new Uint8Array(stack.maxUploadBytes + 1);
+  body.set([0xff, 0xd8, 0xff, 0xe0]);
+  await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, ContentType: 'image/jpeg' }));
+  const entry = await eventually('the refusal in its owner\'s index',
+    async () => indexEntry(await readIndex(`private/index/${other.identityId}/content.json`), key));
+  assert.equal(entry.refused, 'tooLarge');
+  await eventually('the upload deleted', async () => !(await exists(key)));
+
+  const page = other.page;
+  await page.getByRole('link', { name: 'My pictures' }).click();
+  const refused = card(page, 'huge.jpg').locator('[data-role="refused"]');
+  await refused.waitFor({ timeout: PROCESSING_MS });
+  assert.equal(await refused.textContent(), 'Not kept: larger than 50.0 MB, the largest upload kept.');
+  await shot(page, '29-refused-upload');
+
+  // The upload view's storage line counts what is kept: four small pictures, not the 50 MB.
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.locator('#view-upload:not([hidden])').waitFor();
+  const buffer = await makeImage(page, { width: 64, height: 64, hue: 10, type: 'image/jpeg', label: 'q' });
+  await page.locator('#file-input').setInputFiles([{ name: 'queued.jpg', mimeType: 'image/jpeg', buffer }]);
+  await page.locator('#storage-usage').filter({ hasText: /^Your originals use [\d.]+ KB of your 2\.0 GB\.$/ }).waitFor();
+  await page.getByRole('button', { name: /^Clear/ }).click();
+});
+
+test('a page uploaded as a public "picture" is never listed to others, and its owner only downloads it', async () => {
+  // What a client other than ours can send with its owner's credentials: HTML with a script,
+  // typed text/html, under the public prefix. Not an image, so no thumbnail: it must never be
+  // listed to visitors, and the owner's download must not render it as a page of the bucket.
+  const key = `public/content/${other.identityId}/special-offer.html`;
+  const html = '<!doctype html><title>Sign in</title><script>document.title = "phished"</script><form>Password: <input type=password></form>';
+  await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: html, ContentType: 'text/html' }));
+  const entry = await eventually('the page in its owner\'s index',
+    async () => indexEntry(await readIndex(`private/index/${other.identityId}/content.json`), key));
+  assert.equal(entry.thumbnailKey, undefined, 'nothing to show');
+  assert.equal(entry.contentType, 'text/html');
+  assert.equal(indexEntry(await readIndex('public/index/content.json'), key), undefined, 'never in the public index');
+
+  const page = other.page;
+  await page.getByRole('link', { name: 'My pictures' }).click();
+  await openDetail(page, 'special-offer.html');
+  const link = page.getByRole('link', { name: 'Download the original' });
+  await link.waitFor();
+  assert.equal(await link.getAttribute('download'), 'special-offer.html');
+  const response = await fetch(await link.getAttribute('href'));
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-disposition'), "attachment; filename*=UTF-8''special-offer.html");
+  assert.equal(response.headers.get('content-type'), 'application/octet-stream', 'never served as a page');
+  assert.equal(await response.text(), html);
+  assert.notEqual(await page.title(), 'phished');
+  await page.keyboard.press('Escape');
+
+  // A visitor's gallery (the owner's page, signed out by the test before) does not list it.
+  const visitor = owner.page;
+  await visitor.goto(new URL('#/', stack.clientUrl).href);
+  await card(visitor, 'pier 4').locator('img[data-role="thumbnail"]').waitFor({ timeout: PROCESSING_MS });
+  assert.equal(await card(visitor, 'special-offer').count(), 0, 'not in the public gallery');
 });
 
 test('no uncaught errors, dialogs or CSP violations', () => {
