@@ -1380,7 +1380,7 @@ fn hostile_fuzz_seeds() {
     let red = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([255, 0, 0, 255])));
     let blue = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([0, 0, 255, 128])));
     let flat = encode(&DynamicImage::ImageRgb8(RgbImage::from_pixel(66, 66, Rgb([200, 60, 40]))), ImageFormat::Jpeg);
-    let odd_tiles = [heif::heif_enc(&flat)].repeat(4);
+    let odd_tiles = vec![heif::heif_enc(&flat); 4];
     let seeds: Vec<(&str, Vec<u8>)> = vec![
         ("jpeg-baseline.jpg", jpeg(32, 24)),
         ("jpeg-progressive.jpg", libjpeg_jpeg("rgb", 32, 24, &rgb(32, 24), true)),

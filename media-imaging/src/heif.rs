@@ -330,7 +330,9 @@ mod tests {
         let tile_sizes: Vec<_> =
             layout.items[&layout.primary].derived_from.iter().map(|id| layout.items[id].ispe).collect();
         assert_eq!(tile_sizes, [Some((65, 65)); 4]);
-        assert_eq!(declared(&grid, &layout).unwrap(), Declared { width: 128, height: 128, coded_pixels: 4 * 66 * 66 });
+        // What the limits count is what the decoder allocates: each tile's SPS size, 72x72 (66
+        // in 8-pixel coding blocks; the conformance window crops it to 66), never the ispe.
+        assert_eq!(declared(&grid, &layout).unwrap(), Declared { width: 128, height: 128, coded_pixels: 4 * 72 * 72 });
         let decoded = decode(&grid, &ImageLimits::default()).unwrap();
         assert_eq!((decoded.info.width, decoded.info.height), (128, 128));
         let image = decoded.image.to_rgb8();
