@@ -462,7 +462,7 @@ test('delete my account: the confirmation names the pictures; Escape cancels; th
     const body = await (await client.send(new GetObjectCommand({ Bucket: stack.bucket, Key: `private/index/${identityId}/content.json` }))).Body.transformToString();
     const doc = JSON.parse(body);
     assert.deepEqual(doc.items, []);
-    // Version 2 may keep listing emptied pages, with count 0 (docs/ARCHITECTURE.md, "Paged indexes").
+    // Version 2 may keep listing emptied pages, with count 0 (docs/indexes.md).
     assert.deepEqual((doc.pages ?? []).filter((p) => p.count !== 0), []);
   } catch (err) {
     if (err.name !== 'NoSuchKey') throw err;
