@@ -1,4 +1,4 @@
-// Browser tests of the account flows (issue 15: forgot/reset password, change password, sign out
+// Browser tests of the account flows (forgot/reset password, change password, sign out
 // everywhere, delete my account and sign up again), find and sort, and accessibility (an axe-core
 // audit of every view, keyboard-only use). Real Cognito flows against the local stack's emulator,
 // real Chromium; codes are read from the emulator's outbox (its record of the emails Cognito sent).

@@ -461,7 +461,7 @@ add(mu, 's3:ListBucket', BUCKET_ARN, DENY, 'list the bucket')
 add(mu, 'logs:PutLogEvents', LOGS('migrate-user'), ALLOW, 'write own logs')
 add(mu, 'logs:PutLogEvents', LOGS('content-updated'), DENY, "write another function's logs")
 
-// Issue 15, delete my account: signed-in users list their own originals, and nothing else.
+// Delete my account: signed-in users list their own originals, and nothing else.
 add('owner', 's3:ListBucket', BUCKET_ARN, ALLOW, 'account deletion lists own public originals', { 's3:prefix': `public/content/${OWNER}/` })
 add('owner', 's3:ListBucket', BUCKET_ARN, ALLOW, 'account deletion lists own private originals', { 's3:prefix': `private/content/${OWNER}/` })
 add('other', 's3:ListBucket', BUCKET_ARN, DENY, "list another user's private originals", { 's3:prefix': `private/content/${OWNER}/` })
