@@ -51,8 +51,9 @@ PRICE_SOURCES = [
      "https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html"),
 ]
 
-# Thumbnail CPU ms per 6-20 MP photo on one core (bench/README.md, "Thumbnails" and issue 14's
-# table), progressive / baseline JPEG; half of each in the model.
+# Thumbnail CPU ms per 6-20 MP photo on one core (ours: bench/README.md, "Thumbnails"; the
+# book's: GraphicsMagick, the tool its function uses), progressive / baseline JPEG; half of each
+# in the model.
 THUMB_MS = {"ours": (28.8, 18.0), "book": (106.0, 38.3)}
 # JSON of an index parsed, built and serialised per second by one full vCPU (serde_json and the
 # S3 transfer of it); an assumption, used only to turn index bytes into Lambda time.

@@ -7,7 +7,7 @@
 # with libde265, dav1d, and libaom and libx265, which Debian's libheif1 links whether or not
 # they are used) and face-detection's models, unzipped and zipped.
 # Native x86_64 builds (the package cross-builds four of them for arm64).
-# The target: every function's binary under 10 MB (face-detection: its own code, the
+# The target: every function's binary under 10 MB (face-detection: its own code, the
 # OpenCV libraries apart).
 set -euo pipefail
 target=${CARGO_TARGET_DIR:-$HOME/.cache/media-share/target}

@@ -1,4 +1,4 @@
-// Browser tests of the account flows (issue 15: forgot/reset password, change password, sign out
+// Browser tests of the account flows (forgot/reset password, change password, sign out
 // everywhere, delete my account and sign up again), find and sort, and accessibility (an axe-core
 // audit of every view, keyboard-only use). Real Cognito flows against the local stack's emulator,
 // real Chromium; codes are read from the emulator's outbox (its record of the emails Cognito sent).
@@ -462,7 +462,7 @@ test('delete my account: the confirmation names the pictures; Escape cancels; th
     const body = await (await client.send(new GetObjectCommand({ Bucket: stack.bucket, Key: `private/index/${identityId}/content.json` }))).Body.transformToString();
     const doc = JSON.parse(body);
     assert.deepEqual(doc.items, []);
-    // Version 2 may keep listing emptied pages, with count 0 (docs/ARCHITECTURE.md, "Paged indexes").
+    // Version 2 may keep listing emptied pages, with count 0 (docs/indexes.md).
     assert.deepEqual((doc.pages ?? []).filter((p) => p.count !== 0), []);
   } catch (err) {
     if (err.name !== 'NoSuchKey') throw err;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // DEV-ONLY. Not used by `make test` when a real devstack exists.
 //
-// A stand-in for devstack while it is being written: provisions bucket, table,
+// A minimal stand-in for devstack: provisions bucket, table,
 // user pool and identity pool on an already running ministack, serves
 // client/dist plus /config.json on a free port, and runs a crude fake backend
 // (copies originals as "thumbnails" and "faces" copies, writes table items and

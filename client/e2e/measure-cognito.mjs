@@ -1,4 +1,5 @@
-// Measures what the local emulator does for the account flows (issue 15). Not a test: prints facts.
+// Measures what the local emulator does for the account flows (docs/emulator.md, "Account flows
+// on the emulator (Cognito)"). Not a test: prints facts.
 // Usage: STACK_JSON=.devstack/stack.json node e2e/measure-cognito.mjs
 import fs from 'node:fs';
 import {

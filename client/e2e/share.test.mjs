@@ -1,6 +1,7 @@
-// Browser tests of issue 15 points 2-4: location removed before a public upload, visibility
-// changed from the detail view, share links for the owner, another user and a visitor; and that
-// nobody but its owner requests a picture's original (docs/decisions/originals-owner-only.md).
+// Browser tests of location privacy, visibility and share links: location removed before a
+// public upload, visibility changed from the detail view, share links for the owner, another
+// user and a visitor; and that nobody but its owner requests a picture's original
+// (docs/decisions/originals-owner-only.md).
 // Two Chromium profiles (two people) against one fresh devstack (or STACK_JSON). The stored
 // objects and indexes are read with a real S3 client against the emulator.
 import { after, before } from 'node:test';

@@ -9,7 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Template parameters of the browser tests' stack (docs/ARCHITECTURE.md, "Paged indexes"). */
+/**
+ * Template parameters of the browser tests' stack: small indexes, so a few uploads make
+ * pages (docs/indexes.md).
+ */
 export const INDEX_PARAMETERS = { PublicIndexLimit: 4, PrivateIndexHeadLimit: 4, IndexPageSize: 3, IndexVolumeSize: 2 };
 
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -61,7 +61,7 @@ export interface DeletionOptions {
  * (a paged index, CONTRACT.md "Indexes": `pages: [{key, count}]`; a page without a count counts
  * as one). An index with no items and no pages, or only pages of count 0, is empty; so is no
  * index. Version 2 keeps listing a page whose items were all deleted, with count 0
- * (docs/ARCHITECTURE.md, "Paged indexes").
+ * (docs/indexes.md).
  */
 export function picturesListed(body: string | undefined): number {
   if (body === undefined) return 0;

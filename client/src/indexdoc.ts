@@ -29,7 +29,7 @@ const REFUSALS: readonly Refusal[] = ['tooLarge', 'storageClass', 'overQuota'];
 
 /**
  * A page of older items, or a volume of pages, as a head (version 2 and 3) or a volume lists
- * it (docs/ARCHITECTURE.md, "Paged indexes").
+ * it (docs/indexes.md).
  */
 export interface PageRef {
   key: string;

@@ -1,6 +1,6 @@
 /**
  * Location tags in JPEG files: finding them, and removing them losslessly before a public
- * upload (docs/ARCHITECTURE.md, "Location privacy").
+ * upload (docs/decisions/location-privacy.md).
  *
  * Removal never re-encodes pixels and never changes the file's length or any offset:
  *  - EXIF: every GPS IFD pointer entry (tag 0x8825) is taken out of the IFD that holds it by

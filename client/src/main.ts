@@ -202,7 +202,7 @@ class App {
   private async takenNames(isPublic: boolean, except: ReadonlySet<string> = new Set()): Promise<Set<string>> {
     if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
     // The head and the pages scrolled to: names on pages not loaded yet are not known here
-    // (docs/ARCHITECTURE.md, "Paged indexes").
+    // (docs/indexes.md).
     const loaded = this.minePaged?.doc.items ?? this.minePoller?.doc?.items ?? [];
     const items = loaded.filter((i) => !except.has(i.objectKey));
     return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));

@@ -15,7 +15,7 @@ export interface UploadMetadata {
    * The picture's key before its visibility changed, sent with the copy under the other prefix
    * (an extension of the contract's metadata). content-updated then dates the new item by the
    * old item's date as the table holds it; the metadata itself never dates a picture
-   * (docs/ARCHITECTURE.md, "Changing visibility").
+   * (docs/decisions/visibility-changes.md).
    */
   movedFrom?: string;
 }

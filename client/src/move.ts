@@ -1,6 +1,6 @@
 /**
  * Changing a picture's visibility: the original moves to the other prefix of the owner
- * (docs/ARCHITECTURE.md, "Changing visibility").
+ * (docs/decisions/visibility-changes.md).
  *
  * The new original is written first, with metadata carrying the current title and
  * description and the old key (`movedFrom`, from whose item the backend takes the first

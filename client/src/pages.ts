@@ -1,7 +1,6 @@
 /**
  * A paged index as the gallery shows it: the head's items, then the items of
- * the pages the person has scrolled to, newest first (docs/ARCHITECTURE.md,
- * "Paged indexes").
+ * the pages the person has scrolled to, newest first (docs/indexes.md).
  *
  * The head comes from the IndexPoller, which polls it alone. It lists pages
  * and volumes (documents listing older pages and volumes); every document is

@@ -1,7 +1,7 @@
 //! The `uploadDate` of an upload's item: its event time, or, for a picture moved to its
 //! owner's other prefix, the date the table already holds for the old key's item. Never a date
-//! the uploader sends (the contract's "Upload metadata"; docs/ARCHITECTURE.md, "Changing
-//! visibility").
+//! the uploader sends (the contract's "Upload metadata";
+//! docs/decisions/visibility-changes.md).
 //!
 //! A move copies the original under the other prefix with `movedFrom` (the old key) in its
 //! metadata, then deletes the old original. The two keys' events are not ordered, so the old

@@ -176,7 +176,7 @@ async fn up(args: UpArgs) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(proxy::serve(proxy_listener, recorder, shutdown.clone()));
     // The repair pass at every start: the emulator does not keep stream records across a
-    // restart (docs/ARCHITECTURE.md, "The local stack"), and events sent while it was down
+    // restart (docs/emulator.md, "Gaps devstack works around"), and events sent while it was down
     // are lost; repair sends those again and rebuilds every index from the table.
     let repaired = invoke::invoke(&stack, "repair", serde_json::json!({})).await.context("the start-up repair pass")?;
     tracing::info!(events_sent = %repaired["eventsSent"], indexes_written = %repaired["indexesWritten"], "start-up repair pass done");

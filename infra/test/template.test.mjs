@@ -1,5 +1,6 @@
 // Static checks of infra/template.yaml against ../shared/CONTRACT.md and
-// docs/ARCHITECTURE.md: the parts sam validate / cfn-lint cannot know about.
+// docs/ARCHITECTURE.md (and the decisions it links): the parts sam validate / cfn-lint cannot
+// know about.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ACCOUNT, loadTemplate, parameterErrors, Resolver } from './cfn.mjs'

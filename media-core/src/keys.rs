@@ -40,7 +40,7 @@ pub fn private_index_key(identity_id: &str) -> String {
 
 /// Key of a page of the index whose head is at `head_key`: beside the head, named after the
 /// exclusive lower bound of the page's `uploadDate` range (its digits and letters only), the
-/// oldest page (no lower bound) `content-0.json` (docs/ARCHITECTURE.md, "Paged indexes").
+/// oldest page (no lower bound) `content-0.json` (docs/indexes.md).
 /// At most 46 bytes longer than the index's folder, whatever the date says.
 pub fn index_page_key(head_key: &str, after: Option<&str>) -> String {
     index_object_key(head_key, "content", after)

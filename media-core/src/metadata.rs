@@ -1,7 +1,7 @@
 //! The uploader's metadata: the `x-amz-meta-data` header, a JSON object
 //! `{"isPublic": bool, "title": string, "description": string}`.
 //!
-//! Extension (docs/ARCHITECTURE.md, "Changing visibility"): an optional `"movedFrom"`, the
+//! Extension (docs/decisions/visibility-changes.md): an optional `"movedFrom"`, the
 //! object key a picture had before its visibility changed. The client sends it with the copy
 //! under the other prefix, so the new item can take the date the table already holds for the
 //! old one (`content_updated::dating` decides, and checks the key). The metadata never dates a

@@ -14,7 +14,7 @@
 //! tile's `ispe`; for HEVC also the SPS's picture size (what libde265 allocates). Those are
 //! checked against [`ImageLimits`] as the other formats' headers are. libheif itself only
 //! refuses sides over 32,768 (`heif_limits.h`). Not read: an AV1 sequence header larger than
-//! its `ispe` (docs/ARCHITECTURE.md, "Memory").
+//! its `ispe` (docs/decisions/memory-limits.md, "HEIC/HEIF and AVIF").
 
 pub(crate) mod boxes;
 
@@ -97,7 +97,8 @@ pub(crate) struct Declared {
 pub(crate) fn declared(bytes: &[u8], layout: &boxes::Layout) -> Result<Declared, String> {
     let primary = &layout.items[&layout.primary];
     // The larger of what ispe declares and, for HEVC, what the bitstream's SPS codes (which
-    // is what libde265 allocates; AV1's sequence header is not read, see ARCHITECTURE.md).
+    // is what libde265 allocates; AV1's sequence header is not read, see
+    // docs/decisions/memory-limits.md).
     let coded_size = |id: u32| -> Result<(u32, u32), String> {
         let item = layout.items.get(&id).ok_or(format!("item {id} is not described"))?;
         if !matches!(&item.item_type, b"hvc1" | b"av01") {

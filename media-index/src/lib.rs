@@ -2,7 +2,7 @@
 //! and publishing them without ever going back to an older state.
 //!
 //! An index is a head (the newest items and the list of pages) and pages of older items,
-//! each page owning a range of upload dates (docs/ARCHITECTURE.md, "Paged indexes"). A
+//! each page owning a range of upload dates (docs/indexes.md). A
 //! change rewrites the head and the page(s) whose range its dates fall in, so what one change
 //! reads and writes does not grow with the collection.
 //!
@@ -275,7 +275,7 @@ impl IndexTarget {
     /// Whether the index shows this item as the table holds it now. The public index shows
     /// only pictures with a thumbnail: an upload that could not be decoded (or whose keys are
     /// too long for derived objects) is never listed to visitors, while its owner's private
-    /// index lists it so the owner can see and delete it (docs/ARCHITECTURE.md, "Decisions").
+    /// index lists it so the owner can see and delete it (docs/decisions/undecodable-uploads.md).
     fn shows(&self, item: &MediaItem) -> bool {
         !item.is_tombstone()
             && item.upload_date.is_some()

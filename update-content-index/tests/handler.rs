@@ -507,7 +507,7 @@ fn only_live_items_over_the_bounds_are_cut() {
 
 /// What one regeneration reads from the table with one 400 KB title in the head, before and
 /// after the cut (read units by DynamoDB's rules, `update-content-index/src/metered.rs`): the
-/// figures docs/ARCHITECTURE.md quotes. Run with `--nocapture` to print them.
+/// figures docs/decisions/owner-texts.md quotes. Run with `--nocapture` to print them.
 #[tokio::test]
 async fn one_oversized_title_in_the_head_costs_its_size_in_read_units_until_it_is_cut() {
     use update_content_index::{Meter, MeteredItems};
@@ -559,7 +559,8 @@ async fn an_item_without_a_thumbnail_is_listed_to_its_owner_but_never_to_visitor
     let f = function(100);
     let owner = "us-east-1:undecodable";
     let picture = item(owner, "public", 1, &date(23, 1));
-    // An upload content-updated could not decode: an item, no thumbnail (docs/ARCHITECTURE.md).
+    // An upload content-updated could not decode: an item, no thumbnail
+    // (docs/decisions/undecodable-uploads.md).
     let undecodable = item(owner, "public", 2, &date(23, 2));
     let broken = MediaItem { thumbnail_key: None, preview_key: None, width: None, height: None, ..undecodable };
     f.items().put(picture.clone());
