@@ -173,15 +173,7 @@ pub fn animated_webp(side: u32, frames: usize) -> Vec<u8> {
         still[at..].to_vec()
     };
     let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
-    let chunk = |kind: &[u8; 4], data: &[u8]| -> Vec<u8> {
-        let mut out = kind.to_vec();
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(0);
-        }
-        out
-    };
+    let chunk = riff_chunk;
     let mut body = b"WEBP".to_vec();
     body.extend(chunk(b"VP8X", &[vec![0x02, 0, 0, 0], u24(side - 1), u24(side - 1)].concat()));
     body.extend(chunk(b"ANIM", &[0, 0, 0, 0, 0, 0]));
@@ -204,6 +196,18 @@ pub fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
     push_chunk(&mut out, b"IHDR", &ihdr);
     push_chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
     push_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A RIFF chunk as WebP uses them: type, little-endian length, data, a pad byte to an even
+/// length (WebP container specification, "RIFF file format").
+pub(crate) fn riff_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = kind.to_vec();
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
     out
 }
 

@@ -434,15 +434,7 @@ fn webp_with_exif(pixels: &image::RgbImage, exif: &[u8]) -> Vec<u8> {
         .write_to(&mut Cursor::new(&mut still), ImageFormat::WebP)
         .expect("a WebP encodes");
     let vp8l_at = still.windows(4).position(|w| w == b"VP8L").expect("a VP8L chunk");
-    let chunk = |kind: &[u8; 4], data: &[u8]| -> Vec<u8> {
-        let mut out = kind.to_vec();
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(0);
-        }
-        out
-    };
+    let chunk = super::riff_chunk;
     let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
     let (width, height) = pixels.dimensions();
     let vp8x = [vec![0x08, 0, 0, 0], u24(width - 1), u24(height - 1)].concat();
