@@ -188,6 +188,13 @@ test('functions: provided.al2023, architectures, code from make package, environ
   assert.equal(R.FaceDetectionFunction.Properties.Environment.Variables.ALLOW_PRIVATE_IMAGE_URLS.Ref, 'AllowPrivateImageUrls')
 })
 
+test('the daily repair pass is sent a whole-pass request, never EventBridge\'s own event', () => {
+  // repair refuses any payload but a repair request (RepairRequest::from_payload).
+  const daily = R.RepairFunction.Properties.Events.Daily
+  assert.equal(daily.Type, 'Schedule')
+  assert.deepEqual(JSON.parse(daily.Properties.Input), {})
+})
+
 // ------------------------------------------------------------------- alarms
 // The lists come from the template itself, so a new queue, on-failure destination
 // or function without its alarm fails here.

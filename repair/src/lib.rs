@@ -43,9 +43,11 @@ pub trait ChangeQueue: Send + Sync {
     async fn send(&self, target: Target, bodies: &[String]) -> Result<(), StoreError>;
 }
 
-/// What the caller asks: `{"dryRun": true}` only reports; `continuation` resumes a pass.
+/// What the caller asks: `{}` a whole pass, `{"dryRun": true}` one that only reports;
+/// `continuation` resumes a pass. Any other field is refused, so a misspelt `dry_run` never
+/// runs a real repair.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepairRequest {
     #[serde(default)]
     pub dry_run: bool,
@@ -53,9 +55,28 @@ pub struct RepairRequest {
     pub continuation: Option<Continuation>,
 }
 
+impl RepairRequest {
+    /// The request an invocation's payload makes. An empty payload (`null`) is a whole pass;
+    /// the daily schedule sends `{}` (its `Input` in `infra/template.yaml`: without it
+    /// EventBridge would send its own "Scheduled Event" document, which is refused here).
+    pub fn from_payload(payload: serde_json::Value) -> Result<Self, BadRequest> {
+        match payload {
+            serde_json::Value::Null => Ok(Self::default()),
+            // serde would also take a struct from an array of its fields.
+            serde_json::Value::Object(_) => serde_json::from_value(payload).map_err(BadRequest),
+            other => Err(BadRequest(serde::de::Error::custom(format!("expected an object, got {other}")))),
+        }
+    }
+}
+
+/// A payload that is not a [`RepairRequest`]: the invocation fails and nothing is repaired.
+#[derive(Debug, thiserror::Error)]
+#[error("not a repair request ({{}}, {{\"dryRun\": true}} or a continuation): {0}")]
+pub struct BadRequest(serde_json::Error);
+
 /// Where a pass stopped: the step and the position within it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Continuation {
     pub step: usize,
     pub list_token: Option<String>,

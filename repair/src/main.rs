@@ -18,8 +18,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (function, lambda) = (function.clone(), lambda.clone());
         async move {
-            // The schedule's event is not a request: it means a whole pass.
-            let request: RepairRequest = serde_json::from_value(event.payload).unwrap_or_default();
+            let request = RepairRequest::from_payload(event.payload)?;
             let until_deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
             let left = until_deadline.duration_since(SystemTime::now()).unwrap_or_default();
             let summary = function.run(&request, Instant::now() + left.saturating_sub(HAND_OVER_MARGIN)).await?;

@@ -242,3 +242,21 @@ async fn a_pass_at_its_deadline_hands_over_and_the_continuation_finishes_it() {
     let json = serde_json::to_value(&finished).unwrap();
     assert_eq!(json["actionsTotal"], 120);
 }
+
+#[test]
+fn a_payload_that_is_not_a_repair_request_is_refused_never_run_as_a_whole_pass() {
+    use serde_json::json;
+    assert_eq!(RepairRequest::from_payload(json!({})).unwrap(), RepairRequest::default());
+    assert_eq!(RepairRequest::from_payload(serde_json::Value::Null).unwrap(), RepairRequest::default());
+    assert!(RepairRequest::from_payload(json!({"dryRun": true})).unwrap().dry_run);
+    // A misspelt field, a continuation with one, and EventBridge's own scheduled event.
+    for payload in [
+        json!({"dry_run": true}),
+        json!({"continuation": {"step": 2, "listToken": null, "after": null, "stepp": 3}}),
+        json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
+        json!([]),
+    ] {
+        let refused = RepairRequest::from_payload(payload.clone()).expect_err(&payload.to_string());
+        assert!(refused.to_string().starts_with("not a repair request"), "{refused}");
+    }
+}
