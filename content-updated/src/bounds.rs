@@ -29,14 +29,19 @@ impl UploadBounds {
     /// `STORAGE_QUOTA_BYTES`.
     pub fn from_env() -> Result<Self, media_core::config::ConfigError> {
         Ok(UploadBounds {
-            storage_quota_bytes: media_core::config::number_or("STORAGE_QUOTA_BYTES", Self::DEFAULT_STORAGE_QUOTA_BYTES)?,
+            storage_quota_bytes: media_core::config::number_or(
+                "STORAGE_QUOTA_BYTES",
+                Self::DEFAULT_STORAGE_QUOTA_BYTES,
+            )?,
         })
     }
 }
 
 impl Default for UploadBounds {
     fn default() -> Self {
-        UploadBounds { storage_quota_bytes: Self::DEFAULT_STORAGE_QUOTA_BYTES }
+        UploadBounds {
+            storage_quota_bytes: Self::DEFAULT_STORAGE_QUOTA_BYTES,
+        }
     }
 }
 

@@ -34,7 +34,10 @@ pub enum EventDated {
     Refused(MoveRefusal),
     /// `movedFrom` is acceptable but the table knows no date for it: no item (never processed,
     /// or a tombstone past its TTL), or one without a date.
-    NothingKnown { key: String, old_item: KnownUploadDate },
+    NothingKnown {
+        key: String,
+        old_item: KnownUploadDate,
+    },
 }
 
 /// Why a `movedFrom` is not believed.
@@ -62,14 +65,20 @@ pub enum OldItem {
 
 /// The `uploadDate` for `change`, a created event whose metadata names `moved_from` (if any),
 /// logged with the key and the reason.
-pub async fn upload_date<I: ContentItems>(items: &I, change: &ContentChange, moved_from: Option<&str>) -> Result<String, StoreError> {
+pub async fn upload_date<I: ContentItems>(
+    items: &I,
+    change: &ContentChange,
+    moved_from: Option<&str>,
+) -> Result<String, StoreError> {
     let (date, source) = decide(items, &change.key, moved_from, change.event_time).await?;
     let key = change.key.object_key();
     match &source {
         DateSource::Event(EventDated::Refused(refusal)) => {
             tracing::warn!(key, upload_date = %date, moved_from, refusal = ?refusal, "movedFrom refused, dated by the event")
         }
-        source => tracing::info!(key, upload_date = %date, moved_from, source = ?source, "upload dated"),
+        source => {
+            tracing::info!(key, upload_date = %date, moved_from, source = ?source, "upload dated")
+        }
     }
     Ok(date)
 }
@@ -91,9 +100,24 @@ pub async fn decide<I: ContentItems>(
     };
     let old_key = old.object_key();
     match items.known_upload_date(&ItemKey::from(&old)).await? {
-        KnownUploadDate::Live(Some(date)) => Ok((date, DateSource::MovedFrom { key: old_key, old_item: OldItem::Live })),
-        KnownUploadDate::Deleted(Some(date)) => Ok((date, DateSource::MovedFrom { key: old_key, old_item: OldItem::Tombstone })),
-        nothing => event(EventDated::NothingKnown { key: old_key, old_item: nothing }),
+        KnownUploadDate::Live(Some(date)) => Ok((
+            date,
+            DateSource::MovedFrom {
+                key: old_key,
+                old_item: OldItem::Live,
+            },
+        )),
+        KnownUploadDate::Deleted(Some(date)) => Ok((
+            date,
+            DateSource::MovedFrom {
+                key: old_key,
+                old_item: OldItem::Tombstone,
+            },
+        )),
+        nothing => event(EventDated::NothingKnown {
+            key: old_key,
+            old_item: nothing,
+        }),
     }
 }
 
@@ -124,16 +148,41 @@ mod tests {
         let other = "us-east-1:0b5c0000-0000-4000-8000-000000000002";
         assert!(accepted_move(&key, &format!("private/content/{ID}/a (2).jpg")).is_ok());
         for (moved_from, refusal) in [
-            (format!("private/content/{other}/b.jpg"), MoveRefusal::OtherIdentity),
-            (format!("public/content/{ID}/b.jpg"), MoveRefusal::SameVisibility),
-            (format!("public/content/{ID}/a.jpg"), MoveRefusal::SameVisibility),
-            (format!("private/thumbnails/{ID}/b.jpg"), MoveRefusal::NotAContentKey),
-            (format!("private/content/{ID}/"), MoveRefusal::NotAContentKey),
-            ("2001-01-01T00:00:00.000Z".to_owned(), MoveRefusal::NotAContentKey),
+            (
+                format!("private/content/{other}/b.jpg"),
+                MoveRefusal::OtherIdentity,
+            ),
+            (
+                format!("public/content/{ID}/b.jpg"),
+                MoveRefusal::SameVisibility,
+            ),
+            (
+                format!("public/content/{ID}/a.jpg"),
+                MoveRefusal::SameVisibility,
+            ),
+            (
+                format!("private/thumbnails/{ID}/b.jpg"),
+                MoveRefusal::NotAContentKey,
+            ),
+            (
+                format!("private/content/{ID}/"),
+                MoveRefusal::NotAContentKey,
+            ),
+            (
+                "2001-01-01T00:00:00.000Z".to_owned(),
+                MoveRefusal::NotAContentKey,
+            ),
             (String::new(), MoveRefusal::NotAContentKey),
-            (format!("private/content/{ID}/{}", "a".repeat(MAX_KEY_BYTES)), MoveRefusal::TooLong),
+            (
+                format!("private/content/{ID}/{}", "a".repeat(MAX_KEY_BYTES)),
+                MoveRefusal::TooLong,
+            ),
         ] {
-            assert_eq!(accepted_move(&key, &moved_from), Err(refusal), "{moved_from}");
+            assert_eq!(
+                accepted_move(&key, &moved_from),
+                Err(refusal),
+                "{moved_from}"
+            );
         }
     }
 }

@@ -19,15 +19,20 @@ use bounds::UploadBounds;
 
 use media_core::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use media_core::config::ConfigError;
-use media_imaging::ImageLimits;
-use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
-use media_imaging::{self as imaging, ImagingError, Renditions};
 use media_core::derived;
-use media_core::item::{format_upload_date, upload_day, ContentAttributes, ItemKey, Refusal, Tombstone, REFUSAL_TTL_SECONDS};
+use media_core::events::{process_sqs_batch, ChangeKind, ContentChange};
+use media_core::item::{
+    format_upload_date, upload_day, ContentAttributes, ItemKey, Refusal, Tombstone,
+    REFUSAL_TTL_SECONDS,
+};
 use media_core::keys::ContentKey;
-use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
 use media_core::metadata::UploadMetadata;
-use media_core::ports::{ContentItems, FetchedObject, ObjectStore, PutObject, StoreError, WriteOutcome};
+use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
+use media_core::ports::{
+    ContentItems, FetchedObject, ObjectStore, PutObject, StoreError, WriteOutcome,
+};
+use media_imaging::ImageLimits;
+use media_imaging::{self as imaging, ImagingError, Renditions};
 
 /// A change that could not be applied now; the message is retried.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +48,12 @@ pub enum HandlerError {
 pub enum Outcome {
     /// Thumbnail and preview written and item up to date; `width` and `height` are the
     /// thumbnail's.
-    Thumbnailed { thumbnail_key: String, preview_key: String, width: u32, height: u32 },
+    Thumbnailed {
+        thumbnail_key: String,
+        preview_key: String,
+        width: u32,
+        height: u32,
+    },
     /// The upload is kept and has an item, but no thumbnail: it is not a usable image.
     StoredWithoutThumbnail { reason: String },
     /// Not kept: the upload was deleted and its item says why.
@@ -65,7 +75,12 @@ pub struct ContentUpdated<O, I> {
 impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
     /// The function with the default upload bounds.
     pub fn new(objects: O, items: I, limits: ImageLimits) -> Self {
-        ContentUpdated { objects, items, limits, bounds: UploadBounds::default() }
+        ContentUpdated {
+            objects,
+            items,
+            limits,
+            bounds: UploadBounds::default(),
+        }
     }
 
     pub fn with_bounds(self, bounds: UploadBounds) -> Self {
@@ -82,7 +97,10 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
 
     /// Handles an SQS batch and reports the messages to retry.
     pub async fn handle_sqs(&self, event: SqsEvent) -> SqsBatchResponse {
-        process_sqs_batch(event, |change| async move { self.handle(&change).await.map(|_| ()) }).await
+        process_sqs_batch(event, |change| async move {
+            self.handle(&change).await.map(|_| ())
+        })
+        .await
     }
 
     /// Applies one change.
@@ -99,14 +117,24 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             Outcome::Refused(refusal) => {
                 tracing::warn!(key, event = %change.event_name, ?refusal, "upload not kept: deleted, its item says why")
             }
-            other => tracing::info!(key, event = %change.event_name, outcome = ?other, "change applied"),
+            other => {
+                tracing::info!(key, event = %change.event_name, outcome = ?other, "change applied")
+            }
         }
         Ok(outcome)
     }
 
     /// Whether the item already reflects an event after this one.
-    async fn later_event_applied(&self, change: &ContentChange, item: &ItemKey) -> Result<bool, StoreError> {
-        Ok(self.items.sequencer(item).await?.is_some_and(|stored| stored > change.sequencer))
+    async fn later_event_applied(
+        &self,
+        change: &ContentChange,
+        item: &ItemKey,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .items
+            .sequencer(item)
+            .await?
+            .is_some_and(|stored| stored > change.sequencer))
     }
 
     async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
@@ -119,27 +147,48 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         }
         let Some(fetched) = self
             .objects
-            .get_matching(&key.object_key(), change.etag.as_deref(), self.limits.max_bytes)
+            .get_matching(
+                &key.object_key(),
+                change.etag.as_deref(),
+                self.limits.max_bytes,
+            )
             .await?
         else {
-            return Ok(Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
+            return Ok(Outcome::Skipped(
+                "the object is gone or was replaced; a later event handles it",
+            ));
         };
 
-        let (metadata, problems) =
-            parse_upload_metadata(fetched.head.metadata.get(METADATA_KEY).map(String::as_str), key.file_name());
+        let (metadata, problems) = parse_upload_metadata(
+            fetched.head.metadata.get(METADATA_KEY).map(String::as_str),
+            key.file_name(),
+        );
         for problem in &problems {
             tracing::warn!(key = %key, problem = %problem, "upload metadata");
         }
 
         // A visibility change: the old original is about to be deleted and must not count twice.
-        let moved_from =
-            metadata.moved_from.as_deref().and_then(|old| dating::accepted_move(key, old).ok()).map(|old| old.object_key());
-        if let Some(refusal) = bounds::refusal(&self.objects, key, &fetched, &self.bounds, moved_from.as_deref()).await? {
+        let moved_from = metadata
+            .moved_from
+            .as_deref()
+            .and_then(|old| dating::accepted_move(key, old).ok())
+            .map(|old| old.object_key());
+        if let Some(refusal) = bounds::refusal(
+            &self.objects,
+            key,
+            &fetched,
+            &self.bounds,
+            moved_from.as_deref(),
+        )
+        .await?
+        {
             return self.refuse(change, &fetched, metadata, refusal).await;
         }
 
         let renditions = match fetched.body {
-            _ if !key.derived_keys_fit() => Err("the thumbnail's key would pass S3's 1,024-byte key limit".to_owned()),
+            _ if !key.derived_keys_fit() => {
+                Err("the thumbnail's key would pass S3's 1,024-byte key limit".to_owned())
+            }
             None => Err(format!(
                 "{} bytes is over the limit of {} bytes",
                 fetched.head.size, self.limits.max_bytes
@@ -147,13 +196,15 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             Some(bytes) => {
                 let limits = self.limits;
                 let result: Result<Renditions, ImagingError> =
-                    tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits)).await?;
+                    tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits))
+                        .await?;
                 result.map_err(|e| e.to_string())
             }
         };
 
         // Dated by its event, or by its old item when it moved from the other prefix.
-        let upload_date = dating::upload_date(&self.items, change, metadata.moved_from.as_deref()).await?;
+        let upload_date =
+            dating::upload_date(&self.items, change, metadata.moved_from.as_deref()).await?;
         let mut attributes = ContentAttributes {
             thumbnail_key: None,
             preview_key: None,
@@ -161,9 +212,16 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             is_public: key.visibility().is_public(),
             title: metadata.title,
             description: metadata.description,
-            upload_day: key.visibility().is_public().then(|| upload_day(&upload_date)),
+            upload_day: key
+                .visibility()
+                .is_public()
+                .then(|| upload_day(&upload_date)),
             upload_date,
-            content_type: fetched.head.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            content_type: fetched
+                .head
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
             size: fetched.head.size,
             width: None,
             height: None,
@@ -183,10 +241,15 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
                 };
                 // Each rendition is written only over an older event's: if a later upload's is
                 // in place, this event is over (and takes back what it already wrote).
-                for (rendition_key, encoded) in [(&thumbnail_key, thumbnail), (&preview_key, preview)] {
+                for (rendition_key, encoded) in
+                    [(&thumbnail_key, thumbnail), (&preview_key, preview)]
+                {
                     let put = PutObject::new(rendition_key, encoded.bytes, encoded.content_type);
-                    if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
-                        self.take_back(&[&thumbnail_key, &preview_key], change).await?;
+                    if derived::put(&self.objects, put, &change.sequencer).await?
+                        == WriteOutcome::Superseded
+                    {
+                        self.take_back(&[&thumbnail_key, &preview_key], change)
+                            .await?;
                         return Ok(Outcome::Skipped("a later upload's renditions are in place"));
                     }
                 }
@@ -214,7 +277,8 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
                 // A later event won (a newer upload, or the deletion): what this one wrote
                 // must not outlive it.
                 if attributes.thumbnail_key.is_some() {
-                    self.take_back(&[&thumbnail_key, &preview_key], change).await?;
+                    self.take_back(&[&thumbnail_key, &preview_key], change)
+                        .await?;
                 }
                 Ok(Outcome::Skipped("a later event was applied meanwhile"))
             }
@@ -243,7 +307,11 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             upload_date: format_upload_date(change.event_time),
             // Never in the public by-day index: nobody but the owner has anything to see.
             upload_day: None,
-            content_type: fetched.head.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            content_type: fetched
+                .head
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
             size: fetched.head.size,
             width: None,
             height: None,
@@ -251,15 +319,24 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             refused: Some(refusal),
             expires_at: Some(chrono::Utc::now().timestamp() + REFUSAL_TTL_SECONDS),
         };
-        if self.items.write_content(&ItemKey::from(key), &attributes).await? == WriteOutcome::Superseded {
+        if self
+            .items
+            .write_content(&ItemKey::from(key), &attributes)
+            .await?
+            == WriteOutcome::Superseded
+        {
             return Ok(Outcome::Skipped("a later event was applied meanwhile"));
         }
         let etag = fetched.head.etag.as_deref().or(change.etag.as_deref());
         match etag {
             Some(etag) => {
-                self.objects.delete_if_match(&key.object_key(), etag).await?;
+                self.objects
+                    .delete_if_match(&key.object_key(), etag)
+                    .await?;
             }
-            None => tracing::error!(key = %key, "refused upload has no ETag to delete it by; left in place"),
+            None => {
+                tracing::error!(key = %key, "refused upload has no ETag to delete it by; left in place")
+            }
         }
         if key.derived_keys_fit() {
             derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
@@ -284,11 +361,15 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             return Ok(Outcome::Skipped("a later upload replaced the object"));
         }
         if self.objects.exists(&key.object_key()).await? {
-            return Ok(Outcome::Skipped("the object exists again; its own event handles it"));
+            return Ok(Outcome::Skipped(
+                "the object exists again; its own event handles it",
+            ));
         }
         let tombstone = Tombstone::new(change.sequencer.clone(), chrono::Utc::now());
         if self.items.write_tombstone(&item_key, &tombstone).await? == WriteOutcome::Superseded {
-            return Ok(Outcome::Skipped("a later upload replaced the object, or its item says why it was not kept"));
+            return Ok(Outcome::Skipped(
+                "a later upload replaced the object, or its item says why it was not kept",
+            ));
         }
         if key.derived_keys_fit() {
             derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
@@ -300,12 +381,19 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
 }
 
 /// The function as deployed: AWS stores configured from the environment.
-pub type AwsContentUpdated = ContentUpdated<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+pub type AwsContentUpdated =
+    ContentUpdated<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
 
 /// Builds the deployed function from the environment.
 pub async fn from_env() -> Result<Arc<AwsContentUpdated>, ConfigError> {
-    let limits = ImageLimits::from_env().map_err(|e| ConfigError::Invalid { name: e.name, value: e.value, expected: "number" })?;
+    let limits = ImageLimits::from_env().map_err(|e| ConfigError::Invalid {
+        name: e.name,
+        value: e.value,
+        expected: "number",
+    })?;
     let bounds = UploadBounds::from_env()?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
-    Ok(Arc::new(ContentUpdated::new(objects, items, limits).with_bounds(bounds)))
+    Ok(Arc::new(
+        ContentUpdated::new(objects, items, limits).with_bounds(bounds),
+    ))
 }

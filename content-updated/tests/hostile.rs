@@ -32,12 +32,12 @@ use std::time::{Duration, Instant};
 use content_updated::{ContentUpdated, Outcome};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use media_imaging::ImageLimits;
 use media_core::item::ItemKey;
 use media_core::keys::encode_event_key;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use media_core::testing::s3_event_body;
 use media_imaging::testing::{heif, insert_exif_orientation, libjpeg_jpeg};
+use media_imaging::ImageLimits;
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-0000000000ff";
 /// A file taking longer than this in the `thumbnail` command counts as a loop.
@@ -65,13 +65,26 @@ struct Case {
 }
 
 fn case(cases: &mut Vec<Case>, name: &str, bytes: Vec<u8>, expect: Expect) {
-    assert!(!cases.iter().any(|c| c.name == name), "duplicate case {name}");
-    cases.push(Case { name: name.to_owned(), bytes, expect });
+    assert!(
+        !cases.iter().any(|c| c.name == name),
+        "duplicate case {name}"
+    );
+    cases.push(Case {
+        name: name.to_owned(),
+        bytes,
+        expect,
+    });
 }
 
 /// A picture with detail everywhere (so damage anywhere changes something).
 fn photo(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x ^ y) % 256) as u8]))
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    })
 }
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -81,7 +94,10 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
 }
 
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    encode(&DynamicImage::ImageRgb8(photo(width, height)), ImageFormat::Jpeg)
+    encode(
+        &DynamicImage::ImageRgb8(photo(width, height)),
+        ImageFormat::Jpeg,
+    )
 }
 
 /// A small deterministic generator (xorshift64).
@@ -109,7 +125,10 @@ fn damage(bytes: &[u8], from: usize, count: usize, seed: u64) -> Vec<u8> {
 
 /// Where `pattern` first occurs in `bytes`.
 fn find(bytes: &[u8], pattern: &[u8]) -> usize {
-    bytes.windows(pattern.len()).position(|w| w == pattern).unwrap_or_else(|| panic!("{pattern:02X?} not found"))
+    bytes
+        .windows(pattern.len())
+        .position(|w| w == pattern)
+        .unwrap_or_else(|| panic!("{pattern:02X?} not found"))
 }
 
 /// Bits written least significant first, as deflate, LZW (GIF) and VP8L pack them.
@@ -185,7 +204,11 @@ fn crc32(parts: &[&[u8]]) -> u32 {
         for &byte in *part {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
     }
@@ -201,7 +224,14 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 
 /// A PNG of `width` x `height` (bit depth, colour type as in IHDR), with `extra` chunks before
 /// the image data and `idat` as its (zlib) image data.
-fn png(width: u32, height: u32, depth: u8, color: u8, extra: &[(&[u8; 4], Vec<u8>)], idat: &[u8]) -> Vec<u8> {
+fn png(
+    width: u32,
+    height: u32,
+    depth: u8,
+    color: u8,
+    extra: &[(&[u8; 4], Vec<u8>)],
+    idat: &[u8],
+) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
@@ -227,7 +257,14 @@ fn black_png(width: u32, height: u32, depth: u8, color: u8) -> Vec<u8> {
         _ => unreachable!(),
     };
     let row = 1 + u64::from(width) * channels * u64::from(depth) / 8;
-    png(width, height, depth, color, &[], &zlib_zeros(row * u64::from(height)))
+    png(
+        width,
+        height,
+        depth,
+        color,
+        &[],
+        &zlib_zeros(row * u64::from(height)),
+    )
 }
 
 /// GIF LZW of `indices` with `min_code_size`, never clearing the table (a full table is
@@ -339,7 +376,12 @@ fn riff_webp(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
 fn webp(image: &RgbaImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::webp::WebPEncoder::new_lossless(&mut out)
-        .encode(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgba8)
+        .encode(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::Rgba8,
+        )
         .unwrap();
     out
 }
@@ -347,7 +389,11 @@ fn webp(image: &RgbaImage) -> Vec<u8> {
 /// The VP8L bitstream of a lossless WebP.
 fn vp8l(image: &RgbaImage) -> Vec<u8> {
     let chunks = webp_chunks(&webp(image));
-    chunks.into_iter().find(|(kind, _)| kind == b"VP8L").expect("a VP8L chunk").1
+    chunks
+        .into_iter()
+        .find(|(kind, _)| kind == b"VP8L")
+        .expect("a VP8L chunk")
+        .1
 }
 
 fn u24(value: u32) -> [u8; 3] {
@@ -405,7 +451,13 @@ fn tiff_data_offset(entries: usize) -> u32 {
 
 /// A grey 8-bit strip TIFF of `width` x `height` whose single strip is `strip` with
 /// `compression` (1 none, 8 deflate), plus `extra` entries.
-fn tiff_gray(width: u32, height: u32, compression: u32, strip: &[u8], extra: &[TiffEntry]) -> Vec<u8> {
+fn tiff_gray(
+    width: u32,
+    height: u32,
+    compression: u32,
+    strip: &[u8],
+    extra: &[TiffEntry],
+) -> Vec<u8> {
     let mut entries = vec![
         (256, LONG, 1, width),
         (257, LONG, 1, height),
@@ -528,7 +580,10 @@ fn jpeg_segments(bytes: &[u8]) -> Vec<Vec<u8>> {
         let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
         let mut end = at + 2 + length;
         if marker == 0xDA {
-            while !(bytes[end] == 0xFF && bytes[end + 1] != 0 && !(0xD0..=0xD7).contains(&bytes[end + 1])) {
+            while !(bytes[end] == 0xFF
+                && bytes[end + 1] != 0
+                && !(0xD0..=0xD7).contains(&bytes[end + 1]))
+            {
                 end += 1;
             }
         }
@@ -546,7 +601,11 @@ fn many_scans(width: usize, height: usize, extra: usize) -> Vec<u8> {
     let segments = jpeg_segments(&progressive);
     let last_scan = segments.iter().rposition(|s| s[1] == 0xDA).unwrap();
     let repeated: Vec<u8> = segments[last_scan - 1..=last_scan].concat();
-    assert_eq!(segments[last_scan - 1][1], 0xC4, "a Huffman table before the last scan");
+    assert_eq!(
+        segments[last_scan - 1][1],
+        0xC4,
+        "a Huffman table before the last scan"
+    );
     let mut out: Vec<u8> = segments[..=last_scan].concat();
     for _ in 0..extra {
         out.extend_from_slice(&repeated);
@@ -579,190 +638,594 @@ fn build_corpus() -> Vec<Case> {
 
     // --- Nothing, or nothing recognisable.
     case(c, "empty", Vec::new(), Error("empty file"));
-    case(c, "text", b"just some text, no picture".to_vec(), Error("not an image"));
-    case(c, "jpeg-soi-only", vec![0xFF, 0xD8, 0xFF], Error("truncated"));
-    case(c, "png-signature-only", b"\x89PNG\r\n\x1a\n".to_vec(), Error("cannot decode"));
+    case(
+        c,
+        "text",
+        b"just some text, no picture".to_vec(),
+        Error("not an image"),
+    );
+    case(
+        c,
+        "jpeg-soi-only",
+        vec![0xFF, 0xD8, 0xFF],
+        Error("truncated"),
+    );
+    case(
+        c,
+        "png-signature-only",
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        Error("cannot decode"),
+    );
 
     // --- Truncated and corrupt files of every format.
     let good_jpeg = jpeg(640, 480);
     case(c, "jpeg-valid", good_jpeg.clone(), Thumbnail);
-    case(c, "jpeg-truncated-half", good_jpeg[..good_jpeg.len() / 2].to_vec(), Error("truncated"));
-    case(c, "jpeg-truncated-in-header", good_jpeg[..120].to_vec(), Error("truncated"));
+    case(
+        c,
+        "jpeg-truncated-half",
+        good_jpeg[..good_jpeg.len() / 2].to_vec(),
+        Error("truncated"),
+    );
+    case(
+        c,
+        "jpeg-truncated-in-header",
+        good_jpeg[..120].to_vec(),
+        Error("truncated"),
+    );
     let sos = find(&good_jpeg, &[0xFF, 0xDA]);
     let mut cut = good_jpeg[..sos + (good_jpeg.len() - sos) / 3].to_vec();
     cut.extend_from_slice(&[0xFF, 0xD9]);
     case(c, "jpeg-cut-scan-with-eoi", cut, Error("cannot decode"));
     for seed in 1..=3 {
-        case(c, &format!("jpeg-damaged-scan-{seed}"), damage(&good_jpeg, sos + 12, 8, seed), Either);
+        case(
+            c,
+            &format!("jpeg-damaged-scan-{seed}"),
+            damage(&good_jpeg, sos + 12, 8, seed),
+            Either,
+        );
     }
-    case(c, "jpeg-damaged-header", damage(&good_jpeg, 2, 6, 0xD00D).iter().take(sos).chain(&good_jpeg[sos..]).copied().collect(), Either);
-    case(c, "jpeg-zero-height", claiming(&good_jpeg, 0xC0, 640, 0), Error("cannot decode"));
+    case(
+        c,
+        "jpeg-damaged-header",
+        damage(&good_jpeg, 2, 6, 0xD00D)
+            .iter()
+            .take(sos)
+            .chain(&good_jpeg[sos..])
+            .copied()
+            .collect(),
+        Either,
+    );
+    case(
+        c,
+        "jpeg-zero-height",
+        claiming(&good_jpeg, 0xC0, 640, 0),
+        Error("cannot decode"),
+    );
 
     let good_png = encode(&small, ImageFormat::Png);
-    case(c, "png-truncated-half", good_png[..good_png.len() / 2].to_vec(), Error("cannot decode"));
-    case(c, "png-truncated-after-ihdr", good_png[..33].to_vec(), Error("cannot decode"));
+    case(
+        c,
+        "png-truncated-half",
+        good_png[..good_png.len() / 2].to_vec(),
+        Error("cannot decode"),
+    );
+    case(
+        c,
+        "png-truncated-after-ihdr",
+        good_png[..33].to_vec(),
+        Error("cannot decode"),
+    );
     case(c, "png-damaged", damage(&good_png, 40, 10, 7), Either);
-    case(c, "png-zero-width", png(0, 10, 8, 0, &[], &zlib_zeros(10)), Error("cannot decode"));
+    case(
+        c,
+        "png-zero-width",
+        png(0, 10, 8, 0, &[], &zlib_zeros(10)),
+        Error("cannot decode"),
+    );
 
     let good_gif = encode(&small_rgba, ImageFormat::Gif);
-    case(c, "gif-truncated-half", good_gif[..good_gif.len() / 2].to_vec(), Either);
+    case(
+        c,
+        "gif-truncated-half",
+        good_gif[..good_gif.len() / 2].to_vec(),
+        Either,
+    );
     case(c, "gif-damaged", damage(&good_gif, 13, 12, 11), Either);
-    case(c, "gif-zero-screen", gif(0, 0, &[GifFrame { left: 0, top: 0, width: 1, height: 1, lzw: gif_lzw(2, [1]) }]), Either);
+    case(
+        c,
+        "gif-zero-screen",
+        gif(
+            0,
+            0,
+            &[GifFrame {
+                left: 0,
+                top: 0,
+                width: 1,
+                height: 1,
+                lzw: gif_lzw(2, [1]),
+            }],
+        ),
+        Either,
+    );
 
     let good_webp = encode(&small_rgba, ImageFormat::WebP);
-    case(c, "webp-truncated-half", good_webp[..good_webp.len() / 2].to_vec(), Error("truncated"));
+    case(
+        c,
+        "webp-truncated-half",
+        good_webp[..good_webp.len() / 2].to_vec(),
+        Error("truncated"),
+    );
     case(c, "webp-damaged", damage(&good_webp, 30, 10, 13), Either);
     let mut riff_lies = good_webp.clone();
     riff_lies[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
     case(c, "webp-riff-size-4gb", riff_lies, Either);
 
     let good_tiff = encode(&small, ImageFormat::Tiff);
-    case(c, "tiff-truncated-half", good_tiff[..good_tiff.len() / 2].to_vec(), Error("cannot decode"));
+    case(
+        c,
+        "tiff-truncated-half",
+        good_tiff[..good_tiff.len() / 2].to_vec(),
+        Error("cannot decode"),
+    );
     case(c, "tiff-damaged", damage(&good_tiff, 8, 16, 17), Either);
     let gray = vec![200u8; 64 * 64];
-    case(c, "tiff-valid-hand-made", tiff_gray(64, 64, 1, &gray, &[]), Thumbnail);
+    case(
+        c,
+        "tiff-valid-hand-made",
+        tiff_gray(64, 64, 1, &gray, &[]),
+        Thumbnail,
+    );
     let mut past_end = tiff_gray(64, 64, 1, &gray, &[]);
     let strip_offsets = find(&past_end, &[0x11, 0x01, 4, 0]) + 8; // tag 273, LONG
     past_end[strip_offsets..strip_offsets + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
-    case(c, "tiff-strip-offset-past-end", past_end, Error("cannot decode"));
+    case(
+        c,
+        "tiff-strip-offset-past-end",
+        past_end,
+        Error("cannot decode"),
+    );
     let mut strip_4gb = tiff_gray(64, 64, 1, &gray, &[]);
     let strip_counts = find(&strip_4gb, &[0x17, 0x01, 4, 0]) + 8; // tag 279, LONG
     strip_4gb[strip_counts..strip_counts + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     case(c, "tiff-strip-claiming-4gb", strip_4gb, Either);
     let mut ifd_past_end = tiff_gray(64, 64, 1, &gray, &[]);
     ifd_past_end[4..8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-    case(c, "tiff-ifd-offset-past-end", ifd_past_end, Error("cannot decode"));
-    let mut ifd_loop = tiff_gray(64, 64, 1, &gray, &[(34665, LONG, 1, 8), (34853, LONG, 1, 8)]);
+    case(
+        c,
+        "tiff-ifd-offset-past-end",
+        ifd_past_end,
+        Error("cannot decode"),
+    );
+    let mut ifd_loop = tiff_gray(
+        64,
+        64,
+        1,
+        &gray,
+        &[(34665, LONG, 1, 8), (34853, LONG, 1, 8)],
+    );
     let next = 8 + 2 + 12 * 11;
     ifd_loop[next..next + 4].copy_from_slice(&8u32.to_le_bytes());
     case(c, "tiff-ifd-pointing-to-itself", ifd_loop, Either);
     let mut many_entries = tiff_gray(64, 64, 1, &gray, &[]);
     many_entries[8..10].copy_from_slice(&0xFFFFu16.to_le_bytes());
-    case(c, "tiff-65535-entries-claimed", many_entries, Error("cannot decode"));
-    case(c, "tiff-zero-width", tiff_gray(0, 64, 1, &gray, &[]), Error("cannot decode"));
+    case(
+        c,
+        "tiff-65535-entries-claimed",
+        many_entries,
+        Error("cannot decode"),
+    );
+    case(
+        c,
+        "tiff-zero-width",
+        tiff_gray(0, 64, 1, &gray, &[]),
+        Error("cannot decode"),
+    );
 
     let good_bmp = encode(&small, ImageFormat::Bmp);
-    case(c, "bmp-truncated-half", good_bmp[..good_bmp.len() / 2].to_vec(), Either);
-    case(c, "bmp-damaged-header", damage(&good_bmp, 2, 8, 19).iter().take(54).chain(&good_bmp[54..]).copied().collect(), Either);
-    case(c, "bmp-height-i32-min", bmp(16, i32::MIN, 8, 0, &[0; 64]), Error("cannot decode"));
+    case(
+        c,
+        "bmp-truncated-half",
+        good_bmp[..good_bmp.len() / 2].to_vec(),
+        Either,
+    );
+    case(
+        c,
+        "bmp-damaged-header",
+        damage(&good_bmp, 2, 8, 19)
+            .iter()
+            .take(54)
+            .chain(&good_bmp[54..])
+            .copied()
+            .collect(),
+        Either,
+    );
+    case(
+        c,
+        "bmp-height-i32-min",
+        bmp(16, i32::MIN, 8, 0, &[0; 64]),
+        Error("cannot decode"),
+    );
     case(c, "bmp-zero-width", bmp(0, 16, 8, 0, &[0; 64]), Either);
 
     // --- Decompression bombs.
     // PNG: the header claims 30000x30000 and the image data really inflates to 64 MiB.
-    case(c, "png-bomb-30000x30000", png(30_000, 30_000, 8, 2, &[], &zlib_zeros(64 << 20)), Error("over the limit"));
+    case(
+        c,
+        "png-bomb-30000x30000",
+        png(30_000, 30_000, 8, 2, &[], &zlib_zeros(64 << 20)),
+        Error("over the limit"),
+    );
     // PNG: a small header whose image data inflates to far more than it needs.
-    case(c, "png-idat-inflating-past-the-image", png(1000, 1000, 8, 0, &[], &zlib_zeros(256 << 20)), Either);
+    case(
+        c,
+        "png-idat-inflating-past-the-image",
+        png(1000, 1000, 8, 0, &[], &zlib_zeros(256 << 20)),
+        Either,
+    );
     // PNG: compressed ancillary chunks that inflate to 1 GiB each.
     let mut icc_bomb = b"icc\0\0".to_vec();
     icc_bomb.extend(zlib_zeros(1 << 30));
-    case(c, "png-iccp-bomb-1gib", png(64, 64, 8, 0, &[(b"iCCP", icc_bomb)], &zlib_zeros(65 * 64)), Either);
+    case(
+        c,
+        "png-iccp-bomb-1gib",
+        png(64, 64, 8, 0, &[(b"iCCP", icc_bomb)], &zlib_zeros(65 * 64)),
+        Either,
+    );
     let mut icc_bomb_big = b"icc\0\0".to_vec();
     icc_bomb_big.extend(zlib_zeros(1 << 30));
-    case(c, "png-iccp-bomb-1gib-rgba8-8192x8192", png(8192, 8192, 8, 6, &[(b"iCCP", icc_bomb_big)], &zlib_zeros((1 + 8192 * 4) * 8192)), Thumbnail);
+    case(
+        c,
+        "png-iccp-bomb-1gib-rgba8-8192x8192",
+        png(
+            8192,
+            8192,
+            8,
+            6,
+            &[(b"iCCP", icc_bomb_big)],
+            &zlib_zeros((1 + 8192 * 4) * 8192),
+        ),
+        Thumbnail,
+    );
     let mut text_bomb = b"Comment\0\0".to_vec();
     text_bomb.extend(zlib_zeros(1 << 30));
-    case(c, "png-ztxt-bomb-1gib", png(64, 64, 8, 0, &[(b"zTXt", text_bomb)], &zlib_zeros(65 * 64)), Either);
+    case(
+        c,
+        "png-ztxt-bomb-1gib",
+        png(64, 64, 8, 0, &[(b"zTXt", text_bomb)], &zlib_zeros(65 * 64)),
+        Either,
+    );
     // GIF: a 65535x65535 screen with real LZW data behind it.
-    let frame = |w: u16, h: u16, lzw: Vec<u8>| GifFrame { left: 0, top: 0, width: w, height: h, lzw };
-    case(c, "gif-screen-65535x65535", gif(65_535, 65_535, &[frame(4096, 4096, gif_lzw(2, std::iter::repeat_n(1, 4096 * 4096)))]), Error("over the limit"));
+    let frame = |w: u16, h: u16, lzw: Vec<u8>| GifFrame {
+        left: 0,
+        top: 0,
+        width: w,
+        height: h,
+        lzw,
+    };
+    case(
+        c,
+        "gif-screen-65535x65535",
+        gif(
+            65_535,
+            65_535,
+            &[frame(
+                4096,
+                4096,
+                gif_lzw(2, std::iter::repeat_n(1, 4096 * 4096)),
+            )],
+        ),
+        Error("over the limit"),
+    );
     // GIF: an 8000x8000 frame (exactly 256,000,000 bytes decoded) in about 40 KB of LZW.
-    case(c, "gif-lzw-bomb-8000x8000", gif(8000, 8000, &[frame(8000, 8000, gif_lzw(2, std::iter::repeat_n(1, 8000 * 8000)))]), Thumbnail);
+    case(
+        c,
+        "gif-lzw-bomb-8000x8000",
+        gif(
+            8000,
+            8000,
+            &[frame(
+                8000,
+                8000,
+                gif_lzw(2, std::iter::repeat_n(1, 8000 * 8000)),
+            )],
+        ),
+        Thumbnail,
+    );
     // GIF: a frame far larger than its screen.
-    case(c, "gif-frame-larger-than-screen", gif(64, 64, &[frame(65_535, 65_535, gif_lzw(2, std::iter::repeat_n(2, 1 << 20)))]), Either);
+    case(
+        c,
+        "gif-frame-larger-than-screen",
+        gif(
+            64,
+            64,
+            &[frame(
+                65_535,
+                65_535,
+                gif_lzw(2, std::iter::repeat_n(2, 1 << 20)),
+            )],
+        ),
+        Either,
+    );
     // WebP: a canvas of 16384x16384 (VP8X), and a lossless bitstream claiming 16383x16383.
     let tiny_vp8l = vp8l(&RgbaImage::from_pixel(16, 16, Rgba([1, 2, 3, 255])));
-    case(c, "webp-vp8x-canvas-16384x16384", riff_webp(&[(b"VP8X", vp8x(0, 16_384, 16_384)), (b"VP8L", tiny_vp8l.clone())]), Error("over the limit"));
+    case(
+        c,
+        "webp-vp8x-canvas-16384x16384",
+        riff_webp(&[
+            (b"VP8X", vp8x(0, 16_384, 16_384)),
+            (b"VP8L", tiny_vp8l.clone()),
+        ]),
+        Error("over the limit"),
+    );
     let mut vp8l_huge = tiny_vp8l.clone();
     let header = 16_382u32 | (16_382 << 14) | (1 << 28);
     vp8l_huge[1..5].copy_from_slice(&header.to_le_bytes());
-    case(c, "webp-vp8l-16383x16383", riff_webp(&[(b"VP8L", vp8l_huge)]), Error("over the limit"));
+    case(
+        c,
+        "webp-vp8l-16383x16383",
+        riff_webp(&[(b"VP8L", vp8l_huge)]),
+        Error("over the limit"),
+    );
     // WebP: a lossless bitstream claiming 8192x8192 (accepted: 256 MiB) whose data is 16x16.
     let mut vp8l_big = tiny_vp8l.clone();
     let header = 8_191u32 | (8_191 << 14) | (1 << 28);
     vp8l_big[1..5].copy_from_slice(&header.to_le_bytes());
-    case(c, "webp-vp8l-8192x8192-short-data", riff_webp(&[(b"VP8L", vp8l_big)]), Either);
+    case(
+        c,
+        "webp-vp8l-8192x8192-short-data",
+        riff_webp(&[(b"VP8L", vp8l_big)]),
+        Either,
+    );
     // WebP: a real 8192x8192 lossless image (one colour: zero bits a pixel).
-    case(c, "webp-lossless-bomb-8192x8192", webp(&RgbaImage::from_pixel(8192, 8192, Rgba([9, 99, 199, 255]))), Thumbnail);
+    case(
+        c,
+        "webp-lossless-bomb-8192x8192",
+        webp(&RgbaImage::from_pixel(8192, 8192, Rgba([9, 99, 199, 255]))),
+        Thumbnail,
+    );
     // JPEG: frame headers claiming 65000x65000, and sizes around the decoder's allocation
     // bound (progressive files keep every coefficient: 2 bytes a sample).
-    case(c, "jpeg-sof-65000x65000", claiming(&good_jpeg, 0xC0, 65_000, 65_000), Error("over the limit"));
-    case(c, "jpeg-sof-10000x10000-baseline", claiming(&good_jpeg, 0xC0, 10_000, 10_000), Error("cannot decode"));
+    case(
+        c,
+        "jpeg-sof-65000x65000",
+        claiming(&good_jpeg, 0xC0, 65_000, 65_000),
+        Error("over the limit"),
+    );
+    case(
+        c,
+        "jpeg-sof-10000x10000-baseline",
+        claiming(&good_jpeg, 0xC0, 10_000, 10_000),
+        Error("cannot decode"),
+    );
     let progressive = libjpeg_jpeg("rgb", 320, 240, photo(320, 240).as_raw(), true);
-    case(c, "jpeg-progressive-sof-8000x8000-short-data", claiming(&progressive, 0xC2, 8000, 8000), Error("cannot decode"));
+    case(
+        c,
+        "jpeg-progressive-sof-8000x8000-short-data",
+        claiming(&progressive, 0xC2, 8000, 8000),
+        Error("cannot decode"),
+    );
     let progressive_cmyk = libjpeg_jpeg("cmyk", 320, 240, &cmyk_pixels(320, 240), true);
-    case(c, "jpeg-progressive-cmyk-sof-8000x8000-short-data", claiming(&progressive_cmyk, 0xC2, 8000, 8000), Error("cannot decode"));
-    case(c, "jpeg-progressive-cmyk-sof-8200x8200-over-alloc", claiming(&progressive_cmyk, 0xC2, 8200, 8200), Error("cannot decode"));
+    case(
+        c,
+        "jpeg-progressive-cmyk-sof-8000x8000-short-data",
+        claiming(&progressive_cmyk, 0xC2, 8000, 8000),
+        Error("cannot decode"),
+    );
+    case(
+        c,
+        "jpeg-progressive-cmyk-sof-8200x8200-over-alloc",
+        claiming(&progressive_cmyk, 0xC2, 8200, 8200),
+        Error("cannot decode"),
+    );
     // JPEG: the largest progressive CMYK file the allocation bound accepts, for real.
     let (side, flat) = (8000, vec![128u8; 8000 * 8000 * 4]);
-    case(c, "jpeg-progressive-cmyk-8000x8000", libjpeg_jpeg("cmyk", side, side, &flat, true), Thumbnail);
+    case(
+        c,
+        "jpeg-progressive-cmyk-8000x8000",
+        libjpeg_jpeg("cmyk", side, side, &flat, true),
+        Thumbnail,
+    );
     drop(flat);
     // JPEG: a progressive 2048x2048 file (6 scans) with its last scan repeated: CPU, not
     // memory, since libjpeg goes over every block for each scan (regression: 2,000 scans
     // took 4.5 s, and 500 on an 8000x8000 file 17 s, before the limit of 100 scans).
-    let own_scans = jpeg_segments(&many_scans(64, 64, 0)).iter().filter(|s| s[1] == 0xDA).count();
-    case(c, "jpeg-progressive-100-scans", many_scans(2048, 2048, 100 - own_scans), Thumbnail);
-    case(c, "jpeg-progressive-101-scans", many_scans(2048, 2048, 101 - own_scans), Error("more than 100 scans"));
-    case(c, "jpeg-progressive-2000-scans", many_scans(2048, 2048, 2000 - own_scans), Error("more than 100 scans"));
+    let own_scans = jpeg_segments(&many_scans(64, 64, 0))
+        .iter()
+        .filter(|s| s[1] == 0xDA)
+        .count();
+    case(
+        c,
+        "jpeg-progressive-100-scans",
+        many_scans(2048, 2048, 100 - own_scans),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-progressive-101-scans",
+        many_scans(2048, 2048, 101 - own_scans),
+        Error("more than 100 scans"),
+    );
+    case(
+        c,
+        "jpeg-progressive-2000-scans",
+        many_scans(2048, 2048, 2000 - own_scans),
+        Error("more than 100 scans"),
+    );
     // BMP: run-length data for 9000x9000 (243 MB decoded) in under a megabyte.
-    case(c, "bmp-rle8-bomb-9000x9000", bmp(9000, 9000, 8, 1, &rle8_rows(9000, 9000)), Thumbnail);
-    case(c, "bmp-header-30000x30000", bmp(30_000, 30_000, 24, 0, &[0; 1024]), Error("over the limit"));
+    case(
+        c,
+        "bmp-rle8-bomb-9000x9000",
+        bmp(9000, 9000, 8, 1, &rle8_rows(9000, 9000)),
+        Thumbnail,
+    );
+    case(
+        c,
+        "bmp-header-30000x30000",
+        bmp(30_000, 30_000, 24, 0, &[0; 1024]),
+        Error("over the limit"),
+    );
     // TIFF: a deflated strip of 100 MB of zeros (100 MP), and a header claiming 30000x30000.
-    case(c, "tiff-deflate-bomb-10000x10000", tiff_gray(10_000, 10_000, 8, &zlib_zeros(100_000_000), &[]), Thumbnail);
-    case(c, "tiff-header-30000x30000", tiff_gray(30_000, 30_000, 8, &zlib_zeros(1 << 20), &[]), Error("over the limit"));
+    case(
+        c,
+        "tiff-deflate-bomb-10000x10000",
+        tiff_gray(10_000, 10_000, 8, &zlib_zeros(100_000_000), &[]),
+        Thumbnail,
+    );
+    case(
+        c,
+        "tiff-header-30000x30000",
+        tiff_gray(30_000, 30_000, 8, &zlib_zeros(1 << 20), &[]),
+        Error("over the limit"),
+    );
 
     // --- Just under and just over the limits (16-bit and huge dimensions). The worst
     // 16-bit RGBA PNG and TIFF are content-updated/tests/memory.rs.
-    case(c, "png-gray16-10000x10000-at-pixel-limit", black_png(10_000, 10_000, 16, 0), Thumbnail);
-    case(c, "png-gray16-10000x10001-over-pixel-limit", black_png(10_000, 10_001, 16, 0), Error("over the limit"));
-    case(c, "png-rgb16-6688x6688-under-byte-limit", black_png(6688, 6688, 16, 2), Thumbnail);
-    case(c, "png-rgb16-6689x6689-over-byte-limit", black_png(6689, 6689, 16, 2), Error("over the limit"));
-    case(c, "png-rgba8-8192x8192-at-byte-limit", black_png(8192, 8192, 8, 6), Thumbnail);
-    case(c, "png-rgba8-8192x8193-over-byte-limit", black_png(8192, 8193, 8, 6), Error("over the limit"));
+    case(
+        c,
+        "png-gray16-10000x10000-at-pixel-limit",
+        black_png(10_000, 10_000, 16, 0),
+        Thumbnail,
+    );
+    case(
+        c,
+        "png-gray16-10000x10001-over-pixel-limit",
+        black_png(10_000, 10_001, 16, 0),
+        Error("over the limit"),
+    );
+    case(
+        c,
+        "png-rgb16-6688x6688-under-byte-limit",
+        black_png(6688, 6688, 16, 2),
+        Thumbnail,
+    );
+    case(
+        c,
+        "png-rgb16-6689x6689-over-byte-limit",
+        black_png(6689, 6689, 16, 2),
+        Error("over the limit"),
+    );
+    case(
+        c,
+        "png-rgba8-8192x8192-at-byte-limit",
+        black_png(8192, 8192, 8, 6),
+        Thumbnail,
+    );
+    case(
+        c,
+        "png-rgba8-8192x8193-over-byte-limit",
+        black_png(8192, 8193, 8, 6),
+        Error("over the limit"),
+    );
     // Extreme aspect ratios: within every limit, but a convolution over a side of 100
     // million pixels needs gigabytes of weights (regression: 6.2 GB and 32 s before
     // `resize_exact` cut such sides down by nearest neighbour first).
-    case(c, "png-gray8-1x100000000", black_png(1, 100_000_000, 8, 0), Thumbnail);
-    case(c, "png-gray8-100000000x1", black_png(100_000_000, 1, 8, 0), Thumbnail);
-    case(c, "tiff-deflate-gray8-1x100000000", tiff_gray(1, 100_000_000, 8, &zlib_zeros(100_000_000), &[]), Thumbnail);
-    case(c, "png-rgba8-60000x1000", black_png(60_000, 1000, 8, 6), Thumbnail);
+    case(
+        c,
+        "png-gray8-1x100000000",
+        black_png(1, 100_000_000, 8, 0),
+        Thumbnail,
+    );
+    case(
+        c,
+        "png-gray8-100000000x1",
+        black_png(100_000_000, 1, 8, 0),
+        Thumbnail,
+    );
+    case(
+        c,
+        "tiff-deflate-gray8-1x100000000",
+        tiff_gray(1, 100_000_000, 8, &zlib_zeros(100_000_000), &[]),
+        Thumbnail,
+    );
+    case(
+        c,
+        "png-rgba8-60000x1000",
+        black_png(60_000, 1000, 8, 6),
+        Thumbnail,
+    );
 
     // --- CMYK and YCCK JPEGs (Adobe APP14), baseline and progressive.
     let cmyk = cmyk_pixels(400, 300);
-    case(c, "jpeg-cmyk", libjpeg_jpeg("cmyk", 400, 300, &cmyk, false), Thumbnail);
-    case(c, "jpeg-ycck", libjpeg_jpeg("ycck", 400, 300, &cmyk, false), Thumbnail);
-    case(c, "jpeg-ycck-progressive", libjpeg_jpeg("ycck", 400, 300, &cmyk, true), Thumbnail);
+    case(
+        c,
+        "jpeg-cmyk",
+        libjpeg_jpeg("cmyk", 400, 300, &cmyk, false),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-ycck",
+        libjpeg_jpeg("ycck", 400, 300, &cmyk, false),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-ycck-progressive",
+        libjpeg_jpeg("ycck", 400, 300, &cmyk, true),
+        Thumbnail,
+    );
     let mut adobe_lies = libjpeg_jpeg("rgb", 400, 300, photo(400, 300).as_raw(), false);
     adobe_lies = with_segment(&adobe_lies, 0xEE, b"Adobe\0\x64\0\0\0\0\x02"); // YCCK transform on 3 components
     case(c, "jpeg-rgb-with-adobe-ycck-marker", adobe_lies, Either);
 
     // --- Animations.
     let frames: Vec<image::Frame> = (0..3)
-        .map(|i| image::Frame::new(RgbaImage::from_pixel(120, 80, Rgba([i * 80, 255 - i * 80, 0, 255]))))
+        .map(|i| {
+            image::Frame::new(RgbaImage::from_pixel(
+                120,
+                80,
+                Rgba([i * 80, 255 - i * 80, 0, 255]),
+            ))
+        })
         .collect();
     let mut animated_gif = Vec::new();
     {
         let mut encoder = image::codecs::gif::GifEncoder::new(&mut animated_gif);
-        encoder.set_repeat(image::codecs::gif::Repeat::Infinite).unwrap();
+        encoder
+            .set_repeat(image::codecs::gif::Repeat::Infinite)
+            .unwrap();
         encoder.encode_frames(frames).unwrap();
     }
     case(c, "gif-animated", animated_gif, Thumbnail);
-    let thousand: Vec<GifFrame> = (0..1000).map(|_| frame(64, 64, gif_lzw(2, std::iter::repeat_n(3, 64 * 64)))).collect();
-    case(c, "gif-animated-1000-frames", gif(64, 64, &thousand), Thumbnail);
+    let thousand: Vec<GifFrame> = (0..1000)
+        .map(|_| frame(64, 64, gif_lzw(2, std::iter::repeat_n(3, 64 * 64))))
+        .collect();
+    case(
+        c,
+        "gif-animated-1000-frames",
+        gif(64, 64, &thousand),
+        Thumbnail,
+    );
     let red = vp8l(&RgbaImage::from_pixel(60, 40, Rgba([255, 0, 0, 255])));
     let blue = vp8l(&RgbaImage::from_pixel(60, 40, Rgba([0, 0, 255, 255])));
     let anim = vec![0, 0, 0, 0, 0, 0];
-    case(c, "webp-animated", riff_webp(&[
-        (b"VP8X", vp8x(0x12, 120, 80)),
-        (b"ANIM", anim.clone()),
-        (b"ANMF", anmf(0, 0, 60, 40, &red)),
-        (b"ANMF", anmf(60, 40, 60, 40, &blue)),
-    ]), Thumbnail);
-    case(c, "webp-animated-frame-outside-canvas", riff_webp(&[
-        (b"VP8X", vp8x(0x12, 120, 80)),
-        (b"ANIM", anim.clone()),
-        (b"ANMF", anmf(30_000, 30_000, 60, 40, &red)),
-    ]), Either);
-    case(c, "webp-animated-no-frames", riff_webp(&[(b"VP8X", vp8x(0x12, 120, 80)), (b"ANIM", anim)]), Either);
+    case(
+        c,
+        "webp-animated",
+        riff_webp(&[
+            (b"VP8X", vp8x(0x12, 120, 80)),
+            (b"ANIM", anim.clone()),
+            (b"ANMF", anmf(0, 0, 60, 40, &red)),
+            (b"ANMF", anmf(60, 40, 60, 40, &blue)),
+        ]),
+        Thumbnail,
+    );
+    case(
+        c,
+        "webp-animated-frame-outside-canvas",
+        riff_webp(&[
+            (b"VP8X", vp8x(0x12, 120, 80)),
+            (b"ANIM", anim.clone()),
+            (b"ANMF", anmf(30_000, 30_000, 60, 40, &red)),
+        ]),
+        Either,
+    );
+    case(
+        c,
+        "webp-animated-no-frames",
+        riff_webp(&[(b"VP8X", vp8x(0x12, 120, 80)), (b"ANIM", anim)]),
+        Either,
+    );
 
     // --- Polyglots.
     let mut zip_appended = good_jpeg.clone();
@@ -771,28 +1234,107 @@ fn build_corpus() -> Vec<Case> {
     zip_appended.extend_from_slice(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
     case(c, "jpeg-with-zip-appended", zip_appended, Thumbnail);
     let mut html_appended = good_jpeg.clone();
-    html_appended.extend_from_slice(b"<html><body><script>alert(document.cookie)</script></body></html>");
+    html_appended
+        .extend_from_slice(b"<html><body><script>alert(document.cookie)</script></body></html>");
     case(c, "jpeg-with-html-appended", html_appended, Thumbnail);
     let mut png_html = good_png.clone();
     png_html.extend_from_slice(b"<script>alert(1)</script>");
     case(c, "png-with-html-after-iend", png_html, Thumbnail);
-    case(c, "png-with-html-text-chunk", png(64, 64, 8, 0, &[(b"tEXt", b"Comment\0<html><script>alert(1)</script></html>".to_vec())], &zlib_zeros(65 * 64)), Thumbnail);
-    case(c, "gif-header-then-script", b"GIF89a/*\x01\x01\x00\x00*/=1;alert(document.domain);//<script>alert(1)</script>".to_vec(), Error("cannot decode"));
-    case(c, "html-page", b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec(), Error("not an image"));
-    case(c, "svg-with-script", b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(), Error("not an image"));
-    case(c, "zip-archive", b"PK\x03\x04\x14\0\0\0\0\0 junk".to_vec(), Error("not an image"));
+    case(
+        c,
+        "png-with-html-text-chunk",
+        png(
+            64,
+            64,
+            8,
+            0,
+            &[(
+                b"tEXt",
+                b"Comment\0<html><script>alert(1)</script></html>".to_vec(),
+            )],
+            &zlib_zeros(65 * 64),
+        ),
+        Thumbnail,
+    );
+    case(
+        c,
+        "gif-header-then-script",
+        b"GIF89a/*\x01\x01\x00\x00*/=1;alert(document.domain);//<script>alert(1)</script>".to_vec(),
+        Error("cannot decode"),
+    );
+    case(
+        c,
+        "html-page",
+        b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec(),
+        Error("not an image"),
+    );
+    case(
+        c,
+        "svg-with-script",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(),
+        Error("not an image"),
+    );
+    case(
+        c,
+        "zip-archive",
+        b"PK\x03\x04\x14\0\0\0\0\0 junk".to_vec(),
+        Error("not an image"),
+    );
 
     // --- EXIF: absurd orientations, IFDs pointing at themselves, offsets past the end.
     let base = jpeg(300, 200);
     for orientation in [0u16, 9, 65535] {
-        case(c, &format!("jpeg-exif-orientation-{orientation}"), insert_exif_orientation(&base, orientation), Thumbnail);
+        case(
+            c,
+            &format!("jpeg-exif-orientation-{orientation}"),
+            insert_exif_orientation(&base, orientation),
+            Thumbnail,
+        );
     }
     let orientation_6 = (0x0112, SHORT, 1, 6);
-    case(c, "jpeg-exif-ifd-pointing-to-itself", with_segment(&base, 0xE1, &exif(8, 3, &[orientation_6, (0x8769, LONG, 1, 8), (0x8825, LONG, 1, 8)], 8)), Thumbnail);
-    case(c, "jpeg-exif-ifd-offset-past-end", with_segment(&base, 0xE1, &exif(0xFFFF_FFF0, 1, &[orientation_6], 0)), Thumbnail);
-    case(c, "jpeg-exif-65535-entries-claimed", with_segment(&base, 0xE1, &exif(8, 0xFFFF, &[orientation_6], 0)), Thumbnail);
-    case(c, "jpeg-exif-orientation-value-past-end", with_segment(&base, 0xE1, &exif(8, 1, &[(0x0112, SHORT, 1000, 0xFFFF_0000)], 0)), Thumbnail);
-    case(c, "jpeg-exif-not-tiff", with_segment(&base, 0xE1, b"Exif\0\0XX\0*garbage"), Thumbnail);
+    case(
+        c,
+        "jpeg-exif-ifd-pointing-to-itself",
+        with_segment(
+            &base,
+            0xE1,
+            &exif(
+                8,
+                3,
+                &[orientation_6, (0x8769, LONG, 1, 8), (0x8825, LONG, 1, 8)],
+                8,
+            ),
+        ),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-exif-ifd-offset-past-end",
+        with_segment(&base, 0xE1, &exif(0xFFFF_FFF0, 1, &[orientation_6], 0)),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-exif-65535-entries-claimed",
+        with_segment(&base, 0xE1, &exif(8, 0xFFFF, &[orientation_6], 0)),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-exif-orientation-value-past-end",
+        with_segment(
+            &base,
+            0xE1,
+            &exif(8, 1, &[(0x0112, SHORT, 1000, 0xFFFF_0000)], 0),
+        ),
+        Thumbnail,
+    );
+    case(
+        c,
+        "jpeg-exif-not-tiff",
+        with_segment(&base, 0xE1, b"Exif\0\0XX\0*garbage"),
+        Thumbnail,
+    );
     let exif_segment = exif(8, 1, &[(0x0112, SHORT, 1, 3)], 0);
     let mut many_exif = base.clone();
     let mut padded_exif = exif_segment.clone();
@@ -802,13 +1344,35 @@ fn build_corpus() -> Vec<Case> {
     }
     case(c, "jpeg-300-exif-segments-19mb", many_exif, Thumbnail);
     let png_exif = exif(8, 2, &[(0x0112, SHORT, 1, 65535), (0x8769, LONG, 1, 8)], 8)[6..].to_vec();
-    case(c, "png-exif-recursive", png(64, 64, 8, 0, &[(b"eXIf", png_exif.clone())], &zlib_zeros(65 * 64)), Thumbnail);
-    case(c, "tiff-orientation-65535", tiff_gray(64, 64, 1, &gray, &[(274, SHORT, 1, 65535)]), Either);
-    case(c, "webp-exif-recursive", riff_webp(&[
-        (b"VP8X", vp8x(0x08 | 0x10, 16, 16)),
-        (b"VP8L", tiny_vp8l.clone()),
-        (b"EXIF", png_exif),
-    ]), Thumbnail);
+    case(
+        c,
+        "png-exif-recursive",
+        png(
+            64,
+            64,
+            8,
+            0,
+            &[(b"eXIf", png_exif.clone())],
+            &zlib_zeros(65 * 64),
+        ),
+        Thumbnail,
+    );
+    case(
+        c,
+        "tiff-orientation-65535",
+        tiff_gray(64, 64, 1, &gray, &[(274, SHORT, 1, 65535)]),
+        Either,
+    );
+    case(
+        c,
+        "webp-exif-recursive",
+        riff_webp(&[
+            (b"VP8X", vp8x(0x08 | 0x10, 16, 16)),
+            (b"VP8L", tiny_vp8l.clone()),
+            (b"EXIF", png_exif),
+        ]),
+        Thumbnail,
+    );
 
     // --- ICC profiles of hostile size.
     let chunk = vec![0xAB; 65_519 - 14];
@@ -819,24 +1383,53 @@ fn build_corpus() -> Vec<Case> {
     case(c, "jpeg-icc-255-chunks-16mb", icc_huge, Thumbnail);
     let mut icc_bad = base.clone();
     for (seq, total) in [(0u8, 0u8), (5, 3), (1, 1), (1, 1), (200, 2)] {
-        icc_bad = with_segment(&icc_bad, 0xE2, &icc_chunk(seq, total, b"\xFF\xFF\xFF\xFFacspnonsense"));
+        icc_bad = with_segment(
+            &icc_bad,
+            0xE2,
+            &icc_chunk(seq, total, b"\xFF\xFF\xFF\xFFacspnonsense"),
+        );
     }
     case(c, "jpeg-icc-inconsistent-chunks", icc_bad, Thumbnail);
-    let mut iccp_claim = riff_webp(&[(b"VP8X", vp8x(0x20 | 0x10, 16, 16)), (b"ICCP", vec![0; 16]), (b"VP8L", tiny_vp8l.clone())]);
+    let mut iccp_claim = riff_webp(&[
+        (b"VP8X", vp8x(0x20 | 0x10, 16, 16)),
+        (b"ICCP", vec![0; 16]),
+        (b"VP8L", tiny_vp8l.clone()),
+    ]);
     let iccp = find(&iccp_claim, b"ICCP") + 4;
     iccp_claim[iccp..iccp + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     case(c, "webp-iccp-claiming-4gb", iccp_claim, Either);
     // WebP: an EXIF chunk claiming 4 GB at the end of the file. image-webp allocated the
     // claimed size to read it, for the orientation (regression: found by the thumbnail fuzz
     // target; refused allocations abort).
-    let mut exif_claim = riff_webp(&[(b"VP8X", vp8x(0x08, 16, 16)), (b"VP8L", tiny_vp8l.clone()), (b"EXIF", vec![0; 16])]);
+    let mut exif_claim = riff_webp(&[
+        (b"VP8X", vp8x(0x08, 16, 16)),
+        (b"VP8L", tiny_vp8l.clone()),
+        (b"EXIF", vec![0; 16]),
+    ]);
     let exif_size = find(&exif_claim, b"EXIF") + 4;
     exif_claim[exif_size..exif_size + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     case(c, "webp-exif-claiming-4gb", exif_claim, Error("truncated"));
-    case(c, "webp-exif-claiming-1.4gb-fuzzed", include_bytes!("../../fuzz/corpus/thumbnail/regression-webp-exif-size-1.4gb.webp").to_vec(), Error("truncated"));
+    case(
+        c,
+        "webp-exif-claiming-1.4gb-fuzzed",
+        include_bytes!("../../fuzz/corpus/thumbnail/regression-webp-exif-size-1.4gb.webp").to_vec(),
+        Error("truncated"),
+    );
     let mut png_icc_size = b"icc\0\0".to_vec();
     png_icc_size.extend(zlib_zeros(1 << 20)); // a 1 MiB profile of zeros: no valid header
-    case(c, "png-iccp-invalid-1mb", png(64, 64, 8, 0, &[(b"iCCP", png_icc_size)], &zlib_zeros(65 * 64)), Either);
+    case(
+        c,
+        "png-iccp-invalid-1mb",
+        png(
+            64,
+            64,
+            8,
+            0,
+            &[(b"iCCP", png_icc_size)],
+            &zlib_zeros(65 * 64),
+        ),
+        Either,
+    );
 
     // --- HEIC and AVIF (Debian's heif-enc and avifenc, layouts from media_imaging::testing::heif):
     // declared sizes over the limits refused before libheif decodes anything, grid canvases
@@ -846,26 +1439,76 @@ fn build_corpus() -> Vec<Case> {
     let avif10 = heif::avifenc(&photo_jpeg, "jpg", &["--depth", "10"]);
     case(c, "heic-640x480", heic.clone(), Thumbnail);
     case(c, "avif-10bit-640x480", avif10.clone(), Thumbnail);
-    case(c, "avif-grid-2x2", heif::avifenc(&photo_jpeg, "jpg", &["--grid", "2x2"]), Thumbnail);
-    case(c, "heic-ispe-claiming-100000x100000", heif::heic_claiming(&heic, 100_000, 100_000), Error("over the limit"));
-    case(c, "heic-ispe-claiming-9000x10000-over-byte-limit", heif::heic_claiming(&heic, 9_000, 10_000), Error("over the limit"));
+    case(
+        c,
+        "avif-grid-2x2",
+        heif::avifenc(&photo_jpeg, "jpg", &["--grid", "2x2"]),
+        Thumbnail,
+    );
+    case(
+        c,
+        "heic-ispe-claiming-100000x100000",
+        heif::heic_claiming(&heic, 100_000, 100_000),
+        Error("over the limit"),
+    );
+    case(
+        c,
+        "heic-ispe-claiming-9000x10000-over-byte-limit",
+        heif::heic_claiming(&heic, 9_000, 10_000),
+        Error("over the limit"),
+    );
     let tile = heif::heif_enc(&jpeg(64, 64));
     let tiles = vec![tile; 4];
-    case(c, "heic-grid-canvas-claiming-30000x30000", heif::heic_grid(&tiles, 2, 2, 30_000, 30_000), Error("over the limit"));
-    case(c, "heic-grid-64x64-tiles-canvas-128x128", heif::heic_grid(&tiles, 2, 2, 128, 128), Thumbnail);
+    case(
+        c,
+        "heic-grid-canvas-claiming-30000x30000",
+        heif::heic_grid(&tiles, 2, 2, 30_000, 30_000),
+        Error("over the limit"),
+    );
+    case(
+        c,
+        "heic-grid-64x64-tiles-canvas-128x128",
+        heif::heic_grid(&tiles, 2, 2, 128, 128),
+        Thumbnail,
+    );
     // Tiles of odd sides (coded 66x66, declared 65x65) at odd offsets, cut by the canvas: what
     // libheif 1.19 to 1.21 write past the canvas for; 1.15 assembles them in RGB
     // (docs/decisions/heif-grids.md).
     let odd_tiles = vec![heif::heif_enc(&jpeg(66, 66)); 4];
     let odd_grid = heif::heic_grid_of_tiles_declared(&odd_tiles, 2, 2, 128, 128, (65, 65));
-    case(c, "heic-grid-65x65-tiles-canvas-128x128", odd_grid, Thumbnail);
+    case(
+        c,
+        "heic-grid-65x65-tiles-canvas-128x128",
+        odd_grid,
+        Thumbnail,
+    );
     // A coded image larger than its ispe: libde265 decodes what the bitstream says.
-    case(c, "heic-ispe-smaller-than-coded", heif::heic_claiming(&heic, 64, 48), Either);
+    case(
+        c,
+        "heic-ispe-smaller-than-coded",
+        heif::heic_claiming(&heic, 64, 48),
+        Either,
+    );
     for (name, file) in [("heic", &heic), ("avif", &avif10)] {
-        case(c, &format!("{name}-cut-in-half"), file[..file.len() / 2].to_vec(), Either);
-        case(c, &format!("{name}-header-only"), file[..64.min(file.len())].to_vec(), Either);
+        case(
+            c,
+            &format!("{name}-cut-in-half"),
+            file[..file.len() / 2].to_vec(),
+            Either,
+        );
+        case(
+            c,
+            &format!("{name}-header-only"),
+            file[..64.min(file.len())].to_vec(),
+            Either,
+        );
         for seed in 0..4 {
-            case(c, &format!("{name}-damaged-{seed}"), damage(file, 16, 8, seed), Either);
+            case(
+                c,
+                &format!("{name}-damaged-{seed}"),
+                damage(file, 16, 8, seed),
+                Either,
+            );
         }
     }
 
@@ -878,9 +1521,18 @@ fn build_corpus() -> Vec<Case> {
 
 /// content-updated's memory setting in the template, in MB.
 fn function_memory_mb() -> u64 {
-    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")).unwrap();
-    let function = template.split("\n  ContentUpdatedFunction:\n").nth(1).expect("ContentUpdatedFunction in the template");
-    let line = function.lines().find(|l| l.trim_start().starts_with("MemorySize:")).expect("a MemorySize");
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml"),
+    )
+    .unwrap();
+    let function = template
+        .split("\n  ContentUpdatedFunction:\n")
+        .nth(1)
+        .expect("ContentUpdatedFunction in the template");
+    let line = function
+        .lines()
+        .find(|l| l.trim_start().starts_with("MemorySize:"))
+        .expect("a MemorySize");
     line.split(':').nth(1).unwrap().trim().parse().unwrap()
 }
 
@@ -906,7 +1558,10 @@ fn thumbnail_in_child(file: &Path, memory_mb: u64) -> Run {
     // async-signal-safe, on a struct of its own.
     unsafe {
         command.pre_exec(move || {
-            let limit = libc::rlimit { rlim_cur: address_space, rlim_max: address_space };
+            let limit = libc::rlimit {
+                rlim_cur: address_space,
+                rlim_max: address_space,
+            };
             if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -936,16 +1591,32 @@ fn thumbnail_in_child(file: &Path, memory_mb: u64) -> Run {
     };
     let wall = start.elapsed();
     let (mut stdout, mut stderr) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(
         matches!(status.code(), Some(0 | 1)),
         "{}: ended with {status} (a signal or a usage error), stderr: {stderr}",
         file.display()
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{}: one JSON line expected: {stdout:?} {stderr}", file.display());
-    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("{}: {e}: {stdout:?}", file.display()));
+    assert_eq!(
+        lines.len(),
+        1,
+        "{}: one JSON line expected: {stdout:?} {stderr}",
+        file.display()
+    );
+    let line: serde_json::Value = serde_json::from_str(lines[0])
+        .unwrap_or_else(|e| panic!("{}: {e}: {stdout:?}", file.display()));
     Run { line, wall }
 }
 
@@ -965,25 +1636,41 @@ fn hostile_files_end_cleanly_within_the_function_memory() {
         let run = thumbnail_in_child(&path, function_memory_mb());
         std::fs::remove_file(&path).unwrap();
         let line = &run.line;
-        let peak = line["maxRssKb"].as_u64().unwrap_or_else(|| panic!("{}: no maxRssKb: {line}", case.name));
-        let outcome = match (line.get("error").and_then(|e| e.as_str()), line["width"].as_u64(), line["height"].as_u64()) {
+        let peak = line["maxRssKb"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{}: no maxRssKb: {line}", case.name));
+        let outcome = match (
+            line.get("error").and_then(|e| e.as_str()),
+            line["width"].as_u64(),
+            line["height"].as_u64(),
+        ) {
             (Some(error), _, _) => {
                 errors += 1;
                 assert!(!error.is_empty(), "{}: an empty error", case.name);
                 match case.expect {
-                    Expect::Thumbnail => failures.push(format!("{}: expected a thumbnail, got {error}", case.name)),
-                    Expect::Error(want) if !error.contains(want) => {
-                        failures.push(format!("{}: expected an error with {want:?}, got {error}", case.name))
+                    Expect::Thumbnail => {
+                        failures.push(format!("{}: expected a thumbnail, got {error}", case.name))
                     }
+                    Expect::Error(want) if !error.contains(want) => failures.push(format!(
+                        "{}: expected an error with {want:?}, got {error}",
+                        case.name
+                    )),
                     _ => {}
                 }
                 format!("error: {error}")
             }
             (None, Some(width), Some(height)) => {
                 thumbnails += 1;
-                assert!((1..=200).contains(&width) && (1..=200).contains(&height), "{}: {line}", case.name);
+                assert!(
+                    (1..=200).contains(&width) && (1..=200).contains(&height),
+                    "{}: {line}",
+                    case.name
+                );
                 if let Expect::Error(want) = case.expect {
-                    failures.push(format!("{}: expected an error with {want:?}, got a {width}x{height} thumbnail", case.name));
+                    failures.push(format!(
+                        "{}: expected an error with {want:?}, got a {width}x{height} thumbnail",
+                        case.name
+                    ));
                 }
                 format!("thumbnail {width}x{height}")
             }
@@ -998,7 +1685,10 @@ fn hostile_files_end_cleanly_within_the_function_memory() {
             outcome
         );
         if peak >= limit_kb {
-            failures.push(format!("{}: peak {peak} kB is over the function's {limit_kb} kB", case.name));
+            failures.push(format!(
+                "{}: peak {peak} kB is over the function's {limit_kb} kB",
+                case.name
+            ));
         }
         if peak > worst_kb {
             (worst_kb, worst) = (peak, case.name.clone());
@@ -1019,46 +1709,86 @@ fn hostile_files_end_cleanly_within_the_function_memory() {
 // ---------------------------------------------------------------------------------------
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn content_objects(objects: &MemoryObjectStore) -> BTreeMap<String, Vec<u8>> {
     let all = objects.objects.lock().unwrap();
     all.iter()
-        .filter(|(key, _)| key.starts_with("public/content/") || key.starts_with("private/content/"))
+        .filter(|(key, _)| {
+            key.starts_with("public/content/") || key.starts_with("private/content/")
+        })
         .map(|(key, object)| (key.clone(), object.body.clone()))
         .collect()
 }
 
 #[test]
 fn hostile_files_are_kept_with_an_item() {
-    let f = ContentUpdated::new(MemoryObjectStore::default(), MemoryItemStore::default(), ImageLimits::default());
+    let f = ContentUpdated::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        ImageLimits::default(),
+    );
     let runtime = runtime();
     for (i, case) in corpus().iter().enumerate() {
         let key = format!("private/content/{ID}/{}", case.name);
-        f.objects().insert(&key, case.bytes.clone(), &[("data", r#"{"title":"hostile"}"#)]);
-        let change = media_core::testing::s3_change("ObjectCreated:Put", &key, &format!("{:04X}", i + 1));
-        let outcome = runtime.block_on(f.handle(&change)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let item = f.items().item(&ItemKey { identity_id: ID.into(), object_key: key.clone() }).unwrap_or_else(|| panic!("{}: no item", case.name));
+        f.objects().insert(
+            &key,
+            case.bytes.clone(),
+            &[("data", r#"{"title":"hostile"}"#)],
+        );
+        let change =
+            media_core::testing::s3_change("ObjectCreated:Put", &key, &format!("{:04X}", i + 1));
+        let outcome = runtime
+            .block_on(f.handle(&change))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let item = f
+            .items()
+            .item(&ItemKey {
+                identity_id: ID.into(),
+                object_key: key.clone(),
+            })
+            .unwrap_or_else(|| panic!("{}: no item", case.name));
         assert_eq!(item.title, "hostile", "{}", case.name);
         assert_eq!(item.size, Some(case.bytes.len() as u64), "{}", case.name);
-        let thumbnail = f.objects().object(&format!("private/thumbnails/{ID}/{}", case.name));
+        let thumbnail = f
+            .objects()
+            .object(&format!("private/thumbnails/{ID}/{}", case.name));
         match outcome {
             Outcome::Thumbnailed { .. } => {
-                assert!(!matches!(case.expect, Expect::Error(_)), "{}: expected an error", case.name);
-                assert!(item.thumbnail_key.is_some() && thumbnail.is_some(), "{}", case.name);
+                assert!(
+                    !matches!(case.expect, Expect::Error(_)),
+                    "{}: expected an error",
+                    case.name
+                );
+                assert!(
+                    item.thumbnail_key.is_some() && thumbnail.is_some(),
+                    "{}",
+                    case.name
+                );
             }
             Outcome::StoredWithoutThumbnail { reason } => {
                 assert!(!reason.is_empty(), "{}", case.name);
                 assert!(case.expect != Expect::Thumbnail, "{}: {reason}", case.name);
-                assert!(item.thumbnail_key.is_none() && thumbnail.is_none(), "{}", case.name);
+                assert!(
+                    item.thumbnail_key.is_none() && thumbnail.is_none(),
+                    "{}",
+                    case.name
+                );
             }
             other => panic!("{}: {other:?}", case.name),
         }
         // The original, byte for byte, and nothing else under content/.
         let content = content_objects(f.objects());
         assert_eq!(content.len(), i + 1, "{}", case.name);
-        assert!(content[&key] == case.bytes, "{}: original changed", case.name);
+        assert!(
+            content[&key] == case.bytes,
+            "{}: original changed",
+            case.name
+        );
     }
 }
 
@@ -1110,7 +1840,12 @@ fn message(id: &str, body: Option<String>) -> SqsMessage {
 
 /// An S3 event body with one record per (event name, raw key as it appears in the event).
 fn raw_records(records: &[(&str, serde_json::Value)]) -> String {
-    let template: serde_json::Value = serde_json::from_str(&s3_event_body("ObjectCreated:Put", "public/content/a/b.jpg", "0A")).unwrap();
+    let template: serde_json::Value = serde_json::from_str(&s3_event_body(
+        "ObjectCreated:Put",
+        "public/content/a/b.jpg",
+        "0A",
+    ))
+    .unwrap();
     let records: Vec<serde_json::Value> = records
         .iter()
         .map(|(name, key)| {
@@ -1118,7 +1853,10 @@ fn raw_records(records: &[(&str, serde_json::Value)]) -> String {
             record["eventName"] = serde_json::Value::from(*name);
             match key {
                 serde_json::Value::Null => {
-                    record["s3"]["object"].as_object_mut().unwrap().remove("key");
+                    record["s3"]["object"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("key");
                 }
                 key => record["s3"]["object"]["key"] = key.clone(),
             }
@@ -1134,7 +1872,11 @@ fn sns(message: &str) -> String {
 
 #[test]
 fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
-    let f = ContentUpdated::new(MemoryObjectStore::default(), MemoryItemStore::default(), ImageLimits::default());
+    let f = ContentUpdated::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        ImageLimits::default(),
+    );
     let picture = jpeg(120, 90);
     let user = |file: &str| format!("public/content/{ID}/{file}");
 
@@ -1151,9 +1893,15 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
     let prefix = user("");
     let at_limit = format!("{prefix}{}", "k".repeat(1024 - prefix.len()));
     assert_eq!(at_limit.len(), 1024);
-    let two_kb_title = format!(r#"{{"isPublic":true,"title":"{}","description":"{}"}}"#, "T".repeat(1000), "D".repeat(1000));
+    let two_kb_title = format!(
+        r#"{{"isPublic":true,"title":"{}","description":"{}"}}"#,
+        "T".repeat(1000),
+        "D".repeat(1000)
+    );
     assert!(two_kb_title.len() >= 2000);
-    let two_kb_garbage: String = (0..2048).map(|i| char::from(b'!' + (i * 31 % 90) as u8)).collect();
+    let two_kb_garbage: String = (0..2048)
+        .map(|i| char::from(b'!' + (i * 31 % 90) as u8))
+        .collect();
     let nested = format!("{}{}", "[".repeat(1500), "]".repeat(548));
     let escapes = format!(r#"{{"title":"{}"}}"#, "\\u0000\\ud800".repeat(170));
     let metadata: Vec<(&String, &str)> = vec![
@@ -1176,8 +1924,9 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
     let key = |k: &str| serde_json::Value::from(encode_event_key(k));
     let raw = |k: &str| serde_json::Value::from(k);
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let thousand_records: Vec<(&str, serde_json::Value)> =
-        (0..1000).map(|i| ("ObjectCreated:Put", key(&user(&format!("missing-{i}.jpg"))))).collect();
+    let thousand_records: Vec<(&str, serde_json::Value)> = (0..1000)
+        .map(|i| ("ObjectCreated:Put", key(&user(&format!("missing-{i}.jpg")))))
+        .collect();
     let messages: Vec<(&str, Option<String>, bool)> = vec![
         // (message id, body, reported failed)
         ("not-json", Some("{oops".into()), true),
@@ -1186,73 +1935,135 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
         ("json-null", Some("null".into()), true),
         ("json-array", Some("[1,2,3]".into()), true),
         ("json-nested-100000", Some(deep), true),
-        ("json-string-1mb", Some(serde_json::Value::from("x".repeat(1 << 20)).to_string()), true),
-        ("records-not-an-array", Some(r#"{"Records":{"0":{}}}"#.into()), true),
+        (
+            "json-string-1mb",
+            Some(serde_json::Value::from("x".repeat(1 << 20)).to_string()),
+            true,
+        ),
+        (
+            "records-not-an-array",
+            Some(r#"{"Records":{"0":{}}}"#.into()),
+            true,
+        ),
         ("sns-message-not-json", Some(sns("{oops")), true),
-        ("sns-message-not-a-string", Some(r#"{"Type":"Notification","Message":5}"#.into()), true),
-        ("sns-wrapped-twice", Some(sns(&sns(&s3_event_body("ObjectCreated:Put", &plain, "01")))), true),
-        ("test-event", Some(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#.into()), false),
-        ("records-of-garbage", Some(r#"{"Records":[1,"x",null,{},[]]}"#.into()), false),
-        ("unknown-event-names", Some(raw_records(&[
-            ("ObjectRestore:Post", key(&plain)),
-            ("", key(&plain)),
-            ("LifecycleExpiration:Delete", key(&plain)),
-            ("s3:ObjectCreated:Put", key(&plain)),
-            ("objectcreated:put", key(&plain)),
-            ("ObjectTagging:Put", key(&plain)),
-        ])), false),
-        ("keys-not-content", Some(raw_records(&[
-            ("ObjectCreated:Put", serde_json::Value::Null),
-            ("ObjectCreated:Put", raw("")),
-            ("ObjectCreated:Put", raw("%FF%FE.jpg")),
-            ("ObjectCreated:Put", raw(&format!("public/content/{ID}/%C3"))),
-            ("ObjectCreated:Put", key("public/content//x.jpg")),
-            ("ObjectRemoved:Delete", key("public/content//x.jpg")),
-            ("ObjectCreated:Put", key(&format!("public/content/{ID}"))),
-            ("ObjectCreated:Put", key("tmp/x.jpg")),
-            ("ObjectCreated:Put", key(&format!("public/thumbnails/{ID}/x.jpg"))),
-            ("ObjectCreated:Put", key("../public/content/x/y.jpg")),
-            ("ObjectCreated:Put", raw(&format!("public/content/{ID}/a.jpg").replace('/', "%2F").replace("public%2Fcontent%2F", "public%2Fcontent%2F%2F"))),
-            ("ObjectCreated:Put", serde_json::Value::from(5)),
-        ])), false),
-        ("hostile-keys", Some(raw_records(&[
-            ("ObjectCreated:Put", key(&dot_dot)),
-            ("ObjectCreated:Put", key(&dot_dot_identity)),
-            ("ObjectCreated:Put", key(&literal_percent)),
-            ("ObjectCreated:Put", raw(&plain.replace('/', "%2F"))),
-            ("ObjectCreated:Put", key(&control)),
-            ("ObjectCreated:Put", key(&at_limit)),
-            ("ObjectCreated:Put", key(&format!("{at_limit}-over-1024"))),
-            ("ObjectCreated:Put", key(&user(&"z".repeat(100_000)))),
-            ("ObjectRemoved:Delete", key(&user("never-existed.jpg"))),
-        ])), false),
-        ("hostile-metadata", Some(raw_records(&[
-            ("ObjectCreated:Put", key(&long_title)),
-            ("ObjectCreated:Put", key(&garbage_meta)),
-            ("ObjectCreated:Put", key(&nested_meta)),
-            ("ObjectCreated:Post", key(&escapes_meta)),
-        ])), false),
-        ("bad-fields", Some({
-            let mut body: serde_json::Value = serde_json::from_str(&s3_event_body("ObjectCreated:Put", &plain, "01")).unwrap();
-            let mut records = Vec::new();
-            for (field, value) in [
-                ("eventTime", serde_json::Value::from("yesterday")),
-                ("eventTime", serde_json::Value::from(-1)),
-                ("s3", serde_json::Value::from("nothing")),
-            ] {
-                let mut record = body["Records"][0].clone();
-                record[field] = value;
-                records.push(record);
-            }
-            let mut odd_sequencer = body["Records"][0].clone();
-            odd_sequencer["s3"]["object"]["sequencer"] = serde_json::Value::from(format!("é{}", "Z".repeat(500)));
-            odd_sequencer["s3"]["object"]["size"] = serde_json::Value::from(-5);
-            odd_sequencer["s3"]["object"]["eTag"] = serde_json::Value::from("\"\"\"");
-            records.push(odd_sequencer);
-            body["Records"] = serde_json::Value::from(records);
-            body.to_string()
-        }), false),
-        ("a-thousand-records", Some(raw_records(&thousand_records)), false),
+        (
+            "sns-message-not-a-string",
+            Some(r#"{"Type":"Notification","Message":5}"#.into()),
+            true,
+        ),
+        (
+            "sns-wrapped-twice",
+            Some(sns(&sns(&s3_event_body("ObjectCreated:Put", &plain, "01")))),
+            true,
+        ),
+        (
+            "test-event",
+            Some(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#.into()),
+            false,
+        ),
+        (
+            "records-of-garbage",
+            Some(r#"{"Records":[1,"x",null,{},[]]}"#.into()),
+            false,
+        ),
+        (
+            "unknown-event-names",
+            Some(raw_records(&[
+                ("ObjectRestore:Post", key(&plain)),
+                ("", key(&plain)),
+                ("LifecycleExpiration:Delete", key(&plain)),
+                ("s3:ObjectCreated:Put", key(&plain)),
+                ("objectcreated:put", key(&plain)),
+                ("ObjectTagging:Put", key(&plain)),
+            ])),
+            false,
+        ),
+        (
+            "keys-not-content",
+            Some(raw_records(&[
+                ("ObjectCreated:Put", serde_json::Value::Null),
+                ("ObjectCreated:Put", raw("")),
+                ("ObjectCreated:Put", raw("%FF%FE.jpg")),
+                (
+                    "ObjectCreated:Put",
+                    raw(&format!("public/content/{ID}/%C3")),
+                ),
+                ("ObjectCreated:Put", key("public/content//x.jpg")),
+                ("ObjectRemoved:Delete", key("public/content//x.jpg")),
+                ("ObjectCreated:Put", key(&format!("public/content/{ID}"))),
+                ("ObjectCreated:Put", key("tmp/x.jpg")),
+                (
+                    "ObjectCreated:Put",
+                    key(&format!("public/thumbnails/{ID}/x.jpg")),
+                ),
+                ("ObjectCreated:Put", key("../public/content/x/y.jpg")),
+                (
+                    "ObjectCreated:Put",
+                    raw(&format!("public/content/{ID}/a.jpg")
+                        .replace('/', "%2F")
+                        .replace("public%2Fcontent%2F", "public%2Fcontent%2F%2F")),
+                ),
+                ("ObjectCreated:Put", serde_json::Value::from(5)),
+            ])),
+            false,
+        ),
+        (
+            "hostile-keys",
+            Some(raw_records(&[
+                ("ObjectCreated:Put", key(&dot_dot)),
+                ("ObjectCreated:Put", key(&dot_dot_identity)),
+                ("ObjectCreated:Put", key(&literal_percent)),
+                ("ObjectCreated:Put", raw(&plain.replace('/', "%2F"))),
+                ("ObjectCreated:Put", key(&control)),
+                ("ObjectCreated:Put", key(&at_limit)),
+                ("ObjectCreated:Put", key(&format!("{at_limit}-over-1024"))),
+                ("ObjectCreated:Put", key(&user(&"z".repeat(100_000)))),
+                ("ObjectRemoved:Delete", key(&user("never-existed.jpg"))),
+            ])),
+            false,
+        ),
+        (
+            "hostile-metadata",
+            Some(raw_records(&[
+                ("ObjectCreated:Put", key(&long_title)),
+                ("ObjectCreated:Put", key(&garbage_meta)),
+                ("ObjectCreated:Put", key(&nested_meta)),
+                ("ObjectCreated:Post", key(&escapes_meta)),
+            ])),
+            false,
+        ),
+        (
+            "bad-fields",
+            Some({
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&s3_event_body("ObjectCreated:Put", &plain, "01"))
+                        .unwrap();
+                let mut records = Vec::new();
+                for (field, value) in [
+                    ("eventTime", serde_json::Value::from("yesterday")),
+                    ("eventTime", serde_json::Value::from(-1)),
+                    ("s3", serde_json::Value::from("nothing")),
+                ] {
+                    let mut record = body["Records"][0].clone();
+                    record[field] = value;
+                    records.push(record);
+                }
+                let mut odd_sequencer = body["Records"][0].clone();
+                odd_sequencer["s3"]["object"]["sequencer"] =
+                    serde_json::Value::from(format!("é{}", "Z".repeat(500)));
+                odd_sequencer["s3"]["object"]["size"] = serde_json::Value::from(-5);
+                odd_sequencer["s3"]["object"]["eTag"] = serde_json::Value::from("\"\"\"");
+                records.push(odd_sequencer);
+                body["Records"] = serde_json::Value::from(records);
+                body.to_string()
+            }),
+            false,
+        ),
+        (
+            "a-thousand-records",
+            Some(raw_records(&thousand_records)),
+            false,
+        ),
     ];
     let expected_failed: Vec<&str> = messages.iter().filter(|m| m.2).map(|m| m.0).collect();
     let mut event = SqsEvent::default();
@@ -1262,35 +2073,72 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
 
     let capture = Capture::default();
     let runtime = runtime();
-    let response = tracing::subscriber::with_default(capture.clone(), || runtime.block_on(f.handle_sqs(event)));
-    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        runtime.block_on(f.handle_sqs(event))
+    });
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, expected_failed);
 
     // Every rejected message and every skipped record is logged as an error with its message.
     let lines = capture.lines.lock().unwrap().clone();
-    let logged = |id: &str, what: &str| lines.iter().filter(|l| l.starts_with("ERROR") && l.contains(what) && l.contains(&format!("message_id={id:?}"))).count();
+    let logged = |id: &str, what: &str| {
+        lines
+            .iter()
+            .filter(|l| {
+                l.starts_with("ERROR")
+                    && l.contains(what)
+                    && l.contains(&format!("message_id={id:?}"))
+            })
+            .count()
+    };
     for id in &expected_failed {
         assert_eq!(logged(id, "dead-letter"), 1, "{id}: {lines:#?}");
     }
-    for (id, skipped) in [("records-of-garbage", 5), ("unknown-event-names", 6), ("keys-not-content", 12), ("bad-fields", 3)] {
-        assert_eq!(logged(id, "record skipped"), skipped, "{id}: {:#?}", lines.iter().filter(|l| l.contains(id)).collect::<Vec<_>>());
+    for (id, skipped) in [
+        ("records-of-garbage", 5),
+        ("unknown-event-names", 6),
+        ("keys-not-content", 12),
+        ("bad-fields", 3),
+    ] {
+        assert_eq!(
+            logged(id, "record skipped"),
+            skipped,
+            "{id}: {:#?}",
+            lines.iter().filter(|l| l.contains(id)).collect::<Vec<_>>()
+        );
     }
 
     // Nothing under content/ was written, changed or removed.
     assert_eq!(content_objects(f.objects()), originals);
     // Everything written is a thumbnail or a preview (of an upload that exists) or an item.
     for written in f.objects().keys() {
-        let rendition = written.starts_with("public/thumbnails/") || written.starts_with("public/previews/");
+        let rendition =
+            written.starts_with("public/thumbnails/") || written.starts_with("public/previews/");
         assert!(originals.contains_key(&written) || rendition, "{written:?}");
     }
-    let item = |key: &str| f.items().item(&ItemKey::from(&media_core::keys::ContentKey::parse(key).unwrap()));
+    let item = |key: &str| {
+        f.items().item(&ItemKey::from(
+            &media_core::keys::ContentKey::parse(key).unwrap(),
+        ))
+    };
     for (key, _) in &metadata {
         let item = item(key).unwrap_or_else(|| panic!("{key:?}: no item"));
-        let thumbnail = f.objects().object(&media_core::keys::ContentKey::parse(key).unwrap().thumbnail_key());
+        let thumbnail = f.objects().object(
+            &media_core::keys::ContentKey::parse(key)
+                .unwrap()
+                .thumbnail_key(),
+        );
         if **key == at_limit {
             assert!(item.thumbnail_key.is_none() && thumbnail.is_none());
         } else {
-            assert!(item.thumbnail_key.is_some() && thumbnail.is_some(), "{key:?}");
+            assert!(
+                item.thumbnail_key.is_some() && thumbnail.is_some(),
+                "{key:?}"
+            );
         }
     }
     // 2 KB of metadata: cut to the bounds, or the file name when unreadable.
@@ -1323,29 +2171,68 @@ fn hostile_generators_make_valid_files_at_small_sizes() {
     let varied: Vec<u8> = (0..300 * 300).map(|_| (random.next() % 4) as u8).collect();
     for indices in [varied, vec![1; 500 * 500]] {
         let side = (indices.len() as f64).sqrt() as u16;
-        let file = gif(side, side, &[GifFrame { left: 0, top: 0, width: side, height: side, lzw: gif_lzw(2, indices.iter().copied()) }]);
+        let file = gif(
+            side,
+            side,
+            &[GifFrame {
+                left: 0,
+                top: 0,
+                width: side,
+                height: side,
+                lzw: gif_lzw(2, indices.iter().copied()),
+            }],
+        );
         let decoded = image::load_from_memory(&file).unwrap().to_rgba8();
-        let palette = [[0, 0, 0, 255], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]];
-        let want: Vec<u8> = indices.iter().flat_map(|&i| palette[usize::from(i)]).collect();
+        let palette = [
+            [0, 0, 0, 255],
+            [255, 0, 0, 255],
+            [0, 255, 0, 255],
+            [0, 0, 255, 255],
+        ];
+        let want: Vec<u8> = indices
+            .iter()
+            .flat_map(|&i| palette[usize::from(i)])
+            .collect();
         assert!(decoded.as_raw() == &want, "LZW round trip");
     }
     // RLE8 BMP, hand-made TIFF, animated WebP, exif helper.
-    let decoded = image::load_from_memory(&bmp(300, 20, 8, 1, &rle8_rows(300, 20))).unwrap().to_rgb8();
+    let decoded = image::load_from_memory(&bmp(300, 20, 8, 1, &rle8_rows(300, 20)))
+        .unwrap()
+        .to_rgb8();
     assert_eq!(decoded.dimensions(), (300, 20));
     assert!(decoded.pixels().all(|p| p.0 == [255, 255, 255]));
     let decoded = image::load_from_memory(&tiff_gray(10, 3, 8, &zlib_zeros(30), &[])).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (10, 3));
     let red = vp8l(&RgbaImage::from_pixel(6, 4, Rgba([255, 0, 0, 255])));
-    let animated = riff_webp(&[(b"VP8X", vp8x(0x12, 12, 8)), (b"ANIM", vec![0; 6]), (b"ANMF", anmf(6, 4, 6, 4, &red))]);
+    let animated = riff_webp(&[
+        (b"VP8X", vp8x(0x12, 12, 8)),
+        (b"ANIM", vec![0; 6]),
+        (b"ANMF", anmf(6, 4, 6, 4, &red)),
+    ]);
     let decoded = image::load_from_memory(&animated).unwrap().to_rgba8();
     let [r, g, b, a] = decoded.get_pixel(8, 6).0;
     assert!(r > 250 && g < 5 && b < 5 && a > 250, "{:?}", [r, g, b, a]);
     // Extra progressive scans are real scans, and libjpeg reads them.
     for extra in [0, 5] {
-        let thumbnail = media_imaging::make_thumbnail(&many_scans(64, 64, extra), &ImageLimits::default()).unwrap();
-        assert_eq!((thumbnail.encoded.width, thumbnail.encoded.height), (64, 64));
+        let thumbnail =
+            media_imaging::make_thumbnail(&many_scans(64, 64, extra), &ImageLimits::default())
+                .unwrap();
+        assert_eq!(
+            (thumbnail.encoded.width, thumbnail.encoded.height),
+            (64, 64)
+        );
     }
-    assert_eq!(jpeg_segments(&many_scans(64, 64, 5)).iter().filter(|s| s[1] == 0xDA).count(), jpeg_segments(&many_scans(64, 64, 0)).iter().filter(|s| s[1] == 0xDA).count() + 5);
+    assert_eq!(
+        jpeg_segments(&many_scans(64, 64, 5))
+            .iter()
+            .filter(|s| s[1] == 0xDA)
+            .count(),
+        jpeg_segments(&many_scans(64, 64, 0))
+            .iter()
+            .filter(|s| s[1] == 0xDA)
+            .count()
+            + 5
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1367,46 +2254,125 @@ fn hostile_fuzz_seeds() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
     std::fs::create_dir_all(&dir).unwrap();
     let rgb = |w: usize, h: usize| photo(w as u32, h as u32).into_raw();
-    let rgba = DynamicImage::ImageRgba8(RgbaImage::from_fn(16, 16, |x, y| Rgba([(x * 16) as u8, (y * 16) as u8, 99, (x * y) as u8])));
-    let gray16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(8, 8, |x, y| image::Luma([(x * 8000 + y * 300) as u16])));
-    let own_scans = jpeg_segments(&many_scans(16, 16, 0)).iter().filter(|s| s[1] == 0xDA).count();
-    let palette = png(4, 4, 8, 3, &[(b"PLTE", vec![0, 0, 0, 255, 0, 0]), (b"tRNS", vec![0, 128])], &zlib_zeros(5 * 4));
+    let rgba = DynamicImage::ImageRgba8(RgbaImage::from_fn(16, 16, |x, y| {
+        Rgba([(x * 16) as u8, (y * 16) as u8, 99, (x * y) as u8])
+    }));
+    let gray16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(8, 8, |x, y| {
+        image::Luma([(x * 8000 + y * 300) as u16])
+    }));
+    let own_scans = jpeg_segments(&many_scans(16, 16, 0))
+        .iter()
+        .filter(|s| s[1] == 0xDA)
+        .count();
+    let palette = png(
+        4,
+        4,
+        8,
+        3,
+        &[(b"PLTE", vec![0, 0, 0, 255, 0, 0]), (b"tRNS", vec![0, 128])],
+        &zlib_zeros(5 * 4),
+    );
     let mut small_icc = b"icc\0\0".to_vec();
     small_icc.extend(zlib_zeros(200));
     let png_exif = exif(8, 1, &[(0x0112, SHORT, 1, 6)], 0)[6..].to_vec();
     let gif_frames: Vec<GifFrame> = (0..2)
-        .map(|i| GifFrame { left: i * 2, top: i, width: 6, height: 6, lzw: gif_lzw(2, (0..36u8).map(|v| (v + i as u8) % 4)) })
+        .map(|i| GifFrame {
+            left: i * 2,
+            top: i,
+            width: 6,
+            height: 6,
+            lzw: gif_lzw(2, (0..36u8).map(|v| (v + i as u8) % 4)),
+        })
         .collect();
     let red = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([255, 0, 0, 255])));
     let blue = vp8l(&RgbaImage::from_pixel(8, 8, Rgba([0, 0, 255, 128])));
-    let flat = encode(&DynamicImage::ImageRgb8(RgbImage::from_pixel(66, 66, Rgb([200, 60, 40]))), ImageFormat::Jpeg);
+    let flat = encode(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(66, 66, Rgb([200, 60, 40]))),
+        ImageFormat::Jpeg,
+    );
     let odd_tiles = vec![heif::heif_enc(&flat); 4];
     let seeds: Vec<(&str, Vec<u8>)> = vec![
         ("jpeg-baseline.jpg", jpeg(32, 24)),
-        ("jpeg-progressive.jpg", libjpeg_jpeg("rgb", 32, 24, &rgb(32, 24), true)),
-        ("jpeg-gray.jpg", libjpeg_jpeg("gray", 16, 16, &[77; 256], false)),
-        ("jpeg-cmyk.jpg", libjpeg_jpeg("cmyk", 16, 16, &cmyk_pixels(16, 16), false)),
-        ("jpeg-ycck-progressive.jpg", libjpeg_jpeg("ycck", 16, 16, &cmyk_pixels(16, 16), true)),
-        ("jpeg-exif-orientation-6.jpg", insert_exif_orientation(&jpeg(24, 16), 6)),
+        (
+            "jpeg-progressive.jpg",
+            libjpeg_jpeg("rgb", 32, 24, &rgb(32, 24), true),
+        ),
+        (
+            "jpeg-gray.jpg",
+            libjpeg_jpeg("gray", 16, 16, &[77; 256], false),
+        ),
+        (
+            "jpeg-cmyk.jpg",
+            libjpeg_jpeg("cmyk", 16, 16, &cmyk_pixels(16, 16), false),
+        ),
+        (
+            "jpeg-ycck-progressive.jpg",
+            libjpeg_jpeg("ycck", 16, 16, &cmyk_pixels(16, 16), true),
+        ),
+        (
+            "jpeg-exif-orientation-6.jpg",
+            insert_exif_orientation(&jpeg(24, 16), 6),
+        ),
         ("jpeg-101-scans.jpg", many_scans(16, 16, 101 - own_scans)),
         ("png-rgba.png", encode(&rgba, ImageFormat::Png)),
         ("png-gray16.png", encode(&gray16, ImageFormat::Png)),
         ("png-palette-trns.png", palette),
-        ("png-exif-iccp.png", png(8, 8, 8, 0, &[(b"iCCP", small_icc), (b"eXIf", png_exif.clone())], &zlib_zeros(9 * 8))),
+        (
+            "png-exif-iccp.png",
+            png(
+                8,
+                8,
+                8,
+                0,
+                &[(b"iCCP", small_icc), (b"eXIf", png_exif.clone())],
+                &zlib_zeros(9 * 8),
+            ),
+        ),
         ("png-60000x1.png", black_png(60_000, 1, 8, 0)),
         ("gif-two-frames.gif", gif(8, 8, &gif_frames)),
         ("gif-image-crate.gif", encode(&rgba, ImageFormat::Gif)),
         ("webp-lossless.webp", webp(rgba.as_rgba8().unwrap())),
-        ("webp-animated.webp", riff_webp(&[(b"VP8X", vp8x(0x12, 16, 16)), (b"ANIM", vec![0; 6]), (b"ANMF", anmf(0, 0, 8, 8, &red)), (b"ANMF", anmf(8, 8, 8, 8, &blue))])),
-        ("webp-exif.webp", riff_webp(&[(b"VP8X", vp8x(0x08 | 0x10, 8, 8)), (b"VP8L", red.clone()), (b"EXIF", png_exif)])),
-        ("tiff-rgb.tif", encode(&DynamicImage::ImageRgb8(photo(16, 16)), ImageFormat::Tiff)),
-        ("tiff-gray-deflate-orientation-6.tif", tiff_gray(16, 16, 8, &zlib_zeros(256), &[(274, SHORT, 1, 6)])),
-        ("bmp-rgb.bmp", encode(&DynamicImage::ImageRgb8(photo(8, 8)), ImageFormat::Bmp)),
+        (
+            "webp-animated.webp",
+            riff_webp(&[
+                (b"VP8X", vp8x(0x12, 16, 16)),
+                (b"ANIM", vec![0; 6]),
+                (b"ANMF", anmf(0, 0, 8, 8, &red)),
+                (b"ANMF", anmf(8, 8, 8, 8, &blue)),
+            ]),
+        ),
+        (
+            "webp-exif.webp",
+            riff_webp(&[
+                (b"VP8X", vp8x(0x08 | 0x10, 8, 8)),
+                (b"VP8L", red.clone()),
+                (b"EXIF", png_exif),
+            ]),
+        ),
+        (
+            "tiff-rgb.tif",
+            encode(&DynamicImage::ImageRgb8(photo(16, 16)), ImageFormat::Tiff),
+        ),
+        (
+            "tiff-gray-deflate-orientation-6.tif",
+            tiff_gray(16, 16, 8, &zlib_zeros(256), &[(274, SHORT, 1, 6)]),
+        ),
+        (
+            "bmp-rgb.bmp",
+            encode(&DynamicImage::ImageRgb8(photo(8, 8)), ImageFormat::Bmp),
+        ),
         ("bmp-rle8.bmp", bmp(16, 16, 8, 1, &rle8_rows(16, 16))),
-        ("heic-grid-odd-tiles.heic", heif::heic_grid_of_tiles_declared(&odd_tiles, 2, 2, 128, 128, (65, 65))),
+        (
+            "heic-grid-odd-tiles.heic",
+            heif::heic_grid_of_tiles_declared(&odd_tiles, 2, 2, 128, 128, (65, 65)),
+        ),
     ];
     for (name, bytes) in seeds {
-        assert!(bytes.len() < 6000, "{name}: {} bytes is not a small seed", bytes.len());
+        assert!(
+            bytes.len() < 6000,
+            "{name}: {} bytes is not a small seed",
+            bytes.len()
+        );
         std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
@@ -1420,10 +2386,17 @@ fn a_png_profile_bomb_costs_no_more_memory_than_the_picture() {
     let mut icc_bomb = b"icc\0\0".to_vec();
     icc_bomb.extend(zlib_zeros(1 << 30));
     let path = dir.join("png-iccp-bomb-1gib.png");
-    std::fs::write(&path, png(64, 64, 8, 0, &[(b"iCCP", icc_bomb)], &zlib_zeros(65 * 64))).unwrap();
+    std::fs::write(
+        &path,
+        png(64, 64, 8, 0, &[(b"iCCP", icc_bomb)], &zlib_zeros(65 * 64)),
+    )
+    .unwrap();
     let run = thumbnail_in_child(&path, function_memory_mb());
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(run.line["width"], 64, "{}", run.line);
     let peak_kb = run.line["maxRssKb"].as_u64().unwrap();
-    assert!(peak_kb < 64_000, "peak {peak_kb} kB: the profile was inflated");
+    assert!(
+        peak_kb < 64_000,
+        "peak {peak_kb} kB: the profile was inflated"
+    );
 }

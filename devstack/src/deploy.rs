@@ -26,7 +26,12 @@ const CODE_BUCKET: &str = "devstack-code";
 pub fn functions_of(template: &str) -> Vec<String> {
     template
         .lines()
-        .filter_map(|line| line.trim().strip_prefix("CodeUri: build/")?.strip_suffix('/').map(str::to_owned))
+        .filter_map(|line| {
+            line.trim()
+                .strip_prefix("CodeUri: build/")?
+                .strip_suffix('/')
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -48,9 +53,17 @@ pub struct LocalParameters {
 
 impl LocalParameters {
     fn to_cloudformation(&self) -> Vec<Parameter> {
-        let architecture = if std::env::consts::ARCH == "aarch64" { "arm64" } else { "x86_64" };
+        let architecture = if std::env::consts::ARCH == "aarch64" {
+            "arm64"
+        } else {
+            "x86_64"
+        };
         let minutes = self.purge_interval_minutes.max(1);
-        let schedule = if minutes == 1 { "rate(1 minute)".to_owned() } else { format!("rate({minutes} minutes)") };
+        let schedule = if minutes == 1 {
+            "rate(1 minute)".to_owned()
+        } else {
+            format!("rate({minutes} minutes)")
+        };
         let mut values = vec![
             ("ClientOrigin", self.client_origin.clone()),
             // The functions run as processes of this machine.
@@ -71,7 +84,12 @@ impl LocalParameters {
             .into_iter()
             .map(|(key, value)| (key.to_owned(), value))
             .chain(self.overrides.iter().cloned())
-            .map(|(key, value)| Parameter::builder().parameter_key(key).parameter_value(value).build())
+            .map(|(key, value)| {
+                Parameter::builder()
+                    .parameter_key(key)
+                    .parameter_value(value)
+                    .build()
+            })
             .collect()
     }
 }
@@ -84,10 +102,15 @@ pub fn local_face_model() -> Option<PathBuf> {
     }
     let models = std::env::var_os("FACE_MODEL_DIR")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/media-share/models")))?;
-    [models.join("centerface.onnx"), PathBuf::from("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml")]
-        .into_iter()
-        .find(|p| p.exists())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/media-share/models"))
+        })?;
+    [
+        models.join("centerface.onnx"),
+        PathBuf::from("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
 }
 
 /// The directory of a function's Lambda package for this machine's architecture: what
@@ -117,7 +140,9 @@ fn package(dir: &Path) -> Result<Vec<u8>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).with_context(|| format!("reading {}", next.display()))? {
+        for entry in
+            std::fs::read_dir(&next).with_context(|| format!("reading {}", next.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
@@ -129,13 +154,19 @@ fn package(dir: &Path) -> Result<Vec<u8>> {
     files.sort();
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for path in files {
-        let name = path.strip_prefix(dir)?.to_str().context("a package path that is not UTF-8")?.to_owned();
+        let name = path
+            .strip_prefix(dir)?
+            .to_str()
+            .context("a package path that is not UTF-8")?
+            .to_owned();
         let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .unix_permissions(mode);
         zip.start_file(name, options)?;
-        zip.write_all(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)?;
+        zip.write_all(
+            &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        )?;
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -143,10 +174,17 @@ fn package(dir: &Path) -> Result<Vec<u8>> {
 /// Uploads the packages and returns the template with each `CodeUri: build/<function>/` made
 /// the package's S3 location. A package's key names its content, so a rebuilt function is
 /// an update of the stack and an unchanged one is not.
-async fn packaged_template(s3: &aws_sdk_s3::Client, mut template: String, functions: &[String]) -> Result<String> {
+async fn packaged_template(
+    s3: &aws_sdk_s3::Client,
+    mut template: String,
+    functions: &[String],
+) -> Result<String> {
     match s3.create_bucket().bucket(CODE_BUCKET).send().await {
         Ok(_) => {}
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) => {}
+        Err(err)
+            if err.as_service_error().is_some_and(|e| {
+                e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+            }) => {}
         Err(err) => return Err(sdk_error(err)).context("creating the code bucket"),
     }
     for function in functions {
@@ -154,7 +192,13 @@ async fn packaged_template(s3: &aws_sdk_s3::Client, mut template: String, functi
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&zipped);
         let key = format!("{function}/{:08x}-{}.zip", hasher.finalize(), zipped.len());
-        s3.put_object().bucket(CODE_BUCKET).key(&key).body(zipped.into()).send().await.with_context(|| format!("uploading {key}"))?;
+        s3.put_object()
+            .bucket(CODE_BUCKET)
+            .key(&key)
+            .body(zipped.into())
+            .send()
+            .await
+            .with_context(|| format!("uploading {key}"))?;
         let local = format!("CodeUri: build/{function}/");
         if !template.contains(&local) {
             bail!("{} has no `{local}`", template_path().display());
@@ -171,27 +215,54 @@ pub struct Deployed {
 }
 
 /// Creates or updates the stack and waits until it is complete.
-pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameters) -> Result<Deployed> {
+pub async fn deploy(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    parameters: &LocalParameters,
+) -> Result<Deployed> {
     let s3 = media_core::aws::s3_client(sdk);
     let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
     let path = template_path();
-    let template = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let template =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let functions = functions_of(&template);
     let template = packaged_template(&s3, template, &functions).await?;
     // Over 51,200 bytes a template must be passed by URL (CloudFormation user guide,
     // "CloudFormation quotas"), as `sam deploy` does.
     let template_key = "template/packaged.yaml";
-    s3.put_object().bucket(CODE_BUCKET).key(template_key).body(template.into_bytes().into()).send().await.context("uploading the template")?;
+    s3.put_object()
+        .bucket(CODE_BUCKET)
+        .key(template_key)
+        .body(template.into_bytes().into())
+        .send()
+        .await
+        .context("uploading the template")?;
     let template_url = format!("{endpoint}/{CODE_BUCKET}/{template_key}");
-    let capabilities = [Capability::CapabilityIam, Capability::CapabilityNamedIam, Capability::CapabilityAutoExpand];
+    let capabilities = [
+        Capability::CapabilityIam,
+        Capability::CapabilityNamedIam,
+        Capability::CapabilityAutoExpand,
+    ];
 
-    let existing = match cloudformation.describe_stacks().stack_name(STACK_NAME).send().await {
-        Ok(output) => output.stacks().first().and_then(|s| s.stack_status().cloned()),
+    let existing = match cloudformation
+        .describe_stacks()
+        .stack_name(STACK_NAME)
+        .send()
+        .await
+    {
+        Ok(output) => output
+            .stacks()
+            .first()
+            .and_then(|s| s.stack_status().cloned()),
         Err(_) => None,
     };
     if matches!(existing, Some(StackStatus::RollbackComplete)) {
         // A stack whose creation failed can only be deleted (as in AWS).
-        cloudformation.delete_stack().stack_name(STACK_NAME).send().await?;
+        cloudformation
+            .delete_stack()
+            .stack_name(STACK_NAME)
+            .send()
+            .await?;
         wait(&cloudformation).await.ok();
     }
     let exists = matches!(existing, Some(ref s) if *s != StackStatus::RollbackComplete && *s != StackStatus::DeleteComplete);
@@ -206,7 +277,13 @@ pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameter
             .await;
         match update {
             Ok(_) => tracing::info!(stack = STACK_NAME, "updating the stack"),
-            Err(err) if format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&err)).contains("No updates") => {
+            Err(err)
+                if format!(
+                    "{}",
+                    aws_sdk_cloudformation::error::DisplayErrorContext(&err)
+                )
+                .contains("No updates") =>
+            {
                 tracing::info!(stack = STACK_NAME, "the stack is up to date")
             }
             Err(err) => return Err(sdk_error(err)).context("UpdateStack"),
@@ -224,22 +301,40 @@ pub async fn deploy(sdk: &SdkConfig, endpoint: &str, parameters: &LocalParameter
             .context("CreateStack")?;
         tracing::info!(stack = STACK_NAME, "creating the stack");
     }
-    Ok(Deployed { outputs: wait(&cloudformation).await?, functions })
+    Ok(Deployed {
+        outputs: wait(&cloudformation).await?,
+        functions,
+    })
 }
 
 /// The deployed stack for the request records (`proxy.rs`): its id, account, parameters and
 /// every resource's physical id by logical id.
 pub async fn describe(sdk: &SdkConfig) -> Result<serde_json::Value> {
     let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
-    let stacks = cloudformation.describe_stacks().stack_name(STACK_NAME).send().await.context("DescribeStacks")?;
+    let stacks = cloudformation
+        .describe_stacks()
+        .stack_name(STACK_NAME)
+        .send()
+        .await
+        .context("DescribeStacks")?;
     let stack = stacks.stacks().first().context("the stack vanished")?;
     let stack_id = stack.stack_id().unwrap_or_default().to_owned();
     let parameters: serde_json::Map<String, serde_json::Value> = stack
         .parameters()
         .iter()
-        .filter_map(|p| Some((p.parameter_key()?.to_owned(), serde_json::Value::String(p.parameter_value()?.to_owned()))))
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                serde_json::Value::String(p.parameter_value()?.to_owned()),
+            ))
+        })
         .collect();
-    let resources = cloudformation.describe_stack_resources().stack_name(STACK_NAME).send().await.context("DescribeStackResources")?;
+    let resources = cloudformation
+        .describe_stack_resources()
+        .stack_name(STACK_NAME)
+        .send()
+        .await
+        .context("DescribeStackResources")?;
     let resources: Vec<serde_json::Value> = resources
         .stack_resources()
         .iter()
@@ -259,28 +354,54 @@ pub async fn describe(sdk: &SdkConfig) -> Result<serde_json::Value> {
 async fn wait(cloudformation: &aws_sdk_cloudformation::Client) -> Result<BTreeMap<String, String>> {
     let started = Instant::now();
     loop {
-        let output = cloudformation.describe_stacks().stack_name(STACK_NAME).send().await.context("DescribeStacks")?;
+        let output = cloudformation
+            .describe_stacks()
+            .stack_name(STACK_NAME)
+            .send()
+            .await
+            .context("DescribeStacks")?;
         let stack = output.stacks().first().context("the stack vanished")?;
         let status = stack.stack_status().cloned().context("no stack status")?;
         if !status.as_str().ends_with("IN_PROGRESS") {
-            if matches!(status, StackStatus::CreateComplete | StackStatus::UpdateComplete) {
+            if matches!(
+                status,
+                StackStatus::CreateComplete | StackStatus::UpdateComplete
+            ) {
                 return Ok(stack
                     .outputs()
                     .iter()
-                    .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                    .filter_map(|o| {
+                        Some((o.output_key()?.to_owned(), o.output_value()?.to_owned()))
+                    })
                     .collect());
             }
-            let events = cloudformation.describe_stack_events().stack_name(STACK_NAME).send().await?;
+            let events = cloudformation
+                .describe_stack_events()
+                .stack_name(STACK_NAME)
+                .send()
+                .await?;
             let failures: Vec<String> = events
                 .stack_events()
                 .iter()
-                .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("FAILED")))
-                .map(|e| format!("{}: {}", e.logical_resource_id().unwrap_or("?"), e.resource_status_reason().unwrap_or("")))
+                .filter(|e| {
+                    e.resource_status()
+                        .is_some_and(|s| s.as_str().ends_with("FAILED"))
+                })
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.logical_resource_id().unwrap_or("?"),
+                        e.resource_status_reason().unwrap_or("")
+                    )
+                })
                 .collect();
             bail!("the stack is {}: {}", status.as_str(), failures.join("; "));
         }
         if started.elapsed() > DEPLOY_TIMEOUT {
-            bail!("the stack is still {} after {DEPLOY_TIMEOUT:?}", status.as_str());
+            bail!(
+                "the stack is still {} after {DEPLOY_TIMEOUT:?}",
+                status.as_str()
+            );
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -289,12 +410,20 @@ async fn wait(cloudformation: &aws_sdk_cloudformation::Client) -> Result<BTreeMa
 /// `stack.json` from the stack's outputs.
 pub fn stack_info(deployed: &Deployed, endpoint: &str, client_url: &str) -> Result<StackInfo> {
     let Deployed { outputs, functions } = deployed;
-    let output = |key: &str| outputs.get(key).cloned().with_context(|| format!("the stack has no output {key}"));
+    let output = |key: &str| {
+        outputs
+            .get(key)
+            .cloned()
+            .with_context(|| format!("the stack has no output {key}"))
+    };
     let by_function = |suffix: &str| -> BTreeMap<String, String> {
         functions
             .iter()
             .filter_map(|f| {
-                let camel: String = f.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect();
+                let camel: String = f
+                    .split('-')
+                    .map(|w| w[..1].to_uppercase() + &w[1..])
+                    .collect();
                 Some((f.clone(), outputs.get(&format!("{camel}{suffix}"))?.clone()))
             })
             .collect()
@@ -316,8 +445,12 @@ pub fn stack_info(deployed: &Deployed, endpoint: &str, client_url: &str) -> Resu
         queue_urls: by_function("QueueUrl"),
         dead_letter_queue_urls: by_function("DeadLetterQueueUrl"),
         index_failures_queue_url: output("IndexUpdateFailuresQueueUrl")?,
-        max_upload_bytes: output("MaxUploadBytes")?.parse().context("output MaxUploadBytes is not a number")?,
-        storage_quota_bytes: output("StorageQuotaBytes")?.parse().context("output StorageQuotaBytes is not a number")?,
+        max_upload_bytes: output("MaxUploadBytes")?
+            .parse()
+            .context("output MaxUploadBytes is not a number")?,
+        storage_quota_bytes: output("StorageQuotaBytes")?
+            .parse()
+            .context("output StorageQuotaBytes is not a number")?,
     })
 }
 

@@ -12,7 +12,12 @@ use tokio::process::{Child, Command};
 pub fn repo_root() -> PathBuf {
     std::env::var_os("MEDIA_SHARE_ROOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf())
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("workspace root")
+                .to_path_buf()
+        })
 }
 
 fn ministack_bin() -> PathBuf {
@@ -39,9 +44,11 @@ pub fn choose_port(requested: u16, what: &str) -> Result<u16> {
 /// a restart is exactly the new records. AWS keeps a stream's records for 24 hours and
 /// never renumbers them.
 fn forget_stream_positions(lambda_state: &Path) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(lambda_state) else { return Ok(()) };
-    let mut state: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", lambda_state.display()))?;
+    let Ok(text) = std::fs::read_to_string(lambda_state) else {
+        return Ok(());
+    };
+    let mut state: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", lambda_state.display()))?;
     if let Some(positions) = state.pointer_mut("/payload/dynamodb_stream_positions/data") {
         *positions = serde_json::json!({});
         std::fs::write(lambda_state, serde_json::to_vec(&state)?)?;
@@ -82,7 +89,10 @@ impl Emulator {
     pub async fn start(port: u16, state_dir: &Path, functions_endpoint: &str) -> Result<Emulator> {
         let bin = ministack_bin();
         if !bin.exists() {
-            bail!("the emulator is not installed at {}: run `make deps` (or `make dev`) first", bin.display());
+            bail!(
+                "the emulator is not installed at {}: run `make deps` (or `make dev`) first",
+                bin.display()
+            );
         }
         let data = state_dir.join("emulator");
         std::fs::create_dir_all(data.join("state"))?;
@@ -90,7 +100,8 @@ impl Emulator {
         std::fs::create_dir_all(data.join("s3"))?;
         let scratch = scratch_dir(&data)?;
         let log = state_dir.join("emulator.log");
-        let log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let log_file =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(&bin)
             .env("BIND_HOST", "127.0.0.1")
             .env("GATEWAY_PORT", port.to_string())
@@ -115,18 +126,27 @@ impl Emulator {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let mut emulator = Emulator { child, endpoint: format!("http://127.0.0.1:{port}"), log };
+        let mut emulator = Emulator {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        };
         emulator.wait_healthy(Duration::from_secs(60)).await?;
         Ok(emulator)
     }
 
     async fn wait_healthy(&mut self, timeout: Duration) -> Result<()> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
         let url = format!("{}/_ministack/health", self.endpoint);
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("the emulator exited with {status} before it was ready; its log:\n{}", self.log_tail());
+                bail!(
+                    "the emulator exited with {status} before it was ready; its log:\n{}",
+                    self.log_tail()
+                );
             }
             if let Ok(response) = client.get(&url).send().await {
                 if response.status().is_success() {
@@ -134,7 +154,10 @@ impl Emulator {
                 }
             }
             if started.elapsed() > timeout {
-                bail!("the emulator did not become healthy within {timeout:?}; its log:\n{}", self.log_tail());
+                bail!(
+                    "the emulator did not become healthy within {timeout:?}; its log:\n{}",
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -154,8 +177,15 @@ impl Emulator {
     pub async fn stop(mut self) {
         // SIGTERM first so the emulator writes its state; then make sure.
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
-            if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_ok() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+            if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+                .await
+                .is_ok()
+            {
                 return;
             }
         }

@@ -14,16 +14,42 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
 use media_core::stack::StackInfo;
 
-pub async fn invoke(stack: &StackInfo, function: &str, event: serde_json::Value) -> Result<serde_json::Value> {
+pub async fn invoke(
+    stack: &StackInfo,
+    function: &str,
+    event: serde_json::Value,
+) -> Result<serde_json::Value> {
     let name = stack.functions.get(function).with_context(|| {
-        format!("unknown function {function:?}: one of {}", stack.functions.keys().cloned().collect::<Vec<_>>().join(", "))
+        format!(
+            "unknown function {function:?}: one of {}",
+            stack
+                .functions
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     })?;
-    let sdk = media_core::aws::sdk_config_for_endpoint(&stack.endpoint, &stack.region, &stack.access_key_id, &stack.secret_access_key).await;
+    let sdk = media_core::aws::sdk_config_for_endpoint(
+        &stack.endpoint,
+        &stack.region,
+        &stack.access_key_id,
+        &stack.secret_access_key,
+    )
+    .await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
 
-    let configuration = lambda.get_function_configuration().function_name(name).send().await.context("GetFunctionConfiguration")?;
-    let deployed: HashMap<String, String> =
-        configuration.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+    let configuration = lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .context("GetFunctionConfiguration")?;
+    let deployed: HashMap<String, String> = configuration
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
     let mut wanted = deployed.clone();
     for (key, value) in wanted.iter_mut() {
         if let Ok(own) = std::env::var(key) {
@@ -41,7 +67,11 @@ pub async fn invoke(stack: &StackInfo, function: &str, event: serde_json::Value)
     result
 }
 
-async fn call(lambda: &aws_sdk_lambda::Client, name: &str, event: &serde_json::Value) -> Result<serde_json::Value> {
+async fn call(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    event: &serde_json::Value,
+) -> Result<serde_json::Value> {
     let output = lambda
         .invoke()
         .function_name(name)
@@ -50,25 +80,44 @@ async fn call(lambda: &aws_sdk_lambda::Client, name: &str, event: &serde_json::V
         .await
         .map_err(sdk_error)
         .context("Invoke")?;
-    let payload = output.payload().map(|p| p.as_ref().to_vec()).unwrap_or_default();
-    let answer: serde_json::Value = serde_json::from_slice(&payload).unwrap_or(serde_json::Value::String(String::from_utf8_lossy(&payload).into_owned()));
+    let payload = output
+        .payload()
+        .map(|p| p.as_ref().to_vec())
+        .unwrap_or_default();
+    let answer: serde_json::Value = serde_json::from_slice(&payload).unwrap_or(
+        serde_json::Value::String(String::from_utf8_lossy(&payload).into_owned()),
+    );
     if let Some(error) = output.function_error() {
         bail!("{name} failed ({error}): {answer}");
     }
     Ok(answer)
 }
 
-async fn set_environment(lambda: &aws_sdk_lambda::Client, name: &str, variables: HashMap<String, String>) -> Result<()> {
+async fn set_environment(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    variables: HashMap<String, String>,
+) -> Result<()> {
     lambda
         .update_function_configuration()
         .function_name(name)
-        .environment(Environment::builder().set_variables(Some(variables)).build())
+        .environment(
+            Environment::builder()
+                .set_variables(Some(variables))
+                .build(),
+        )
         .send()
         .await
         .map_err(sdk_error)
         .context("UpdateFunctionConfiguration")?;
     for _ in 0..100 {
-        let status = lambda.get_function_configuration().function_name(name).send().await?.last_update_status().cloned();
+        let status = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await?
+            .last_update_status()
+            .cloned();
         if !matches!(status, Some(LastUpdateStatus::InProgress)) {
             return Ok(());
         }

@@ -71,16 +71,28 @@ struct UpArgs {
 }
 
 fn parse_parameter(raw: &str) -> Result<(String, String), String> {
-    let (name, value) = raw.split_once('=').ok_or_else(|| format!("{raw:?}: expected Name=Value"))?;
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("{raw:?}: expected Name=Value"))?;
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("{name:?}: a template parameter name is letters and digits"));
+        return Err(format!(
+            "{name:?}: a template parameter name is letters and digits"
+        ));
     }
     Ok((name.to_owned(), value.to_owned()))
 }
 
 impl Default for UpArgs {
     fn default() -> Self {
-        UpArgs { state_dir: ".devstack".into(), port: 4566, client_port: 5173, client_dir: None, purge_interval: 5, parameters: Vec::new(), label: None }
+        UpArgs {
+            state_dir: ".devstack".into(),
+            port: 4566,
+            client_port: 5173,
+            client_dir: None,
+            purge_interval: 5,
+            parameters: Vec::new(),
+            label: None,
+        }
     }
 }
 
@@ -89,11 +101,19 @@ pub const REGION: &str = "us-east-1";
 #[tokio::main]
 async fn main() -> Result<()> {
     media_core::telemetry::init();
-    match Cli::parse().command.unwrap_or(Command::Up(UpArgs::default())) {
+    match Cli::parse()
+        .command
+        .unwrap_or(Command::Up(UpArgs::default()))
+    {
         Command::Up(args) => up(args).await,
-        Command::Invoke { function, event, state_dir } => {
+        Command::Invoke {
+            function,
+            event,
+            state_dir,
+        } => {
             let stack = read_stack(&state_dir)?;
-            let event: serde_json::Value = serde_json::from_str(&event).context("the event is not JSON")?;
+            let event: serde_json::Value =
+                serde_json::from_str(&event).context("the event is not JSON")?;
             let answer = invoke::invoke(&stack, &function, event).await?;
             println!("{}", serde_json::to_string_pretty(&answer)?);
             Ok(())
@@ -103,8 +123,12 @@ async fn main() -> Result<()> {
 
 fn read_stack(state_dir: &Path) -> Result<StackInfo> {
     let path = state_dir.join("stack.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("no running stack: {} is missing (start one with `make dev`)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no running stack: {} is missing (start one with `make dev`)",
+            path.display()
+        )
+    })?;
     Ok(serde_json::from_str(&text)?)
 }
 
@@ -119,7 +143,9 @@ fn emulator_port(requested: u16, state_dir: &Path) -> Result<u16> {
 /// A port kept across restarts in `{state_dir}/emulator/{file}` (see `emulator_port`).
 fn saved_port(requested: u16, state_dir: &Path, file: &str, what: &str) -> Result<u16> {
     let saved = state_dir.join("emulator").join(file);
-    let previous = std::fs::read_to_string(&saved).ok().and_then(|p| p.trim().parse::<u16>().ok());
+    let previous = std::fs::read_to_string(&saved)
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok());
     let port = match (requested, previous) {
         (0, Some(previous)) => choose_port(previous, what).or_else(|_| choose_port(0, what))?,
         _ => choose_port(requested, what)?,
@@ -138,22 +164,36 @@ async fn up(args: UpArgs) -> Result<()> {
     let port = emulator_port(args.port, &state_dir)?;
     let client_listener = {
         let port = choose_port(args.client_port, "web client")?;
-        tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("binding the web client port {port}"))?
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("binding the web client port {port}"))?
     };
     let client_url = format!("http://127.0.0.1:{}", client_listener.local_addr()?.port());
 
     // The stack's AWS endpoint (stack.json, the functions' AWS_ENDPOINT_URL) is the recording
     // proxy in front of the emulator; the functions keep it across restarts like the emulator's.
     let proxy_listener = {
-        let port = saved_port(if args.port == 0 { 0 } else { args.port.saturating_add(1) }, &state_dir, "proxy-port", "AWS proxy")?;
-        tokio::net::TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("binding the AWS proxy port {port}"))?
+        let port = saved_port(
+            if args.port == 0 {
+                0
+            } else {
+                args.port.saturating_add(1)
+            },
+            &state_dir,
+            "proxy-port",
+            "AWS proxy",
+        )?;
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("binding the AWS proxy port {port}"))?
     };
     let proxy_port = proxy_listener.local_addr()?.port();
     let endpoint = format!("http://127.0.0.1:{proxy_port}");
 
     tracing::info!(port, proxy_port, state_dir = %state_dir.display(), "starting the emulator");
     let mut emulator = Emulator::start(port, &state_dir, &endpoint).await?;
-    let sdk = media_core::aws::sdk_config_for_endpoint(&emulator.endpoint, REGION, "test", "test").await;
+    let sdk =
+        media_core::aws::sdk_config_for_endpoint(&emulator.endpoint, REGION, "test", "test").await;
     let parameters = deploy::LocalParameters {
         client_origin: client_url.clone(),
         purge_interval_minutes: args.purge_interval,
@@ -163,11 +203,23 @@ async fn up(args: UpArgs) -> Result<()> {
     let deployed = deploy::deploy(&sdk, &emulator.endpoint, &parameters).await?;
     let stack = deploy::stack_info(&deployed, &endpoint, &client_url)?;
     let description = deploy::describe(&sdk).await?;
-    let label = args.label.clone().unwrap_or_else(|| state_dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let label = args.label.clone().unwrap_or_else(|| {
+        state_dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    });
     let record = proxy::StackRecord {
         label,
-        stack_id: description["stackId"].as_str().unwrap_or_default().to_owned(),
-        account: description["account"].as_str().unwrap_or_default().to_owned(),
+        stack_id: description["stackId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        account: description["account"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         description,
         harness_key: stack.access_key_id.clone(),
     };
@@ -178,11 +230,21 @@ async fn up(args: UpArgs) -> Result<()> {
     // The repair pass at every start: the emulator does not keep stream records across a
     // restart (docs/emulator.md, "Gaps devstack works around"), and events sent while it was down
     // are lost; repair sends those again and rebuilds every index from the table.
-    let repaired = invoke::invoke(&stack, "repair", serde_json::json!({})).await.context("the start-up repair pass")?;
+    let repaired = invoke::invoke(&stack, "repair", serde_json::json!({}))
+        .await
+        .context("the start-up repair pass")?;
     tracing::info!(events_sent = %repaired["eventsSent"], indexes_written = %repaired["indexesWritten"], "start-up repair pass done");
 
-    let client_dir = args.client_dir.clone().unwrap_or_else(|| repo_root().join("client/dist"));
-    tasks.spawn(serve::serve_client(client_listener, client_dir, stack.client_config(), shutdown.clone()));
+    let client_dir = args
+        .client_dir
+        .clone()
+        .unwrap_or_else(|| repo_root().join("client/dist"));
+    tasks.spawn(serve::serve_client(
+        client_listener,
+        client_dir,
+        stack.client_config(),
+        shutdown.clone(),
+    ));
 
     let temporary = stack_file.with_extension("json.tmp");
     std::fs::write(&temporary, serde_json::to_vec_pretty(&stack)?)?;
@@ -210,7 +272,10 @@ async fn up(args: UpArgs) -> Result<()> {
     };
     tracing::info!("shutting down");
     shutdown.cancel();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async { while tasks.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     let _ = std::fs::remove_file(&stack_file);
     emulator.stop().await;
     result

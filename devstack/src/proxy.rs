@@ -59,7 +59,12 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn new(upstream: String, stack: StackRecord, state_dir: &std::path::Path, local_port: u16) -> Result<Arc<Proxy>> {
+    pub fn new(
+        upstream: String,
+        stack: StackRecord,
+        state_dir: &std::path::Path,
+        local_port: u16,
+    ) -> Result<Arc<Proxy>> {
         let mut paths = vec![state_dir.join("requests.jsonl")];
         if let Some(shared) = std::env::var_os("AWS_REQUEST_LOG").filter(|p| !p.is_empty()) {
             let shared = PathBuf::from(shared);
@@ -70,9 +75,19 @@ impl Proxy {
         }
         let files = paths
             .iter()
-            .map(|p| Ok(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?)))
+            .map(|p| {
+                Ok(Mutex::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
-        let client = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build()?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         let proxy = Proxy {
             upstream,
             client,
@@ -99,11 +114,18 @@ impl Proxy {
     }
 }
 
-pub async fn serve(listener: tokio::net::TcpListener, proxy: Arc<Proxy>, shutdown: CancellationToken) -> Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    proxy: Arc<Proxy>,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let router = axum::Router::new().fallback(handle).with_state(proxy);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await?;
     Ok(())
 }
 
@@ -115,7 +137,12 @@ fn credential(headers: &HeaderMap, query: &str) -> Option<(String, String, Strin
         .and_then(|v| v.to_str().ok())
         .and_then(|auth| auth.split("Credential=").nth(1))
         .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_owned())
-        .or_else(|| iam::query_pairs(query).into_iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v))?;
+        .or_else(|| {
+            iam::query_pairs(query)
+                .into_iter()
+                .find(|(k, _)| k == "X-Amz-Credential")
+                .map(|(_, v)| v)
+        })?;
     let mut parts = scope.split('/');
     let key = parts.next()?.to_owned();
     let _date = parts.next()?;
@@ -124,12 +151,19 @@ fn credential(headers: &HeaderMap, query: &str) -> Option<(String, String, Strin
     Some((key, region, service))
 }
 
-async fn handle(State(proxy): State<Arc<Proxy>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request) -> Response {
+async fn handle(
+    State(proxy): State<Arc<Proxy>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     match forward(&proxy, peer, request).await {
         Ok(response) => response,
         Err(err) => {
             tracing::warn!(error = %err, "the AWS proxy could not reach the emulator");
-            Response::builder().status(StatusCode::BAD_GATEWAY).body(Body::from(err.to_string())).expect("response")
+            Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(Body::from(err.to_string()))
+                .expect("response")
         }
     }
 }
@@ -140,7 +174,9 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let method = parts.method.as_str().to_owned();
-    let recorded = method != "OPTIONS" && !path.starts_with("/_ministack") && !path.starts_with("/_localstack");
+    let recorded = method != "OPTIONS"
+        && !path.starts_with("/_ministack")
+        && !path.starts_with("/_localstack");
 
     // Who is asking, decided while the connection is open (the peer's process is looked up by its socket).
     let signed = credential(&parts.headers, &query);
@@ -150,12 +186,24 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
         Some((key, _, _)) if *key == proxy.stack.harness_key => json!({"kind": "harness"}),
         Some((key, _, _)) => {
             let web = proxy.web_keys.lock().expect("web keys").get(key).cloned();
-            let presigner = signature(&query).and_then(|sig| proxy.presigned.lock().expect("presigned").get(&sig).cloned());
+            let presigner = signature(&query).and_then(|sig| {
+                proxy
+                    .presigned
+                    .lock()
+                    .expect("presigned")
+                    .get(&sig)
+                    .cloned()
+            });
             match (web, presigner) {
-                (Some((identity, signed_in)), _) => json!({"kind": "web", "identityId": identity, "authenticated": signed_in}),
+                (Some((identity, signed_in)), _) => {
+                    json!({"kind": "web", "identityId": identity, "authenticated": signed_in})
+                }
                 // A URL a function presigned and handed out, fetched by whoever it was given to.
-                (None, Some(function)) => json!({"kind": "function", "function": function, "presigned": true}),
-                (None, None) => match tokio::task::block_in_place(|| function_of_peer(proxy, peer)) {
+                (None, Some(function)) => {
+                    json!({"kind": "function", "function": function, "presigned": true})
+                }
+                (None, None) => match tokio::task::block_in_place(|| function_of_peer(proxy, peer))
+                {
                     Some(function) => json!({"kind": "function", "function": function}),
                     None => json!({"kind": "unknown", "accessKey": key}),
                 },
@@ -163,12 +211,35 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
         }
     };
 
-    let url = format!("{}{}", proxy.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let url = format!(
+        "{}{}",
+        proxy.upstream,
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
     let mut headers = parts.headers.clone();
-    for hop in ["connection", "keep-alive", "transfer-encoding", "content-length", "expect", "upgrade", "te", "trailer"] {
+    for hop in [
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "expect",
+        "upgrade",
+        "te",
+        "trailer",
+    ] {
         headers.remove(hop);
     }
-    let upstream = proxy.client.request(parts.method.clone(), &url).headers(headers).body(body.clone()).send().await?;
+    let upstream = proxy
+        .client
+        .request(parts.method.clone(), &url)
+        .headers(headers)
+        .body(body.clone())
+        .send()
+        .await?;
     let status = upstream.status();
     let mut response_headers = upstream.headers().clone();
     let response_body = upstream.bytes().await?;
@@ -177,21 +248,41 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
     }
 
     if recorded {
-        let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let (region, service) = match &signed {
             Some((_, region, service)) => (region.clone(), service.clone()),
-            None if target.starts_with("AWSCognitoIdentityService") => (crate::REGION.into(), "cognito-identity".into()),
-            None if target.starts_with("AWSCognitoIdentityProviderService") => (crate::REGION.into(), "cognito-idp".into()),
-            None if parts.headers.contains_key("x-amz-target") => (crate::REGION.into(), "unknown".into()),
+            None if target.starts_with("AWSCognitoIdentityService") => {
+                (crate::REGION.into(), "cognito-identity".into())
+            }
+            None if target.starts_with("AWSCognitoIdentityProviderService") => {
+                (crate::REGION.into(), "cognito-idp".into())
+            }
+            None if parts.headers.contains_key("x-amz-target") => {
+                (crate::REGION.into(), "unknown".into())
+            }
             None => (crate::REGION.into(), "s3".into()),
         };
-        if service == "cognito-identity" && target.ends_with(".GetCredentialsForIdentity") && status.is_success() {
+        if service == "cognito-identity"
+            && target.ends_with(".GetCredentialsForIdentity")
+            && status.is_success()
+        {
             learn_web_key(proxy, &body, &response_body);
         }
         if service == "lambda" && status.is_success() && path.ends_with("/invocations") {
             learn_presigned_urls(proxy, &path, &response_body);
         }
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let hash_key = |table: &str, index: Option<&str>| partition_key(proxy, table, index);
         let iam_request = iam::Request {
             service: &service,
@@ -203,13 +294,23 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
             header: &header,
             body: &body,
         };
-        let (operation, authorizations) = if matches!(service.as_str(), "cognito-identity" | "cognito-idp" | "sts" | "unknown") {
-            (target.rsplit('.').next().unwrap_or_default().to_owned(), Vec::new())
+        let (operation, authorizations) = if matches!(
+            service.as_str(),
+            "cognito-identity" | "cognito-idp" | "sts" | "unknown"
+        ) {
+            (
+                target.rsplit('.').next().unwrap_or_default().to_owned(),
+                Vec::new(),
+            )
         } else {
             tokio::task::block_in_place(|| iam::authorizations(&iam_request, &hash_key))
         };
         let operation = if operation.is_empty() && service == "sts" {
-            iam::query_pairs(&String::from_utf8_lossy(&body)).into_iter().find(|(k, _)| k == "Action").map(|(_, v)| v).unwrap_or_default()
+            iam::query_pairs(&String::from_utf8_lossy(&body))
+                .into_iter()
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v)
+                .unwrap_or_default()
         } else {
             operation
         };
@@ -236,28 +337,48 @@ async fn forward(proxy: &Proxy, peer: SocketAddr, request: Request) -> Result<Re
 fn learn_web_key(proxy: &Proxy, request: &[u8], response: &[u8]) {
     let request: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
     let response: Value = serde_json::from_slice(response).unwrap_or(Value::Null);
-    let (Some(identity), Some(key)) = (request["IdentityId"].as_str(), response["Credentials"]["AccessKeyId"].as_str()) else { return };
-    let signed_in = request["Logins"].as_object().is_some_and(|logins| !logins.is_empty());
-    proxy.web_keys.lock().expect("web keys").insert(key.to_owned(), (identity.to_owned(), signed_in));
+    let (Some(identity), Some(key)) = (
+        request["IdentityId"].as_str(),
+        response["Credentials"]["AccessKeyId"].as_str(),
+    ) else {
+        return;
+    };
+    let signed_in = request["Logins"]
+        .as_object()
+        .is_some_and(|logins| !logins.is_empty());
+    proxy
+        .web_keys
+        .lock()
+        .expect("web keys")
+        .insert(key.to_owned(), (identity.to_owned(), signed_in));
 }
 
 /// A presigned URL's `X-Amz-Signature`.
 fn signature(query: &str) -> Option<String> {
-    iam::query_pairs(query).into_iter().find(|(k, _)| k == "X-Amz-Signature").map(|(_, v)| v)
+    iam::query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "X-Amz-Signature")
+        .map(|(_, v)| v)
 }
 
 /// The presigned URLs in a function's Invoke answer (face-detection's direct call answers
 /// with a link): every function signs with the same key locally, so a URL's signature is
 /// what ties a later GET to the function that signed it.
 fn learn_presigned_urls(proxy: &Proxy, path: &str, answer: &[u8]) {
-    let Some(function) = path.trim_matches('/').split('/').nth(2) else { return };
+    let Some(function) = path.trim_matches('/').split('/').nth(2) else {
+        return;
+    };
     let function = iam::percent_decode(function, false);
     let function = function.rsplit(':').next().unwrap_or_default().to_owned();
     let text = String::from_utf8_lossy(answer);
     for part in text.split("X-Amz-Signature=").skip(1) {
         let sig: String = part.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
         if sig.len() == 64 {
-            proxy.presigned.lock().expect("presigned").insert(sig, function.clone());
+            proxy
+                .presigned
+                .lock()
+                .expect("presigned")
+                .insert(sig, function.clone());
         }
     }
 }
@@ -285,19 +406,33 @@ fn partition_key(proxy: &Proxy, table: &str, index: Option<&str>) -> Option<Stri
         response.json::<Value>().await.ok()
     })?;
     let hash = |schema: &Value| {
-        schema.as_array()?.iter().find(|k| k["KeyType"] == "HASH").and_then(|k| k["AttributeName"].as_str()).map(str::to_owned)
+        schema
+            .as_array()?
+            .iter()
+            .find(|k| k["KeyType"] == "HASH")
+            .and_then(|k| k["AttributeName"].as_str())
+            .map(str::to_owned)
     };
     let table_description = &described["Table"];
     let found = match index {
         None => hash(&table_description["KeySchema"]),
         Some(index) => ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"]
             .iter()
-            .flat_map(|kind| table_description[kind].as_array().cloned().unwrap_or_default())
+            .flat_map(|kind| {
+                table_description[kind]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .find(|i| i["IndexName"] == index)
             .and_then(|i| hash(&i["KeySchema"])),
     };
     if found.is_some() {
-        proxy.key_schemas.lock().expect("schemas").insert(cache_key, found.clone());
+        proxy
+            .key_schemas
+            .lock()
+            .expect("schemas")
+            .insert(cache_key, found.clone());
     }
     found
 }
@@ -316,19 +451,30 @@ fn function_of_peer(proxy: &Proxy, peer: SocketAddr) -> Option<String> {
             .find_map(|entry| entry.strip_prefix(b"AWS_LAMBDA_FUNCTION_NAME="))
             .map(|name| String::from_utf8_lossy(name).into_owned())
     });
-    proxy.sockets.lock().expect("sockets").insert(inode, function.clone());
+    proxy
+        .sockets
+        .lock()
+        .expect("sockets")
+        .insert(inode, function.clone());
     function
 }
 
 fn socket_inode(peer_port: u16, local_port: u16) -> Option<u64> {
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
         for line in text.lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
             if fields.len() < 10 {
                 continue;
             }
-            let port = |address: &str| address.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            let port = |address: &str| {
+                address
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+            };
             if port(fields[1]) == Some(peer_port) && port(fields[2]) == Some(local_port) {
                 return fields[9].parse().ok().filter(|inode| *inode != 0);
             }
@@ -340,10 +486,20 @@ fn socket_inode(peer_port: u16, local_port: u16) -> Option<u64> {
 fn process_of_socket(inode: u64) -> Option<u32> {
     let wanted = format!("socket:[{inode}]");
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
-            if std::fs::read_link(fd.path()).is_ok_and(|target| target.as_os_str() == wanted.as_str()) {
+            if std::fs::read_link(fd.path())
+                .is_ok_and(|target| target.as_os_str() == wanted.as_str())
+            {
                 return Some(pid);
             }
         }

@@ -25,13 +25,21 @@ fn main() -> anyhow::Result<ExitCode> {
     }
     let mut side = detector::INPUT_SIDE;
     if files.first().map(String::as_str) == Some("--side") {
-        side = files.get(1).and_then(|n| n.parse().ok()).ok_or_else(|| anyhow::anyhow!("--side takes a number"))?;
+        side = files
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("--side takes a number"))?;
         files.drain(..2);
     }
-    anyhow::ensure!(!files.is_empty(), "usage: faces FILE... | faces --input-side");
+    anyhow::ensure!(
+        !files.is_empty(),
+        "usage: faces FILE... | faces --input-side"
+    );
     let model = match std::env::var_os("FACE_MODEL_PATH").filter(|p| !p.is_empty()) {
         Some(path) => path.into(),
-        None => DetectorKind::Dnn.find_model().ok_or_else(|| anyhow::anyhow!("no CenterFace model; run `make test-data`"))?,
+        None => DetectorKind::Dnn
+            .find_model()
+            .ok_or_else(|| anyhow::anyhow!("no CenterFace model; run `make test-data`"))?,
     };
     let detector = detector::CenterFaceDetector::with_input_side(&model, side)?;
     let limits = ImageLimits::from_env()?;
@@ -43,8 +51,10 @@ fn main() -> anyhow::Result<ExitCode> {
             .and_then(|bytes| Ok(face_detection::find_faces(&bytes, &limits, &detector)?));
         let ms = process_cpu_ms() - start;
         let line = match found {
-            Ok(found) => serde_json::json!({"file": file, "ms": (ms * 1000.0).round() / 1000.0, "faces": found.faces.len(),
-                "width": found.decoded.info.width, "height": found.decoded.info.height}),
+            Ok(found) => {
+                serde_json::json!({"file": file, "ms": (ms * 1000.0).round() / 1000.0, "faces": found.faces.len(),
+                "width": found.decoded.info.width, "height": found.decoded.info.height})
+            }
             Err(err) => {
                 failed = true;
                 serde_json::json!({"file": file, "error": err.to_string()})
@@ -52,5 +62,9 @@ fn main() -> anyhow::Result<ExitCode> {
         };
         println!("{line}");
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -27,24 +27,43 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = labelled::data_dir();
     let missing = labelled::missing(&dir);
-    anyhow::ensure!(missing.is_empty(), "missing from {}: {missing:?}; run `make test-data`", dir.display());
+    anyhow::ensure!(
+        missing.is_empty(),
+        "missing from {}: {missing:?}; run `make test-data`",
+        dir.display()
+    );
     let labels = labelled::labels();
     let limits = ImageLimits::default();
     let images: Vec<_> = labels
         .iter()
-        .map(|l| Ok((l, media_imaging::decode(&std::fs::read(dir.join(&l.file))?, &limits)?)))
+        .map(|l| {
+            Ok((
+                l,
+                media_imaging::decode(&std::fs::read(dir.join(&l.file))?, &limits)?,
+            ))
+        })
         .collect::<anyhow::Result<_>>()?;
 
     let mut summary = Vec::new();
     let mut rows: Vec<Vec<String>> = labels
         .iter()
         .zip(&images)
-        .map(|(l, (_, d))| vec![l.file.clone(), format!("{}x{}", d.info.width, d.info.height), l.faces.to_string()])
+        .map(|(l, (_, d))| {
+            vec![
+                l.file.clone(),
+                format!("{}x{}", d.info.width, d.info.height),
+                l.faces.to_string(),
+            ]
+        })
         .collect();
     let mut header = vec!["image".to_owned(), "size".into(), "faces".into()];
     for kind in [DetectorKind::Haar, DetectorKind::Dnn] {
         let Some(model) = kind.find_model() else {
-            eprintln!("{}: no model found in {:?}; skipped", kind.as_str(), kind.model_candidates());
+            eprintln!(
+                "{}: no model found in {:?}; skipped",
+                kind.as_str(),
+                kind.model_candidates()
+            );
             continue;
         };
         let detector = detector::load(kind, &model)?;
@@ -71,7 +90,11 @@ fn main() -> anyhow::Result<()> {
                 std::fs::create_dir_all(out)?;
                 let marked = face_detection::draw::outline_faces(&decoded.image, &faces);
                 let small = media_imaging::resize_to_fit(&marked, 800)?;
-                small.save(out.join(format!("{}-{}.png", kind.as_str(), label.file.replace('.', "_"))))?;
+                small.save(out.join(format!(
+                    "{}-{}.png",
+                    kind.as_str(),
+                    label.file.replace('.', "_")
+                )))?;
             }
         }
         summary.push(format!(

@@ -91,7 +91,10 @@ impl DetectorKind {
     pub fn model_candidates(self) -> Vec<PathBuf> {
         let file = self.model_file();
         let mut candidates = vec![Path::new("/var/task/models").join(file)];
-        if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        if let Some(dir) = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf))
+        {
             candidates.push(dir.join("models").join(file));
         }
         candidates.push(model_cache_dir().join(file));
@@ -120,7 +123,9 @@ pub fn model_cache_dir() -> PathBuf {
 /// Builds a detector of `kind` from `model`.
 pub fn load(kind: DetectorKind, model: &Path) -> Result<Box<dyn FaceDetector>, DetectorError> {
     if !model.is_file() {
-        return Err(DetectorError::ModelMissing { path: model.to_owned() });
+        return Err(DetectorError::ModelMissing {
+            path: model.to_owned(),
+        });
     }
     Ok(match kind {
         DetectorKind::Haar => Box::new(HaarDetector::load(model)?),
@@ -135,21 +140,46 @@ fn detection_size(width: u32, height: u32) -> (u32, u32, f64) {
 }
 
 /// Maps a box found on the detection copy back to the original, clamped to its bounds.
-fn scale_back(x: f64, y: f64, w: f64, h: f64, scale: f64, width: u32, height: u32) -> Option<FaceBox> {
+fn scale_back(
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    scale: f64,
+    width: u32,
+    height: u32,
+) -> Option<FaceBox> {
     let x0 = (x * scale).round().clamp(0.0, f64::from(width));
     let y0 = (y * scale).round().clamp(0.0, f64::from(height));
     let x1 = ((x + w) * scale).round().clamp(0.0, f64::from(width));
     let y1 = ((y + h) * scale).round().clamp(0.0, f64::from(height));
-    (x1 > x0 && y1 > y0).then(|| FaceBox { x: x0 as u32, y: y0 as u32, w: (x1 - x0) as u32, h: (y1 - y0) as u32 })
+    (x1 > x0 && y1 > y0).then(|| FaceBox {
+        x: x0 as u32,
+        y: y0 as u32,
+        w: (x1 - x0) as u32,
+        h: (y1 - y0) as u32,
+    })
 }
 
-fn resize(src: &impl opencv::core::ToInputArray, width: u32, height: u32, full: (u32, u32)) -> Result<Mat, DetectorError> {
+fn resize(
+    src: &impl opencv::core::ToInputArray,
+    width: u32,
+    height: u32,
+    full: (u32, u32),
+) -> Result<Mat, DetectorError> {
     let mut out = Mat::default();
     if (width, height) == full {
         opencv::core::copy_to(src, &mut out, &opencv::core::no_array())?;
     } else {
         // INTER_AREA averages the source pixels: no aliasing when shrinking a large photo.
-        imgproc::resize(src, &mut out, Size::new(width as i32, height as i32), 0.0, 0.0, imgproc::INTER_AREA)?;
+        imgproc::resize(
+            src,
+            &mut out,
+            Size::new(width as i32, height as i32),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
     }
     Ok(out)
 }
@@ -171,7 +201,16 @@ fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), Detec
     let small = resize(&full, w, h, (width, height))?;
     let mut padded = Mat::default();
     let (bottom, right) = ((side - h) as i32, (side - w) as i32);
-    opencv::core::copy_make_border(&small, &mut padded, 0, bottom, 0, right, opencv::core::BORDER_CONSTANT, Scalar::all(0.0))?;
+    opencv::core::copy_make_border(
+        &small,
+        &mut padded,
+        0,
+        bottom,
+        0,
+        right,
+        opencv::core::BORDER_CONSTANT,
+        Scalar::all(0.0),
+    )?;
     Ok((padded, (w, h)))
 }
 
@@ -188,12 +227,18 @@ impl HaarDetector {
     pub const MIN_SIZE: i32 = 30;
 
     pub fn load(path: &Path) -> Result<Self, DetectorError> {
-        let load_error = |message: String| DetectorError::Load { path: path.to_owned(), message };
-        let cascade = objdetect::CascadeClassifier::new(path).map_err(|e| load_error(e.to_string()))?;
+        let load_error = |message: String| DetectorError::Load {
+            path: path.to_owned(),
+            message,
+        };
+        let cascade =
+            objdetect::CascadeClassifier::new(path).map_err(|e| load_error(e.to_string()))?;
         if cascade.empty().map_err(|e| load_error(e.to_string()))? {
             return Err(load_error("not a cascade classifier".into()));
         }
-        Ok(HaarDetector { cascade: Mutex::new(cascade) })
+        Ok(HaarDetector {
+            cascade: Mutex::new(cascade),
+        })
     }
 }
 
@@ -228,7 +273,15 @@ impl FaceDetector for HaarDetector {
         Ok(found
             .iter()
             .filter_map(|r| {
-                scale_back(f64::from(r.x), f64::from(r.y), f64::from(r.width), f64::from(r.height), scale, width, height)
+                scale_back(
+                    f64::from(r.x),
+                    f64::from(r.y),
+                    f64::from(r.width),
+                    f64::from(r.height),
+                    scale,
+                    width,
+                    height,
+                )
             })
             .collect())
     }
@@ -274,15 +327,29 @@ impl CenterFaceDetector {
     /// and run once on a blank input here, so a bad file fails at start-up and the first image
     /// does not pay for the allocation.
     pub fn with_input_side(path: &Path, side: u32) -> Result<Self, DetectorError> {
-        let load_error = |message: String| DetectorError::Load { path: path.to_owned(), message };
+        let load_error = |message: String| DetectorError::Load {
+            path: path.to_owned(),
+            message,
+        };
         if side == 0 || side % 32 != 0 {
-            return Err(load_error(format!("input side {side} is not a positive multiple of 32")));
+            return Err(load_error(format!(
+                "input side {side} is not a positive multiple of 32"
+            )));
         }
         let model = std::fs::read(path).map_err(|e| load_error(e.to_string()))?;
-        let mut net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&model)).map_err(|e| load_error(e.to_string()))?;
-        let blank = Mat::new_rows_cols_with_default(side as i32, side as i32, opencv::core::CV_8UC3, Scalar::all(0.0))?;
+        let mut net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&model))
+            .map_err(|e| load_error(e.to_string()))?;
+        let blank = Mat::new_rows_cols_with_default(
+            side as i32,
+            side as i32,
+            opencv::core::CV_8UC3,
+            Scalar::all(0.0),
+        )?;
         Self::run(&mut net, &blank, side).map_err(|e| load_error(e.to_string()))?;
-        Ok(CenterFaceDetector { side, net: Mutex::new(net) })
+        Ok(CenterFaceDetector {
+            side,
+            net: Mutex::new(net),
+        })
     }
 
     /// Side of the network's input.
@@ -293,23 +360,33 @@ impl CenterFaceDetector {
     /// The heatmap, scale and offset planes for a `side` x `side` RGB image.
     fn run(net: &mut dnn::Net, padded: &Mat, side: u32) -> Result<Vector<Mat>, DetectorError> {
         let size = Size::new(side as i32, side as i32);
-        let blob = dnn::blob_from_image(padded, 1.0, size, Scalar::default(), false, false, CV_32F)?;
+        let blob =
+            dnn::blob_from_image(padded, 1.0, size, Scalar::default(), false, false, CV_32F)?;
         let mut outputs = Vector::<Mat>::new();
         net.set_input(&blob, "", 1.0, Scalar::default())?;
         net.forward(&mut outputs, &Vector::<String>::from_iter(Self::OUTPUTS))?;
         if outputs.len() != 4 {
-            return Err(DetectorError::Other(format!("expected 4 outputs, got {}", outputs.len())));
+            return Err(DetectorError::Other(format!(
+                "expected 4 outputs, got {}",
+                outputs.len()
+            )));
         }
         Ok(outputs)
     }
 
     /// Every heatmap cell over the score threshold as a box in network-input pixels, clamped
     /// to the picture in the input (`within`, the letterbox's top-left part).
-    fn candidates(outputs: &Vector<Mat>, within: (u32, u32)) -> Result<Vec<Candidate>, DetectorError> {
-        let (heatmap_mat, scale_mat, offset_mat) = (outputs.get(0)?, outputs.get(1)?, outputs.get(2)?);
+    fn candidates(
+        outputs: &Vector<Mat>,
+        within: (u32, u32),
+    ) -> Result<Vec<Candidate>, DetectorError> {
+        let (heatmap_mat, scale_mat, offset_mat) =
+            (outputs.get(0)?, outputs.get(1)?, outputs.get(2)?);
         let sizes = heatmap_mat.mat_size();
         if sizes.dims() != 4 {
-            return Err(DetectorError::Other(format!("unexpected heatmap shape {sizes:?}")));
+            return Err(DetectorError::Other(format!(
+                "unexpected heatmap shape {sizes:?}"
+            )));
         }
         let (rows, cols) = (sizes[2] as usize, sizes[3] as usize);
         let heatmap = heatmap_mat.data_typed::<f32>()?;
@@ -317,7 +394,9 @@ impl CenterFaceDetector {
         let offsets = offset_mat.data_typed::<f32>()?;
         let plane = rows * cols;
         if heatmap.len() < plane || scales.len() < 2 * plane || offsets.len() < 2 * plane {
-            return Err(DetectorError::Other("network outputs are smaller than the heatmap".into()));
+            return Err(DetectorError::Other(
+                "network outputs are smaller than the heatmap".into(),
+            ));
         }
         let (max_x, max_y) = (within.0 as f32, within.1 as f32);
         let mut candidates = Vec::new();
@@ -345,13 +424,20 @@ impl FaceDetector for CenterFaceDetector {
     fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
         let (padded, picture) = letterbox(image, self.side)?;
         let outputs = {
-            let mut net = self.net.lock().map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
+            let mut net = self
+                .net
+                .lock()
+                .map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
             Self::run(&mut net, &padded, self.side)?
         };
-        let kept = non_maximum_suppression(Self::candidates(&outputs, picture)?, Self::NMS_THRESHOLD);
+        let kept =
+            non_maximum_suppression(Self::candidates(&outputs, picture)?, Self::NMS_THRESHOLD);
         let (width, height) = (image.width(), image.height());
         // Per axis: the letterboxed picture's sides were rounded separately.
-        let (sx, sy) = (f64::from(width) / f64::from(picture.0), f64::from(height) / f64::from(picture.1));
+        let (sx, sy) = (
+            f64::from(width) / f64::from(picture.0),
+            f64::from(height) / f64::from(picture.1),
+        );
         Ok(kept
             .into_iter()
             .filter_map(|[x1, y1, x2, y2]| {
@@ -405,26 +491,53 @@ mod tests {
     fn letterbox_shrinks_to_fit_pads_black_and_never_enlarges() {
         let side = 640;
         // A 4000x3000 photo: 640x480 of picture, 160 black rows below.
-        let photo = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(4000, 3000, image::Rgb([200, 100, 50])));
+        let photo = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            4000,
+            3000,
+            image::Rgb([200, 100, 50]),
+        ));
         let (padded, picture) = letterbox(&photo, side).unwrap();
         assert_eq!(picture, (640, 480));
         assert_eq!((padded.cols(), padded.rows()), (640, 640));
-        assert_eq!(*padded.at_2d::<Vec3b>(479, 639).unwrap(), Vec3b::from([200, 100, 50]));
-        assert_eq!(*padded.at_2d::<Vec3b>(480, 0).unwrap(), Vec3b::from([0, 0, 0]));
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(479, 639).unwrap(),
+            Vec3b::from([200, 100, 50])
+        );
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(480, 0).unwrap(),
+            Vec3b::from([0, 0, 0])
+        );
         // A small RGBA portrait keeps its size, alpha dropped, black to the right and below.
-        let small = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(300, 500, image::Rgba([1, 2, 3, 4])));
+        let small = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            300,
+            500,
+            image::Rgba([1, 2, 3, 4]),
+        ));
         let (padded, picture) = letterbox(&small, side).unwrap();
         assert_eq!(picture, (300, 500));
         assert_eq!((padded.cols(), padded.rows()), (640, 640));
-        assert_eq!(*padded.at_2d::<Vec3b>(499, 299).unwrap(), Vec3b::from([1, 2, 3]));
-        assert_eq!(*padded.at_2d::<Vec3b>(0, 300).unwrap(), Vec3b::from([0, 0, 0]));
-        assert_eq!(*padded.at_2d::<Vec3b>(639, 639).unwrap(), Vec3b::from([0, 0, 0]));
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(499, 299).unwrap(),
+            Vec3b::from([1, 2, 3])
+        );
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(0, 300).unwrap(),
+            Vec3b::from([0, 0, 0])
+        );
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(639, 639).unwrap(),
+            Vec3b::from([0, 0, 0])
+        );
     }
 
     #[test]
     fn nms_keeps_the_best_of_overlapping_boxes() {
         let kept = non_maximum_suppression(
-            vec![([0.0, 0.0, 10.0, 10.0], 0.6), ([1.0, 1.0, 11.0, 11.0], 0.9), ([50.0, 50.0, 60.0, 60.0], 0.7)],
+            vec![
+                ([0.0, 0.0, 10.0, 10.0], 0.6),
+                ([1.0, 1.0, 11.0, 11.0], 0.9),
+                ([50.0, 50.0, 60.0, 60.0], 0.7),
+            ],
             0.3,
         );
         assert_eq!(kept, vec![[1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]]);

@@ -46,7 +46,10 @@ pub enum DirectError {
     #[error("no object {key} in bucket {bucket}")]
     NotFound { bucket: String, key: String },
     #[error("{source_name}: {error}")]
-    Mark { source_name: String, error: MarkError },
+    Mark {
+        source_name: String,
+        error: MarkError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("detection task failed: {0}")]
@@ -56,7 +59,10 @@ pub enum DirectError {
 impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
     /// The direct call: marks the image, writes `tmp/YYYYMMDDHHMMSS-uuid.jpg` (UTC) and returns
     /// a presigned link to it.
-    pub async fn handle_direct(&self, request: &DirectRequest) -> Result<DirectResponse, DirectError> {
+    pub async fn handle_direct(
+        &self,
+        request: &DirectRequest,
+    ) -> Result<DirectResponse, DirectError> {
         let (source_name, bytes) = match (&request.image_url, &request.bucket, &request.key) {
             (Some(url), None, None) => (url.clone(), self.download(url).await?),
             (None, Some(bucket), Some(key)) => {
@@ -66,7 +72,11 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
                         self.settings.bucket
                     )));
                 }
-                if !DIRECT_READABLE_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) || key.split('/').any(|s| s == "..") {
+                if !DIRECT_READABLE_PREFIXES
+                    .iter()
+                    .any(|prefix| key.starts_with(prefix))
+                    || key.split('/').any(|s| s == "..")
+                {
                     return Err(DirectError::BadRequest(format!(
                         "key {key:?} is not readable by a direct call: only keys under {} are",
                         DIRECT_READABLE_PREFIXES.join(" and ")
@@ -76,7 +86,10 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
                     .objects
                     .get(key, self.settings.limits.max_bytes)
                     .await?
-                    .ok_or_else(|| DirectError::NotFound { bucket: bucket.clone(), key: key.clone() })?;
+                    .ok_or_else(|| DirectError::NotFound {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                    })?;
                 let body = fetched.body.ok_or_else(|| DirectError::TooLarge {
                     what: format!("s3://{bucket}/{key} ({} bytes)", fetched.head.size),
                     max_bytes: self.settings.limits.max_bytes,
@@ -92,17 +105,43 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
         let marked = self
             .mark(bytes, true)
             .await?
-            .map_err(|error| DirectError::Mark { source_name: source_name.clone(), error })?;
+            .map_err(|error| DirectError::Mark {
+                source_name: source_name.clone(),
+                error,
+            })?;
         let output_key = tmp_key(Utc::now());
-        self.objects.put(PutObject::new(&output_key, marked.encoded.bytes, "image/jpeg")).await?;
-        let output_url = self.objects.presign_get(&output_key, self.settings.presign_expiry).await?;
-        tracing::info!(source = source_name, output_key, faces = marked.faces.len(), detector = self.detector.name(), "direct call");
-        Ok(DirectResponse { faces: marked.faces.len() as u32, boxes: marked.faces, output_url, output_key })
+        self.objects
+            .put(PutObject::new(
+                &output_key,
+                marked.encoded.bytes,
+                "image/jpeg",
+            ))
+            .await?;
+        let output_url = self
+            .objects
+            .presign_get(&output_key, self.settings.presign_expiry)
+            .await?;
+        tracing::info!(
+            source = source_name,
+            output_key,
+            faces = marked.faces.len(),
+            detector = self.detector.name(),
+            "direct call"
+        );
+        Ok(DirectResponse {
+            faces: marked.faces.len() as u32,
+            boxes: marked.faces,
+            output_url,
+            output_key,
+        })
     }
-
 }
 
 /// `tmp/YYYYMMDDHHMMSS-uuid.jpg`, the timestamp in UTC: purge-bucket reads the age from it.
 pub fn tmp_key(now: chrono::DateTime<Utc>) -> String {
-    format!("tmp/{}-{}.jpg", now.format("%Y%m%d%H%M%S"), uuid::Uuid::new_v4())
+    format!(
+        "tmp/{}-{}.jpg",
+        now.format("%Y%m%d%H%M%S"),
+        uuid::Uuid::new_v4()
+    )
 }

@@ -61,8 +61,24 @@ mod tests {
     #[test]
     fn outlines_keep_size_and_mark_the_edges_not_the_face() {
         let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(400, 300, Rgb([200, 50, 50])));
-        let face = FaceBox { x: 100, y: 100, w: 80, h: 80 };
-        let out = outline_faces(&image, &[face, FaceBox { x: 390, y: 290, w: 30, h: 30 }]);
+        let face = FaceBox {
+            x: 100,
+            y: 100,
+            w: 80,
+            h: 80,
+        };
+        let out = outline_faces(
+            &image,
+            &[
+                face,
+                FaceBox {
+                    x: 390,
+                    y: 290,
+                    w: 30,
+                    h: 30,
+                },
+            ],
+        );
         assert_eq!((out.width(), out.height()), (400, 300));
         assert!(!out.color().has_alpha());
         // Just outside the face's edge: green; the face itself: untouched.

@@ -27,9 +27,19 @@ pub fn labels() -> Vec<Labelled> {
             let mut cols = line.split('\t');
             let mut next = || cols.next().unwrap_or_default().to_owned();
             let file = next();
-            let faces = next().parse().unwrap_or_else(|_| panic!("bad face count in labels.tsv: {line}"));
-            let tolerance = next().parse().unwrap_or_else(|_| panic!("bad tolerance in labels.tsv: {line}"));
-            Labelled { file, faces, tolerance, source: next(), what: next() }
+            let faces = next()
+                .parse()
+                .unwrap_or_else(|_| panic!("bad face count in labels.tsv: {line}"));
+            let tolerance = next()
+                .parse()
+                .unwrap_or_else(|_| panic!("bad tolerance in labels.tsv: {line}"));
+            Labelled {
+                file,
+                faces,
+                tolerance,
+                source: next(),
+                what: next(),
+            }
         })
         .collect()
 }
@@ -46,7 +56,11 @@ pub fn data_dir() -> PathBuf {
 
 /// The images of the set that are missing from `dir`.
 pub fn missing(dir: &Path) -> Vec<String> {
-    labels().into_iter().filter(|l| !dir.join(&l.file).is_file()).map(|l| l.file).collect()
+    labels()
+        .into_iter()
+        .filter(|l| !dir.join(&l.file).is_file())
+        .map(|l| l.file)
+        .collect()
 }
 
 /// Count-based scores: with no box labels, a found face counts as true up to the labelled
@@ -67,11 +81,19 @@ impl Score {
 
     pub fn recall(&self) -> f64 {
         let all = self.true_positives + self.false_negatives;
-        if all == 0 { 1.0 } else { f64::from(self.true_positives) / f64::from(all) }
+        if all == 0 {
+            1.0
+        } else {
+            f64::from(self.true_positives) / f64::from(all)
+        }
     }
 
     pub fn precision(&self) -> f64 {
         let found = self.true_positives + self.false_positives;
-        if found == 0 { 1.0 } else { f64::from(self.true_positives) / f64::from(found) }
+        if found == 0 {
+            1.0
+        } else {
+            f64::from(self.true_positives) / f64::from(found)
+        }
     }
 }

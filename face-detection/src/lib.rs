@@ -20,7 +20,6 @@
 //! `settings` and `setup` (configuration and construction), [`labelled`] (the labelled
 //! test set).
 
-
 pub mod detector;
 mod direct;
 mod download;
@@ -41,7 +40,10 @@ use media_core::ports::{FaceItems, ObjectStore, PresignGet};
 pub use detector::{DetectorError, DetectorKind, FaceDetector};
 pub use direct::{tmp_key, DirectError, DirectRequest, DirectResponse, DIRECT_READABLE_PREFIXES};
 pub use download::is_public_address;
-pub use marking::{box_in_original, find_faces, mark_faces, Found, MarkError, Marked, DETECTION_MAX_SIDE, MARKED_COPY_MAX_SIDE};
+pub use marking::{
+    box_in_original, find_faces, mark_faces, Found, MarkError, Marked, DETECTION_MAX_SIDE,
+    MARKED_COPY_MAX_SIDE,
+};
 pub use settings::{Settings, DEFAULT_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_PRESIGN_EXPIRY_SECONDS};
 pub use setup::{detector_from_env, from_env, AwsFaceDetection, SetupError};
 pub use uploads::{HandlerError, Outcome};
@@ -64,7 +66,13 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
             .user_agent("media-share-face-detection")
             .build()
             .expect("the HTTP client builds with static settings");
-        FaceDetection { objects, items, detector, settings, http }
+        FaceDetection {
+            objects,
+            items,
+            detector,
+            settings,
+            http,
+        }
     }
 
     pub fn objects(&self) -> &O {
@@ -81,21 +89,31 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
 
     /// Any event the Lambda receives: an SQS batch of S3 notifications (a raw S3 event is
     /// wrapped in one), or a direct call. Answers with the batch response or the direct answer.
-    pub async fn handle_event(&self, event: serde_json::Value) -> Result<serde_json::Value, DirectError> {
+    pub async fn handle_event(
+        &self,
+        event: serde_json::Value,
+    ) -> Result<serde_json::Value, DirectError> {
         if event.get("Records").is_some() {
-            let event = media_core::events::sqs_event_from_json(event).map_err(|e| DirectError::BadRequest(e.to_string()))?;
+            let event = media_core::events::sqs_event_from_json(event)
+                .map_err(|e| DirectError::BadRequest(e.to_string()))?;
             let response = self.handle_sqs(event).await;
-            return serde_json::to_value(response).map_err(|e| DirectError::BadRequest(e.to_string()));
+            return serde_json::to_value(response)
+                .map_err(|e| DirectError::BadRequest(e.to_string()));
         }
-        let request: DirectRequest = serde_json::from_value(event)
-            .map_err(|e| DirectError::BadRequest(format!("expected {{\"imageUrl\"}} or {{\"bucket\",\"key\"}}: {e}")))?;
+        let request: DirectRequest = serde_json::from_value(event).map_err(|e| {
+            DirectError::BadRequest(format!(
+                "expected {{\"imageUrl\"}} or {{\"bucket\",\"key\"}}: {e}"
+            ))
+        })?;
         let response = self.handle_direct(&request).await?;
         serde_json::to_value(response).map_err(|e| DirectError::BadRequest(e.to_string()))
     }
 
     /// Handles an SQS batch and reports the messages to retry.
     pub async fn handle_sqs(&self, event: SqsEvent) -> SqsBatchResponse {
-        process_sqs_batch(event, |change| async move { self.handle(&change).await.map(|_| ()) }).await
+        process_sqs_batch(event, |change| async move {
+            self.handle(&change).await.map(|_| ())
+        })
+        .await
     }
-
 }

@@ -9,7 +9,12 @@ async fn main() -> Result<(), Error> {
     let function = face_detection::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let function = function.clone();
-        async move { function.handle_event(event.payload).await.map_err(Error::from) }
+        async move {
+            function
+                .handle_event(event.payload)
+                .await
+                .map_err(Error::from)
+        }
     }))
     .await
 }

@@ -2,10 +2,10 @@
 //! load), detect, draw on a bounded copy, encode; the boxes reported in the original's pixels.
 
 use image::DynamicImage;
-use media_imaging::ImageLimits;
-use media_imaging::{self as imaging, Decoded, Encoded, ImagingError};
 use media_core::item::FaceBox;
 use media_core::ports::{FaceItems, ObjectStore, PresignGet};
+use media_imaging::ImageLimits;
+use media_imaging::{self as imaging, Decoded, Encoded, ImagingError};
 
 use crate::detector::{DetectorError, FaceDetector};
 use crate::{draw, FaceDetection};
@@ -41,7 +41,9 @@ pub struct Marked {
 /// A box found on a picture of size `from` (width, height) in the pixels of the same picture at
 /// size `to`.
 pub fn box_in_original(face: &FaceBox, from: (u32, u32), to: (u32, u32)) -> FaceBox {
-    let scale = |v: u32, a: u32, b: u32| ((f64::from(v) * f64::from(b) / f64::from(a)).round() as u32).min(b);
+    let scale = |v: u32, a: u32, b: u32| {
+        ((f64::from(v) * f64::from(b) / f64::from(a)).round() as u32).min(b)
+    };
     let x = scale(face.x, from.0, to.0);
     let y = scale(face.y, from.1, to.1);
     FaceBox {
@@ -66,7 +68,11 @@ pub struct Found {
 /// scale that still covers the marked copy, so it is never decoded at full size) and detects
 /// on that decode: each detector shrinks it to its own input, so detection does not wait for
 /// the marked copy's resize. The detection half of [`mark_faces`], which the benchmark times.
-pub fn find_faces(bytes: &[u8], limits: &ImageLimits, detector: &dyn FaceDetector) -> Result<Found, MarkError> {
+pub fn find_faces(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    detector: &dyn FaceDetector,
+) -> Result<Found, MarkError> {
     let mut decoded = imaging::decode_scaled(bytes, limits, MARKED_COPY_MAX_SIDE)?;
     if decoded.image.width().max(decoded.image.height()) > DETECTION_MAX_SIDE {
         decoded.image = imaging::resize_to_fit(&decoded.image, MARKED_COPY_MAX_SIDE)?;
@@ -74,8 +80,15 @@ pub fn find_faces(bytes: &[u8], limits: &ImageLimits, detector: &dyn FaceDetecto
     let on_decoded = detector.detect(&decoded.image)?;
     let size = (decoded.image.width(), decoded.image.height());
     let original = (decoded.info.width, decoded.info.height);
-    let faces = on_decoded.iter().map(|f| box_in_original(f, size, original)).collect();
-    Ok(Found { decoded, on_decoded, faces })
+    let faces = on_decoded
+        .iter()
+        .map(|f| box_in_original(f, size, original))
+        .collect();
+    Ok(Found {
+        decoded,
+        on_decoded,
+        faces,
+    })
 }
 
 /// [`find_faces`], then outlines the faces on a copy at most [`MARKED_COPY_MAX_SIDE`] pixels on
@@ -88,7 +101,11 @@ pub fn mark_faces(
     detector: &dyn FaceDetector,
     force_jpeg: bool,
 ) -> Result<Marked, MarkError> {
-    let Found { decoded, on_decoded, faces } = find_faces(bytes, limits, detector)?;
+    let Found {
+        decoded,
+        on_decoded,
+        faces,
+    } = find_faces(bytes, limits, detector)?;
     let image = decoded.image;
     let size = (image.width(), image.height());
     let (copy, on_copy) = if size.0 <= MARKED_COPY_MAX_SIDE && size.1 <= MARKED_COPY_MAX_SIDE {
@@ -97,7 +114,10 @@ pub fn mark_faces(
         let copy = imaging::resize_to_fit(&image, MARKED_COPY_MAX_SIDE)?;
         drop(image);
         let copy_size = (copy.width(), copy.height());
-        let on_copy = on_decoded.iter().map(|f| box_in_original(f, size, copy_size)).collect();
+        let on_copy = on_decoded
+            .iter()
+            .map(|f| box_in_original(f, size, copy_size))
+            .collect();
         (copy, on_copy)
     };
     let mut outlined = draw::outline_faces(&copy, &on_copy);
@@ -106,15 +126,26 @@ pub fn mark_faces(
         outlined = DynamicImage::ImageRgb8(outlined.to_rgb8());
     }
     let encoded = imaging::encode(&outlined)?;
-    Ok(Marked { faces, width: encoded.width, height: encoded.height, encoded })
+    Ok(Marked {
+        faces,
+        width: encoded.width,
+        height: encoded.height,
+        encoded,
+    })
 }
 
 impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
     /// Runs [`mark_faces`] off the async threads: decoding and detection take CPU seconds.
-    pub(crate) async fn mark(&self, bytes: Vec<u8>, force_jpeg: bool) -> Result<Result<Marked, MarkError>, tokio::task::JoinError> {
+    pub(crate) async fn mark(
+        &self,
+        bytes: Vec<u8>,
+        force_jpeg: bool,
+    ) -> Result<Result<Marked, MarkError>, tokio::task::JoinError> {
         let detector = self.detector.clone();
         let limits = self.settings.limits;
-        tokio::task::spawn_blocking(move || mark_faces(&bytes, &limits, detector.as_ref(), force_jpeg)).await
+        tokio::task::spawn_blocking(move || {
+            mark_faces(&bytes, &limits, detector.as_ref(), force_jpeg)
+        })
+        .await
     }
-
 }

@@ -49,10 +49,17 @@ impl Settings {
             });
         }
         Ok(Settings {
-            limits: ImageLimits::from_env().map_err(|e| ConfigError::Invalid { name: e.name, value: e.value, expected: "number" })?,
+            limits: ImageLimits::from_env().map_err(|e| ConfigError::Invalid {
+                name: e.name,
+                value: e.value,
+                expected: "number",
+            })?,
             bucket,
             presign_expiry: Duration::from_secs(expiry),
-            download_timeout: Duration::from_secs(number_or("DOWNLOAD_TIMEOUT_SECONDS", DEFAULT_DOWNLOAD_TIMEOUT_SECONDS)?),
+            download_timeout: Duration::from_secs(number_or(
+                "DOWNLOAD_TIMEOUT_SECONDS",
+                DEFAULT_DOWNLOAD_TIMEOUT_SECONDS,
+            )?),
             allow_private_urls: number_or("ALLOW_PRIVATE_IMAGE_URLS", 0u8)? == 1,
         })
     }

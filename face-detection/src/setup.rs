@@ -27,7 +27,9 @@ pub enum SetupError {
 pub fn detector_from_env() -> Result<Arc<dyn FaceDetector>, SetupError> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let model_path = var("FACE_MODEL_PATH").map(PathBuf::from);
-    let explicit_kind = var("FACE_DETECTOR").map(|v| DetectorKind::parse(&v)).transpose()?;
+    let explicit_kind = var("FACE_DETECTOR")
+        .map(|v| DetectorKind::parse(&v))
+        .transpose()?;
     let kind = explicit_kind
         .or_else(|| match model_path.as_ref()?.extension()?.to_str()? {
             "xml" => Some(DetectorKind::Haar),
@@ -40,9 +42,16 @@ pub fn detector_from_env() -> Result<Arc<dyn FaceDetector>, SetupError> {
         None => match kind.find_model() {
             Some(path) => (kind, path),
             None if explicit_kind.is_none() && kind != DetectorKind::Haar => {
-                let path = DetectorKind::Haar.find_model().ok_or_else(|| DetectorError::ModelMissing {
-                    path: kind.model_candidates().into_iter().next().unwrap_or_default(),
-                })?;
+                let path =
+                    DetectorKind::Haar
+                        .find_model()
+                        .ok_or_else(|| DetectorError::ModelMissing {
+                            path: kind
+                                .model_candidates()
+                                .into_iter()
+                                .next()
+                                .unwrap_or_default(),
+                        })?;
                 tracing::warn!(
                     wanted = kind.as_str(),
                     looked_in = ?kind.model_candidates(),
@@ -52,7 +61,11 @@ pub fn detector_from_env() -> Result<Arc<dyn FaceDetector>, SetupError> {
             }
             None => {
                 return Err(DetectorError::ModelMissing {
-                    path: kind.model_candidates().into_iter().next().unwrap_or_default(),
+                    path: kind
+                        .model_candidates()
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default(),
                 }
                 .into())
             }
@@ -64,12 +77,15 @@ pub fn detector_from_env() -> Result<Arc<dyn FaceDetector>, SetupError> {
 }
 
 /// The function as deployed: AWS stores configured from the environment.
-pub type AwsFaceDetection = FaceDetection<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+pub type AwsFaceDetection =
+    FaceDetection<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
 
 /// Builds the deployed function from the environment.
 pub async fn from_env() -> Result<Arc<AwsFaceDetection>, SetupError> {
     let settings = Settings::from_env(StorageConfig::from_env()?.bucket)?;
     let detector = detector_from_env()?;
     let (objects, items) = media_core::aws::stores_from_env().await?;
-    Ok(Arc::new(FaceDetection::new(objects, items, detector, settings)))
+    Ok(Arc::new(FaceDetection::new(
+        objects, items, detector, settings,
+    )))
 }

@@ -48,7 +48,9 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
             Outcome::NotAnImage { reason } => {
                 tracing::error!(key, event = %change.event_name, reason, "no faces copy: not a usable image; the original is kept")
             }
-            other => tracing::info!(key, event = %change.event_name, detector = self.detector.name(), outcome = ?other, "change applied"),
+            other => {
+                tracing::info!(key, event = %change.event_name, detector = self.detector.name(), outcome = ?other, "change applied")
+            }
         }
         Ok(outcome)
     }
@@ -58,13 +60,22 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
         let object_key = key.object_key();
         let Some(fetched) = self
             .objects
-            .get_matching(&object_key, change.etag.as_deref(), self.settings.limits.max_bytes)
+            .get_matching(
+                &object_key,
+                change.etag.as_deref(),
+                self.settings.limits.max_bytes,
+            )
             .await?
         else {
-            return Ok(Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
+            return Ok(Outcome::Skipped(
+                "the object is gone or was replaced; a later event handles it",
+            ));
         };
         let marked = match fetched.body {
-            None => Err(format!("{} bytes is over the limit of {} bytes", fetched.head.size, self.settings.limits.max_bytes)),
+            None => Err(format!(
+                "{} bytes is over the limit of {} bytes",
+                fetched.head.size, self.settings.limits.max_bytes
+            )),
             Some(bytes) => match self.mark(bytes, false).await? {
                 Ok(marked) => Ok(marked),
                 Err(MarkError::Image(err)) => Err(err.to_string()),
@@ -74,8 +85,14 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
         let faces_key = key.faces_key();
         let (attributes, outcome) = match marked {
             Ok(marked) => {
-                let put = PutObject::new(&faces_key, marked.encoded.bytes, marked.encoded.content_type);
-                if derived::put(&self.objects, put, &change.sequencer).await? == WriteOutcome::Superseded {
+                let put = PutObject::new(
+                    &faces_key,
+                    marked.encoded.bytes,
+                    marked.encoded.content_type,
+                );
+                if derived::put(&self.objects, put, &change.sequencer).await?
+                    == WriteOutcome::Superseded
+                {
                     return Ok(Outcome::Skipped("a later upload's faces copy is in place"));
                 }
                 let face_count = marked.faces.len() as u32;
@@ -85,16 +102,31 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
                     faces: Some(marked.faces),
                     faces_sequencer: change.sequencer.clone(),
                 };
-                (attributes, Outcome::Marked { faces_key: faces_key.clone(), face_count })
+                (
+                    attributes,
+                    Outcome::Marked {
+                        faces_key: faces_key.clone(),
+                        face_count,
+                    },
+                )
             }
             Err(reason) => {
                 // A picture replaced by one that cannot be decoded keeps nothing of the old one.
                 derived::remove(&self.objects, &faces_key, &change.sequencer).await?;
-                let attributes = FaceAttributes { faces_key: None, face_count: None, faces: None, faces_sequencer: change.sequencer.clone() };
+                let attributes = FaceAttributes {
+                    faces_key: None,
+                    face_count: None,
+                    faces: None,
+                    faces_sequencer: change.sequencer.clone(),
+                };
                 (attributes, Outcome::NotAnImage { reason })
             }
         };
-        match self.items.write_faces(&ItemKey::from(key), &attributes).await? {
+        match self
+            .items
+            .write_faces(&ItemKey::from(key), &attributes)
+            .await?
+        {
             WriteOutcome::Applied => Ok(outcome),
             WriteOutcome::Superseded => {
                 // A later upload or the deletion won: the copy written above must not outlive it.
@@ -105,5 +137,4 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
             }
         }
     }
-
 }

@@ -17,7 +17,12 @@ impl FaceDetector for Middle {
     }
     fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
         let (w, h) = (image.width(), image.height());
-        Ok(vec![FaceBox { x: w / 3, y: h / 3, w: w / 3, h: h / 3 }])
+        Ok(vec![FaceBox {
+            x: w / 3,
+            y: h / 3,
+            w: w / 3,
+            h: h / 3,
+        }])
     }
 }
 
@@ -32,7 +37,11 @@ fn the_faces_copy_of_a_picture_with_a_location_carries_none() {
             assert_eq!(marked.faces.len(), 1);
             assert_eq!((marked.width, marked.height), FIXTURE_SIZE, "{located:?}");
             assert_eq!(marked.encoded.content_type, "image/jpeg", "{located:?}");
-            assert_eq!(location_traces(&marked.encoded.bytes), [], "{located:?} force_jpeg={force_jpeg}");
+            assert_eq!(
+                location_traces(&marked.encoded.bytes),
+                [],
+                "{located:?} force_jpeg={force_jpeg}"
+            );
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use face_detection::{DetectorError, DirectError, DirectRequest, FaceDetection, FaceDetector, Outcome, Settings};
+use face_detection::{
+    DetectorError, DirectError, DirectRequest, FaceDetection, FaceDetector, Outcome, Settings,
+};
 use image::DynamicImage;
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::events::{content_change, s3_records_from_body, ContentChange};
@@ -23,7 +25,9 @@ impl FaceDetector for Stand {
     }
     fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
         assert!(image.width() > 0);
-        self.0.clone().map_err(|_| DetectorError::Other("model exploded".into()))
+        self.0
+            .clone()
+            .map_err(|_| DetectorError::Other("model exploded".into()))
     }
 }
 
@@ -32,12 +36,18 @@ fn function(faces: Vec<FaceBox>) -> FaceDetection<MemoryObjectStore, MemoryItemS
 }
 
 fn with_detector(detector: Stand) -> FaceDetection<MemoryObjectStore, MemoryItemStore> {
-    FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(detector), Settings::new("media"))
+    FaceDetection::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        Arc::new(detector),
+        Settings::new("media"),
+    )
 }
 
-
 fn change(name: &str, key: &str) -> ContentChange {
-    let record = s3_records_from_body(&s3_event_body(name, key, "0A")).unwrap().remove(0);
+    let record = s3_records_from_body(&s3_event_body(name, key, "0A"))
+        .unwrap()
+        .remove(0);
     content_change(0, record).unwrap()
 }
 
@@ -48,20 +58,42 @@ fn encode(image: DynamicImage, format: image::ImageFormat) -> Vec<u8> {
 }
 
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     encode(DynamicImage::ImageRgb8(image), image::ImageFormat::Jpeg)
 }
 
 fn item_key(key: &str) -> ItemKey {
-    ItemKey { identity_id: ID.into(), object_key: key.into() }
+    ItemKey {
+        identity_id: ID.into(),
+        object_key: key.into(),
+    }
 }
 
 #[tokio::test]
 async fn created_writes_the_faces_copy_and_only_the_face_attributes() {
-    let boxes = vec![FaceBox { x: 10, y: 20, w: 50, h: 60 }, FaceBox { x: 300, y: 100, w: 40, h: 40 }];
+    let boxes = vec![
+        FaceBox {
+            x: 10,
+            y: 20,
+            w: 50,
+            h: 60,
+        },
+        FaceBox {
+            x: 300,
+            y: 100,
+            w: 40,
+            h: 40,
+        },
+    ];
     let f = function(boxes.clone());
     let key = format!("public/content/{ID}/my photo+1 é.jpg");
-    f.objects().insert(&key, media_imaging::testing::insert_exif_orientation(&jpeg(800, 600), 6), &[]);
+    f.objects().insert(
+        &key,
+        media_imaging::testing::insert_exif_orientation(&jpeg(800, 600), 6),
+        &[],
+    );
     // content-updated ran first: its attributes must survive.
     f.items().put(MediaItem {
         identity_id: ID.into(),
@@ -76,7 +108,13 @@ async fn created_writes_the_faces_copy_and_only_the_face_attributes() {
 
     let outcome = f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
     let faces_key = format!("public/faces/{ID}/my photo+1 é.jpg");
-    assert_eq!(outcome, Outcome::Marked { faces_key: faces_key.clone(), face_count: 2 });
+    assert_eq!(
+        outcome,
+        Outcome::Marked {
+            faces_key: faces_key.clone(),
+            face_count: 2
+        }
+    );
 
     let copy = f.objects().object(&faces_key).expect("faces copy");
     assert_eq!(copy.content_type, "image/jpeg");
@@ -98,21 +136,42 @@ async fn zero_faces_still_records_a_count_and_a_copy() {
     let f = function(vec![]);
     let key = format!("private/content/{ID}/landscape.png");
     let alpha = image::RgbaImage::from_fn(64, 32, |x, _| image::Rgba([0, 100, 0, (x * 4) as u8]));
-    f.objects().insert(&key, encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png), &[]);
+    f.objects().insert(
+        &key,
+        encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png),
+        &[],
+    );
     let outcome = f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
-    assert_eq!(outcome, Outcome::Marked { faces_key: format!("private/faces/{ID}/landscape.png"), face_count: 0 });
+    assert_eq!(
+        outcome,
+        Outcome::Marked {
+            faces_key: format!("private/faces/{ID}/landscape.png"),
+            face_count: 0
+        }
+    );
     let item = f.items().item(&item_key(&key)).unwrap();
     assert_eq!(item.face_count, Some(0));
     assert_eq!(item.faces, Some(vec![]));
     // Alpha is kept, as for thumbnails.
-    let copy = f.objects().object(&format!("private/faces/{ID}/landscape.png")).unwrap();
+    let copy = f
+        .objects()
+        .object(&format!("private/faces/{ID}/landscape.png"))
+        .unwrap();
     assert_eq!(copy.content_type, "image/png");
-    assert!(image::load_from_memory(&copy.body).unwrap().color().has_alpha());
+    assert!(image::load_from_memory(&copy.body)
+        .unwrap()
+        .color()
+        .has_alpha());
 }
 
 #[tokio::test]
 async fn running_twice_gives_the_same_result() {
-    let f = function(vec![FaceBox { x: 1, y: 1, w: 30, h: 30 }]);
+    let f = function(vec![FaceBox {
+        x: 1,
+        y: 1,
+        w: 30,
+        h: 30,
+    }]);
     let key = format!("public/content/{ID}/a.jpg");
     f.objects().insert(&key, jpeg(100, 100), &[]);
     let first = f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
@@ -130,16 +189,34 @@ async fn bad_images_are_reported_and_nothing_is_written_or_lost() {
         ("empty.jpg", Vec::new()),
         ("text.jpg", b"not an image".to_vec()),
         ("truncated.jpg", truncated[..truncated.len() / 2].to_vec()),
-        ("bomb.png", media_imaging::testing::png_header_claiming(100_000, 100_000)),
+        (
+            "bomb.png",
+            media_imaging::testing::png_header_claiming(100_000, 100_000),
+        ),
     ] {
         let key = format!("public/content/{ID}/{name}");
         f.objects().insert(&key, bytes.clone(), &[]);
         let outcome = f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
-        assert!(matches!(outcome, Outcome::NotAnImage { .. }), "{name}: {outcome:?}");
-        assert_eq!(f.objects().object(&key).unwrap().body, bytes, "{name}: original kept");
-        assert!(f.objects().object(&format!("public/faces/{ID}/{name}")).is_none());
+        assert!(
+            matches!(outcome, Outcome::NotAnImage { .. }),
+            "{name}: {outcome:?}"
+        );
+        assert_eq!(
+            f.objects().object(&key).unwrap().body,
+            bytes,
+            "{name}: original kept"
+        );
+        assert!(f
+            .objects()
+            .object(&format!("public/faces/{ID}/{name}"))
+            .is_none());
         let item = f.items().item(&item_key(&key));
-        assert!(item.is_none_or(|i| i.faces_key.is_none() && i.face_count.is_none() && i.upload_date.is_none()), "{name}: no face attributes");
+        assert!(
+            item.is_none_or(|i| i.faces_key.is_none()
+                && i.face_count.is_none()
+                && i.upload_date.is_none()),
+            "{name}: no face attributes"
+        );
     }
 }
 
@@ -161,14 +238,25 @@ async fn a_bad_image_does_not_fail_the_batch_but_a_broken_detector_retries() {
     f.objects().insert(&bad, b"garbage".to_vec(), &[]);
     f.objects().insert(&good, jpeg(50, 50), &[]);
     let response = f.handle_sqs(event.clone()).await;
-    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
-    assert_eq!(f.items().item(&item_key(&good)).unwrap().face_count, Some(0));
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "{:?}",
+        response.batch_item_failures
+    );
+    assert_eq!(
+        f.items().item(&item_key(&good)).unwrap().face_count,
+        Some(0)
+    );
 
     let broken = with_detector(Stand(Err(())));
     broken.objects().insert(&good, jpeg(50, 50), &[]);
     broken.objects().insert(&bad, b"garbage".to_vec(), &[]);
     let response = broken.handle_sqs(event).await;
-    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, ["good"]);
 }
 
@@ -176,32 +264,57 @@ async fn a_bad_image_does_not_fail_the_batch_but_a_broken_detector_retries() {
 async fn removals_and_vanished_originals_touch_nothing() {
     let f = function(vec![]);
     let key = format!("public/content/{ID}/gone.jpg");
-    assert_eq!(f.handle(&change("ObjectCreated:Put", &key)).await.unwrap(), Outcome::Skipped("the object is gone or was replaced; a later event handles it"));
-    assert!(matches!(f.handle(&change("ObjectRemoved:Delete", &key)).await.unwrap(), Outcome::Skipped(_)));
+    assert_eq!(
+        f.handle(&change("ObjectCreated:Put", &key)).await.unwrap(),
+        Outcome::Skipped("the object is gone or was replaced; a later event handles it")
+    );
+    assert!(matches!(
+        f.handle(&change("ObjectRemoved:Delete", &key))
+            .await
+            .unwrap(),
+        Outcome::Skipped(_)
+    ));
     assert!(f.objects().keys().is_empty());
     assert!(f.items().is_empty());
 }
 
 #[tokio::test]
 async fn direct_call_on_a_bucket_object_writes_tmp_jpeg_and_presigns_it() {
-    let f = function(vec![FaceBox { x: 5, y: 5, w: 40, h: 40 }]);
+    let f = function(vec![FaceBox {
+        x: 5,
+        y: 5,
+        w: 40,
+        h: 40,
+    }]);
     let alpha = image::RgbaImage::from_fn(120, 80, |_, _| image::Rgba([10, 20, 30, 128]));
     let source = format!("public/content/{ID}/x.png");
-    f.objects().insert(&source, encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png), &[]);
+    f.objects().insert(
+        &source,
+        encode(DynamicImage::ImageRgba8(alpha), image::ImageFormat::Png),
+        &[],
+    );
     let answer = f
         .handle_event(serde_json::json!({"bucket": "media", "key": source}))
         .await
         .unwrap();
     assert_eq!(answer["faces"], 1);
-    assert_eq!(answer["boxes"], serde_json::json!([{"x": 5, "y": 5, "w": 40, "h": 40}]));
+    assert_eq!(
+        answer["boxes"],
+        serde_json::json!([{"x": 5, "y": 5, "w": 40, "h": 40}])
+    );
     let key = answer["outputKey"].as_str().unwrap();
     assert_eq!(answer["outputUrl"], format!("memory:///{key}?expires=3600"));
     // tmp/YYYYMMDDHHMMSS-uuid.jpg, the time in UTC, now.
     let name = key.strip_prefix("tmp/").unwrap();
     let (stamp, rest) = name.split_at(14);
-    let time = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d%H%M%S").unwrap().and_utc();
+    let time = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d%H%M%S")
+        .unwrap()
+        .and_utc();
     assert!((chrono::Utc::now() - time).num_seconds().abs() < 60);
-    assert_eq!(rest.len(), "-0b5c0000-0000-4000-8000-000000000001.jpg".len());
+    assert_eq!(
+        rest.len(),
+        "-0b5c0000-0000-4000-8000-000000000001.jpg".len()
+    );
     assert!(rest.starts_with('-') && rest.ends_with(".jpg"));
     let out = f.objects().object(key).unwrap();
     assert_eq!(out.content_type, "image/jpeg");
@@ -227,7 +340,14 @@ async fn direct_call_refuses_what_it_should() {
         let err = f.handle_event(case.clone()).await.unwrap_err();
         assert!(matches!(err, DirectError::BadRequest(_)), "{case}: {err}");
     }
-    let err = f.handle_direct(&DirectRequest { bucket: Some("media".into()), key: Some("tmp/nope.jpg".into()), ..Default::default() }).await.unwrap_err();
+    let err = f
+        .handle_direct(&DirectRequest {
+            bucket: Some("media".into()),
+            key: Some("tmp/nope.jpg".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert!(matches!(err, DirectError::NotFound { .. }), "{err}");
     assert!(f.objects().keys().is_empty(), "nothing written");
 }
@@ -243,7 +363,9 @@ async fn serve(body: Vec<u8>, declared_length: Option<usize>) -> String {
             tokio::spawn(async move {
                 let mut request = [0u8; 4096];
                 let _ = socket.read(&mut request).await;
-                let length = declared_length.map(|n| format!("Content-Length: {n}\r\n")).unwrap_or_default();
+                let length = declared_length
+                    .map(|n| format!("Content-Length: {n}\r\n"))
+                    .unwrap_or_default();
                 let head = format!("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n{length}Connection: close\r\n\r\n");
                 let _ = socket.write_all(head.as_bytes()).await;
                 let _ = socket.write_all(&body).await;
@@ -266,22 +388,52 @@ async fn direct_call_refuses_urls_that_lead_inside() {
         "http://[::1]:80/x.jpg",
         "http://[::ffff:192.168.1.1]/x.jpg",
     ] {
-        let err = f.handle_event(serde_json::json!({ "imageUrl": url })).await.unwrap_err();
+        let err = f
+            .handle_event(serde_json::json!({ "imageUrl": url }))
+            .await
+            .unwrap_err();
         match err {
-            DirectError::BadRequest(reason) => assert!(reason.contains("not a public address"), "{url}: {reason}"),
+            DirectError::BadRequest(reason) => {
+                assert!(reason.contains("not a public address"), "{url}: {reason}")
+            }
             other => panic!("{url}: {other}"),
         }
     }
-    assert!(face_detection::is_public_address("93.184.216.34".parse().unwrap()));
-    assert!(face_detection::is_public_address("2606:2800:220:1:248:1893:25c8:1946".parse().unwrap()));
+    assert!(face_detection::is_public_address(
+        "93.184.216.34".parse().unwrap()
+    ));
+    assert!(face_detection::is_public_address(
+        "2606:2800:220:1:248:1893:25c8:1946".parse().unwrap()
+    ));
     // Every special-purpose block that reaches no public host (or reaches another network
     // through a translator or tunnel).
     for address in [
-        "100.64.0.1", "fd00::1", "198.18.0.1", "198.19.255.254", "240.0.0.1", "255.255.255.255", "192.0.0.8",
-        "192.88.99.1", "64:ff9b::a00:1", "64:ff9b:1::1", "::a00:1", "2002:a00:1::1", "2001::1", "2001:db8::1",
-        "3fff::1", "100::1", "::ffff:10.0.0.1", "fe80::1", "ff02::1", "::", "0.0.0.0",
+        "100.64.0.1",
+        "fd00::1",
+        "198.18.0.1",
+        "198.19.255.254",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.0.8",
+        "192.88.99.1",
+        "64:ff9b::a00:1",
+        "64:ff9b:1::1",
+        "::a00:1",
+        "2002:a00:1::1",
+        "2001::1",
+        "2001:db8::1",
+        "3fff::1",
+        "100::1",
+        "::ffff:10.0.0.1",
+        "fe80::1",
+        "ff02::1",
+        "::",
+        "0.0.0.0",
     ] {
-        assert!(!face_detection::is_public_address(address.parse().unwrap()), "{address} counted as public");
+        assert!(
+            !face_detection::is_public_address(address.parse().unwrap()),
+            "{address} counted as public"
+        );
     }
 }
 
@@ -291,41 +443,89 @@ async fn direct_call_downloads_within_the_size_limit() {
     settings.limits.max_bytes = 20_000;
     // The test server is on loopback.
     settings.allow_private_urls = true;
-    let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), Arc::new(Stand(Ok(vec![]))), settings);
+    let f = FaceDetection::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        Arc::new(Stand(Ok(vec![]))),
+        settings,
+    );
     let small = jpeg(64, 64);
     assert!(small.len() < 20_000);
     let url = serve(small.clone(), Some(small.len())).await;
-    let answer = f.handle_event(serde_json::json!({ "imageUrl": url })).await.unwrap();
+    let answer = f
+        .handle_event(serde_json::json!({ "imageUrl": url }))
+        .await
+        .unwrap();
     assert_eq!(answer["faces"], 0);
 
     let big = jpeg(1500, 1500);
     assert!(big.len() > 20_000);
     for declared in [Some(big.len()), None] {
         let url = serve(big.clone(), declared).await;
-        let err = f.handle_event(serde_json::json!({ "imageUrl": url })).await.unwrap_err();
-        assert!(matches!(err, DirectError::TooLarge { .. }), "{declared:?}: {err}");
+        let err = f
+            .handle_event(serde_json::json!({ "imageUrl": url }))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DirectError::TooLarge { .. }),
+            "{declared:?}: {err}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_picture_replaced_by_an_undecodable_one_loses_its_faces() {
-    let f = function(vec![FaceBox { x: 1, y: 1, w: 10, h: 10 }]);
+    let f = function(vec![FaceBox {
+        x: 1,
+        y: 1,
+        w: 10,
+        h: 10,
+    }]);
     let key = format!("public/content/{ID}/swap.jpg");
     f.objects().insert(&key, jpeg(64, 64), &[]);
-    f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    f.handle(&media_core::testing::s3_change(
+        "ObjectCreated:Put",
+        &key,
+        "0A",
+    ))
+    .await
+    .unwrap();
     assert_eq!(f.items().item(&item_key(&key)).unwrap().face_count, Some(1));
     f.objects().insert(&key, b"not a picture".to_vec(), &[]);
-    let outcome = f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0B")).await.unwrap();
+    let outcome = f
+        .handle(&media_core::testing::s3_change(
+            "ObjectCreated:Put",
+            &key,
+            "0B",
+        ))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::NotAnImage { .. }), "{outcome:?}");
     let item = f.items().item(&item_key(&key)).unwrap();
-    assert_eq!((item.faces_key, item.face_count, item.faces), (None, None, None));
-    assert!(f.objects().object(&format!("public/faces/{ID}/swap.jpg")).is_none());
+    assert_eq!(
+        (item.faces_key, item.face_count, item.faces),
+        (None, None, None)
+    );
+    assert!(f
+        .objects()
+        .object(&format!("public/faces/{ID}/swap.jpg"))
+        .is_none());
     // And a late, older detection does not bring them back.
     f.objects().insert(&key, jpeg(64, 64), &[]);
-    let late = f.handle(&media_core::testing::s3_change("ObjectCreated:Put", &key, "0A")).await.unwrap();
+    let late = f
+        .handle(&media_core::testing::s3_change(
+            "ObjectCreated:Put",
+            &key,
+            "0A",
+        ))
+        .await
+        .unwrap();
     assert!(matches!(late, Outcome::Skipped(_)), "{late:?}");
     assert_eq!(f.items().item(&item_key(&key)).unwrap().face_count, None);
-    assert!(f.objects().object(&format!("public/faces/{ID}/swap.jpg")).is_none());
+    assert!(f
+        .objects()
+        .object(&format!("public/faces/{ID}/swap.jpg"))
+        .is_none());
 }
 
 #[tokio::test]
@@ -340,24 +540,53 @@ async fn faces_are_found_on_a_bounded_decode_and_reported_in_original_pixels() {
         fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
             let (w, h) = (image.width(), image.height());
             self.0.lock().unwrap().push((w, h));
-            Ok(vec![FaceBox { x: w / 4, y: h / 4, w: w / 2, h: h / 2 }])
+            Ok(vec![FaceBox {
+                x: w / 4,
+                y: h / 4,
+                w: w / 2,
+                h: h / 2,
+            }])
         }
     }
     let detector = Arc::new(Middle(Default::default()));
-    let f = FaceDetection::new(MemoryObjectStore::default(), MemoryItemStore::default(), detector.clone(), Settings::new("media"));
+    let f = FaceDetection::new(
+        MemoryObjectStore::default(),
+        MemoryItemStore::default(),
+        detector.clone(),
+        Settings::new("media"),
+    );
     // A PNG decodes at full size: detected as it is up to DETECTION_MAX_SIDE, brought to the
     // marked copy's size first beyond it. The marked copy fits MARKED_COPY_MAX_SIDE either way.
     for (width, height, detected_at) in [(4096, 2048, (4096, 2048)), (8192, 2048, (2048, 512))] {
         let key = format!("public/content/{ID}/big-{width}.png");
-        let big = image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
-        f.objects().insert(&key, encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png), &[]);
+        let big =
+            image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
+        f.objects().insert(
+            &key,
+            encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png),
+            &[],
+        );
         f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
         assert_eq!(detector.0.lock().unwrap().pop(), Some(detected_at));
         assert!(detected_at.0.max(detected_at.1) <= face_detection::DETECTION_MAX_SIDE);
         let item = f.items().item(&item_key(&key)).unwrap();
-        assert_eq!(item.faces.unwrap(), [FaceBox { x: width / 4, y: height / 4, w: width / 2, h: height / 2 }]);
-        let copy = f.objects().object(&format!("public/faces/{ID}/big-{width}.png")).unwrap();
+        assert_eq!(
+            item.faces.unwrap(),
+            [FaceBox {
+                x: width / 4,
+                y: height / 4,
+                w: width / 2,
+                h: height / 2
+            }]
+        );
+        let copy = f
+            .objects()
+            .object(&format!("public/faces/{ID}/big-{width}.png"))
+            .unwrap();
         let decoded = image::load_from_memory(&copy.body).unwrap();
-        assert_eq!((decoded.width(), decoded.height()), (2048, 2048 * height / width));
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (2048, 2048 * height / width)
+        );
     }
 }

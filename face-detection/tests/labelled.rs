@@ -11,14 +11,27 @@ fn check(kind: DetectorKind) {
     let dir = labelled::data_dir();
     let missing = labelled::missing(&dir);
     if !missing.is_empty() {
-        let message = format!("labelled face set missing from {} ({missing:?}): run `make test-data`", dir.display());
-        assert!(std::env::var_os("FACE_DATA_REQUIRED").is_none(), "{message}");
+        let message = format!(
+            "labelled face set missing from {} ({missing:?}): run `make test-data`",
+            dir.display()
+        );
+        assert!(
+            std::env::var_os("FACE_DATA_REQUIRED").is_none(),
+            "{message}"
+        );
         eprintln!("SKIPPED: {message}");
         return;
     }
     let Some(model) = kind.find_model() else {
-        let message = format!("no {} model in {:?}: run `make test-data`", kind.as_str(), kind.model_candidates());
-        assert!(std::env::var_os("FACE_DATA_REQUIRED").is_none(), "{message}");
+        let message = format!(
+            "no {} model in {:?}: run `make test-data`",
+            kind.as_str(),
+            kind.model_candidates()
+        );
+        assert!(
+            std::env::var_os("FACE_DATA_REQUIRED").is_none(),
+            "{message}"
+        );
         eprintln!("SKIPPED: {message}");
         return;
     };
@@ -30,11 +43,22 @@ fn check(kind: DetectorKind) {
         let faces = detector.detect(&decoded.image).unwrap();
         let found = faces.len() as u32;
         for face in &faces {
-            assert!(face.x + face.w <= decoded.info.width && face.y + face.h <= decoded.info.height, "{}: {face:?}", label.file);
+            assert!(
+                face.x + face.w <= decoded.info.width && face.y + face.h <= decoded.info.height,
+                "{}: {face:?}",
+                label.file
+            );
         }
-        let ok = if label.faces == 0 { found == 0 } else { found.abs_diff(label.faces) <= label.tolerance };
+        let ok = if label.faces == 0 {
+            found == 0
+        } else {
+            found.abs_diff(label.faces) <= label.tolerance
+        };
         if !ok {
-            wrong.push(format!("{}: found {found}, labelled {} ± {}", label.file, label.faces, label.tolerance));
+            wrong.push(format!(
+                "{}: found {found}, labelled {} ± {}",
+                label.file, label.faces, label.tolerance
+            ));
         }
     }
     assert!(wrong.is_empty(), "{} detector: {wrong:#?}", kind.as_str());
@@ -65,8 +89,14 @@ fn centerface_data() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     if missing.is_empty() && model.is_some() {
         return model.map(|m| (dir, m));
     }
-    let message = format!("labelled face set or CenterFace model missing ({missing:?} in {}): run `make test-data`", dir.display());
-    assert!(std::env::var_os("FACE_DATA_REQUIRED").is_none(), "{message}");
+    let message = format!(
+        "labelled face set or CenterFace model missing ({missing:?} in {}): run `make test-data`",
+        dir.display()
+    );
+    assert!(
+        std::env::var_os("FACE_DATA_REQUIRED").is_none(),
+        "{message}"
+    );
     eprintln!("SKIPPED: {message}");
     None
 }
@@ -75,25 +105,46 @@ fn centerface_data() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
 fn one_centerface_network_stays_exact_across_image_sizes_in_any_order() {
     // OpenCV 4.6 gives garbage scores when a network's input shape changes; the detector keeps
     // one fixed input, so 13 different picture sizes, in either order, give the same boxes.
-    let Some((dir, model)) = centerface_data() else { return };
+    let Some((dir, model)) = centerface_data() else {
+        return;
+    };
     let detector = detector::CenterFaceDetector::load(&model).unwrap();
     assert_eq!(detector.input_side(), detector::INPUT_SIDE);
     let labels = labelled::labels();
     let images: Vec<_> = labels
         .iter()
-        .map(|l| media_imaging::decode(&std::fs::read(dir.join(&l.file)).unwrap(), &ImageLimits::default()).unwrap().image)
+        .map(|l| {
+            media_imaging::decode(
+                &std::fs::read(dir.join(&l.file)).unwrap(),
+                &ImageLimits::default(),
+            )
+            .unwrap()
+            .image
+        })
         .collect();
-    let sizes: std::collections::HashSet<_> = images.iter().map(|i| (i.width(), i.height())).collect();
-    assert!(sizes.len() >= 10, "the set should exercise many sizes: {sizes:?}");
+    let sizes: std::collections::HashSet<_> =
+        images.iter().map(|i| (i.width(), i.height())).collect();
+    assert!(
+        sizes.len() >= 10,
+        "the set should exercise many sizes: {sizes:?}"
+    );
     let forward: Vec<_> = images.iter().map(|i| detector.detect(i).unwrap()).collect();
-    let mut backward: Vec<_> = images.iter().rev().map(|i| detector.detect(i).unwrap()).collect();
+    let mut backward: Vec<_> = images
+        .iter()
+        .rev()
+        .map(|i| detector.detect(i).unwrap())
+        .collect();
     backward.reverse();
     assert_eq!(forward, backward);
     let mut score = labelled::Score::default();
     for (label, faces) in labels.iter().zip(&forward) {
         score.add(label.faces, faces.len() as u32);
     }
-    assert_eq!((score.false_negatives, score.false_positives), (0, 0), "{score:?}");
+    assert_eq!(
+        (score.false_negatives, score.false_positives),
+        (0, 0),
+        "{score:?}"
+    );
     assert_eq!(detector.input_side(), detector::INPUT_SIDE);
 }
 
@@ -102,29 +153,55 @@ fn a_face_in_a_large_jpeg_is_found_on_the_shrunk_decode_and_boxed_in_the_origina
     // The astronaut (512x512, one face) enlarged 4x and placed off-centre on a 12 MP canvas,
     // encoded as a JPEG: decoded shrunk on load, letterboxed into the network's input, the box
     // must come back where the face is in the 5016x2400 original.
-    let Some((dir, model)) = centerface_data() else { return };
+    let Some((dir, model)) = centerface_data() else {
+        return;
+    };
     let detector = detector::load(DetectorKind::Dnn, &model).unwrap();
     let limits = ImageLimits::default();
-    let astronaut = media_imaging::decode(&std::fs::read(dir.join("astronaut.png")).unwrap(), &limits).unwrap().image;
+    let astronaut =
+        media_imaging::decode(&std::fs::read(dir.join("astronaut.png")).unwrap(), &limits)
+            .unwrap()
+            .image;
     let on_small = detector.detect(&astronaut).unwrap();
     assert_eq!(on_small.len(), 1);
     let (scale, at) = (4u32, (2800u32, 200u32));
-    let big = media_imaging::resize_exact(&astronaut, 512 * scale, 512 * scale).unwrap().to_rgb8();
+    let big = media_imaging::resize_exact(&astronaut, 512 * scale, 512 * scale)
+        .unwrap()
+        .to_rgb8();
     let mut canvas = image::RgbImage::from_pixel(5016, 2400, image::Rgb([90, 110, 130]));
     image::imageops::replace(&mut canvas, &big, i64::from(at.0), i64::from(at.1));
     let mut jpeg = Vec::new();
-    image::DynamicImage::ImageRgb8(canvas).write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+    image::DynamicImage::ImageRgb8(canvas)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
 
     let found = face_detection::find_faces(&jpeg, &limits, detector.as_ref()).unwrap();
-    assert_eq!((found.decoded.info.width, found.decoded.info.height), (5016, 2400));
+    assert_eq!(
+        (found.decoded.info.width, found.decoded.info.height),
+        (5016, 2400)
+    );
     // Shrunk on load (DCT scaling, 1/2 here): never decoded at full size.
-    assert_eq!((found.decoded.image.width(), found.decoded.image.height()), (2508, 1200));
+    assert_eq!(
+        (found.decoded.image.width(), found.decoded.image.height()),
+        (2508, 1200)
+    );
     assert_eq!(found.faces.len(), 1, "{:?}", found.faces);
     let (face, expected) = (found.faces[0], on_small[0]);
-    let expected = [at.0 + expected.x * scale, at.1 + expected.y * scale, expected.w * scale, expected.h * scale];
+    let expected = [
+        at.0 + expected.x * scale,
+        at.1 + expected.y * scale,
+        expected.w * scale,
+        expected.h * scale,
+    ];
     // Within a tenth of the face's size: the network sees the big face at a different scale.
     let tolerance = expected[2] / 10;
     for (got, want) in [face.x, face.y, face.w, face.h].into_iter().zip(expected) {
-        assert!(got.abs_diff(want) <= tolerance, "{face:?} against {expected:?} ± {tolerance}");
+        assert!(
+            got.abs_diff(want) <= tolerance,
+            "{face:?} against {expected:?} ± {tolerance}"
+        );
     }
 }

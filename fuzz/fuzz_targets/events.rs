@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use media_core::events::{content_change, s3_event_body, s3_records_from_body, sqs_event_from_json};
+use media_core::events::{
+    content_change, s3_event_body, s3_records_from_body, sqs_event_from_json,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(body) = std::str::from_utf8(data) else {
@@ -15,11 +17,29 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             };
             let _ = change.upload_date();
-            assert!(change.sequencer.as_str().chars().count() >= 40, "sequencers are padded");
-            let body = s3_event_body(&change.event_name, &change.key.object_key(), &change.sequencer, None, change.event_time, "p");
+            assert!(
+                change.sequencer.as_str().chars().count() >= 40,
+                "sequencers are padded"
+            );
+            let body = s3_event_body(
+                &change.event_name,
+                &change.key.object_key(),
+                &change.sequencer,
+                None,
+                change.event_time,
+                "p",
+            );
             let record = s3_records_from_body(&body).expect("our own body").remove(0);
             let again = content_change(0, record).expect("our own record");
-            assert_eq!((&again.kind, &again.key, &again.sequencer, &again.event_name), (&change.kind, &change.key, &change.sequencer, &change.event_name));
+            assert_eq!(
+                (&again.kind, &again.key, &again.sequencer, &again.event_name),
+                (
+                    &change.kind,
+                    &change.key,
+                    &change.sequencer,
+                    &change.event_name
+                )
+            );
         }
     }
     // What `devstack invoke` and a direct Lambda call accept.

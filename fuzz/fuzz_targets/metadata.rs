@@ -5,7 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use media_core::metadata::{encode_upload_metadata, parse_upload_metadata, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+use media_core::metadata::{
+    encode_upload_metadata, parse_upload_metadata, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS,
+};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

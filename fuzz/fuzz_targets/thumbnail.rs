@@ -10,7 +10,11 @@ use libfuzzer_sys::fuzz_target;
 use media_imaging::ImageLimits;
 use media_imaging::{fit_within, make_thumbnail, THUMBNAIL_BOX};
 
-const LIMITS: ImageLimits = ImageLimits { max_bytes: 1 << 20, max_pixels: 4_000_000, max_decoded_bytes: 32 << 20 };
+const LIMITS: ImageLimits = ImageLimits {
+    max_bytes: 1 << 20,
+    max_pixels: 4_000_000,
+    max_decoded_bytes: 32 << 20,
+};
 
 fuzz_target!(|data: &[u8]| {
     // The handler never reads more than max_bytes of an upload.
@@ -19,9 +23,15 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(thumbnail) = make_thumbnail(data, &LIMITS) {
         let (width, height) = (thumbnail.encoded.width, thumbnail.encoded.height);
-        assert!((1..=THUMBNAIL_BOX).contains(&width) && (1..=THUMBNAIL_BOX).contains(&height), "{width}x{height}");
+        assert!(
+            (1..=THUMBNAIL_BOX).contains(&width) && (1..=THUMBNAIL_BOX).contains(&height),
+            "{width}x{height}"
+        );
         let original = thumbnail.original;
-        assert_eq!((width, height), fit_within(original.width, original.height, THUMBNAIL_BOX));
+        assert_eq!(
+            (width, height),
+            fit_within(original.width, original.height, THUMBNAIL_BOX)
+        );
         assert!(u64::from(original.width) * u64::from(original.height) <= LIMITS.max_pixels);
         assert!(!thumbnail.encoded.bytes.is_empty());
     }

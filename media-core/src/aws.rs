@@ -13,8 +13,11 @@ use aws_sdk_s3::primitives::DateTime as SmithyDateTime;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use chrono::{DateTime, Utc};
 
-use crate::item::{attributes, is_bookkeeping_partition, ContentAttributes, FaceAttributes, ItemKey, MediaItem, Sequencer, Tombstone};
 pub use crate::item::PUBLIC_DAYS_PARTITION;
+use crate::item::{
+    attributes, is_bookkeeping_partition, ContentAttributes, FaceAttributes, ItemKey, MediaItem,
+    Sequencer, Tombstone,
+};
 use crate::ports::*;
 use crate::text::TextCut;
 
@@ -30,11 +33,20 @@ fn date_condition(range: &DateRange) -> (String, HashMap<String, AttributeValue>
     let value = |v: &String| AttributeValue::S(v.clone());
     match (&range.after, &range.upto) {
         (None, None) => (String::new(), HashMap::new()),
-        (Some(after), None) => (" AND uploadDate > :after".into(), HashMap::from([(":after".to_owned(), value(after))])),
-        (None, Some(upto)) => (" AND uploadDate <= :upto".into(), HashMap::from([(":upto".to_owned(), value(upto))])),
+        (Some(after), None) => (
+            " AND uploadDate > :after".into(),
+            HashMap::from([(":after".to_owned(), value(after))]),
+        ),
+        (None, Some(upto)) => (
+            " AND uploadDate <= :upto".into(),
+            HashMap::from([(":upto".to_owned(), value(upto))]),
+        ),
         (Some(after), Some(upto)) => (
             " AND uploadDate BETWEEN :after AND :upto".into(),
-            HashMap::from([(":after".to_owned(), value(after)), (":upto".to_owned(), value(upto))]),
+            HashMap::from([
+                (":after".to_owned(), value(after)),
+                (":upto".to_owned(), value(upto)),
+            ]),
         ),
     }
 }
@@ -45,7 +57,9 @@ fn date_condition(range: &DateRange) -> (String, HashMap<String, AttributeValue>
 /// Certificates are the system's roots, as with the SDK's default client.
 fn config_loader() -> aws_config::ConfigLoader {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest()).http_client(https)
 }
 
@@ -55,25 +69,37 @@ pub async fn sdk_config_from_env() -> SdkConfig {
 }
 
 /// A configuration for a local stack at `endpoint` with static credentials.
-pub async fn sdk_config_for_endpoint(endpoint: &str, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
+pub async fn sdk_config_for_endpoint(
+    endpoint: &str,
+    region: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> SdkConfig {
     config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(access_key, secret_key, None, None, "static"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            access_key, secret_key, None, None, "static",
+        ))
         .load()
         .await
 }
 
 /// The bucket and the table the environment names (`BUCKET_NAME`, `TABLE_NAME`, and the SDK's
 /// own variables, `AWS_ENDPOINT_URL` among them): what every function's `from_env` starts from.
-pub async fn stores_from_env() -> Result<(S3ObjectStore, DynamoItemStore), crate::config::ConfigError> {
+pub async fn stores_from_env(
+) -> Result<(S3ObjectStore, DynamoItemStore), crate::config::ConfigError> {
     let storage = crate::config::StorageConfig::from_env()?;
     let sdk = sdk_config_from_env().await;
-    Ok((S3ObjectStore::new(s3_client(&sdk), storage.bucket), DynamoItemStore::new(dynamodb_client(&sdk), storage.table)))
+    Ok((
+        S3ObjectStore::new(s3_client(&sdk), storage.bucket),
+        DynamoItemStore::new(dynamodb_client(&sdk), storage.table),
+    ))
 }
 
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    let builder =
+        aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
     aws_sdk_s3::Client::from_conf(builder.build())
 }
 
@@ -85,7 +111,9 @@ fn to_chrono(time: Option<&SmithyDateTime>) -> Option<DateTime<Utc>> {
     time.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
 }
 
-fn http_status<E>(err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
+fn http_status<E>(
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
 }
 
@@ -130,7 +158,10 @@ pub struct S3ObjectStore {
 
 impl S3ObjectStore {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        S3ObjectStore { client, bucket: bucket.into() }
+        S3ObjectStore {
+            client,
+            bucket: bucket.into(),
+        }
     }
 
     pub fn client(&self) -> &aws_sdk_s3::Client {
@@ -144,7 +175,11 @@ impl S3ObjectStore {
 
 #[async_trait]
 impl PresignGet for S3ObjectStore {
-    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
         let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
             .map_err(|e| StoreError::new("PresignGetObject", key, e.to_string()))?;
         let request = self
@@ -154,23 +189,46 @@ impl PresignGet for S3ObjectStore {
             .key(key)
             .presigned(config)
             .await
-            .map_err(|err| StoreError::new("PresignGetObject", key, DisplayErrorContext(&err).to_string()))?;
+            .map_err(|err| {
+                StoreError::new(
+                    "PresignGetObject",
+                    key,
+                    DisplayErrorContext(&err).to_string(),
+                )
+            })?;
         Ok(request.uri().to_owned())
     }
 }
 
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
-    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
-        let request = self.client.get_object().bucket(&self.bucket).key(key).set_if_match(if_match.map(str::to_owned));
+    async fn get_matching(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Option<FetchedObject>, StoreError> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_if_match(if_match.map(str::to_owned));
         let output = match request.send().await {
             Ok(output) => output,
             // 404: no such key (we hold s3:ListBucket); 412: the key holds another version.
             Err(err) if matches!(http_status(&err), Some(404) | Some(412)) => return Ok(None),
             // 403 InvalidObjectState: an archive storage class, unreadable until restored
             // (GetObject API reference, "Errors"). Its head says which class.
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_invalid_object_state()) => {
-                return Ok(self.head(key).await?.map(|head| FetchedObject { head, body: None }));
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_invalid_object_state()) =>
+            {
+                return Ok(self
+                    .head(key)
+                    .await?
+                    .map(|head| FetchedObject { head, body: None }));
             }
             Err(err) => return Err(s3_error("GetObject", key, err)),
         };
@@ -198,11 +256,21 @@ impl ObjectStore for S3ObjectStore {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Some(FetchedObject { head, body: Some(bytes) }))
+        Ok(Some(FetchedObject {
+            head,
+            body: Some(bytes),
+        }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(output) => Ok(Some(object_head(
                 output.content_type(),
                 output.content_length(),
@@ -234,7 +302,10 @@ impl ObjectStore for S3ObjectStore {
         match request.send().await {
             Ok(_) => Ok(WriteOutcome::Applied),
             // 412: the precondition failed; 409: a concurrent conditional write won.
-            Err(err) if matches!(http_status(&err), Some(412) | Some(409)) && object.condition.is_some() => {
+            Err(err)
+                if matches!(http_status(&err), Some(412) | Some(409))
+                    && object.condition.is_some() =>
+            {
                 Ok(WriteOutcome::Superseded)
             }
             Err(err) => Err(s3_error("PutObject", &object.key, err)),
@@ -242,12 +313,22 @@ impl ObjectStore for S3ObjectStore {
     }
 
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> {
-        match self.client.delete_object().bucket(&self.bucket).key(key).if_match(etag).send().await {
+        match self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_match(etag)
+            .send()
+            .await
+        {
             // 404: already gone, which is what was wanted.
             Ok(_) => Ok(WriteOutcome::Applied),
             Err(err) if http_status(&err) == Some(404) => Ok(WriteOutcome::Applied),
             // 412: replaced since its head was read; 409: a concurrent write won.
-            Err(err) if matches!(http_status(&err), Some(412) | Some(409)) => Ok(WriteOutcome::Superseded),
+            Err(err) if matches!(http_status(&err), Some(412) | Some(409)) => {
+                Ok(WriteOutcome::Superseded)
+            }
             Err(err) => Err(s3_error("DeleteObject", key, err)),
         }
     }
@@ -263,7 +344,11 @@ impl ObjectStore for S3ObjectStore {
             .map_err(|err| s3_error("DeleteObject", key, err))
     }
 
-    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+    ) -> Result<ObjectPage, StoreError> {
         let output = self
             .client
             .list_objects_v2()
@@ -272,7 +357,13 @@ impl ObjectStore for S3ObjectStore {
             .set_continuation_token(continuation)
             .send()
             .await
-            .map_err(|err| StoreError::new("ListObjectsV2", prefix, DisplayErrorContext(&err).to_string()))?;
+            .map_err(|err| {
+                StoreError::new(
+                    "ListObjectsV2",
+                    prefix,
+                    DisplayErrorContext(&err).to_string(),
+                )
+            })?;
         let objects = output
             .contents()
             .iter()
@@ -313,14 +404,24 @@ impl ObjectStore for S3ObjectStore {
             .delete(delete)
             .send()
             .await
-            .map_err(|err| StoreError::new("DeleteObjects", &self.bucket, DisplayErrorContext(&err).to_string()))?;
+            .map_err(|err| {
+                StoreError::new(
+                    "DeleteObjects",
+                    &self.bucket,
+                    DisplayErrorContext(&err).to_string(),
+                )
+            })?;
         Ok(output
             .errors()
             .iter()
             .map(|e| {
                 (
                     e.key().unwrap_or_default().to_owned(),
-                    format!("{}: {}", e.code().unwrap_or("Error"), e.message().unwrap_or_default()),
+                    format!(
+                        "{}: {}",
+                        e.code().unwrap_or("Error"),
+                        e.message().unwrap_or_default()
+                    ),
                 )
             })
             .collect())
@@ -336,8 +437,14 @@ pub struct DynamoItemStore {
 
 fn key_attributes(key: &ItemKey) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        ("identityId".to_owned(), AttributeValue::S(key.identity_id.clone())),
-        ("objectKey".to_owned(), AttributeValue::S(key.object_key.clone())),
+        (
+            "identityId".to_owned(),
+            AttributeValue::S(key.identity_id.clone()),
+        ),
+        (
+            "objectKey".to_owned(),
+            AttributeValue::S(key.object_key.clone()),
+        ),
     ])
 }
 
@@ -349,7 +456,9 @@ fn dynamo_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     StoreError::new(operation, target, DisplayErrorContext(&err).to_string())
 }
 
-fn is_conditional_check_failed<R>(err: &aws_sdk_dynamodb::error::SdkError<impl aws_sdk_dynamodb::error::ProvideErrorMetadata, R>) -> bool {
+fn is_conditional_check_failed<R>(
+    err: &aws_sdk_dynamodb::error::SdkError<impl aws_sdk_dynamodb::error::ProvideErrorMetadata, R>,
+) -> bool {
     err.as_service_error()
         .and_then(|e| e.code())
         .is_some_and(|code| code == "ConditionalCheckFailedException")
@@ -401,8 +510,11 @@ impl UpdateExpression {
     /// item that has neither (a path operand naming a missing attribute is a validation error).
     fn keeping(mut self, target: &str, from: &str) -> Self {
         let (target, from) = (self.placeholder(target), self.placeholder(from));
-        self.values.insert(":unknown".to_owned(), AttributeValue::Null(true));
-        self.sets.push(format!("{target} = if_not_exists({from}, if_not_exists({target}, :unknown))"));
+        self.values
+            .insert(":unknown".to_owned(), AttributeValue::Null(true));
+        self.sets.push(format!(
+            "{target} = if_not_exists({from}, if_not_exists({target}, :unknown))"
+        ));
         self
     }
 
@@ -417,7 +529,10 @@ impl UpdateExpression {
 
 impl DynamoItemStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        DynamoItemStore { client, table: table.into() }
+        DynamoItemStore {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
@@ -432,11 +547,17 @@ impl DynamoItemStore {
     ) -> Result<Vec<MediaItem>, StoreError> {
         let mut items = Vec::new();
         loop {
-            let output = request.clone().send().await.map_err(|e| dynamo_error("Query", target, e))?;
+            let output = request
+                .clone()
+                .send()
+                .await
+                .map_err(|e| dynamo_error("Query", target, e))?;
             for raw in output.items() {
                 match serde_dynamo::from_item::<_, MediaItem>(raw.clone()) {
                     Ok(item) => items.push(item),
-                    Err(err) => tracing::warn!(target_name = target, error = %err, "skipping an item that does not parse"),
+                    Err(err) => {
+                        tracing::warn!(target_name = target, error = %err, "skipping an item that does not parse")
+                    }
                 }
             }
             if limit.is_some_and(|limit| items.len() >= limit) {
@@ -444,7 +565,9 @@ impl DynamoItemStore {
                 return Ok(items);
             }
             match output.last_evaluated_key() {
-                Some(last) if !last.is_empty() => request = request.set_exclusive_start_key(Some(last.clone())),
+                Some(last) if !last.is_empty() => {
+                    request = request.set_exclusive_start_key(Some(last.clone()))
+                }
                 _ => return Ok(items),
             }
         }
@@ -454,7 +577,14 @@ impl DynamoItemStore {
 impl DynamoItemStore {
     /// One partition (`partition` = `value`) of a secondary index sorted by `uploadDate`, the
     /// dates in `range`, newest first, at most `limit` (`usize::MAX`: all).
-    async fn query_dates(&self, index: &str, partition: &str, value: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+    async fn query_dates(
+        &self,
+        index: &str,
+        partition: &str,
+        value: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         let (condition, mut values) = date_condition(range);
         values.insert(":p".to_owned(), AttributeValue::S(value.to_owned()));
         let request = self
@@ -466,14 +596,26 @@ impl DynamoItemStore {
             .expression_attribute_names("#p", partition)
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(false);
-        let items = self.query_all(request, (limit != usize::MAX).then_some(limit), value).await?;
-        Ok(items.into_iter().filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d))).collect())
+        let items = self
+            .query_all(request, (limit != usize::MAX).then_some(limit), value)
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter(|i| i.upload_date.as_deref().is_some_and(|d| range.contains(d)))
+            .collect())
     }
 }
 
 /// Names of the attributes in `owned` that `values` leaves out: removed by the write.
-fn left_out<'a>(owned: impl IntoIterator<Item = &'a &'static str>, values: &HashMap<String, AttributeValue>) -> Vec<&'static str> {
-    owned.into_iter().copied().filter(|name| !values.contains_key(*name)).collect()
+fn left_out<'a>(
+    owned: impl IntoIterator<Item = &'a &'static str>,
+    values: &HashMap<String, AttributeValue>,
+) -> Vec<&'static str> {
+    owned
+        .into_iter()
+        .copied()
+        .filter(|name| !values.contains_key(*name))
+        .collect()
 }
 
 impl DynamoItemStore {
@@ -487,7 +629,8 @@ impl DynamoItemStore {
         guard: Guard,
         sequencer: &Sequencer,
     ) -> Result<WriteOutcome, StoreError> {
-        self.guarded_update(key, UpdateExpression::new(values, remove), guard, sequencer).await
+        self.guarded_update(key, UpdateExpression::new(values, remove), guard, sequencer)
+            .await
     }
 
     /// An UpdateItem of `update` unless `guard` says a later event is in the item.
@@ -519,8 +662,12 @@ impl DynamoItemStore {
     }
 }
 
-fn to_attributes<T: serde::Serialize>(value: &T, key: &ItemKey) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::to_item(value).map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))
+fn to_attributes<T: serde::Serialize>(
+    value: &T,
+    key: &ItemKey,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))
 }
 
 /// What a conditional item write must not overwrite. The same event may be applied again.
@@ -552,7 +699,11 @@ impl Guard {
         match self {
             Guard::LaterEvent => &[("#seq", "sequencer")],
             Guard::LaterEventOrRefusal => &[("#seq", "sequencer"), ("#refused", "refused")],
-            Guard::LaterEventOrDetection => &[("#seq", "sequencer"), ("#fseq", "facesSequencer"), ("#refused", "refused")],
+            Guard::LaterEventOrDetection => &[
+                ("#seq", "sequencer"),
+                ("#fseq", "facesSequencer"),
+                ("#refused", "refused"),
+            ],
         }
     }
 }
@@ -606,28 +757,64 @@ impl ContentItems for DynamoItemStore {
         })
     }
 
-    async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
+    async fn write_content(
+        &self,
+        key: &ItemKey,
+        attributes: &ContentAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(attributes, key)?;
-        let remove = left_out(attributes::CONTENT.iter().chain(attributes::TOMBSTONE), &values);
-        self.conditional_update(key, values, &remove, Guard::LaterEvent, &attributes.sequencer).await
+        let remove = left_out(
+            attributes::CONTENT.iter().chain(attributes::TOMBSTONE),
+            &values,
+        );
+        self.conditional_update(
+            key,
+            values,
+            &remove,
+            Guard::LaterEvent,
+            &attributes.sequencer,
+        )
+        .await
     }
 
-    async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError> {
+    async fn write_tombstone(
+        &self,
+        key: &ItemKey,
+        tombstone: &Tombstone,
+    ) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(tombstone, key)?;
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
-        let update = UpdateExpression::new(values, &remove).keeping("deletedUploadDate", "uploadDate");
-        self.guarded_update(key, update, Guard::LaterEventOrRefusal, &tombstone.sequencer).await
+        let update =
+            UpdateExpression::new(values, &remove).keeping("deletedUploadDate", "uploadDate");
+        self.guarded_update(
+            key,
+            update,
+            Guard::LaterEventOrRefusal,
+            &tombstone.sequencer,
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl FaceItems for DynamoItemStore {
-    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+    async fn write_faces(
+        &self,
+        key: &ItemKey,
+        attributes: &FaceAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
         let values = to_attributes(attributes, key)?;
         let remove = left_out(attributes::FACES, &values);
         // Not after a later upload or its deletion (`sequencer`, content-updated's), nor
         // after a later detection (`facesSequencer`).
-        self.conditional_update(key, values, &remove, Guard::LaterEventOrDetection, &attributes.faces_sequencer).await
+        self.conditional_update(
+            key,
+            values,
+            &remove,
+            Guard::LaterEventOrDetection,
+            &attributes.faces_sequencer,
+        )
+        .await
     }
 }
 
@@ -654,8 +841,14 @@ impl TextBounds for DynamoItemStore {
         for (n, cut) in cuts.iter().enumerate() {
             request = request
                 .expression_attribute_names(format!("#t{n}"), cut.field.attribute())
-                .expression_attribute_values(format!(":cut{n}"), AttributeValue::S(cut.bounded.clone()))
-                .expression_attribute_values(format!(":was{n}"), AttributeValue::S(cut.stored.clone()));
+                .expression_attribute_values(
+                    format!(":cut{n}"),
+                    AttributeValue::S(cut.bounded.clone()),
+                )
+                .expression_attribute_values(
+                    format!(":was{n}"),
+                    AttributeValue::S(cut.stored.clone()),
+                );
             sets.push(format!("#t{n} = :cut{n}"));
             conditions.push(format!("#t{n} = :was{n}"));
         }
@@ -676,8 +869,12 @@ impl TextBounds for DynamoItemStore {
 /// three bytes plus one per element plus their elements. What a read of the item costs follows
 /// from it ("DynamoDB read and write operations": 4 KB per read unit).
 pub fn item_size_bytes(item: &MediaItem) -> usize {
-    let attributes: HashMap<String, AttributeValue> = serde_dynamo::to_item(item).unwrap_or_default();
-    attributes.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+    let attributes: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(item).unwrap_or_default();
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
 }
 
 fn value_size(value: &AttributeValue) -> usize {
@@ -687,7 +884,12 @@ fn value_size(value: &AttributeValue) -> usize {
         AttributeValue::B(bytes) => bytes.as_ref().len(),
         AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
         AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
         AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
         AttributeValue::Ns(set) => set.iter().map(|n| number_size(n)).sum(),
         AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
@@ -715,12 +917,24 @@ impl IndexItems for DynamoItemStore {
         self.query_all(request, None, identity_id).await
     }
 
-    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        self.query_dates(BY_OWNER_INDEX, "identityId", identity_id, range, limit).await
+    async fn owner_items_between(
+        &self,
+        identity_id: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        self.query_dates(BY_OWNER_INDEX, "identityId", identity_id, range, limit)
+            .await
     }
 
-    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        self.query_dates(PUBLIC_BY_DAY_INDEX, "uploadDay", day, range, limit).await
+    async fn public_items_of_day(
+        &self,
+        day: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        self.query_dates(PUBLIC_BY_DAY_INDEX, "uploadDay", day, range, limit)
+            .await
     }
 
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
@@ -746,7 +960,10 @@ impl IndexItems for DynamoItemStore {
     }
 
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
-        let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
+        let key = ItemKey {
+            identity_id: PUBLIC_DAYS_PARTITION.to_owned(),
+            object_key: day.to_owned(),
+        };
         let mut item = key_attributes(&key);
         item.insert(MARKED_AT.to_owned(), AttributeValue::S(now_iso()));
         self.client
@@ -760,9 +977,13 @@ impl IndexItems for DynamoItemStore {
     }
 
     async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError> {
-        let key = ItemKey { identity_id: PUBLIC_DAYS_PARTITION.to_owned(), object_key: day.to_owned() };
-        let cutoff = (Utc::now() - chrono::Duration::seconds(crate::item::PUBLIC_DAY_GRACE_SECONDS))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let key = ItemKey {
+            identity_id: PUBLIC_DAYS_PARTITION.to_owned(),
+            object_key: day.to_owned(),
+        };
+        let cutoff = (Utc::now()
+            - chrono::Duration::seconds(crate::item::PUBLIC_DAY_GRACE_SECONDS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let result = self
             .client
             .delete_item()
@@ -824,7 +1045,12 @@ impl IndexItems for DynamoItemStore {
                     .send()
                     .await
                     .map_err(|e| dynamo_error("BatchGetItem", &self.table, e))?;
-                for raw in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                for raw in output
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
                     if let Ok(item) = serde_dynamo::from_item::<_, MediaItem>(raw.clone()) {
                         items.push(item);
                     }
@@ -835,7 +1061,11 @@ impl IndexItems for DynamoItemStore {
                         tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
                     }
                     Some(rest) if !rest.keys().is_empty() => {
-                        return Err(StoreError::new("BatchGetItem", &self.table, "keys left unprocessed after retries"))
+                        return Err(StoreError::new(
+                            "BatchGetItem",
+                            &self.table,
+                            "keys left unprocessed after retries",
+                        ))
                     }
                     _ => break,
                 }
@@ -884,18 +1114,40 @@ mod tests {
 
     #[test]
     fn item_sizes_follow_dynamodbs_rules() {
-        let key = MediaItem { identity_id: "ab".into(), object_key: "cd".into(), ..Default::default() };
+        let key = MediaItem {
+            identity_id: "ab".into(),
+            object_key: "cd".into(),
+            ..Default::default()
+        };
         // identityId (10) + "ab", objectKey (9) + "cd", isPublic (8) + 1, title and description
         // (5 + 11, empty strings).
         let base = 10 + 2 + 9 + 2 + 8 + 1 + 5 + 11;
         assert_eq!(item_size_bytes(&key), base);
-        let titled = MediaItem { title: "é".repeat(1_000), ..key.clone() };
+        let titled = MediaItem {
+            title: "é".repeat(1_000),
+            ..key.clone()
+        };
         assert_eq!(item_size_bytes(&titled), base + 2_000, "UTF-8 bytes");
         // 4000: one significant digit; 12345: three pairs.
-        let sized = MediaItem { width: Some(4000), size: Some(12345), ..key.clone() };
+        let sized = MediaItem {
+            width: Some(4000),
+            size: Some(12345),
+            ..key.clone()
+        };
         assert_eq!(item_size_bytes(&sized), base + 5 + 2 + 4 + 4);
-        let faces = MediaItem { faces: Some(vec![crate::item::FaceBox { x: 1, y: 22, w: 3, h: 4 }]), ..key };
+        let faces = MediaItem {
+            faces: Some(vec![crate::item::FaceBox {
+                x: 1,
+                y: 22,
+                w: 3,
+                h: 4,
+            }]),
+            ..key
+        };
         // A list of one map of four one- or two-digit numbers.
-        assert_eq!(item_size_bytes(&faces), base + 5 + 3 + 1 + (3 + 4 * (1 + 1 + 2)));
+        assert_eq!(
+            item_size_bytes(&faces),
+            base + 5 + 3 + 1 + (3 + 4 * (1 + 1 + 2))
+        );
     }
 }

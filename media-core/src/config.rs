@@ -9,26 +9,38 @@ pub enum ConfigError {
     #[error("environment variable {0} is required")]
     Missing(&'static str),
     #[error("environment variable {name} = {value:?} is not a valid {expected}")]
-    Invalid { name: &'static str, value: String, expected: &'static str },
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 pub fn required(name: &'static str) -> Result<String, ConfigError> {
-    env::var(name).ok().filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name))
+    env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(ConfigError::Missing(name))
 }
 
 pub fn number_or<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
     match env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value.trim().parse().map_err(|_| ConfigError::Invalid {
-            name,
-            value,
-            expected: std::any::type_name::<T>(),
-        }),
+        Ok(value) if !value.trim().is_empty() => {
+            value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name,
+                value,
+                expected: std::any::type_name::<T>(),
+            })
+        }
         _ => Ok(default),
     }
 }
 
 pub fn string_or(name: &'static str, default: &str) -> String {
-    env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// Where the data lives.
@@ -40,6 +52,9 @@ pub struct StorageConfig {
 
 impl StorageConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(StorageConfig { bucket: required("BUCKET_NAME")?, table: required("TABLE_NAME")? })
+        Ok(StorageConfig {
+            bucket: required("BUCKET_NAME")?,
+            table: required("TABLE_NAME")?,
+        })
     }
 }

@@ -9,8 +9,8 @@ use futures_util::FutureExt;
 use aws_lambda_events::event::s3::S3EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, SecondsFormat, Utc};
-use tracing::Instrument;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::item::Sequencer;
 use crate::keys::{decode_event_key, ContentKey, KeyError};
@@ -26,7 +26,9 @@ pub enum EventError {
     BadRecord { index: usize, reason: String },
     #[error("record {index} has no object key")]
     NoKey { index: usize },
-    #[error("record {index} has an event name {name:?} that is neither ObjectCreated nor ObjectRemoved")]
+    #[error(
+        "record {index} has an event name {name:?} that is neither ObjectCreated nor ObjectRemoved"
+    )]
     UnknownEventName { index: usize, name: String },
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -95,11 +97,11 @@ struct SnsEnvelope {
 
 /// The records of a message body; `Ok(vec![])` for S3's test event.
 pub fn s3_records_from_body(body: &str) -> Result<Vec<serde_json::Value>, EventError> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
     let value = match serde_json::from_value::<SnsEnvelope>(value.clone()) {
-        Ok(envelope) if envelope.kind == "Notification" => {
-            serde_json::from_str(&envelope.message).map_err(|e| EventError::NotJson(e.to_string()))?
-        }
+        Ok(envelope) if envelope.kind == "Notification" => serde_json::from_str(&envelope.message)
+            .map_err(|e| EventError::NotJson(e.to_string()))?,
         _ => value,
     };
     if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
@@ -112,10 +114,21 @@ pub fn s3_records_from_body(body: &str) -> Result<Vec<serde_json::Value>, EventE
 }
 
 /// Validates one record. Keys are decoded here, exactly once.
-pub fn content_change(index: usize, record: serde_json::Value) -> Result<ContentChange, EventError> {
+pub fn content_change(
+    index: usize,
+    record: serde_json::Value,
+) -> Result<ContentChange, EventError> {
     let record: S3EventRecord =
-        serde_json::from_value(record).map_err(|e| EventError::BadRecord { index, reason: e.to_string() })?;
-    let raw_key = record.s3.object.key.as_deref().ok_or(EventError::NoKey { index })?;
+        serde_json::from_value(record).map_err(|e| EventError::BadRecord {
+            index,
+            reason: e.to_string(),
+        })?;
+    let raw_key = record
+        .s3
+        .object
+        .key
+        .as_deref()
+        .ok_or(EventError::NoKey { index })?;
     let key = ContentKey::parse(&decode_event_key(raw_key)?)?;
     let event_name = record.event_name.unwrap_or_default();
     let kind = if event_name.starts_with("ObjectCreated") {
@@ -123,7 +136,10 @@ pub fn content_change(index: usize, record: serde_json::Value) -> Result<Content
     } else if event_name.starts_with("ObjectRemoved") {
         ChangeKind::Removed
     } else {
-        return Err(EventError::UnknownEventName { index, name: event_name });
+        return Err(EventError::UnknownEventName {
+            index,
+            name: event_name,
+        });
     };
     Ok(ContentChange {
         kind,
@@ -144,7 +160,8 @@ pub fn content_change(index: usize, record: serde_json::Value) -> Result<Content
 /// an S3 event (raw or SNS-wrapped) wrapped in a one-message SQS event.
 pub fn sqs_event_from_json(event: serde_json::Value) -> Result<SqsEvent, serde_json::Error> {
     let records = event["Records"].as_array();
-    let is_sqs = records.is_some_and(|r| r.is_empty() || r[0]["eventSource"].as_str() == Some("aws:sqs"));
+    let is_sqs =
+        records.is_some_and(|r| r.is_empty() || r[0]["eventSource"].as_str() == Some("aws:sqs"));
     if is_sqs {
         return serde_json::from_value(event);
     }
@@ -197,7 +214,10 @@ where
             // A panic in a handler (a bug, or a library's on hostile input) fails this
             // message only: the others of the batch go on, and this one is retried and then
             // dead-lettered like any other failure.
-            match AssertUnwindSafe(handle(change).instrument(span.clone())).catch_unwind().await {
+            match AssertUnwindSafe(handle(change).instrument(span.clone()))
+                .catch_unwind()
+                .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
                     span.in_scope(|| tracing::error!(error = %err, "change failed; the message will be retried"));
@@ -240,7 +260,10 @@ mod tests {
             m
         };
         let mut event = SqsEvent::default();
-        event.records = vec![message("boom", "public/content/a/boom.jpg"), message("fine", "public/content/a/fine.jpg")];
+        event.records = vec![
+            message("boom", "public/content/a/boom.jpg"),
+            message("fine", "public/content/a/fine.jpg"),
+        ];
         let handled = std::sync::Mutex::new(Vec::new());
         let response = process_sqs_batch(event, |change| {
             let handled = &handled;
@@ -253,20 +276,32 @@ mod tests {
             }
         })
         .await;
-        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(failed, ["boom"]);
         assert_eq!(*handled.lock().unwrap(), ["public/content/a/fine.jpg"]);
     }
 
     #[test]
     fn reads_raw_and_sns_wrapped_events() {
-        let raw = s3_event("ObjectCreated:Put", "public/content/us-east-1:a/my photo+1.jpg", "0A");
-        let wrapped = serde_json::json!({"Type": "Notification", "MessageId": "m", "Message": raw}).to_string();
+        let raw = s3_event(
+            "ObjectCreated:Put",
+            "public/content/us-east-1:a/my photo+1.jpg",
+            "0A",
+        );
+        let wrapped = serde_json::json!({"Type": "Notification", "MessageId": "m", "Message": raw})
+            .to_string();
         for body in [&raw, &wrapped] {
             let records = s3_records_from_body(body).unwrap();
             let change = content_change(0, records[0].clone()).unwrap();
             assert_eq!(change.kind, ChangeKind::Created);
-            assert_eq!(change.key.object_key(), "public/content/us-east-1:a/my photo+1.jpg");
+            assert_eq!(
+                change.key.object_key(),
+                "public/content/us-east-1:a/my photo+1.jpg"
+            );
             assert_eq!(change.upload_date(), "2026-11-23T14:05:09.123Z");
         }
     }
@@ -283,23 +318,38 @@ mod tests {
     fn the_library_fixture_parses() {
         let fixture = include_str!("../tests/fixtures/example-s3-event.json");
         let records = s3_records_from_body(fixture).unwrap();
-        assert!(matches!(content_change(0, records[0].clone()), Err(EventError::Key(KeyError::NotContent(_)))));
+        assert!(matches!(
+            content_change(0, records[0].clone()),
+            Err(EventError::Key(KeyError::NotContent(_)))
+        ));
     }
 
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
-        assert!(matches!(s3_records_from_body("not json"), Err(EventError::NotJson(_))));
-        assert!(matches!(s3_records_from_body("{}"), Err(EventError::NotS3Event)));
+        assert!(matches!(
+            s3_records_from_body("not json"),
+            Err(EventError::NotJson(_))
+        ));
+        assert!(matches!(
+            s3_records_from_body("{}"),
+            Err(EventError::NotS3Event)
+        ));
         assert!(matches!(
             content_change(0, serde_json::json!({"eventName": "x"})),
             Err(EventError::BadRecord { .. })
         ));
         let body = s3_event("ObjectRestore:Post", "public/content/a/b.jpg", "1");
         let record = s3_records_from_body(&body).unwrap().remove(0);
-        assert!(matches!(content_change(0, record), Err(EventError::UnknownEventName { .. })));
+        assert!(matches!(
+            content_change(0, record),
+            Err(EventError::UnknownEventName { .. })
+        ));
         let body = s3_event("ObjectCreated:Put", "public/content//b.jpg", "1");
         let record = s3_records_from_body(&body).unwrap().remove(0);
-        assert!(matches!(content_change(0, record), Err(EventError::Key(KeyError::MissingIdentity(_)))));
+        assert!(matches!(
+            content_change(0, record),
+            Err(EventError::Key(KeyError::MissingIdentity(_)))
+        ));
     }
 
     #[tokio::test]
@@ -313,8 +363,14 @@ mod tests {
         };
         let mut event = SqsEvent::default();
         event.records = vec![
-            message("ok", s3_event("ObjectCreated:Put", "public/content/a/good.jpg", "1")),
-            message("bad", s3_event("ObjectCreated:Put", "public/content/a/fails.jpg", "2")),
+            message(
+                "ok",
+                s3_event("ObjectCreated:Put", "public/content/a/good.jpg", "1"),
+            ),
+            message(
+                "bad",
+                s3_event("ObjectCreated:Put", "public/content/a/fails.jpg", "2"),
+            ),
             message("poison", "garbage".into()),
             message("skipped", s3_event("ObjectCreated:Put", "tmp/x.jpg", "3")),
         ];
@@ -322,10 +378,20 @@ mod tests {
         let response = process_sqs_batch(event, |change: ContentChange| {
             seen.lock().unwrap().push(change.key.file_name().to_owned());
             let fail = change.key.file_name() == "fails.jpg";
-            async move { if fail { Err("boom") } else { Ok(()) } }
+            async move {
+                if fail {
+                    Err("boom")
+                } else {
+                    Ok(())
+                }
+            }
         })
         .await;
-        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(failed, ["bad", "poison"]);
         assert_eq!(*seen.lock().unwrap(), ["good.jpg", "fails.jpg"]);
     }

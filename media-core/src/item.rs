@@ -18,7 +18,10 @@ pub struct ItemKey {
 
 impl From<&ContentKey> for ItemKey {
     fn from(key: &ContentKey) -> Self {
-        ItemKey { identity_id: key.identity_id().to_owned(), object_key: key.object_key() }
+        ItemKey {
+            identity_id: key.identity_id().to_owned(),
+            object_key: key.object_key(),
+        }
     }
 }
 
@@ -93,7 +96,10 @@ pub struct MediaItem {
 
 impl MediaItem {
     pub fn key(&self) -> ItemKey {
-        ItemKey { identity_id: self.identity_id.clone(), object_key: self.object_key.clone() }
+        ItemKey {
+            identity_id: self.identity_id.clone(),
+            object_key: self.object_key.clone(),
+        }
     }
 
     pub fn is_tombstone(&self) -> bool {
@@ -107,8 +113,20 @@ impl MediaItem {
 pub mod attributes {
     /// Owned by content-updated.
     pub const CONTENT: &[&str] = &[
-        "thumbnailKey", "previewKey", "animated", "isPublic", "title", "description", "uploadDate", "uploadDay", "contentType", "size", "width",
-        "height", "sequencer", "refused",
+        "thumbnailKey",
+        "previewKey",
+        "animated",
+        "isPublic",
+        "title",
+        "description",
+        "uploadDate",
+        "uploadDay",
+        "contentType",
+        "size",
+        "width",
+        "height",
+        "sequencer",
+        "refused",
     ];
     /// Owned by face-detection.
     pub const FACES: &[&str] = &["facesKey", "faceCount", "faces", "facesSequencer"];
@@ -134,7 +152,11 @@ pub struct Tombstone {
 
 impl Tombstone {
     pub fn new(sequencer: Sequencer, now: chrono::DateTime<chrono::Utc>) -> Self {
-        Tombstone { sequencer, deleted: true, expires_at: now.timestamp() + TOMBSTONE_TTL_SECONDS }
+        Tombstone {
+            sequencer,
+            deleted: true,
+            expires_at: now.timestamp() + TOMBSTONE_TTL_SECONDS,
+        }
     }
 }
 
@@ -233,7 +255,9 @@ impl Sequencer {
     /// differ before the last character; this one differs from `self` only there.
     pub fn just_after(&self) -> Sequencer {
         let mut digits = self.0.clone().into_bytes();
-        let last = digits.last_mut().expect("a padded sequencer is never empty");
+        let last = digits
+            .last_mut()
+            .expect("a padded sequencer is never empty");
         *last = match *last {
             b'9' => b'A',
             b'F' => return Sequencer(format!("{}1", self.0)),
@@ -326,7 +350,12 @@ mod tests {
             width: Some(4000),
             height: Some(3000),
             face_count: Some(1),
-            faces: Some(vec![FaceBox { x: 1, y: 2, w: 3, h: 4 }]),
+            faces: Some(vec![FaceBox {
+                x: 1,
+                y: 2,
+                w: 3,
+                h: 4,
+            }]),
             sequencer: Some(Sequencer::new("0055AED6DCD90281E5")),
             ..Default::default()
         };
@@ -337,7 +366,10 @@ mod tests {
         assert_eq!(attrs["width"].as_n().unwrap(), "4000");
         assert!(attrs["faces"].as_l().is_ok());
         assert!(!attrs.contains_key("facesKey"));
-        assert_eq!(attrs["sequencer"].as_s().unwrap(), Sequencer::new("0055AED6DCD90281E5").as_str());
+        assert_eq!(
+            attrs["sequencer"].as_s().unwrap(),
+            Sequencer::new("0055AED6DCD90281E5").as_str()
+        );
         let back: MediaItem = serde_dynamo::from_item(attrs).unwrap();
         assert_eq!(back, item);
     }
@@ -352,10 +384,20 @@ mod tests {
             deleted_upload_date: Some("2026-01-02T03:04:05.678Z".into()),
             ..Default::default()
         };
-        let mut attrs: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(&tombstone).unwrap();
-        assert_eq!(attrs["deletedUploadDate"].as_s().unwrap(), "2026-01-02T03:04:05.678Z");
+        let mut attrs: std::collections::HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(&tombstone).unwrap();
+        assert_eq!(
+            attrs["deletedUploadDate"].as_s().unwrap(),
+            "2026-01-02T03:04:05.678Z"
+        );
         attrs.insert("deletedUploadDate".into(), AttributeValue::Null(true));
         let back: MediaItem = serde_dynamo::from_item(attrs).unwrap();
-        assert_eq!(back, MediaItem { deleted_upload_date: None, ..tombstone });
+        assert_eq!(
+            back,
+            MediaItem {
+                deleted_upload_date: None,
+                ..tombstone
+            }
+        );
     }
 }

@@ -56,7 +56,11 @@ pub fn index_volume_key(head_key: &str, level: u32, after: Option<&str>) -> Stri
 fn index_object_key(head_key: &str, kind: &str, after: Option<&str>) -> String {
     let folder = head_key.strip_suffix("content.json").unwrap_or(head_key);
     let suffix: String = match after {
-        Some(after) => after.chars().filter(char::is_ascii_alphanumeric).take(32).collect(),
+        Some(after) => after
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(32)
+            .collect(),
         None => "0".to_owned(),
     };
     format!("{folder}{kind}-{suffix}.json")
@@ -136,7 +140,10 @@ impl ContentKey {
     }
 
     pub fn new(visibility: Visibility, identity_id: &str, file: &str) -> Result<Self, KeyError> {
-        Self::parse(&format!("{}/content/{identity_id}/{file}", visibility.as_str()))
+        Self::parse(&format!(
+            "{}/content/{identity_id}/{file}",
+            visibility.as_str()
+        ))
     }
 
     pub fn visibility(&self) -> Visibility {
@@ -158,7 +165,12 @@ impl ContentKey {
     }
 
     fn derived(&self, area: &str) -> String {
-        format!("{}/{area}/{}/{}", self.visibility.as_str(), self.identity_id, self.file)
+        format!(
+            "{}/{area}/{}/{}",
+            self.visibility.as_str(),
+            self.identity_id,
+            self.file
+        )
     }
 
     /// The key of the upload itself.
@@ -183,7 +195,9 @@ impl ContentKey {
     /// `previews` are longer than `content`, so an upload key near the limit has no room for
     /// them.
     pub fn derived_keys_fit(&self) -> bool {
-        [self.thumbnail_key(), self.preview_key(), self.faces_key()].iter().all(|k| k.len() <= MAX_KEY_BYTES)
+        [self.thumbnail_key(), self.preview_key(), self.faces_key()]
+            .iter()
+            .all(|k| k.len() <= MAX_KEY_BYTES)
     }
 }
 
@@ -210,7 +224,10 @@ mod tests {
 
     #[test]
     fn rejects_invalid_utf8() {
-        assert!(matches!(decode_event_key("a%FFb"), Err(KeyError::NotUtf8(_))));
+        assert!(matches!(
+            decode_event_key("a%FFb"),
+            Err(KeyError::NotUtf8(_))
+        ));
     }
 
     #[test]
@@ -220,7 +237,10 @@ mod tests {
         assert_eq!(key.identity_id(), "us-east-1:u1");
         assert_eq!(key.file_name(), "b c.png");
         assert_eq!(key.object_key(), "public/content/us-east-1:u1/b c.png");
-        assert_eq!(key.thumbnail_key(), "public/thumbnails/us-east-1:u1/b c.png");
+        assert_eq!(
+            key.thumbnail_key(),
+            "public/thumbnails/us-east-1:u1/b c.png"
+        );
         assert_eq!(key.faces_key(), "public/faces/us-east-1:u1/b c.png");
         assert_eq!(key.preview_key(), "public/previews/us-east-1:u1/b c.png");
         let nested = ContentKey::parse("private/content/id/album/x.jpg").unwrap();
@@ -230,20 +250,47 @@ mod tests {
         assert_eq!(nested.thumbnail_key(), "private/thumbnails/id/album/x.jpg");
         assert_eq!(nested.preview_key(), "private/previews/id/album/x.jpg");
         assert_eq!(private_index_key("id"), "private/index/id/content.json");
-        assert_eq!(index_page_key(&private_index_key("id"), Some("2026-11-23T14:05:09.123Z")), "private/index/id/content-20261123T140509123Z.json");
-        assert_eq!(index_page_key(PUBLIC_INDEX_KEY, None), "public/index/content-0.json");
-        assert_eq!(index_page_key(PUBLIC_INDEX_KEY, Some(&"9/".repeat(2000))).len(), "public/index/content-.json".len() + 32);
-        assert_eq!(index_volume_key(PUBLIC_INDEX_KEY, 2, None), "public/index/volume2-0.json");
-        assert_eq!(index_volume_key(&private_index_key("id"), 1, Some("2026-11-23T14:05:09.123Z")), "private/index/id/volume1-20261123T140509123Z.json");
+        assert_eq!(
+            index_page_key(&private_index_key("id"), Some("2026-11-23T14:05:09.123Z")),
+            "private/index/id/content-20261123T140509123Z.json"
+        );
+        assert_eq!(
+            index_page_key(PUBLIC_INDEX_KEY, None),
+            "public/index/content-0.json"
+        );
+        assert_eq!(
+            index_page_key(PUBLIC_INDEX_KEY, Some(&"9/".repeat(2000))).len(),
+            "public/index/content-.json".len() + 32
+        );
+        assert_eq!(
+            index_volume_key(PUBLIC_INDEX_KEY, 2, None),
+            "public/index/volume2-0.json"
+        );
+        assert_eq!(
+            index_volume_key(
+                &private_index_key("id"),
+                1,
+                Some("2026-11-23T14:05:09.123Z")
+            ),
+            "private/index/id/volume1-20261123T140509123Z.json"
+        );
     }
 
     #[test]
     fn derived_keys_of_a_key_at_the_limit_do_not_fit() {
         let prefix = "public/content/us-east-1:u1/";
-        let fits = ContentKey::parse(&format!("{prefix}{}", "a".repeat(MAX_KEY_BYTES - prefix.len() - 3))).unwrap();
+        let fits = ContentKey::parse(&format!(
+            "{prefix}{}",
+            "a".repeat(MAX_KEY_BYTES - prefix.len() - 3)
+        ))
+        .unwrap();
         assert!(fits.derived_keys_fit());
         assert_eq!(fits.thumbnail_key().len(), MAX_KEY_BYTES);
-        let too_long = ContentKey::parse(&format!("{prefix}{}", "a".repeat(MAX_KEY_BYTES - prefix.len() - 2))).unwrap();
+        let too_long = ContentKey::parse(&format!(
+            "{prefix}{}",
+            "a".repeat(MAX_KEY_BYTES - prefix.len() - 2)
+        ))
+        .unwrap();
         assert!(!too_long.derived_keys_fit());
     }
 

@@ -25,8 +25,8 @@ pub mod ports;
 #[cfg(any(test, feature = "testing"))]
 pub mod stack;
 pub mod telemetry;
-pub mod text;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 
 pub use aws_lambda_events;

@@ -45,7 +45,9 @@ pub enum MetadataProblem {
     DescriptionTooLong,
     #[error("movedFrom {0} is not a string, ignored")]
     InvalidMovedFrom(String),
-    #[error("uploadDate {0} ignored: a picture is dated by its event, or by its old item when it moved")]
+    #[error(
+        "uploadDate {0} ignored: a picture is dated by its event, or by its old item when it moved"
+    )]
     UploadDateIgnored(String),
 }
 
@@ -119,13 +121,21 @@ pub fn parse_upload_metadata(
     if let Some(claimed) = upload_date.filter(|v| !v.is_null()) {
         problems.push(MetadataProblem::UploadDateIgnored(claimed.to_string()));
     }
-    (UploadMetadata { title, description, moved_from }, problems)
+    (
+        UploadMetadata {
+            title,
+            description,
+            moved_from,
+        },
+        problems,
+    )
 }
 
 /// Encodes metadata the way the client sends it: JSON with every non-ASCII character as a
 /// `\uXXXX` escape (UTF-16 surrogate pairs beyond the BMP), so the header stays ASCII.
 pub fn encode_upload_metadata(is_public: bool, title: &str, description: &str) -> String {
-    let json = serde_json::json!({"isPublic": is_public, "title": title, "description": description});
+    let json =
+        serde_json::json!({"isPublic": is_public, "title": title, "description": description});
     ascii_json(&json.to_string())
 }
 
@@ -164,7 +174,11 @@ mod tests {
         let (meta, problems) = parse_upload_metadata(None, "b c.png");
         assert_eq!(
             meta,
-            UploadMetadata { title: "b c.png".into(), description: String::new(), moved_from: None }
+            UploadMetadata {
+                title: "b c.png".into(),
+                description: String::new(),
+                moved_from: None
+            }
         );
         assert_eq!(problems, vec![MetadataProblem::Missing]);
     }
@@ -174,13 +188,17 @@ mod tests {
         for header in ["{not json", "[1,2]", r#"{"title": 5}"#, ""] {
             let (meta, problems) = parse_upload_metadata(Some(header), "f.jpg");
             assert_eq!(meta.title, "f.jpg", "{header}");
-            assert!(matches!(problems[..], [MetadataProblem::Invalid(_)]), "{header}: {problems:?}");
+            assert!(
+                matches!(problems[..], [MetadataProblem::Invalid(_)]),
+                "{header}: {problems:?}"
+            );
         }
     }
 
     #[test]
     fn empty_title_counts_as_missing() {
-        let (meta, problems) = parse_upload_metadata(Some(r#"{"title":"  ","description":"d"}"#), "f.jpg");
+        let (meta, problems) =
+            parse_upload_metadata(Some(r#"{"title":"  ","description":"d"}"#), "f.jpg");
         assert_eq!(meta.title, "f.jpg");
         assert_eq!(meta.description, "d");
         assert_eq!(problems, vec![MetadataProblem::NoTitle]);
@@ -212,7 +230,13 @@ mod tests {
         let (meta, problems) = parse_upload_metadata(Some(&header), "f");
         assert_eq!(meta.title.chars().count(), MAX_TITLE_CHARS);
         assert_eq!(meta.description.chars().count(), MAX_DESCRIPTION_CHARS);
-        assert_eq!(problems, vec![MetadataProblem::TitleTooLong, MetadataProblem::DescriptionTooLong]);
+        assert_eq!(
+            problems,
+            vec![
+                MetadataProblem::TitleTooLong,
+                MetadataProblem::DescriptionTooLong
+            ]
+        );
     }
 
     #[test]
@@ -221,14 +245,25 @@ mod tests {
         let (meta, problems) = parse_upload_metadata(Some(header), "f.jpg");
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(meta.title, "Moved");
-        assert_eq!(meta.moved_from.as_deref(), Some("public/content/us-east-1:a/b c.jpg"));
+        assert_eq!(
+            meta.moved_from.as_deref(),
+            Some("public/content/us-east-1:a/b c.jpg")
+        );
         for bad in ["1700000000", "true", r#"{"a":1}"#, r#"["k"]"#] {
             let header = format!(r#"{{"title":"Kept","movedFrom":{bad}}}"#);
             let (meta, problems) = parse_upload_metadata(Some(&header), "f.jpg");
-            assert_eq!((meta.title.as_str(), meta.moved_from), ("Kept", None), "{bad}");
-            assert!(matches!(problems[..], [MetadataProblem::InvalidMovedFrom(_)]), "{bad}: {problems:?}");
+            assert_eq!(
+                (meta.title.as_str(), meta.moved_from),
+                ("Kept", None),
+                "{bad}"
+            );
+            assert!(
+                matches!(problems[..], [MetadataProblem::InvalidMovedFrom(_)]),
+                "{bad}: {problems:?}"
+            );
         }
-        let (meta, problems) = parse_upload_metadata(Some(r#"{"title":"t","movedFrom":null}"#), "f.jpg");
+        let (meta, problems) =
+            parse_upload_metadata(Some(r#"{"title":"t","movedFrom":null}"#), "f.jpg");
         assert_eq!((meta.moved_from, problems), (None, vec![]));
     }
 
@@ -237,10 +272,22 @@ mod tests {
         for claimed in [r#""2001-01-01T00:00:00.000Z""#, r#""not a date""#, "5"] {
             let header = format!(r#"{{"title":"Old","uploadDate":{claimed}}}"#);
             let (meta, problems) = parse_upload_metadata(Some(&header), "f.jpg");
-            assert_eq!(meta, UploadMetadata { title: "Old".into(), description: String::new(), moved_from: None });
-            assert_eq!(problems, vec![MetadataProblem::UploadDateIgnored(claimed.to_owned())], "{claimed}");
+            assert_eq!(
+                meta,
+                UploadMetadata {
+                    title: "Old".into(),
+                    description: String::new(),
+                    moved_from: None
+                }
+            );
+            assert_eq!(
+                problems,
+                vec![MetadataProblem::UploadDateIgnored(claimed.to_owned())],
+                "{claimed}"
+            );
         }
-        let (_, problems) = parse_upload_metadata(Some(r#"{"title":"t","uploadDate":null}"#), "f.jpg");
+        let (_, problems) =
+            parse_upload_metadata(Some(r#"{"title":"t","uploadDate":null}"#), "f.jpg");
         assert!(problems.is_empty(), "{problems:?}");
     }
 }

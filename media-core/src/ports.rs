@@ -20,8 +20,16 @@ pub struct StoreError {
 }
 
 impl StoreError {
-    pub fn new(operation: &'static str, target: impl Into<String>, message: impl Into<String>) -> Self {
-        StoreError { operation, target: target.into(), message: message.into() }
+    pub fn new(
+        operation: &'static str,
+        target: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        StoreError {
+            operation,
+            target: target.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -41,7 +49,9 @@ impl ObjectHead {
     /// Whether the object is stored in S3 Standard (GetObject and HeadObject API
     /// reference: the header is returned for every class except STANDARD).
     pub fn is_standard_storage(&self) -> bool {
-        self.storage_class.as_deref().is_none_or(|class| class == "STANDARD")
+        self.storage_class
+            .as_deref()
+            .is_none_or(|class| class == "STANDARD")
     }
 }
 
@@ -120,7 +130,12 @@ pub struct ObjectPage {
 pub trait ObjectStore: Send + Sync {
     /// Reads an object, or `None` if it does not exist or, with `if_match`, no longer has that
     /// ETag (it was replaced). Bodies over `max_bytes` are not read.
-    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError>;
+    async fn get_matching(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Option<FetchedObject>, StoreError>;
     /// Reads an object, or `None` if it does not exist.
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
         self.get_matching(key, None, max_bytes).await
@@ -138,7 +153,11 @@ pub trait ObjectStore: Send + Sync {
     /// conditional deletes"); a missing object counts as deleted.
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError>;
     /// One page of the keys under `prefix`, continuing from `continuation`.
-    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError>;
+    async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+    ) -> Result<ObjectPage, StoreError>;
     /// Deletes up to 1000 keys in one request; returns the keys that failed, with the reason.
     async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError>;
 }
@@ -165,12 +184,20 @@ pub trait ContentItems: Send + Sync {
     /// Writes content-updated's attributes (removing the tombstone's) unless the item reflects
     /// a later event; the same event again is applied again, so a retry after a crash
     /// completes what the first attempt began.
-    async fn write_content(&self, key: &ItemKey, attributes: &ContentAttributes) -> Result<WriteOutcome, StoreError>;
+    async fn write_content(
+        &self,
+        key: &ItemKey,
+        attributes: &ContentAttributes,
+    ) -> Result<WriteOutcome, StoreError>;
     /// Replaces the item with a tombstone unless it reflects a later event. The tombstone keeps
     /// the item's `uploadDate` as `deletedUploadDate` (a tombstone written again keeps the one
     /// it has), taken from the item in the same write, so no write between a read and this one
     /// can be missed.
-    async fn write_tombstone(&self, key: &ItemKey, tombstone: &Tombstone) -> Result<WriteOutcome, StoreError>;
+    async fn write_tombstone(
+        &self,
+        key: &ItemKey,
+        tombstone: &Tombstone,
+    ) -> Result<WriteOutcome, StoreError>;
 }
 
 /// What face-detection writes in the table.
@@ -178,7 +205,11 @@ pub trait ContentItems: Send + Sync {
 pub trait FaceItems: Send + Sync {
     /// Writes face-detection's attributes, leaving every other attribute alone, unless the
     /// item reflects a later upload (or its deletion) or a later detection.
-    async fn write_faces(&self, key: &ItemKey, attributes: &FaceAttributes) -> Result<WriteOutcome, StoreError>;
+    async fn write_faces(
+        &self,
+        key: &ItemKey,
+        attributes: &FaceAttributes,
+    ) -> Result<WriteOutcome, StoreError>;
 }
 
 /// The `uploadDate`s after `after` (exclusive) up to `upto` (inclusive); `None` is unbounded.
@@ -191,10 +222,14 @@ pub struct DateRange {
 
 impl DateRange {
     /// All of time.
-    pub const ALL: DateRange = DateRange { after: None, upto: None };
+    pub const ALL: DateRange = DateRange {
+        after: None,
+        upto: None,
+    };
 
     pub fn contains(&self, date: &str) -> bool {
-        self.after.as_deref().is_none_or(|after| date > after) && self.upto.as_deref().is_none_or(|upto| date <= upto)
+        self.after.as_deref().is_none_or(|after| date > after)
+            && self.upto.as_deref().is_none_or(|upto| date <= upto)
     }
 }
 
@@ -206,10 +241,20 @@ pub trait IndexItems: Send + Sync {
     /// The keys and `uploadDate`s of one identity's items uploaded in `range`, newest first,
     /// at most `limit`, from the by-owner secondary index: eventually consistent, so only
     /// candidates (the other attributes are absent).
-    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
+    async fn owner_items_between(
+        &self,
+        identity_id: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError>;
     /// Public items uploaded on `day` (`YYYY-MM-DD`) in `range`, newest first, at most
     /// `limit`, from the by-day secondary index: eventually consistent, so possibly stale.
-    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError>;
+    async fn public_items_of_day(
+        &self,
+        day: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError>;
     /// The latest recorded public upload day before `day`, if any.
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError>;
     /// Records that `day` has public uploads, so [`IndexItems::public_day_before`] finds it.
@@ -256,5 +301,9 @@ pub trait TableScan: Send + Sync {
 #[async_trait]
 pub trait PresignGet: Send + Sync {
     /// A URL that GETs `key` until `expires_in` has passed.
-    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError>;
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError>;
 }

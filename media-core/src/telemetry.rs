@@ -11,20 +11,34 @@ const DEFAULT_LEVELS: &str = "info,aws_config=warn,aws_smithy_runtime=warn";
 /// (`info,media_core=debug`): a `Targets` filter, not an `EnvFilter`, whose span and field
 /// matching needs the regex engine and its Unicode tables in every binary.
 fn levels(rust_log: Option<&str>) -> Targets {
-    rust_log.and_then(|text| text.parse().ok()).unwrap_or_else(|| DEFAULT_LEVELS.parse().expect("the default levels parse"))
+    rust_log
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| DEFAULT_LEVELS.parse().expect("the default levels parse"))
 }
 
 /// Installs the global subscriber once; later calls do nothing.
 pub fn init() {
-    let json = std::env::var("LOG_FORMAT").map(|f| f == "json").unwrap_or(false)
+    let json = std::env::var("LOG_FORMAT")
+        .map(|f| f == "json")
+        .unwrap_or(false)
         || std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let filter = levels(std::env::var("RUST_LOG").ok().as_deref());
     // stderr: stdout is for answers (`devstack invoke` prints JSON there); Lambda keeps both.
-    let layer = tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr)
+    let layer = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = if json {
-        registry.with(layer.json().flatten_event(true).with_current_span(false).without_time()).try_init()
+        registry
+            .with(
+                layer
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .without_time(),
+            )
+            .try_init()
     } else {
         registry.with(layer.compact()).try_init()
     };

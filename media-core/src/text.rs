@@ -52,7 +52,11 @@ impl TextField {
     /// The write that brings a stored value within the bound, or `None` when it is within.
     pub fn cut(self, stored: &str) -> Option<TextCut> {
         let at = self.cut_at(stored)?;
-        Some(TextCut { field: self, stored: stored.to_owned(), bounded: stored[..at].to_owned() })
+        Some(TextCut {
+            field: self,
+            stored: stored.to_owned(),
+            bounded: stored[..at].to_owned(),
+        })
     }
 }
 
@@ -95,23 +99,43 @@ mod tests {
     fn the_contract_bounds_titles_to_200_and_descriptions_to_2000_characters() {
         assert_eq!(TextField::Title.max_chars(), 200);
         assert_eq!(TextField::Description.max_chars(), 2_000);
-        assert_eq!((TextField::Title.attribute(), TextField::Description.attribute()), ("title", "description"));
+        assert_eq!(
+            (
+                TextField::Title.attribute(),
+                TextField::Description.attribute()
+            ),
+            ("title", "description")
+        );
     }
 
     #[test]
     fn a_text_at_the_bound_is_kept_and_one_past_it_is_cut_on_a_character_boundary() {
         let at_bound = "é".repeat(200);
-        assert_eq!(TextField::Title.bound(at_bound.clone()), Bounded::Within(at_bound.clone()));
+        assert_eq!(
+            TextField::Title.bound(at_bound.clone()),
+            Bounded::Within(at_bound.clone())
+        );
         assert_eq!(TextField::Title.cut(&at_bound), None);
         let over = format!("{at_bound}📷");
         let bounded = TextField::Title.bound(over.clone());
         assert!(bounded.was_cut());
         assert_eq!(bounded.into_text(), at_bound);
         let cut = TextField::Title.cut(&over).unwrap();
-        assert_eq!((cut.field, cut.stored.as_str()), (TextField::Title, over.as_str()));
+        assert_eq!(
+            (cut.field, cut.stored.as_str()),
+            (TextField::Title, over.as_str())
+        );
         assert_eq!(cut.bounded, at_bound);
         let description = "📷".repeat(2_001);
-        assert_eq!(TextField::Description.cut(&description).unwrap().bounded.chars().count(), 2_000);
+        assert_eq!(
+            TextField::Description
+                .cut(&description)
+                .unwrap()
+                .bounded
+                .chars()
+                .count(),
+            2_000
+        );
         assert_eq!(TextField::Description.cut(&"d".repeat(2_000)), None);
     }
 }

@@ -27,8 +27,16 @@ fn gif_frames(bytes: &[u8], limit: usize) -> usize {
             }
         }
     }
-    let colour_table = |flags: u8| if flags & 0x80 != 0 { 3 << ((flags & 0x07) + 1) } else { 0 };
-    let Some(&screen_flags) = bytes.get(10) else { return 0 };
+    let colour_table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 0x07) + 1)
+        } else {
+            0
+        }
+    };
+    let Some(&screen_flags) = bytes.get(10) else {
+        return 0;
+    };
     let mut at = 13 + colour_table(screen_flags);
     let mut frames = 0;
     while frames < limit {
@@ -39,7 +47,9 @@ fn gif_frames(bytes: &[u8], limit: usize) -> usize {
             },
             Some(0x2C) => {
                 frames += 1;
-                let Some(&flags) = bytes.get(at + 9) else { break };
+                let Some(&flags) = bytes.get(at + 9) else {
+                    break;
+                };
                 // Descriptor (10 bytes), local colour table, LZW minimum code size, data.
                 match skip_sub_blocks(bytes, at + 10 + colour_table(flags) + 1) {
                     Some(next) => at = next,
@@ -57,11 +67,15 @@ fn webp_frames(bytes: &[u8], limit: usize) -> usize {
     let mut at = 12;
     let mut frames = 0;
     while frames < limit && at + 8 <= bytes.len() {
-        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
         if &bytes[at..at + 4] == b"ANMF" {
             frames += 1;
         }
-        at = at.saturating_add(8).saturating_add(size).saturating_add(size % 2);
+        at = at
+            .saturating_add(8)
+            .saturating_add(size)
+            .saturating_add(size % 2);
     }
     frames
 }

@@ -43,7 +43,10 @@ pub fn to_srgb(image: &mut DynamicImage, profile: &[u8]) -> bool {
         return false;
     }
     let Some(input) = qcms::Profile::new_from_slice(profile, false) else {
-        tracing::warn!(bytes = profile.len(), "embedded ICC profile unreadable: ignored");
+        tracing::warn!(
+            bytes = profile.len(),
+            "embedded ICC profile unreadable: ignored"
+        );
         return false;
     };
     let mut output = qcms::Profile::new_sRGB();
@@ -53,8 +56,13 @@ pub fn to_srgb(image: &mut DynamicImage, profile: &[u8]) -> bool {
         DynamicImage::ImageRgba8(rgba) => (qcms::DataType::RGBA8, rgba.as_mut()),
         _ => return false,
     };
-    let Some(transform) = qcms::Transform::new(&input, &output, data_type, qcms::Intent::Perceptual) else {
-        tracing::warn!(bytes = profile.len(), "embedded ICC profile has no usable transform: ignored");
+    let Some(transform) =
+        qcms::Transform::new(&input, &output, data_type, qcms::Intent::Perceptual)
+    else {
+        tracing::warn!(
+            bytes = profile.len(),
+            "embedded ICC profile has no usable transform: ignored"
+        );
         return false;
     };
     transform.apply(pixels);
@@ -70,15 +78,29 @@ fn is_rgb_profile(profile: &[u8]) -> bool {
 /// 61966-2.1 profile cameras, phones and editors embed does): converting would change
 /// nothing, so it is skipped.
 fn describes_srgb(profile: &[u8]) -> bool {
-    let Some(tag) = tag(profile, b"desc") else { return false };
+    let Some(tag) = tag(profile, b"desc") else {
+        return false;
+    };
     let text: &[u8] = match tag.get(0..4) {
         // ICC v2 textDescriptionType: ASCII count at 8, text at 12.
         Some(b"desc") => tag.get(12..).unwrap_or_default(),
         // ICC v4 multiLocalizedUnicodeType: first record's length and offset, UTF-16BE.
         Some(b"mluc") => {
-            let field = |at: usize| tag.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
-            let (Some(length), Some(offset)) = (field(20), field(24)) else { return false };
-            let utf16: Vec<u8> = tag.get(offset..offset + length.min(16)).unwrap_or_default().iter().skip(1).step_by(2).copied().collect();
+            let field = |at: usize| {
+                tag.get(at..at + 4)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            };
+            let (Some(length), Some(offset)) = (field(20), field(24)) else {
+                return false;
+            };
+            let utf16: Vec<u8> = tag
+                .get(offset..offset + length.min(16))
+                .unwrap_or_default()
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .copied()
+                .collect();
             return utf16.starts_with(b"sRGB");
         }
         _ => return false,
@@ -88,7 +110,11 @@ fn describes_srgb(profile: &[u8]) -> bool {
 
 /// The bytes of the tag `signature` in an ICC profile's tag table.
 fn tag<'a>(profile: &'a [u8], signature: &[u8; 4]) -> Option<&'a [u8]> {
-    let u32_at = |at: usize| profile.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let u32_at = |at: usize| {
+        profile
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
     let count = u32_at(128)?.min(1024);
     (0..count).find_map(|i| {
         let entry = 132 + 12 * i;
@@ -105,7 +131,8 @@ fn png_iccp_chunk(bytes: &[u8]) -> Option<(std::ops::Range<usize>, &[u8])> {
     let mut at = SIGNATURE.len();
     bytes.starts_with(SIGNATURE).then_some(())?;
     while bytes.len() >= at + 12 {
-        let length = usize::try_from(u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?)).ok()?;
+        let length =
+            usize::try_from(u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?)).ok()?;
         let end = at.checked_add(12)?.checked_add(length)?;
         // The whole chunk, its CRC too: a file cut inside it has no chunk to take out.
         let chunk = bytes.get(at..end)?;
@@ -145,7 +172,10 @@ pub fn png_without_unusable_profile(bytes: &[u8]) -> Option<Vec<u8>> {
     if inflate_iccp(data).is_some() {
         return None;
     }
-    tracing::warn!(bytes = data.len(), "embedded ICC profile over the size limit or damaged: decoded without it");
+    tracing::warn!(
+        bytes = data.len(),
+        "embedded ICC profile over the size limit or damaged: decoded without it"
+    );
     let mut stripped = Vec::with_capacity(bytes.len() - chunk.len());
     stripped.extend_from_slice(&bytes[..chunk.start]);
     stripped.extend_from_slice(&bytes[chunk.end..]);
@@ -178,5 +208,10 @@ fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     chunks.sort_by_key(|&(sequence, _)| sequence);
-    Some(chunks.into_iter().flat_map(|(_, data)| data.iter().copied()).collect())
+    Some(
+        chunks
+            .into_iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect(),
+    )
 }

@@ -18,7 +18,9 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageError, ImageFormat, RgbImage};
 use mozjpeg::decompress::DecompressBuilder;
 use mozjpeg::{ColorSpace, Marker};
-use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_HIT_MARKER, JWRN_JPEG_EOF};
+use mozjpeg_sys::{
+    jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_HIT_MARKER, JWRN_JPEG_EOF,
+};
 
 use super::{fit_within, Decoded, ImagingError, OriginalInfo};
 use crate::ImageLimits;
@@ -53,19 +55,26 @@ pub(super) fn scaled_side(side: u32, n: u8) -> u32 {
 /// Decodes a JPEG (already sniffed and checked complete) at the smallest DCT scale that still
 /// covers a thumbnail fitting `min_box`, converted to RGB and oriented. `info` describes the
 /// original, not the scaled image.
-pub(super) fn decode_scaled(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<Decoded, ImagingError> {
-    match catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, limits, min_box))) {
+pub(super) fn decode_scaled(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    min_box: u32,
+) -> Result<Decoded, ImagingError> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        decode_unguarded(bytes, limits, min_box)
+    })) {
         Ok(result) => result,
         Err(payload) => {
-            let message = if let Some(LibjpegError(message)) = payload.downcast_ref::<LibjpegError>() {
-                message.clone()
-            } else if let Some(message) = payload.downcast_ref::<&str>() {
-                format!("JPEG decoder panicked: {message}")
-            } else if let Some(message) = payload.downcast_ref::<String>() {
-                format!("JPEG decoder panicked: {message}")
-            } else {
-                "JPEG decoder panicked".to_owned()
-            };
+            let message =
+                if let Some(LibjpegError(message)) = payload.downcast_ref::<LibjpegError>() {
+                    message.clone()
+                } else if let Some(message) = payload.downcast_ref::<&str>() {
+                    format!("JPEG decoder panicked: {message}")
+                } else if let Some(message) = payload.downcast_ref::<String>() {
+                    format!("JPEG decoder panicked: {message}")
+                } else {
+                    "JPEG decoder panicked".to_owned()
+                };
             Err(decode_error(message))
         }
     }
@@ -75,7 +84,10 @@ fn decode_error(message: impl Into<String>) -> ImagingError {
     let message: String = message.into();
     ImagingError::Decode {
         format: FORMAT_NAME,
-        source: ImageError::Decoding(DecodingError::new(ImageFormatHint::Exact(ImageFormat::Jpeg), message)),
+        source: ImageError::Decoding(DecodingError::new(
+            ImageFormatHint::Exact(ImageFormat::Jpeg),
+            message,
+        )),
     }
 }
 
@@ -102,7 +114,8 @@ pub(super) fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, std::ops::Rang
                 if at + 4 > bytes.len() {
                     return None;
                 }
-                at = (at + 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]))).min(bytes.len());
+                at = (at + 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])))
+                    .min(bytes.len());
                 if marker == 0xDA {
                     at = scan_end(bytes, at);
                 }
@@ -129,7 +142,10 @@ fn scan_end(bytes: &[u8], mut from: usize) -> usize {
 
 /// How many scans (SOS segments) a JPEG has, counting up to `limit + 1`.
 pub(super) fn scan_count(bytes: &[u8], limit: usize) -> usize {
-    segments(bytes).filter(|(marker, _)| *marker == 0xDA).take(limit + 1).count()
+    segments(bytes)
+        .filter(|(marker, _)| *marker == 0xDA)
+        .take(limit + 1)
+        .count()
 }
 
 /// For a progressive JPEG (SOF2), the ids of the components that libjpeg decodes with its 1x1
@@ -140,15 +156,19 @@ pub(super) fn scan_count(bytes: &[u8], limit: usize) -> usize {
 /// while the largest sampling factors divide evenly by twice the component's on both axes. In
 /// 4:2:0 the chroma thus gets a 2x2 IDCT, which reads AC coefficients; the luma keeps 1x1.
 pub(super) fn one_by_one_components(bytes: &[u8]) -> Option<Vec<u8>> {
-    let (marker, range) = segments(bytes).find(|(m, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    let (marker, range) = segments(bytes)
+        .find(|(m, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
     if marker != 0xC2 {
         return None;
     }
     // FF C2, length (2), P, Y (2), X (2), Nf, Nf x (Ci, H<<4 | V, Tq).
     let frame = &bytes[range];
     let count = usize::from(*frame.get(9)?);
-    let components: Vec<(u8, u8, u8)> =
-        frame.get(10..10 + 3 * count)?.chunks_exact(3).map(|c| (c[0], c[1] >> 4, c[1] & 0x0F)).collect();
+    let components: Vec<(u8, u8, u8)> = frame
+        .get(10..10 + 3 * count)?
+        .chunks_exact(3)
+        .map(|c| (c[0], c[1] >> 4, c[1] & 0x0F))
+        .collect();
     let max_h = components.iter().map(|c| c.1).max()?;
     let max_v = components.iter().map(|c| c.2).max()?;
     if components.iter().any(|c| c.1 == 0 || c.2 == 0) {
@@ -198,7 +218,11 @@ fn read_header(bytes: &[u8]) -> Result<mozjpeg::Decompress<&[u8]>, ImagingError>
         .map_err(|e| decode_error(e.to_string()))
 }
 
-fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<Decoded, ImagingError> {
+fn decode_unguarded(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    min_box: u32,
+) -> Result<Decoded, ImagingError> {
     let scans = scan_count(bytes, MAX_SCANS);
     if scans > MAX_SCANS {
         return Err(decode_error(format!("more than {MAX_SCANS} scans")));
@@ -209,23 +233,38 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
     // Only the header has been read: nothing of the image's size is allocated yet.
     let (width, height) = (decompress.width() as u32, decompress.height() as u32);
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(ImagingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+        return Err(ImagingError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
     }
     let components = decompress.components().len() as u64;
     if width == 0 || height == 0 || components == 0 || components > 4 {
-        return Err(decode_error(format!("unsupported JPEG: {width}x{height} with {components} components")));
+        return Err(decode_error(format!(
+            "unsupported JPEG: {width}x{height} with {components} components"
+        )));
     }
     let numerator = scale_numerator(width, height, min_box);
-    let (out_width, out_height) = (scaled_side(width, numerator), scaled_side(height, numerator));
+    let (out_width, out_height) = (
+        scaled_side(width, numerator),
+        scaled_side(height, numerator),
+    );
     let out_bytes = u64::from(out_width) * u64::from(out_height) * 3;
     if out_bytes > limits.max_decoded_bytes {
-        return Err(ImagingError::TooManyBytes { width: out_width, height: out_height, bytes: out_bytes, max_bytes: limits.max_decoded_bytes });
+        return Err(ImagingError::TooManyBytes {
+            width: out_width,
+            height: out_height,
+            bytes: out_bytes,
+            max_bytes: limits.max_decoded_bytes,
+        });
     }
     // What libjpeg may allocate: whole-image coefficient buffers for progressive and
     // multi-scan files (2 bytes per sample per component, padded to 16-pixel MCUs), our
     // output (at most 4 bytes a pixel) and a generous allowance for its row buffers and tables.
     let padded = (u64::from(width) + 16) * (u64::from(height) + 16);
-    let bound = components * padded * 2 + u64::from(out_width) * u64::from(out_height) * 4 + (16 << 20);
+    let bound =
+        components * padded * 2 + u64::from(out_width) * u64::from(out_height) * 4 + (16 << 20);
     if bound > limits.max_alloc_bytes() {
         return Err(ImagingError::Decode {
             format: FORMAT_NAME,
@@ -236,7 +275,12 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
     let orientation = decompress
         .markers()
         .filter(|marker| marker.marker == Marker::APP(1))
-        .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0").and_then(Orientation::from_exif_chunk))
+        .find_map(|marker| {
+            marker
+                .data
+                .strip_prefix(b"Exif\0\0")
+                .and_then(Orientation::from_exif_chunk)
+        })
         .unwrap_or(Orientation::NoTransforms);
 
     if numerator == 1 {
@@ -247,30 +291,55 @@ fn decode_unguarded(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<
         }
     }
     decompress.scale(numerator);
-    let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+    let cmyk = matches!(
+        decompress.color_space(),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK
+    );
     let image = if cmyk {
-        let mut started = decompress.to_colorspace(ColorSpace::JCS_CMYK).map_err(|e| decode_error(e.to_string()))?;
+        let mut started = decompress
+            .to_colorspace(ColorSpace::JCS_CMYK)
+            .map_err(|e| decode_error(e.to_string()))?;
         let (w, h) = (started.width() as u32, started.height() as u32);
-        let pixels: Vec<[u8; 4]> = started.read_scanlines().map_err(|e| decode_error(e.to_string()))?;
+        let pixels: Vec<[u8; 4]> = started
+            .read_scanlines()
+            .map_err(|e| decode_error(e.to_string()))?;
         started.finish().map_err(|e| decode_error(e.to_string()))?;
         cmyk_to_rgb(w, h, &pixels)?
     } else {
         // Grayscale and YCbCr alike: libjpeg converts to RGB while decoding.
         let mut started = decompress.rgb().map_err(|e| decode_error(e.to_string()))?;
         let (w, h) = (started.width() as u32, started.height() as u32);
-        let pixels: Vec<u8> = started.read_scanlines().map_err(|e| decode_error(e.to_string()))?;
+        let pixels: Vec<u8> = started
+            .read_scanlines()
+            .map_err(|e| decode_error(e.to_string()))?;
         started.finish().map_err(|e| decode_error(e.to_string()))?;
-        RgbImage::from_raw(w, h, pixels).ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))?
+        RgbImage::from_raw(w, h, pixels)
+            .ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))?
     };
 
     let mut image = DynamicImage::ImageRgb8(image);
     image.apply_orientation(orientation);
     let swaps_axes = matches!(
         orientation,
-        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
     );
-    let (width, height) = if swaps_axes { (height, width) } else { (width, height) };
-    Ok(Decoded { image, info: OriginalInfo { format: ImageFormat::Jpeg.into(), width, height, has_alpha: false } })
+    let (width, height) = if swaps_axes {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    Ok(Decoded {
+        image,
+        info: OriginalInfo {
+            format: ImageFormat::Jpeg.into(),
+            width,
+            height,
+            has_alpha: false,
+        },
+    })
 }
 
 /// CMYK as Adobe writes it (inverted, which is what nearly every CMYK JPEG is, and what the
@@ -280,8 +349,12 @@ fn cmyk_to_rgb(width: u32, height: u32, pixels: &[[u8; 4]]) -> Result<RgbImage, 
         return Err(decode_error("JPEG decoder returned too few pixels"));
     }
     let scale = |value: u8, k: u8| ((u16::from(value) * u16::from(k) + 127) / 255) as u8;
-    let rgb = pixels.iter().flat_map(|&[c, m, y, k]| [scale(c, k), scale(m, k), scale(y, k)]).collect();
-    RgbImage::from_raw(width, height, rgb).ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))
+    let rgb = pixels
+        .iter()
+        .flat_map(|&[c, m, y, k]| [scale(c, k), scale(m, k), scale(y, k)])
+        .collect();
+    RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))
 }
 
 fn error_manager() -> jpeg_error_mgr {

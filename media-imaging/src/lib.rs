@@ -31,7 +31,6 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 
-
 /// Longest side of a thumbnail's bounding box.
 pub const THUMBNAIL_BOX: u32 = 200;
 /// Longest side of a preview's bounding box: a large laptop screen's width, half a phone's
@@ -48,16 +47,32 @@ const PREVIEW_JPEG_QUALITY: u8 = 80;
 pub enum ImagingError {
     #[error("empty file")]
     Empty,
-    #[error("not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF)")]
+    #[error(
+        "not an image in a supported format (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIC/HEIF, AVIF)"
+    )]
     UnknownFormat,
     #[error("{width}x{height} pixels is over the limit of {max_pixels} pixels")]
-    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
-    #[error("{width}x{height} pixels decode to {bytes} bytes, over the limit of {max_bytes} bytes")]
-    TooManyBytes { width: u32, height: u32, bytes: u64, max_bytes: u64 },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    #[error(
+        "{width}x{height} pixels decode to {bytes} bytes, over the limit of {max_bytes} bytes"
+    )]
+    TooManyBytes {
+        width: u32,
+        height: u32,
+        bytes: u64,
+        max_bytes: u64,
+    },
     #[error("truncated {0}: the file ends before the image does")]
     Truncated(&'static str),
     #[error("cannot decode {format}: {source}")]
-    Decode { format: &'static str, source: image::ImageError },
+    Decode {
+        format: &'static str,
+        source: image::ImageError,
+    },
     #[error("cannot encode the result: {0}")]
     Encode(String),
 }
@@ -162,8 +177,13 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     if format == ImageFormat::WebP && !webp_chunks_fit(bytes) {
         return Err(ImagingError::Truncated(format_name));
     }
-    let decode_error = |source| ImagingError::Decode { format: format_name, source };
-    let without_profile = (format == ImageFormat::Png).then(|| colour::png_without_unusable_profile(bytes)).flatten();
+    let decode_error = |source| ImagingError::Decode {
+        format: format_name,
+        source,
+    };
+    let without_profile = (format == ImageFormat::Png)
+        .then(|| colour::png_without_unusable_profile(bytes))
+        .flatten();
     let bytes = without_profile.as_deref().unwrap_or(bytes);
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -175,13 +195,24 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     // Headers are checked before any pixel buffer exists: a header claiming 100000x100000
     // costs nothing.
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(ImagingError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+        return Err(ImagingError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
     }
     let bytes = decoder.total_bytes();
     if bytes > limits.max_decoded_bytes {
-        return Err(ImagingError::TooManyBytes { width, height, bytes, max_bytes: limits.max_decoded_bytes });
+        return Err(ImagingError::TooManyBytes {
+            width,
+            height,
+            bytes,
+            max_bytes: limits.max_decoded_bytes,
+        });
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     // 8 bits per channel is all a thumbnail, a preview or a detector needs; converting before
     // the orientation's copy keeps the peak at the decoded size plus half of it.
@@ -200,7 +231,10 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
 /// has to be converted.
 fn to_8_bit(image: DynamicImage) -> DynamicImage {
     match image {
-        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) | DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) => image,
+        DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_)
+        | DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_) => image,
         other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.into_rgba8()),
         other => DynamicImage::ImageRgb8(other.into_rgb8()),
     }
@@ -212,7 +246,11 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
 /// `image` may be smaller than `info` says. Other formats are decoded at full size. The same
 /// guarantees hold: format sniffed, truncation refused, pixel limit checked on the header,
 /// allocations bounded, EXIF orientation applied, errors (never aborts) for corrupt data.
-pub fn decode_scaled(bytes: &[u8], limits: &ImageLimits, min_box: u32) -> Result<Decoded, ImagingError> {
+pub fn decode_scaled(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    min_box: u32,
+) -> Result<Decoded, ImagingError> {
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
@@ -261,7 +299,8 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
 fn webp_chunks_fit(bytes: &[u8]) -> bool {
     let mut at = 12;
     while at + 8 <= bytes.len() {
-        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
         let end = at + 8 + size;
         if end > bytes.len() {
             return false;
@@ -277,7 +316,10 @@ pub fn fit_within(width: u32, height: u32, max: u32) -> (u32, u32) {
     if width <= max && height <= max {
         return (width, height);
     }
-    let scale = f64::min(f64::from(max) / f64::from(width), f64::from(max) / f64::from(height));
+    let scale = f64::min(
+        f64::from(max) / f64::from(width),
+        f64::from(max) / f64::from(height),
+    );
     let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max);
     (fit(width), fit(height))
 }
@@ -295,11 +337,19 @@ const MAX_CONVOLUTION_SHRINK: u32 = 256;
 
 /// Resizes to exactly `width` x `height` (Lanczos3, 8 bits per channel), keeping alpha when
 /// there is one.
-pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<DynamicImage, ImagingError> {
+pub fn resize_exact(
+    image: &DynamicImage,
+    width: u32,
+    height: u32,
+) -> Result<DynamicImage, ImagingError> {
     // 8 bits per channel is all a thumbnail needs, and the resizer's fastest paths are there.
     let source = match image {
-        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => std::borrow::Cow::Borrowed(image),
-        _ if image.color().has_alpha() => std::borrow::Cow::Owned(DynamicImage::ImageRgba8(image.to_rgba8())),
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => {
+            std::borrow::Cow::Borrowed(image)
+        }
+        _ if image.color().has_alpha() => {
+            std::borrow::Cow::Owned(DynamicImage::ImageRgba8(image.to_rgba8()))
+        }
         _ => std::borrow::Cow::Owned(DynamicImage::ImageRgb8(image.to_rgb8())),
     };
     if (width, height) == (source.width(), source.height()) {
@@ -318,16 +368,26 @@ pub fn resize_exact(image: &DynamicImage, width: u32, height: u32) -> Result<Dyn
     // by a huge factor is cut down by nearest neighbour first (a 1x100,000,000 PNG of 1.3 MB
     // took 6 GB and 30 s without this).
     let (reduced_width, reduced_height) = (
-        source.width().min(width.saturating_mul(MAX_CONVOLUTION_SHRINK)),
-        source.height().min(height.saturating_mul(MAX_CONVOLUTION_SHRINK)),
+        source
+            .width()
+            .min(width.saturating_mul(MAX_CONVOLUTION_SHRINK)),
+        source
+            .height()
+            .min(height.saturating_mul(MAX_CONVOLUTION_SHRINK)),
     );
     if (reduced_width, reduced_height) == (source.width(), source.height()) {
-        resizer.resize(&*source, &mut target, &lanczos).map_err(resize_error)?;
+        resizer
+            .resize(&*source, &mut target, &lanczos)
+            .map_err(resize_error)?;
     } else {
         let mut reduced = FirImage::new(reduced_width, reduced_height, pixel_type);
         let nearest = ResizeOptions::new().resize_alg(ResizeAlg::Nearest);
-        resizer.resize(&*source, &mut reduced, &nearest).map_err(resize_error)?;
-        resizer.resize(&reduced, &mut target, &lanczos).map_err(resize_error)?;
+        resizer
+            .resize(&*source, &mut reduced, &nearest)
+            .map_err(resize_error)?;
+        resizer
+            .resize(&reduced, &mut target, &lanczos)
+            .map_err(resize_error)?;
     }
     let buffer = target.into_vec();
     let resized = if source.color().has_alpha() {
@@ -357,7 +417,12 @@ pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
             .map_err(|e| ImagingError::Encode(e.to_string()))?;
         "image/jpeg"
     };
-    Ok(Encoded { bytes, content_type, width, height })
+    Ok(Encoded {
+        bytes,
+        content_type,
+        width,
+        height,
+    })
 }
 
 /// The whole thumbnail path: bytes of an original in, an encoded thumbnail fitting
@@ -368,13 +433,20 @@ pub fn make_thumbnail(bytes: &[u8], limits: &ImageLimits) -> Result<Thumbnail, I
 }
 
 /// [`make_thumbnail`] fitting `size` x `size` (the `thumbnail` command's `--size`).
-pub fn make_thumbnail_sized(bytes: &[u8], limits: &ImageLimits, size: u32) -> Result<Thumbnail, ImagingError> {
+pub fn make_thumbnail_sized(
+    bytes: &[u8],
+    limits: &ImageLimits,
+    size: u32,
+) -> Result<Thumbnail, ImagingError> {
     let decoded = decode_scaled(bytes, limits, size)?;
     let (width, height) = fit_within(decoded.info.width, decoded.info.height, size);
     let mut resized = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
     convert_to_srgb(bytes, decoded.info.format, &mut resized);
-    Ok(Thumbnail { encoded: encode(&resized)?, original: decoded.info })
+    Ok(Thumbnail {
+        encoded: encode(&resized)?,
+        original: decoded.info,
+    })
 }
 
 /// The thumbnail (fitting [`THUMBNAIL_BOX`]) and the preview (fitting [`PREVIEW_BOX`]) of an
@@ -386,7 +458,10 @@ pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions,
         // A JPEG whose whole-image buffers (progressive, 64 MP, CMYK) leave no room within the
         // decoder's allowance for a preview-sized output still gets its thumbnail, and a
         // preview as large as the thumbnail's decode scale gives (never upscaled).
-        Err(ImagingError::Decode { source: image::ImageError::Limits(_), .. }) => {
+        Err(ImagingError::Decode {
+            source: image::ImageError::Limits(_),
+            ..
+        }) => {
             tracing::warn!("no room for a preview-sized decode: the preview is what the thumbnail's decode gives");
             decode_scaled(bytes, limits, THUMBNAIL_BOX)?
         }
@@ -394,7 +469,11 @@ pub fn make_renditions(bytes: &[u8], limits: &ImageLimits) -> Result<Renditions,
     };
     let original = decoded.info;
     let decoded_side = decoded.image.width().max(decoded.image.height());
-    let (width, height) = fit_within(original.width, original.height, PREVIEW_BOX.min(decoded_side));
+    let (width, height) = fit_within(
+        original.width,
+        original.height,
+        PREVIEW_BOX.min(decoded_side),
+    );
     let mut preview = resize_exact(&decoded.image, width, height)?;
     drop(decoded.image);
     convert_to_srgb(bytes, original.format, &mut preview);
@@ -417,13 +496,20 @@ fn encode_preview(image: &DynamicImage) -> Result<Encoded, ImagingError> {
     }
     let (width, height) = (image.width(), image.height());
     let bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), PREVIEW_JPEG_QUALITY)?;
-    Ok(Encoded { bytes, content_type: "image/jpeg", width, height })
+    Ok(Encoded {
+        bytes,
+        content_type: "image/jpeg",
+        width,
+        height,
+    })
 }
 
 /// Converts a rendition of `bytes` to sRGB when the original embeds another profile.
 fn convert_to_srgb(bytes: &[u8], format: SourceFormat, image: &mut DynamicImage) {
     // HEIF colour profiles (`colr` boxes) are not read yet: libheif hands back the pixels as coded.
-    let SourceFormat::Image(format) = format else { return };
+    let SourceFormat::Image(format) = format else {
+        return;
+    };
     if let Some(profile) = colour::embedded_profile(bytes, format) {
         colour::to_srgb(image, &profile);
     }
@@ -436,12 +522,20 @@ mod tests {
 
     fn png_bytes(image: &DynamicImage) -> Vec<u8> {
         let mut out = Vec::new();
-        image.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        image
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
         out
     }
 
     fn jpeg_with_orientation(width: u32, height: u32, orientation: u16) -> Vec<u8> {
-        let image = RgbImage::from_fn(width, height, |x, _| if x < width / 2 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+        let image = RgbImage::from_fn(width, height, |x, _| {
+            if x < width / 2 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
         let mut jpeg = Vec::new();
         JpegEncoder::new_with_quality(&mut jpeg, 90)
             .write_image(&image, width, height, image::ExtendedColorType::Rgb8)
@@ -460,7 +554,9 @@ mod tests {
         with_thumbnail.extend_from_slice(&outer[2..]);
         assert!(jpeg_is_complete(&outer));
         assert!(jpeg_is_complete(&with_thumbnail));
-        assert!(!jpeg_is_complete(&with_thumbnail[..with_thumbnail.len() - 100]));
+        assert!(!jpeg_is_complete(
+            &with_thumbnail[..with_thumbnail.len() - 100]
+        ));
         // Trailing bytes after EOI (some cameras append data) are fine.
         let mut trailer = outer.clone();
         trailer.extend_from_slice(b"SEFT trailer");
@@ -478,7 +574,8 @@ mod tests {
 
     #[test]
     fn jpeg_thumbnail_is_jpeg_and_fits() {
-        let thumb = make_thumbnail(&jpeg_with_orientation(800, 600, 1), &ImageLimits::default()).unwrap();
+        let thumb =
+            make_thumbnail(&jpeg_with_orientation(800, 600, 1), &ImageLimits::default()).unwrap();
         assert_eq!(thumb.encoded.content_type, "image/jpeg");
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 150));
         assert_eq!((thumb.original.width, thumb.original.height), (800, 600));
@@ -499,7 +596,8 @@ mod tests {
 
     #[test]
     fn exif_orientation_6_rotates_before_resizing() {
-        let thumb = make_thumbnail(&jpeg_with_orientation(800, 400, 6), &ImageLimits::default()).unwrap();
+        let thumb =
+            make_thumbnail(&jpeg_with_orientation(800, 400, 6), &ImageLimits::default()).unwrap();
         assert_eq!((thumb.original.width, thumb.original.height), (400, 800));
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (100, 200));
         assert_red_on_top(&thumb.encoded.bytes);
@@ -507,7 +605,9 @@ mod tests {
 
     #[test]
     fn alpha_is_kept_as_png() {
-        let image = DynamicImage::ImageRgba8(RgbaImage::from_fn(400, 400, |x, _| Rgba([0, 128, 0, (x % 256) as u8])));
+        let image = DynamicImage::ImageRgba8(RgbaImage::from_fn(400, 400, |x, _| {
+            Rgba([0, 128, 0, (x % 256) as u8])
+        }));
         let thumb = make_thumbnail(&png_bytes(&image), &ImageLimits::default()).unwrap();
         assert_eq!(thumb.encoded.content_type, "image/png");
         assert!(thumb.original.has_alpha);
@@ -525,27 +625,58 @@ mod tests {
 
     #[test]
     fn every_supported_format_is_sniffed_and_decoded() {
-        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(300, 100, |x, y| Rgb([x as u8, y as u8, 7])));
-        for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP, ImageFormat::Tiff, ImageFormat::Bmp] {
+        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(300, 100, |x, y| {
+            Rgb([x as u8, y as u8, 7])
+        }));
+        for format in [
+            ImageFormat::Png,
+            ImageFormat::Jpeg,
+            ImageFormat::Gif,
+            ImageFormat::WebP,
+            ImageFormat::Tiff,
+            ImageFormat::Bmp,
+        ] {
             let mut bytes = Vec::new();
-            let source = if format == ImageFormat::Gif { DynamicImage::ImageRgba8(image.to_rgba8()) } else { image.clone() };
-            source.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
-            let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            let source = if format == ImageFormat::Gif {
+                DynamicImage::ImageRgba8(image.to_rgba8())
+            } else {
+                image.clone()
+            };
+            source
+                .write_to(&mut Cursor::new(&mut bytes), format)
+                .unwrap();
+            let thumb = make_thumbnail(&bytes, &ImageLimits::default())
+                .unwrap_or_else(|e| panic!("{format:?}: {e}"));
             assert_eq!(thumb.original.format, SourceFormat::Image(format));
-            assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 67), "{format:?}");
+            assert_eq!(
+                (thumb.encoded.width, thumb.encoded.height),
+                (200, 67),
+                "{format:?}"
+            );
         }
     }
 
     fn rgb_jpeg(image: &RgbImage) -> Vec<u8> {
         let mut jpeg = Vec::new();
         JpegEncoder::new_with_quality(&mut jpeg, 90)
-            .write_image(image, image.width(), image.height(), image::ExtendedColorType::Rgb8)
+            .write_image(
+                image,
+                image.width(),
+                image.height(),
+                image::ExtendedColorType::Rgb8,
+            )
             .unwrap();
         jpeg
     }
 
     /// A JPEG written by libjpeg itself, in `color_space` (`pixels` in that space's layout).
-    fn libjpeg_jpeg(color_space: mozjpeg::ColorSpace, width: usize, height: usize, pixels: &[u8], progressive: bool) -> Vec<u8> {
+    fn libjpeg_jpeg(
+        color_space: mozjpeg::ColorSpace,
+        width: usize,
+        height: usize,
+        pixels: &[u8],
+        progressive: bool,
+    ) -> Vec<u8> {
         let mut compress = mozjpeg::Compress::new(color_space);
         compress.set_size(width, height);
         compress.set_quality(95.0);
@@ -559,7 +690,12 @@ mod tests {
 
     fn mean_abs_difference(a: &RgbImage, b: &RgbImage) -> f64 {
         assert_eq!(a.dimensions(), b.dimensions());
-        let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| u64::from(x.abs_diff(y))).sum();
+        let sum: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+            .sum();
         sum as f64 / a.as_raw().len() as f64
     }
 
@@ -592,8 +728,16 @@ mod tests {
     fn jpeg_is_shrunk_on_load_and_thumbnail_size_comes_from_the_original() {
         let limits = ImageLimits::default();
         // Odd sizes: libjpeg rounds scaled sides up, the thumbnail must not depend on that.
-        for (width, height) in [(1601, 1203), (3000, 2000), (803, 97), (640, 480), (150, 120)] {
-            let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        for (width, height) in [
+            (1601, 1203),
+            (3000, 2000),
+            (803, 97),
+            (640, 480),
+            (150, 120),
+        ] {
+            let image = RgbImage::from_fn(width, height, |x, y| {
+                Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+            });
             let bytes = rgb_jpeg(&image);
             let decoded = decode_scaled(&bytes, &limits, THUMBNAIL_BOX).unwrap();
             let n = jpeg::scale_numerator(width, height, THUMBNAIL_BOX);
@@ -604,10 +748,19 @@ mod tests {
                 "{width}x{height} at {n}/8"
             );
             let thumb = make_thumbnail(&bytes, &limits).unwrap();
-            assert_eq!((thumb.original.width, thumb.original.height), (width, height));
-            assert_eq!((thumb.encoded.width, thumb.encoded.height), fit_within(width, height, THUMBNAIL_BOX));
+            assert_eq!(
+                (thumb.original.width, thumb.original.height),
+                (width, height)
+            );
+            assert_eq!(
+                (thumb.encoded.width, thumb.encoded.height),
+                fit_within(width, height, THUMBNAIL_BOX)
+            );
             let encoded = image::load_from_memory(&thumb.encoded.bytes).unwrap();
-            assert_eq!((encoded.width(), encoded.height()), fit_within(width, height, THUMBNAIL_BOX));
+            assert_eq!(
+                (encoded.width(), encoded.height()),
+                fit_within(width, height, THUMBNAIL_BOX)
+            );
         }
     }
 
@@ -616,12 +769,22 @@ mod tests {
         // A smooth picture with some detail: the old path (full decode + Lanczos) and the new
         // one must agree closely.
         let image = RgbImage::from_fn(2400, 1600, |x, y| {
-            Rgb([(x / 10 % 256) as u8, (y / 7 % 256) as u8, (((x + y) / 16) % 2 * 200) as u8])
+            Rgb([
+                (x / 10 % 256) as u8,
+                (y / 7 % 256) as u8,
+                (((x + y) / 16) % 2 * 200) as u8,
+            ])
         });
         let bytes = rgb_jpeg(&image);
         let new = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
-        let old = resize_to_fit(&decode(&bytes, &ImageLimits::default()).unwrap().image, THUMBNAIL_BOX).unwrap();
-        let new = image::load_from_memory(&new.encoded.bytes).unwrap().to_rgb8();
+        let old = resize_to_fit(
+            &decode(&bytes, &ImageLimits::default()).unwrap().image,
+            THUMBNAIL_BOX,
+        )
+        .unwrap();
+        let new = image::load_from_memory(&new.encoded.bytes)
+            .unwrap()
+            .to_rgb8();
         let difference = mean_abs_difference(&new, &old.to_rgb8());
         assert!(difference < 8.0, "mean difference {difference}");
     }
@@ -641,23 +804,38 @@ mod tests {
             let bytes = jpeg_with_orientation(1000, 500, orientation);
             let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
             let full = decode(&bytes, &ImageLimits::default()).unwrap();
-            assert_eq!((thumb.original.width, thumb.original.height), (full.info.width, full.info.height));
-            assert_eq!((thumb.encoded.width, thumb.encoded.height), fit_within(full.info.width, full.info.height, THUMBNAIL_BOX));
+            assert_eq!(
+                (thumb.original.width, thumb.original.height),
+                (full.info.width, full.info.height)
+            );
+            assert_eq!(
+                (thumb.encoded.width, thumb.encoded.height),
+                fit_within(full.info.width, full.info.height, THUMBNAIL_BOX)
+            );
         }
     }
 
     #[test]
     fn grayscale_jpeg_becomes_an_rgb_thumbnail() {
-        let gray = image::GrayImage::from_fn(900, 600, |x, _| image::Luma([if x < 450 { 40 } else { 220 }]));
+        let gray = image::GrayImage::from_fn(900, 600, |x, _| {
+            image::Luma([if x < 450 { 40 } else { 220 }])
+        });
         let mut bytes = Vec::new();
-        JpegEncoder::new_with_quality(&mut bytes, 90).write_image(&gray, 900, 600, image::ExtendedColorType::L8).unwrap();
+        JpegEncoder::new_with_quality(&mut bytes, 90)
+            .write_image(&gray, 900, 600, image::ExtendedColorType::L8)
+            .unwrap();
         let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
         assert_eq!(thumb.encoded.content_type, "image/jpeg");
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
-        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let decoded = image::load_from_memory(&thumb.encoded.bytes)
+            .unwrap()
+            .to_rgb8();
         let (left, right) = (decoded.get_pixel(20, 60), decoded.get_pixel(180, 60));
         assert!(left.0.iter().all(|&v| v.abs_diff(40) < 10), "left {left:?}");
-        assert!(right.0.iter().all(|&v| v.abs_diff(220) < 10), "right {right:?}");
+        assert!(
+            right.0.iter().all(|&v| v.abs_diff(220) < 10),
+            "right {right:?}"
+        );
     }
 
     #[test]
@@ -667,32 +845,61 @@ mod tests {
         let mut pixels = Vec::with_capacity(width * height * 4);
         for _ in 0..height {
             for x in 0..width {
-                pixels.extend_from_slice(if x < width / 2 { &[255, 0, 0, 255] } else { &[0, 0, 255, 255] });
+                pixels.extend_from_slice(if x < width / 2 {
+                    &[255, 0, 0, 255]
+                } else {
+                    &[0, 0, 255, 255]
+                });
             }
         }
         let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_CMYK, width, height, &pixels, false);
         let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 150));
-        let decoded = image::load_from_memory(&thumb.encoded.bytes).unwrap().to_rgb8();
+        let decoded = image::load_from_memory(&thumb.encoded.bytes)
+            .unwrap()
+            .to_rgb8();
         let (left, right) = (decoded.get_pixel(30, 75), decoded.get_pixel(170, 75));
-        assert!(left[0] > 200 && left[1] < 50 && left[2] < 50, "left {left:?}");
-        assert!(right[2] > 200 && right[0] < 50 && right[1] < 50, "right {right:?}");
+        assert!(
+            left[0] > 200 && left[1] < 50 && left[2] < 50,
+            "left {left:?}"
+        );
+        assert!(
+            right[2] > 200 && right[0] < 50 && right[1] < 50,
+            "right {right:?}"
+        );
         // Same colours as the image crate's decoder at full size.
-        let ours = decode_scaled(&bytes, &ImageLimits::default(), u32::MAX).unwrap().image.to_rgb8();
-        let theirs = decode(&bytes, &ImageLimits::default()).unwrap().image.to_rgb8();
+        let ours = decode_scaled(&bytes, &ImageLimits::default(), u32::MAX)
+            .unwrap()
+            .image
+            .to_rgb8();
+        let theirs = decode(&bytes, &ImageLimits::default())
+            .unwrap()
+            .image
+            .to_rgb8();
         let difference = mean_abs_difference(&ours, &theirs);
         assert!(difference < 3.0, "mean difference {difference}");
     }
 
     #[test]
     fn progressive_jpeg_is_shrunk_too() {
-        let image = RgbImage::from_fn(1200, 800, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 30]));
-        let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_RGB, 1200, 800, image.as_raw(), true);
+        let image = RgbImage::from_fn(1200, 800, |x, y| {
+            Rgb([(x % 256) as u8, (y % 256) as u8, 30])
+        });
+        let bytes = libjpeg_jpeg(
+            mozjpeg::ColorSpace::JCS_RGB,
+            1200,
+            800,
+            image.as_raw(),
+            true,
+        );
         let decoded = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX).unwrap();
         assert_eq!((decoded.image.width(), decoded.image.height()), (300, 200));
         let thumb = make_thumbnail(&bytes, &ImageLimits::default()).unwrap();
         assert_eq!((thumb.encoded.width, thumb.encoded.height), (200, 133));
-        assert!(matches!(make_thumbnail(&bytes[..bytes.len() / 2], &ImageLimits::default()), Err(ImagingError::Truncated(_))));
+        assert!(matches!(
+            make_thumbnail(&bytes[..bytes.len() / 2], &ImageLimits::default()),
+            Err(ImagingError::Truncated(_))
+        ));
     }
 
     #[test]
@@ -700,14 +907,29 @@ mod tests {
         // Busy content, so that the AC scans carry most of the file.
         let image = RgbImage::from_fn(1600, 1200, |x, y| {
             let noise = x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503);
-            Rgb([((x / 7 + noise % 17) % 256) as u8, ((y / 5 + noise % 23) % 256) as u8, ((x + y) / 9 % 256) as u8])
+            Rgb([
+                ((x / 7 + noise % 17) % 256) as u8,
+                ((y / 5 + noise % 23) % 256) as u8,
+                ((x + y) / 9 % 256) as u8,
+            ])
         });
-        let bytes = libjpeg_jpeg(mozjpeg::ColorSpace::JCS_RGB, 1600, 1200, image.as_raw(), true);
+        let bytes = libjpeg_jpeg(
+            mozjpeg::ColorSpace::JCS_RGB,
+            1600,
+            1200,
+            image.as_raw(),
+            true,
+        );
         assert_eq!(jpeg::scale_numerator(1600, 1200, THUMBNAIL_BOX), 1);
         let one_by_one = jpeg::one_by_one_components(&bytes).unwrap();
         assert_eq!(one_by_one.len(), 1, "4:2:0: only the luma is decoded 1x1");
         let luma_dc_only = jpeg::without_unused_ac_scans(&bytes, &one_by_one);
-        assert!(luma_dc_only.len() * 2 < bytes.len(), "{} of {} bytes kept", luma_dc_only.len(), bytes.len());
+        assert!(
+            luma_dc_only.len() * 2 < bytes.len(),
+            "{} of {} bytes kept",
+            luma_dc_only.len(),
+            bytes.len()
+        );
         assert!(jpeg::scan_count(&luma_dc_only, 100) < jpeg::scan_count(&bytes, 100));
 
         // libjpeg on the whole file at 1/8, with its defaults.
@@ -717,14 +939,22 @@ mod tests {
         let pixels: Vec<u8> = started.read_scanlines().unwrap();
         started.finish().unwrap();
 
-        let ours = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX).unwrap().image.to_rgb8();
+        let ours = decode_scaled(&bytes, &ImageLimits::default(), THUMBNAIL_BOX)
+            .unwrap()
+            .image
+            .to_rgb8();
         assert_eq!(ours.dimensions(), (200, 150));
-        assert!(ours.as_raw() == &pixels, "pixels differ from the full decode");
+        assert!(
+            ours.as_raw() == &pixels,
+            "pixels differ from the full decode"
+        );
     }
 
     #[test]
     fn a_baseline_jpeg_keeps_every_segment_through_the_segment_walker() {
-        let bytes = rgb_jpeg(&RgbImage::from_fn(64, 48, |x, y| Rgb([x as u8, y as u8, 7])));
+        let bytes = rgb_jpeg(&RgbImage::from_fn(64, 48, |x, y| {
+            Rgb([x as u8, y as u8, 7])
+        }));
         let walked: usize = jpeg::segments(&bytes).map(|(_, range)| range.len()).sum();
         assert_eq!(walked + 2, bytes.len());
         assert_eq!(jpeg::scan_count(&bytes, 100), 1);
@@ -733,7 +963,9 @@ mod tests {
     #[test]
     fn corrupt_jpeg_is_an_error_not_a_crash() {
         let limits = ImageLimits::default();
-        let jpeg = rgb_jpeg(&RgbImage::from_fn(640, 480, |x, y| Rgb([x as u8, y as u8, (x ^ y) as u8])));
+        let jpeg = rgb_jpeg(&RgbImage::from_fn(640, 480, |x, y| {
+            Rgb([x as u8, y as u8, (x ^ y) as u8])
+        }));
         let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
 
@@ -761,7 +993,17 @@ mod tests {
         let mut huge = jpeg.clone();
         huge[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         let err = make_thumbnail(&huge, &limits).unwrap_err();
-        assert!(matches!(err, ImagingError::TooManyPixels { width: 60_000, height: 60_000, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ImagingError::TooManyPixels {
+                    width: 60_000,
+                    height: 60_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         // Damage anywhere: an error or a (garbled) thumbnail, never a panic or an abort.
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
@@ -781,13 +1023,35 @@ mod tests {
     #[test]
     fn bad_input_is_a_clear_error() {
         let limits = ImageLimits::default();
-        assert!(matches!(make_thumbnail(b"", &limits), Err(ImagingError::Empty)));
-        assert!(matches!(make_thumbnail(b"hello, I am text", &limits), Err(ImagingError::UnknownFormat)));
+        assert!(matches!(
+            make_thumbnail(b"", &limits),
+            Err(ImagingError::Empty)
+        ));
+        assert!(matches!(
+            make_thumbnail(b"hello, I am text", &limits),
+            Err(ImagingError::UnknownFormat)
+        ));
         let jpeg = jpeg_with_orientation(64, 64, 1);
-        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() / 3], &limits), Err(ImagingError::Truncated(_))));
-        assert!(matches!(make_thumbnail(&jpeg[..jpeg.len() - 2], &limits), Err(ImagingError::Truncated(_))));
+        assert!(matches!(
+            make_thumbnail(&jpeg[..jpeg.len() / 3], &limits),
+            Err(ImagingError::Truncated(_))
+        ));
+        assert!(matches!(
+            make_thumbnail(&jpeg[..jpeg.len() - 2], &limits),
+            Err(ImagingError::Truncated(_))
+        ));
         let bomb = crate::testing::png_header_claiming(100_000, 100_000);
         let err = make_thumbnail(&bomb, &limits).unwrap_err();
-        assert!(matches!(err, ImagingError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ImagingError::TooManyPixels {
+                    width: 100_000,
+                    height: 100_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

@@ -12,7 +12,10 @@ pub struct InvalidLimit {
 
 fn limit_or(name: &'static str, default: u64) -> Result<u64, InvalidLimit> {
     match env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value.trim().parse().map_err(|_| InvalidLimit { name, value }),
+        Ok(value) if !value.trim().is_empty() => value
+            .trim()
+            .parse()
+            .map_err(|_| InvalidLimit { name, value }),
         _ => Ok(default),
     }
 }

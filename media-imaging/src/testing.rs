@@ -8,10 +8,15 @@ pub mod location;
 /// A JPEG of `width` x `height` with gradients (so thumbnails and decoders have something to
 /// chew on), as the handler tests upload it.
 pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     let mut out = Vec::new();
     image::DynamicImage::ImageRgb8(image)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
         .expect("a JPEG encodes");
     out
 }
@@ -43,7 +48,12 @@ pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 /// type 3, params `[g, a, b, c, d]`): what a phone or an editor embeds for Display P3 or
 /// Adobe RGB. The colorants are adapted to the D50 connection space with the Bradford
 /// transform, as the ICC specification (v4, annex E) has profile makers do.
-pub fn icc_rgb_profile(description: &str, primaries: [(f64, f64); 3], white: (f64, f64), curve: [f64; 5]) -> Vec<u8> {
+pub fn icc_rgb_profile(
+    description: &str,
+    primaries: [(f64, f64); 3],
+    white: (f64, f64),
+    curve: [f64; 5],
+) -> Vec<u8> {
     type M = [[f64; 3]; 3];
     let mul = |a: &M, b: &M| -> M {
         let mut c = [[0.0; 3]; 3];
@@ -54,9 +64,12 @@ pub fn icc_rgb_profile(description: &str, primaries: [(f64, f64); 3], white: (f6
         }
         c
     };
-    let apply = |m: &M, v: [f64; 3]| -> [f64; 3] { [0, 1, 2].map(|i| (0..3).map(|k| m[i][k] * v[k]).sum()) };
+    let apply = |m: &M, v: [f64; 3]| -> [f64; 3] {
+        [0, 1, 2].map(|i| (0..3).map(|k| m[i][k] * v[k]).sum())
+    };
     let inverse = |m: &M| -> M {
-        let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
         let mut r = [[0.0; 3]; 3];
         for i in 0..3 {
@@ -76,14 +89,35 @@ pub fn icc_rgb_profile(description: &str, primaries: [(f64, f64); 3], white: (f6
     };
     let scale = apply(&inverse(&p), xyz(white));
     let rgb_to_xyz: M = [0, 1, 2].map(|i| [0, 1, 2].map(|j| p[i][j] * scale[j]));
-    const BRADFORD: M = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]];
+    const BRADFORD: M = [
+        [0.8951, 0.2664, -0.1614],
+        [-0.7502, 1.7135, 0.0367],
+        [0.0389, -0.0685, 1.0296],
+    ];
     const D50: [f64; 3] = [0.9642, 1.0, 0.8249];
     let (cone_white, cone_d50) = (apply(&BRADFORD, xyz(white)), apply(&BRADFORD, D50));
-    let gain: M = [0, 1, 2].map(|i| [0, 1, 2].map(|j| if i == j { cone_d50[i] / cone_white[i] } else { 0.0 }));
-    let adapted = mul(&mul(&inverse(&BRADFORD), &mul(&gain, &BRADFORD)), &rgb_to_xyz);
+    let gain: M = [0, 1, 2].map(|i| {
+        [0, 1, 2].map(|j| {
+            if i == j {
+                cone_d50[i] / cone_white[i]
+            } else {
+                0.0
+            }
+        })
+    });
+    let adapted = mul(
+        &mul(&inverse(&BRADFORD), &mul(&gain, &BRADFORD)),
+        &rgb_to_xyz,
+    );
 
     let fixed = |v: f64| ((v * 65536.0).round() as i32).to_be_bytes();
-    let xyz_tag = |v: [f64; 3]| -> Vec<u8> { [b"XYZ \0\0\0\0".to_vec(), v.iter().flat_map(|&c| fixed(c)).collect()].concat() };
+    let xyz_tag = |v: [f64; 3]| -> Vec<u8> {
+        [
+            b"XYZ \0\0\0\0".to_vec(),
+            v.iter().flat_map(|&c| fixed(c)).collect(),
+        ]
+        .concat()
+    };
     let mut desc = b"desc\0\0\0\0".to_vec();
     desc.extend_from_slice(&(description.len() as u32 + 1).to_be_bytes());
     desc.extend_from_slice(description.as_bytes());
@@ -131,7 +165,12 @@ pub const SRGB_CURVE: [f64; 5] = [2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 
 
 /// Display P3 as Apple's phones embed it: DCI-P3 primaries, D65 white, the sRGB curve.
 pub fn display_p3_profile() -> Vec<u8> {
-    icc_rgb_profile("Display P3", [(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)], (0.3127, 0.3290), SRGB_CURVE)
+    icc_rgb_profile(
+        "Display P3",
+        [(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)],
+        (0.3127, 0.3290),
+        SRGB_CURVE,
+    )
 }
 
 /// Returns `jpeg` with `profile` in one `ICC_PROFILE` APP2 segment right after SOI.
@@ -140,7 +179,11 @@ pub fn insert_icc_profile(jpeg: &[u8], profile: &[u8]) -> Vec<u8> {
     let mut payload = b"ICC_PROFILE\0\x01\x01".to_vec();
     payload.extend_from_slice(profile);
     let mut out = vec![0xFF, 0xD8, 0xFF, 0xE2];
-    out.extend_from_slice(&u16::try_from(payload.len() + 2).expect("a profile under 64 KB").to_be_bytes());
+    out.extend_from_slice(
+        &u16::try_from(payload.len() + 2)
+            .expect("a profile under 64 KB")
+            .to_be_bytes(),
+    );
     out.extend_from_slice(&payload);
     out.extend_from_slice(&jpeg[2..]);
     out
@@ -148,13 +191,23 @@ pub fn insert_icc_profile(jpeg: &[u8], profile: &[u8]) -> Vec<u8> {
 
 /// An animated GIF of `frames` frames of `side` x `side`: the first red, every other blue.
 pub fn animated_gif(side: u32, frames: usize) -> Vec<u8> {
-    let frame = |colour: [u8; 4]| image::Frame::new(image::RgbaImage::from_pixel(side, side, image::Rgba(colour)));
+    let frame = |colour: [u8; 4]| {
+        image::Frame::new(image::RgbaImage::from_pixel(
+            side,
+            side,
+            image::Rgba(colour),
+        ))
+    };
     let mut out = Vec::new();
     {
         let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 30);
-        encoder.encode_frame(frame([255, 0, 0, 255])).expect("a GIF frame");
+        encoder
+            .encode_frame(frame([255, 0, 0, 255]))
+            .expect("a GIF frame");
         for _ in 1..frames {
-            encoder.encode_frame(frame([0, 0, 255, 255])).expect("a GIF frame");
+            encoder
+                .encode_frame(frame([0, 0, 255, 255]))
+                .expect("a GIF frame");
         }
     }
     out
@@ -167,22 +220,45 @@ pub fn animated_webp(side: u32, frames: usize) -> Vec<u8> {
     let vp8l = |colour: [u8; 3]| -> Vec<u8> {
         let mut still = Vec::new();
         image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(side, side, image::Rgb(colour)))
-            .write_to(&mut std::io::Cursor::new(&mut still), image::ImageFormat::WebP)
+            .write_to(
+                &mut std::io::Cursor::new(&mut still),
+                image::ImageFormat::WebP,
+            )
             .expect("a WebP encodes");
-        let at = still.windows(4).position(|w| w == b"VP8L").expect("a VP8L chunk");
+        let at = still
+            .windows(4)
+            .position(|w| w == b"VP8L")
+            .expect("a VP8L chunk");
         still[at..].to_vec()
     };
     let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
     let chunk = riff_chunk;
     let mut body = b"WEBP".to_vec();
-    body.extend(chunk(b"VP8X", &[vec![0x02, 0, 0, 0], u24(side - 1), u24(side - 1)].concat()));
+    body.extend(chunk(
+        b"VP8X",
+        &[vec![0x02, 0, 0, 0], u24(side - 1), u24(side - 1)].concat(),
+    ));
     body.extend(chunk(b"ANIM", &[0, 0, 0, 0, 0, 0]));
     for n in 0..frames {
         let colour = if n == 0 { [255, 0, 0] } else { [0, 0, 255] };
-        let frame = [u24(0), u24(0), u24(side - 1), u24(side - 1), u24(100), vec![0], vp8l(colour)].concat();
+        let frame = [
+            u24(0),
+            u24(0),
+            u24(side - 1),
+            u24(side - 1),
+            u24(100),
+            vec![0],
+            vp8l(colour),
+        ]
+        .concat();
         body.extend(chunk(b"ANMF", &frame));
     }
-    [b"RIFF".to_vec(), (body.len() as u32).to_le_bytes().to_vec(), body].concat()
+    [
+        b"RIFF".to_vec(),
+        (body.len() as u32).to_le_bytes().to_vec(),
+        body,
+    ]
+    .concat()
 }
 
 /// A PNG signature and IHDR that claim `width` x `height` RGB pixels, followed by one tiny
@@ -194,7 +270,11 @@ pub fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     push_chunk(&mut out, b"IHDR", &ihdr);
-    push_chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    push_chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     push_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -226,7 +306,13 @@ pub(crate) fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 /// `color_space`: `"gray"` (1 byte a pixel), `"rgb"` (3), `"cmyk"` (4, stored as CMYK with
 /// Adobe's APP14 marker, inverted as Adobe writes it) or `"ycck"` (4 bytes of CMYK, stored
 /// transformed to YCCK). Baseline unless `progressive`. What the `image` crate cannot write.
-pub fn libjpeg_jpeg(color_space: &str, width: usize, height: usize, pixels: &[u8], progressive: bool) -> Vec<u8> {
+pub fn libjpeg_jpeg(
+    color_space: &str,
+    width: usize,
+    height: usize,
+    pixels: &[u8],
+    progressive: bool,
+) -> Vec<u8> {
     use mozjpeg::ColorSpace;
     let (input, stored) = match color_space {
         "gray" => (ColorSpace::JCS_GRAYSCALE, ColorSpace::JCS_GRAYSCALE),
@@ -244,7 +330,11 @@ pub fn libjpeg_jpeg(color_space: &str, width: usize, height: usize, pixels: &[u8
     }
     compress.set_size(width, height);
     compress.set_quality(90.0);
-    let mut started = compress.start_compress(Vec::new()).expect("a libjpeg compressor");
-    started.write_scanlines(pixels).expect("pixels of the given size");
+    let mut started = compress
+        .start_compress(Vec::new())
+        .expect("a libjpeg compressor");
+    started
+        .write_scanlines(pixels)
+        .expect("pixels of the given size");
     started.finish().expect("a JPEG")
 }

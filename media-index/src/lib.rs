@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use media_core::config::{number_or, ConfigError};
 use media_core::item::{upload_day, ItemKey, MediaItem};
 use media_core::keys::{index_page_key, index_volume_key, private_index_key, PUBLIC_INDEX_KEY};
+use media_core::ports::{
+    DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome,
+};
 use media_core::text::TextField;
-use media_core::ports::{DateRange, IndexItems, ObjectStore, PutObject, StoreError, WriteCondition, WriteOutcome};
 
 /// Version 3: a head, pages, and volumes listing older pages (and older volumes). Version 2 (a
 /// head listing every page) is read as a head of pages, whose next regeneration seals them
@@ -107,7 +109,10 @@ impl IndexEntry {
     }
 
     pub fn key(&self) -> ItemKey {
-        ItemKey { identity_id: self.identity_id.clone(), object_key: self.object_key.clone() }
+        ItemKey {
+            identity_id: self.identity_id.clone(),
+            object_key: self.object_key.clone(),
+        }
     }
 }
 
@@ -181,12 +186,19 @@ fn now() -> String {
 
 /// Sorts newest first, ties broken by key, so the order is stable.
 fn newest_first(entries: &mut [IndexEntry]) {
-    entries.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
+    entries.sort_by(|a, b| {
+        b.upload_date
+            .cmp(&a.upload_date)
+            .then_with(|| a.object_key.cmp(&b.object_key))
+    });
 }
 
 /// The entries of `items` that can be shown, newest first.
 fn entries(items: impl IntoIterator<Item = MediaItem>) -> Vec<IndexEntry> {
-    let mut entries: Vec<IndexEntry> = items.into_iter().filter_map(IndexEntry::from_item).collect();
+    let mut entries: Vec<IndexEntry> = items
+        .into_iter()
+        .filter_map(IndexEntry::from_item)
+        .collect();
     newest_first(&mut entries);
     entries
 }
@@ -198,7 +210,12 @@ impl ContentIndex {
         if let Some(limit) = limit {
             items.truncate(limit);
         }
-        ContentIndex { version: INDEX_VERSION, generated_at: now(), items, pages: Vec::new() }
+        ContentIndex {
+            version: INDEX_VERSION,
+            generated_at: now(),
+            items,
+            pages: Vec::new(),
+        }
     }
 }
 
@@ -280,7 +297,9 @@ impl IndexTarget {
         !item.is_tombstone()
             && item.upload_date.is_some()
             && match self {
-                IndexTarget::Public => item.is_public && item.upload_day.is_some() && item.thumbnail_key.is_some(),
+                IndexTarget::Public => {
+                    item.is_public && item.upload_day.is_some() && item.thumbnail_key.is_some()
+                }
                 IndexTarget::Private(identity_id) => item.identity_id == *identity_id,
             }
     }
@@ -310,7 +329,10 @@ impl TableChange {
     }
 
     pub fn index_change(&self) -> IndexChange {
-        IndexChange { key: self.key.clone(), dates: self.dates.clone() }
+        IndexChange {
+            key: self.key.clone(),
+            dates: self.dates.clone(),
+        }
     }
 }
 
@@ -324,7 +346,10 @@ pub struct IndexChange {
 impl IndexChange {
     /// The change that made `item` what it is (or removed it, if it was `item`).
     pub fn of(item: &MediaItem) -> IndexChange {
-        IndexChange { key: item.key(), dates: item.upload_date.iter().cloned().collect() }
+        IndexChange {
+            key: item.key(),
+            dates: item.upload_date.iter().cloned().collect(),
+        }
     }
 }
 
@@ -332,7 +357,10 @@ impl IndexChange {
 pub fn affected_indexes(changes: &[TableChange]) -> BTreeMap<IndexTarget, Vec<&TableChange>> {
     let mut targets: BTreeMap<IndexTarget, Vec<&TableChange>> = BTreeMap::new();
     for change in changes.iter().filter(|c| !c.is_bookkeeping()) {
-        targets.entry(IndexTarget::Private(change.key.identity_id.clone())).or_default().push(change);
+        targets
+            .entry(IndexTarget::Private(change.key.identity_id.clone()))
+            .or_default()
+            .push(change);
         if change.is_public() {
             targets.entry(IndexTarget::Public).or_default().push(change);
         }
@@ -344,7 +372,12 @@ pub fn affected_indexes(changes: &[TableChange]) -> BTreeMap<IndexTarget, Vec<&T
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Published {
     /// A new head was written, and `pages` pages and `volumes` volumes with it.
-    Written { items: usize, pages: usize, volumes: usize, attempts: usize },
+    Written {
+        items: usize,
+        pages: usize,
+        volumes: usize,
+        attempts: usize,
+    },
     /// The head already had these items and pages; nothing was written (its Last-Modified
     /// stays, so clients polling with If-Modified-Since get 304).
     Unchanged { items: usize },
@@ -394,12 +427,22 @@ fn layout(target: &IndexTarget, pages: Vec<PageEntry>, after: Option<&str>) -> V
         return pages;
     }
     let after = after.map(str::to_owned);
-    vec![PageEntry { key: target.page_key(after.as_deref()), count: 0, generated_at: now(), content_hash: EMPTY_PAGE_HASH.to_owned(), after, level: 0 }]
+    vec![PageEntry {
+        key: target.page_key(after.as_deref()),
+        count: 0,
+        generated_at: now(),
+        content_hash: EMPTY_PAGE_HASH.to_owned(),
+        after,
+        level: 0,
+    }]
 }
 
 /// The entry whose range holds `date`.
 fn page_of(pages: &[PageEntry], date: &str) -> usize {
-    pages.iter().position(|p| p.after.as_deref().is_none_or(|after| date > after)).unwrap_or(pages.len() - 1)
+    pages
+        .iter()
+        .position(|p| p.after.as_deref().is_none_or(|after| date > after))
+        .unwrap_or(pages.len() - 1)
 }
 
 /// The range of entry `at` of a list whose newest entry owns the dates up to `upto`.
@@ -408,7 +451,10 @@ fn range_of(pages: &[PageEntry], at: usize, upto: Option<&str>) -> DateRange {
         Some(newer) => pages[newer].after.clone(),
         None => upto.map(str::to_owned),
     };
-    DateRange { after: pages[at].after.clone(), upto }
+    DateRange {
+        after: pages[at].after.clone(),
+        upto,
+    }
 }
 
 /// What one regeneration wrote besides the head.
@@ -436,7 +482,11 @@ fn split(mut entries: Vec<IndexEntry>, size: usize) -> Vec<Vec<IndexEntry>> {
     let mut chunks: Vec<Vec<IndexEntry>> = vec![Vec::new()];
     for entry in entries {
         let chunk = chunks.last_mut().expect("one chunk at least");
-        if chunk.len() >= size && chunk.last().is_some_and(|last| last.upload_date != entry.upload_date) {
+        if chunk.len() >= size
+            && chunk
+                .last()
+                .is_some_and(|last| last.upload_date != entry.upload_date)
+        {
             chunks.push(Vec::new());
         }
         chunks.last_mut().expect("one chunk at least").push(entry);
@@ -467,20 +517,43 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
     /// Public items are listed day by day through the days recorded in `#public-days`. Over
     /// all of time (the head), a day whose markers lead to no item any more is forgotten,
     /// so later walks stop visiting it.
-    async fn candidates(&self, target: &IndexTarget, range: &DateRange, limit: usize) -> Result<Vec<ItemKey>, StoreError> {
+    async fn candidates(
+        &self,
+        target: &IndexTarget,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<ItemKey>, StoreError> {
         if let IndexTarget::Private(identity_id) = target {
-            return Ok(self.items.owner_items_between(identity_id, range, limit).await?.iter().map(MediaItem::key).collect());
+            return Ok(self
+                .items
+                .owner_items_between(identity_id, range, limit)
+                .await?
+                .iter()
+                .map(MediaItem::key)
+                .collect());
         }
         let first_day = range.after.as_deref().map(upload_day);
         // Markers are `YYYY-MM-DD`: "~" sorts after every character of a date.
-        let mut before = range.upto.as_deref().map_or_else(|| "9999-12-31~".to_owned(), |upto| format!("{}~", upload_day(upto)));
+        let mut before = range.upto.as_deref().map_or_else(
+            || "9999-12-31~".to_owned(),
+            |upto| format!("{}~", upload_day(upto)),
+        );
         let mut keys = Vec::new();
         while let Some(day) = self.items.public_day_before(&before).await? {
-            if first_day.as_deref().is_some_and(|first| day.as_str() < first) {
+            if first_day
+                .as_deref()
+                .is_some_and(|first| day.as_str() < first)
+            {
                 break;
             }
-            let listed = self.items.public_items_of_day(&day, range, limit.saturating_sub(keys.len())).await?;
-            if listed.is_empty() && *range == DateRange::ALL && self.items.forget_public_day(&day).await? {
+            let listed = self
+                .items
+                .public_items_of_day(&day, range, limit.saturating_sub(keys.len()))
+                .await?;
+            if listed.is_empty()
+                && *range == DateRange::ALL
+                && self.items.forget_public_day(&day).await?
+            {
                 tracing::info!(day, "public day has no items any more; forgotten");
             }
             keys.extend(listed.iter().map(MediaItem::key));
@@ -496,15 +569,24 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
     /// candidates are the secondary index's newest and `known` (the keys just changed and the
     /// head in place, which the secondary index may not show yet); all are read again
     /// consistently, and more are listed if deleted ones left the head short.
-    pub async fn head_items(&self, target: &IndexTarget, known: &BTreeSet<ItemKey>) -> Result<Vec<MediaItem>, StoreError> {
+    pub async fn head_items(
+        &self,
+        target: &IndexTarget,
+        known: &BTreeSet<ItemKey>,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         let limit = self.limits.head(target);
         let mut wanted = limit + known.len();
         loop {
             let listed = self.candidates(target, &DateRange::ALL, wanted).await?;
             let exhausted = listed.len() < wanted;
             let keys: BTreeSet<ItemKey> = listed.into_iter().chain(known.iter().cloned()).collect();
-            let items: Vec<MediaItem> =
-                self.items.items_now(&keys.into_iter().collect::<Vec<_>>()).await?.into_iter().filter(|i| target.shows(i)).collect();
+            let items: Vec<MediaItem> = self
+                .items
+                .items_now(&keys.into_iter().collect::<Vec<_>>())
+                .await?
+                .into_iter()
+                .filter(|i| target.shows(i))
+                .collect();
             if items.len() >= limit || exhausted {
                 return Ok(items);
             }
@@ -514,7 +596,10 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
 
     async fn read(&self, key: &str) -> Result<Current, StoreError> {
         let current = self.objects.get(key, MAX_INDEX_BYTES).await?;
-        let index = current.as_ref().and_then(|c| c.body.as_deref()).and_then(|body| serde_json::from_slice(body).ok());
+        let index = current
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .and_then(|body| serde_json::from_slice(body).ok());
         let condition = match current.and_then(|c| c.head.etag) {
             Some(etag) => WriteCondition::Matches(etag),
             None => WriteCondition::Absent,
@@ -522,7 +607,12 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         Ok(Current { index, condition })
     }
 
-    async fn write(&self, key: &str, index: &ContentIndex, condition: WriteCondition) -> Result<WriteOutcome, IndexError> {
+    async fn write(
+        &self,
+        key: &str,
+        index: &ContentIndex,
+        condition: WriteCondition,
+    ) -> Result<WriteOutcome, IndexError> {
         let mut put = PutObject::new(key, serde_json::to_vec(index)?, "application/json");
         put.cache_control = Some("no-cache".into());
         put.condition = Some(condition);
@@ -554,11 +644,20 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             level: 0,
         };
         match &current.index {
-            Some(page) if page.items == items => return Ok(Ok((entry(items.len(), &page.generated_at), false))),
-            None if items.is_empty() && current.condition == WriteCondition::Absent => return Ok(Ok((entry(0, unwritten_at), false))),
+            Some(page) if page.items == items => {
+                return Ok(Ok((entry(items.len(), &page.generated_at), false)))
+            }
+            None if items.is_empty() && current.condition == WriteCondition::Absent => {
+                return Ok(Ok((entry(0, unwritten_at), false)))
+            }
             _ => {}
         }
-        let page = ContentIndex { version: INDEX_VERSION, generated_at: now(), items, pages: Vec::new() };
+        let page = ContentIndex {
+            version: INDEX_VERSION,
+            generated_at: now(),
+            items,
+            pages: Vec::new(),
+        };
         match self.write(key, &page, current.condition).await? {
             WriteOutcome::Applied => Ok(Ok((entry(page.items.len(), &page.generated_at), true))),
             WriteOutcome::Superseded => Ok(Err(Superseded)),
@@ -591,7 +690,12 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         }
         let generated_at = now();
         let written = new_entry(&generated_at)?;
-        let volume = ContentIndex { version: INDEX_VERSION, generated_at, items: Vec::new(), pages };
+        let volume = ContentIndex {
+            version: INDEX_VERSION,
+            generated_at,
+            items: Vec::new(),
+            pages,
+        };
         match self.write(&entry.key, &volume, current.condition).await? {
             WriteOutcome::Applied => Ok(Ok((written, true))),
             WriteOutcome::Superseded => Ok(Err(Superseded)),
@@ -614,16 +718,26 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         writes: &'s mut Writes,
     ) -> futures_util::future::BoxFuture<'s, Result<Result<(), Superseded>, IndexError>> {
         Box::pin(async move {
-            let whole = DateRange { after: list.last().and_then(|p| p.after.clone()), upto: container.upto.clone() };
+            let whole = DateRange {
+                after: list.last().and_then(|p| p.after.clone()),
+                upto: container.upto.clone(),
+            };
             let touched: BTreeSet<usize> = match scope {
                 Pages::All => (0..list.len()).collect(),
-                Pages::Touched => dates.iter().filter(|d| whole.contains(d)).map(|d| page_of(list, d)).collect(),
+                Pages::Touched => dates
+                    .iter()
+                    .filter(|d| whole.contains(d))
+                    .map(|d| page_of(list, d))
+                    .collect(),
             };
             // Oldest first: a split inserts pages before (newer than) the one rebuilt, which
             // leaves the positions of the entries still to rebuild as they were.
             for at in touched.into_iter().rev() {
                 if !list[at].is_volume() {
-                    match self.rebuild_page(target, list, at, &container, known, head).await? {
+                    match self
+                        .rebuild_page(target, list, at, &container, known, head)
+                        .await?
+                    {
                         Ok(written) => writes.pages += written,
                         Err(Superseded) => return Ok(Err(Superseded)),
                     }
@@ -632,15 +746,41 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
                 let range = range_of(list, at, container.upto.as_deref());
                 // The volume before anything under it: its ETag guards its write.
                 let current = self.read(&list[at].key).await?;
-                let listed = current.index.as_ref().map(|v| v.pages.clone()).unwrap_or_default();
+                let listed = current
+                    .index
+                    .as_ref()
+                    .map(|v| v.pages.clone())
+                    .unwrap_or_default();
                 if current.index.is_none() {
-                    tracing::warn!(volume = list[at].key, "volume listed but missing; its range is paged again from the table");
+                    tracing::warn!(
+                        volume = list[at].key,
+                        "volume listed but missing; its range is paged again from the table"
+                    );
                 }
                 let mut entries = layout(target, listed, list[at].after.as_deref());
-                let inner = Container { upto: range.upto.clone(), is_head: false };
+                let inner = Container {
+                    upto: range.upto.clone(),
+                    is_head: false,
+                };
                 // A rebuilt layout (a missing volume) is rebuilt whole.
-                let scope = if current.index.is_none() { Pages::All } else { scope };
-                if let Err(Superseded) = self.rebuild_list(target, &mut entries, inner, scope, dates, known, head, writes).await? {
+                let scope = if current.index.is_none() {
+                    Pages::All
+                } else {
+                    scope
+                };
+                if let Err(Superseded) = self
+                    .rebuild_list(
+                        target,
+                        &mut entries,
+                        inner,
+                        scope,
+                        dates,
+                        known,
+                        head,
+                        writes,
+                    )
+                    .await?
+                {
                     return Ok(Err(Superseded));
                 }
                 match self.write_volume(&list[at], entries, current).await? {
@@ -660,12 +800,20 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
     /// takes their place. The head then lists fewer than `2V` entries per level, newest level
     /// first, so its size grows with the logarithm of the collection, base V. A seal writes
     /// the new volume only (the entries it lists are as they were).
-    async fn seal(&self, target: &IndexTarget, list: &mut Vec<PageEntry>, writes: &mut Writes) -> Result<Result<(), Superseded>, IndexError> {
+    async fn seal(
+        &self,
+        target: &IndexTarget,
+        list: &mut Vec<PageEntry>,
+        writes: &mut Writes,
+    ) -> Result<Result<(), Superseded>, IndexError> {
         let size = self.limits.volume_size;
         let mut level = 0;
         while list.iter().any(|p| p.level >= level) {
             while let Some(start) = list.iter().position(|p| p.level == level) {
-                let run = list[start..].iter().take_while(|p| p.level == level).count();
+                let run = list[start..]
+                    .iter()
+                    .take_while(|p| p.level == level)
+                    .count();
                 if run < 2 * size {
                     break;
                 }
@@ -674,10 +822,22 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
                 let after = pages.last().and_then(|p| p.after.clone());
                 let key = target.volume_key(level + 1, after.as_deref());
                 let current = self.read(&key).await?;
-                let volume = PageEntry { key, count: 0, generated_at: String::new(), content_hash: String::new(), after, level: level + 1 };
+                let volume = PageEntry {
+                    key,
+                    count: 0,
+                    generated_at: String::new(),
+                    content_hash: String::new(),
+                    after,
+                    level: level + 1,
+                };
                 match self.write_volume(&volume, pages, current).await? {
                     Ok((entry, wrote)) => {
-                        tracing::info!(volume = entry.key, level = entry.level, items = entry.count, "older entries sealed into a volume");
+                        tracing::info!(
+                            volume = entry.key,
+                            level = entry.level,
+                            items = entry.count,
+                            "older entries sealed into a volume"
+                        );
                         writes.volumes += usize::from(wrote);
                         list.splice(sealed, [entry]);
                     }
@@ -706,25 +866,63 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         let key = pages[at].key.clone();
         // The page before the table, as for the head.
         let current = self.read(&key).await?;
-        let mut keys: BTreeSet<ItemKey> = self.candidates(target, &range, usize::MAX).await?.into_iter().collect();
-        keys.extend(known.iter().filter(|(_, date)| range.contains(date)).map(|(k, _)| k.clone()));
-        keys.extend(current.index.iter().flat_map(|page| page.items.iter().map(IndexEntry::key)));
+        let mut keys: BTreeSet<ItemKey> = self
+            .candidates(target, &range, usize::MAX)
+            .await?
+            .into_iter()
+            .collect();
+        keys.extend(
+            known
+                .iter()
+                .filter(|(_, date)| range.contains(date))
+                .map(|(k, _)| k.clone()),
+        );
+        keys.extend(
+            current
+                .index
+                .iter()
+                .flat_map(|page| page.items.iter().map(IndexEntry::key)),
+        );
         let keys: Vec<ItemKey> = keys.into_iter().filter(|k| !head.contains(k)).collect();
-        let items = self.items.items_now(&keys).await?.into_iter().filter(|item| {
-            target.shows(item) && item.upload_date.as_deref().is_some_and(|date| range.contains(date))
-        });
+        let items = self
+            .items
+            .items_now(&keys)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                target.shows(item)
+                    && item
+                        .upload_date
+                        .as_deref()
+                        .is_some_and(|date| range.contains(date))
+            });
         let mut chunks = split(entries(items), self.limits.page_size);
-        let newest_date = chunks.last().and_then(|c| c.first()).map(|e| e.upload_date.clone());
+        let newest_date = chunks
+            .last()
+            .and_then(|c| c.first())
+            .map(|e| e.upload_date.clone());
         let mut written = 0;
         // Newer parts of a split go to new pages first, so the head never lists a page that
         // was not written.
         let mut newer = Vec::new();
         // Part n owns the dates after the newest of part n - 1.
-        let afters: Vec<Option<String>> = chunks.iter().map(|c| c.first().map(|e| e.upload_date.clone())).collect();
+        let afters: Vec<Option<String>> = chunks
+            .iter()
+            .map(|c| c.first().map(|e| e.upload_date.clone()))
+            .collect();
         for part in 1..chunks.len() {
             let after = afters[part - 1].clone();
             let part_key = target.page_key(after.as_deref());
-            match self.write_page(&part_key, std::mem::take(&mut chunks[part]), after, None, &now()).await? {
+            match self
+                .write_page(
+                    &part_key,
+                    std::mem::take(&mut chunks[part]),
+                    after,
+                    None,
+                    &now(),
+                )
+                .await?
+            {
                 Ok((entry, wrote)) => {
                     written += usize::from(wrote);
                     newer.push(entry);
@@ -734,7 +932,16 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         }
         let oldest = std::mem::take(&mut chunks[0]);
         let unwritten_at = pages[at].generated_at.clone();
-        match self.write_page(&key, oldest, pages[at].after.clone(), Some(current), &unwritten_at).await? {
+        match self
+            .write_page(
+                &key,
+                oldest,
+                pages[at].after.clone(),
+                Some(current),
+                &unwritten_at,
+            )
+            .await?
+        {
             Ok((entry, wrote)) => {
                 written += usize::from(wrote);
                 pages[at] = entry;
@@ -751,9 +958,24 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         // item, and it is sealed (it changes only when one of its own items does).
         if container.is_head && at == 0 && pages[0].count >= self.limits.page_size {
             if let Some(after) = newest_date {
-                tracing::info!(page = pages[0].key, items = pages[0].count, "open page full; a new one follows it");
-                let (key, content_hash) = (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
-                pages.insert(0, PageEntry { key, count: 0, generated_at: now(), content_hash, after: Some(after), level: 0 });
+                tracing::info!(
+                    page = pages[0].key,
+                    items = pages[0].count,
+                    "open page full; a new one follows it"
+                );
+                let (key, content_hash) =
+                    (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
+                pages.insert(
+                    0,
+                    PageEntry {
+                        key,
+                        count: 0,
+                        generated_at: now(),
+                        content_hash,
+                        after: Some(after),
+                        level: 0,
+                    },
+                );
             }
         }
         Ok(Ok(written))
@@ -761,7 +983,11 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
 
     /// Regenerates one index after `changes`: its head, and the pages the changes (and the
     /// items crossing the head's boundary) touch. Publishes nothing that is already there.
-    pub async fn regenerate(&self, target: &IndexTarget, changes: &[IndexChange]) -> Result<Published, IndexError> {
+    pub async fn regenerate(
+        &self,
+        target: &IndexTarget,
+        changes: &[IndexChange],
+    ) -> Result<Published, IndexError> {
         self.publish(target, changes, Pages::Touched).await
     }
 
@@ -770,19 +996,41 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
         self.publish(target, &[], Pages::All).await
     }
 
-    async fn publish(&self, target: &IndexTarget, changes: &[IndexChange], scope: Pages) -> Result<Published, IndexError> {
+    async fn publish(
+        &self,
+        target: &IndexTarget,
+        changes: &[IndexChange],
+        scope: Pages,
+    ) -> Result<Published, IndexError> {
         let head_key = target.key();
         'attempt: for attempt in 1..=MAX_PUBLISH_ATTEMPTS {
             // Read the head before the table: that order is what makes the ETag check prove
             // that no newer head was published from a later read of the table.
             let current = self.read(&head_key).await?;
             let published = current.index.clone();
-            let old_head: Vec<IndexEntry> = published.as_ref().map(|h| h.items.clone()).unwrap_or_default();
-            let mut pages = layout(target, published.as_ref().map(|h| h.pages.clone()).unwrap_or_default(), None);
+            let old_head: Vec<IndexEntry> = published
+                .as_ref()
+                .map(|h| h.items.clone())
+                .unwrap_or_default();
+            let mut pages = layout(
+                target,
+                published
+                    .as_ref()
+                    .map(|h| h.pages.clone())
+                    .unwrap_or_default(),
+                None,
+            );
 
             let old_head_keys: BTreeSet<ItemKey> = old_head.iter().map(IndexEntry::key).collect();
-            let known_keys: BTreeSet<ItemKey> = changes.iter().map(|c| c.key.clone()).chain(old_head_keys.iter().cloned()).collect();
-            let head = entries(self.head_items(target, &known_keys).await?).into_iter().take(self.limits.head(target)).collect::<Vec<_>>();
+            let known_keys: BTreeSet<ItemKey> = changes
+                .iter()
+                .map(|c| c.key.clone())
+                .chain(old_head_keys.iter().cloned())
+                .collect();
+            let head = entries(self.head_items(target, &known_keys).await?)
+                .into_iter()
+                .take(self.limits.head(target))
+                .collect::<Vec<_>>();
             let head_keys: BTreeSet<ItemKey> = head.iter().map(IndexEntry::key).collect();
 
             // Keys with the dates they had or have: which pages may hold them.
@@ -798,32 +1046,71 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
                 .filter(|e| !head_keys.contains(&e.key()))
                 .chain(head.iter().filter(|e| !old_head_keys.contains(&e.key())))
                 .map(|e| e.upload_date.clone());
-            let dates: Vec<String> = changes.iter().flat_map(|c| c.dates.iter().cloned()).chain(crossing).collect();
+            let dates: Vec<String> = changes
+                .iter()
+                .flat_map(|c| c.dates.iter().cloned())
+                .chain(crossing)
+                .collect();
             // Pages, then the volumes listing them, then new volumes, then the head.
             let mut writes = Writes::default();
-            let outermost = Container { upto: None, is_head: true };
-            let mut rebuilt = self.rebuild_list(target, &mut pages, outermost, scope, &dates, &known, &head_keys, &mut writes).await?;
+            let outermost = Container {
+                upto: None,
+                is_head: true,
+            };
+            let mut rebuilt = self
+                .rebuild_list(
+                    target,
+                    &mut pages,
+                    outermost,
+                    scope,
+                    &dates,
+                    &known,
+                    &head_keys,
+                    &mut writes,
+                )
+                .await?;
             if rebuilt.is_ok() {
                 rebuilt = self.seal(target, &mut pages, &mut writes).await?;
             }
             if let Err(Superseded) = rebuilt {
-                tracing::info!(index = head_key, attempt, "another writer published a page or volume first; reading again");
+                tracing::info!(
+                    index = head_key,
+                    attempt,
+                    "another writer published a page or volume first; reading again"
+                );
                 continue 'attempt;
             }
 
             if let Some(published) = &published {
-                if published.version == INDEX_VERSION && published.items == head && published.pages == pages {
+                if published.version == INDEX_VERSION
+                    && published.items == head
+                    && published.pages == pages
+                {
                     return Ok(Published::Unchanged { items: head.len() });
                 }
             }
             let items = head.len();
-            let index = ContentIndex { version: INDEX_VERSION, generated_at: now(), items: head, pages };
+            let index = ContentIndex {
+                version: INDEX_VERSION,
+                generated_at: now(),
+                items: head,
+                pages,
+            };
             match self.write(&head_key, &index, current.condition).await? {
                 WriteOutcome::Applied => {
-                    return Ok(Published::Written { items, pages: writes.pages, volumes: writes.volumes, attempts: attempt })
+                    return Ok(Published::Written {
+                        items,
+                        pages: writes.pages,
+                        volumes: writes.volumes,
+                        attempts: attempt,
+                    })
                 }
                 WriteOutcome::Superseded => {
-                    tracing::info!(index = head_key, attempt, "another writer published first; reading the table again");
+                    tracing::info!(
+                        index = head_key,
+                        attempt,
+                        "another writer published first; reading the table again"
+                    );
                 }
             }
         }
@@ -838,7 +1125,10 @@ mod tests {
     fn change(identity: &str, key: &str, seq: &str) -> TableChange {
         TableChange {
             sequence_number: seq.into(),
-            key: ItemKey { identity_id: identity.into(), object_key: key.into() },
+            key: ItemKey {
+                identity_id: identity.into(),
+                object_key: key.into(),
+            },
             public_day: None,
             dates: Vec::new(),
         }
@@ -855,7 +1145,14 @@ mod tests {
         ];
         let targets = affected_indexes(&changes);
         let keys: Vec<_> = targets.keys().cloned().collect();
-        assert_eq!(keys, [IndexTarget::Public, IndexTarget::Private("a".into()), IndexTarget::Private("b".into())]);
+        assert_eq!(
+            keys,
+            [
+                IndexTarget::Public,
+                IndexTarget::Private("a".into()),
+                IndexTarget::Private("b".into())
+            ]
+        );
         assert_eq!(targets[&IndexTarget::Public].len(), 2);
         assert_eq!(targets[&IndexTarget::Private("a".into())].len(), 3);
     }
@@ -890,7 +1187,10 @@ mod tests {
             item("a", 1, "2026-11-22T10:00:00.000Z"),
             item("a", 2, "2026-11-23T10:00:00.000Z"),
             item("b", 3, "2026-11-21T10:00:00.000Z"),
-            MediaItem { upload_date: None, ..item("c", 4, "2026-11-24T00:00:00.000Z") },
+            MediaItem {
+                upload_date: None,
+                ..item("c", 4, "2026-11-24T00:00:00.000Z")
+            },
         ];
         let index = ContentIndex::new(items, Some(2));
         let titles: Vec<_> = index.items.iter().map(|e| e.title.as_str()).collect();
@@ -899,19 +1199,43 @@ mod tests {
         assert_eq!(json["version"], 3);
         assert!(json["generatedAt"].as_str().unwrap().ends_with('Z'));
         let entry = &json["items"][0];
-        for field in ["identityId", "objectKey", "thumbnailKey", "isPublic", "title", "description", "uploadDate", "contentType", "width", "height"] {
+        for field in [
+            "identityId",
+            "objectKey",
+            "thumbnailKey",
+            "isPublic",
+            "title",
+            "description",
+            "uploadDate",
+            "contentType",
+            "width",
+            "height",
+        ] {
             assert!(entry.get(field).is_some(), "{field} missing from {entry}");
         }
-        assert!(entry.get("facesKey").is_none(), "face attributes appear once known");
+        assert!(
+            entry.get("facesKey").is_none(),
+            "face attributes appear once known"
+        );
         assert!(entry.get("sequencer").is_none() && entry.get("uploadDay").is_none());
     }
 
     #[test]
     fn titles_and_descriptions_written_into_the_table_are_bounded_in_the_index() {
-        let huge = MediaItem { title: "t".repeat(100_000), description: "é".repeat(300_000), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
+        let huge = MediaItem {
+            title: "t".repeat(100_000),
+            description: "é".repeat(300_000),
+            ..item("a", 1, "2026-11-23T10:00:00.000Z")
+        };
         let index = ContentIndex::new([huge], None);
-        assert_eq!(index.items[0].title.chars().count(), TextField::Title.max_chars());
-        assert_eq!(index.items[0].description.chars().count(), TextField::Description.max_chars());
+        assert_eq!(
+            index.items[0].title.chars().count(),
+            TextField::Title.max_chars()
+        );
+        assert_eq!(
+            index.items[0].description.chars().count(),
+            TextField::Description.max_chars()
+        );
     }
 
     /// The index's JSON Schema, generated from these types, is what the client checks its
@@ -919,13 +1243,19 @@ mod tests {
     /// there fails one of the two tests. `UPDATE_SCHEMA=1` rewrites the committed copy.
     #[test]
     fn the_committed_index_schema_is_generated_from_the_types() {
-        let schema = serde_json::to_string_pretty(&schemars::schema_for!(ContentIndex)).unwrap() + "\n";
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/content-index.schema.json");
+        let schema =
+            serde_json::to_string_pretty(&schemars::schema_for!(ContentIndex)).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../client/src/content-index.schema.json");
         if std::env::var_os("UPDATE_SCHEMA").is_some() {
             std::fs::write(&path, &schema).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == schema, "{} is stale: run the test with UPDATE_SCHEMA=1 and update the client", path.display());
+        assert!(
+            committed == schema,
+            "{} is stale: run the test with UPDATE_SCHEMA=1 and update the client",
+            path.display()
+        );
     }
 
     /// Every attribute of the table's item either reaches the index or is named here as
@@ -933,43 +1263,90 @@ mod tests {
     /// decides whether the client sees it (and the schema test then carries it to the client).
     #[test]
     fn every_item_attribute_is_in_the_index_or_named_internal() {
-        const INTERNAL: [&str; 6] = ["sequencer", "uploadDay", "faces", "facesSequencer", "deleted", "expiresAt"];
+        const INTERNAL: [&str; 6] = [
+            "sequencer",
+            "uploadDay",
+            "faces",
+            "facesSequencer",
+            "deleted",
+            "expiresAt",
+        ];
         let mut full = item("a", 1, "2026-11-23T10:00:00.000Z");
         full.faces_key = Some("k".into());
         full.preview_key = Some("p".into());
         full.animated = true;
         full.face_count = Some(1);
-        full.faces = Some(vec![media_core::item::FaceBox { x: 1, y: 1, w: 1, h: 1 }]);
+        full.faces = Some(vec![media_core::item::FaceBox {
+            x: 1,
+            y: 1,
+            w: 1,
+            h: 1,
+        }]);
         full.size = Some(1);
         full.faces_sequencer = Some(media_core::item::Sequencer::new("A"));
         full.deleted = Some(false);
         full.expires_at = Some(1);
-        let item_fields: BTreeSet<String> = serde_json::to_value(&full).unwrap().as_object().unwrap().keys().cloned().collect();
+        let item_fields: BTreeSet<String> = serde_json::to_value(&full)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         let entry = IndexEntry::from_item(full).unwrap();
-        let entry_fields: BTreeSet<String> = serde_json::to_value(&entry).unwrap().as_object().unwrap().keys().cloned().collect();
+        let entry_fields: BTreeSet<String> = serde_json::to_value(&entry)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         for field in &item_fields {
-            assert!(entry_fields.contains(field) || INTERNAL.contains(&field.as_str()), "{field}: in the index or internal?");
+            assert!(
+                entry_fields.contains(field) || INTERNAL.contains(&field.as_str()),
+                "{field}: in the index or internal?"
+            );
         }
-        assert!(entry_fields.is_subset(&item_fields), "the index invents {:?}", entry_fields.difference(&item_fields).collect::<Vec<_>>());
+        assert!(
+            entry_fields.is_subset(&item_fields),
+            "the index invents {:?}",
+            entry_fields.difference(&item_fields).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn a_large_page_splits_into_pages_of_the_size_oldest_first_never_splitting_a_date() {
         // Pairs of pictures share an upload date.
-        let items: Vec<MediaItem> = (0..23).map(|n| item("a", n, &format!("2026-11-23T10:00:{:02}.000Z", n / 2))).collect();
+        let items: Vec<MediaItem> = (0..23)
+            .map(|n| item("a", n, &format!("2026-11-23T10:00:{:02}.000Z", n / 2)))
+            .collect();
         let chunks = split(entries(items.clone()), 4);
         assert!(chunks.len() >= 4, "{} pages", chunks.len());
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 23);
         assert!(chunks.iter().all(|c| c.len() >= 4));
         for pair in chunks.windows(2) {
             let (older, newer) = (&pair[0], &pair[1]);
-            assert!(older.first().unwrap().upload_date < newer.last().unwrap().upload_date, "oldest page first, dates not shared");
+            assert!(
+                older.first().unwrap().upload_date < newer.last().unwrap().upload_date,
+                "oldest page first, dates not shared"
+            );
         }
-        assert_eq!(split(entries(items.into_iter().take(8)), 4).len(), 1, "up to twice the size stays one page");
+        assert_eq!(
+            split(entries(items.into_iter().take(8)), 4).len(),
+            1,
+            "up to twice the size stays one page"
+        );
     }
 
     fn entry(key: &str, after: Option<&str>, level: u32) -> PageEntry {
-        PageEntry { key: key.into(), count: 1, generated_at: "g".into(), content_hash: "h".into(), after: after.map(Into::into), level }
+        PageEntry {
+            key: key.into(),
+            count: 1,
+            generated_at: "g".into(),
+            content_hash: "h".into(),
+            after: after.map(Into::into),
+            level,
+        }
     }
 
     #[test]
@@ -979,15 +1356,35 @@ mod tests {
         // A volume owning the dates after b: its oldest entry must start at b.
         let listed = vec![entry("p2", Some(a), 0), entry("p1", Some(b), 0)];
         assert_eq!(layout(&target, listed.clone(), Some(b)), listed);
-        for damaged in [vec![], vec![entry("p2", Some(a), 0)], vec![entry("p1", Some(b), 0), entry("p2", Some(a), 0)]] {
+        for damaged in [
+            vec![],
+            vec![entry("p2", Some(a), 0)],
+            vec![entry("p1", Some(b), 0), entry("p2", Some(a), 0)],
+        ] {
             let read = layout(&target, damaged, Some(b));
             assert_eq!(read.len(), 1);
-            assert_eq!((read[0].key.as_str(), read[0].after.as_deref(), read[0].level), ("private/index/id/content-20260101T000000000Z.json", Some(b), 0));
+            assert_eq!(
+                (
+                    read[0].key.as_str(),
+                    read[0].after.as_deref(),
+                    read[0].level
+                ),
+                (
+                    "private/index/id/content-20260101T000000000Z.json",
+                    Some(b),
+                    0
+                )
+            );
         }
         // The entry holding a date, and its range inside a volume owning dates up to `upto`.
         let volume = vec![entry("p2", Some(a), 0), entry("v1", Some(b), 1)];
         assert_eq!(page_of(&volume, "2026-01-01T12:00:00.000Z"), 1);
-        assert_eq!(range_of(&volume, 0, Some("2026-02-01T00:00:00.000Z")).upto.as_deref(), Some("2026-02-01T00:00:00.000Z"));
+        assert_eq!(
+            range_of(&volume, 0, Some("2026-02-01T00:00:00.000Z"))
+                .upto
+                .as_deref(),
+            Some("2026-02-01T00:00:00.000Z")
+        );
         assert_eq!(range_of(&volume, 1, None).upto.as_deref(), Some(a));
     }
 
@@ -997,13 +1394,18 @@ mod tests {
         assert!(page.get("level").is_none(), "{page}");
         let volume = serde_json::to_value(entry("v", None, 2)).unwrap();
         assert_eq!(volume["level"], 2);
-        let version_2: PageEntry = serde_json::from_str(r#"{"key":"k","count":3,"generatedAt":"g","contentHash":"h"}"#).unwrap();
+        let version_2: PageEntry =
+            serde_json::from_str(r#"{"key":"k","count":3,"generatedAt":"g","contentHash":"h"}"#)
+                .unwrap();
         assert!(!version_2.is_volume());
     }
 
     #[test]
     fn tombstones_are_in_no_index() {
-        let tombstone = MediaItem { deleted: Some(true), ..item("a", 1, "2026-11-23T10:00:00.000Z") };
+        let tombstone = MediaItem {
+            deleted: Some(true),
+            ..item("a", 1, "2026-11-23T10:00:00.000Z")
+        };
         assert!(ContentIndex::new([tombstone], None).items.is_empty());
     }
 }

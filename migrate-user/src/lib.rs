@@ -98,10 +98,12 @@ pub fn parse_event(event: &Value) -> Result<MigrateUserEvent, MigrateError> {
     if let Some(password) = redacted.pointer_mut("/request/password") {
         *password = Value::String("<redacted>".into());
     }
-    Err(MigrateError::MalformedEvent(match MigrateUserEvent::deserialize(&redacted) {
-        Ok(_) => "request.password is not a string".into(),
-        Err(err) => err.to_string(),
-    }))
+    Err(MigrateError::MalformedEvent(
+        match MigrateUserEvent::deserialize(&redacted) {
+            Ok(_) => "request.password is not a string".into(),
+            Err(err) => err.to_string(),
+        },
+    ))
 }
 
 /// The function, over any store of the book's users.
@@ -129,9 +131,15 @@ impl<U: LegacyUsers> MigrateUser<U> {
     }
 
     /// Answers one trigger event: the same event, `response` filled in, or a refusal.
-    pub async fn handle(&self, mut event: MigrateUserEvent) -> Result<MigrateUserEvent, MigrateError> {
+    pub async fn handle(
+        &self,
+        mut event: MigrateUserEvent,
+    ) -> Result<MigrateUserEvent, MigrateError> {
         let header = &event.cognito_event_user_pools_header;
-        let source = header.trigger_source.clone().ok_or_else(|| MigrateError::MalformedEvent("no triggerSource".into()))?;
+        let source = header
+            .trigger_source
+            .clone()
+            .ok_or_else(|| MigrateError::MalformedEvent("no triggerSource".into()))?;
         let user_name = header
             .user_name
             .clone()
@@ -139,20 +147,40 @@ impl<U: LegacyUsers> MigrateUser<U> {
             .ok_or_else(|| MigrateError::MalformedEvent("no userName".into()))?;
         let (trigger, outcome) = match &source {
             TriggerSource::Authentication => {
-                let password = event.cognito_event_user_pools_migrate_user_request.password.as_deref().ok_or_else(|| {
-                    MigrateError::MalformedEvent("UserMigration_Authentication without request.password".into())
-                })?;
-                ("UserMigration_Authentication", self.authenticate(&user_name, password).await)
+                let password = event
+                    .cognito_event_user_pools_migrate_user_request
+                    .password
+                    .as_deref()
+                    .ok_or_else(|| {
+                        MigrateError::MalformedEvent(
+                            "UserMigration_Authentication without request.password".into(),
+                        )
+                    })?;
+                (
+                    "UserMigration_Authentication",
+                    self.authenticate(&user_name, password).await,
+                )
             }
-            TriggerSource::ForgotPassword => ("UserMigration_ForgotPassword", self.look_up(&user_name).await),
+            TriggerSource::ForgotPassword => (
+                "UserMigration_ForgotPassword",
+                self.look_up(&user_name).await,
+            ),
             // The enum is non-exhaustive; a source added to it later is not one this handles.
-            other => return Err(MigrateError::MalformedEvent(format!("triggerSource {other:?} is not handled"))),
+            other => {
+                return Err(MigrateError::MalformedEvent(format!(
+                    "triggerSource {other:?} is not handled"
+                )))
+            }
         };
         let user = match outcome {
             Ok(user) => user,
             Err(MigrateError::Refused(refusal)) => {
                 if refusal == Refusal::UnusableItem {
-                    tracing::warn!(trigger, reason = refusal.category(), "user not migrated: the legacy item has no usable hash or salt");
+                    tracing::warn!(
+                        trigger,
+                        reason = refusal.category(),
+                        "user not migrated: the legacy item has no usable hash or salt"
+                    );
                 } else {
                     tracing::info!(trigger, reason = refusal.category(), "user not migrated");
                 }
@@ -189,7 +217,10 @@ impl<U: LegacyUsers> MigrateUser<U> {
         };
         // The hash is checked before the verified flag (the book's login did the reverse), so
         // an unverified user's refusal takes as long as a wrong password's.
-        match (password::verify(password, &user.password_salt, &user.password_hash), user.verified) {
+        match (
+            password::verify(password, &user.password_salt, &user.password_hash),
+            user.verified,
+        ) {
             (Verdict::Matches, true) => Ok(user),
             (Verdict::Matches, false) => Err(MigrateError::Refused(Refusal::NotVerified)),
             (Verdict::DoesNotMatch, _) => Err(MigrateError::Refused(Refusal::WrongPassword)),
@@ -213,5 +244,8 @@ impl<U: LegacyUsers> MigrateUser<U> {
 pub async fn from_env() -> Result<AwsMigrateUser, media_core::config::ConfigError> {
     let table = media_core::config::required("LEGACY_USERS_TABLE_NAME")?;
     let sdk = media_core::aws::sdk_config_from_env().await;
-    Ok(MigrateUser::new(DynamoLegacyUsers::new(media_core::aws::dynamodb_client(&sdk), table)))
+    Ok(MigrateUser::new(DynamoLegacyUsers::new(
+        media_core::aws::dynamodb_client(&sdk),
+        table,
+    )))
 }

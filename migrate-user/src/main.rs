@@ -13,10 +13,13 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let function = function.clone();
         async move {
-            function.handle_json(event.payload).await.map_err(|err| Diagnostic {
-                error_type: err.error_type().to_owned(),
-                error_message: err.to_string(),
-            })
+            function
+                .handle_json(event.payload)
+                .await
+                .map_err(|err| Diagnostic {
+                    error_type: err.error_type().to_owned(),
+                    error_message: err.to_string(),
+                })
         }
     }))
     .await

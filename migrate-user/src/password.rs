@@ -7,8 +7,8 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use std::sync::LazyLock;
 use sha2::Sha512;
+use std::sync::LazyLock;
 use subtle::ConstantTimeEq;
 
 /// PBKDF2 iterations of the book's `computeHash`.
@@ -29,7 +29,12 @@ pub enum Verdict {
 /// The book's derived key for `password` and the stored salt text.
 pub fn derive(password: &str, salt_text: &str) -> Vec<u8> {
     let mut key = vec![0u8; KEY_BYTES];
-    pbkdf2::pbkdf2_hmac::<Sha512>(password.as_bytes(), salt_text.as_bytes(), ITERATIONS, &mut key);
+    pbkdf2::pbkdf2_hmac::<Sha512>(
+        password.as_bytes(),
+        salt_text.as_bytes(),
+        ITERATIONS,
+        &mut key,
+    );
     key
 }
 
@@ -76,8 +81,17 @@ mod tests {
     #[test]
     fn a_mangled_stored_hash_is_unusable_not_a_mismatch() {
         assert_eq!(verify("pw", "c2FsdA==", "not base64!"), Verdict::Unusable);
-        assert_eq!(verify("pw", "c2FsdA==", &STANDARD.encode([1u8; 64])), Verdict::Unusable);
-        assert_eq!(verify("pw", "", &STANDARD.encode([1u8; KEY_BYTES])), Verdict::Unusable);
-        assert_eq!(verify("pw", "c2FsdA==", &STANDARD.encode([1u8; KEY_BYTES])), Verdict::DoesNotMatch);
+        assert_eq!(
+            verify("pw", "c2FsdA==", &STANDARD.encode([1u8; 64])),
+            Verdict::Unusable
+        );
+        assert_eq!(
+            verify("pw", "", &STANDARD.encode([1u8; KEY_BYTES])),
+            Verdict::Unusable
+        );
+        assert_eq!(
+            verify("pw", "c2FsdA==", &STANDARD.encode([1u8; KEY_BYTES])),
+            Verdict::DoesNotMatch
+        );
     }
 }

@@ -56,7 +56,10 @@ pub struct DynamoLegacyUsers {
 
 impl DynamoLegacyUsers {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        DynamoLegacyUsers { client, table: table.into() }
+        DynamoLegacyUsers {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn table(&self) -> &str {
@@ -84,7 +87,9 @@ impl LegacyUsers for DynamoLegacyUsers {
             .send()
             .await
             // The table, never the email: the error ends up in logs.
-            .map_err(|err| StoreError::new("GetItem", &self.table, DisplayErrorContext(err).to_string()))?;
+            .map_err(|err| {
+                StoreError::new("GetItem", &self.table, DisplayErrorContext(err).to_string())
+            })?;
         Ok(output.item.map(|item| legacy_user(email, &item)))
     }
 }
@@ -92,12 +97,25 @@ impl LegacyUsers for DynamoLegacyUsers {
 /// A user from an item. Missing or mistyped attributes read as empty (hash, salt) or false
 /// (verified), which no password matches and no sign-in passes.
 fn legacy_user(email: &str, item: &HashMap<String, AttributeValue>) -> LegacyUser {
-    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
     LegacyUser {
-        email: item.get("email").and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| email.to_owned()),
+        email: item
+            .get("email")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_else(|| email.to_owned()),
         password_hash: text("passwordHash"),
         password_salt: text("passwordSalt"),
-        verified: item.get("verified").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        verified: item
+            .get("verified")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     }
 }
 
@@ -108,26 +126,55 @@ mod tests {
     #[test]
     fn an_item_of_the_books_shape_reads_as_a_user() {
         let item = HashMap::from([
-            ("email".to_owned(), AttributeValue::S("ann@example.com".into())),
-            ("passwordHash".to_owned(), AttributeValue::S("aGFzaA==".into())),
-            ("passwordSalt".to_owned(), AttributeValue::S("c2FsdA==".into())),
+            (
+                "email".to_owned(),
+                AttributeValue::S("ann@example.com".into()),
+            ),
+            (
+                "passwordHash".to_owned(),
+                AttributeValue::S("aGFzaA==".into()),
+            ),
+            (
+                "passwordSalt".to_owned(),
+                AttributeValue::S("c2FsdA==".into()),
+            ),
             ("verified".to_owned(), AttributeValue::Bool(true)),
         ]);
         let user = legacy_user("ann@example.com", &item);
         assert_eq!(user.email, "ann@example.com");
-        assert_eq!((user.password_hash.as_str(), user.password_salt.as_str(), user.verified), ("aGFzaA==", "c2FsdA==", true));
+        assert_eq!(
+            (
+                user.password_hash.as_str(),
+                user.password_salt.as_str(),
+                user.verified
+            ),
+            ("aGFzaA==", "c2FsdA==", true)
+        );
         let printed = format!("{user:?}");
-        assert!(!printed.contains("aGFzaA==") && !printed.contains("c2FsdA=="), "{printed}");
+        assert!(
+            !printed.contains("aGFzaA==") && !printed.contains("c2FsdA=="),
+            "{printed}"
+        );
     }
 
     #[test]
     fn missing_or_mistyped_attributes_read_as_unusable() {
         let item = HashMap::from([
-            ("email".to_owned(), AttributeValue::S("ann@example.com".into())),
+            (
+                "email".to_owned(),
+                AttributeValue::S("ann@example.com".into()),
+            ),
             ("passwordHash".to_owned(), AttributeValue::N("1".into())),
             ("verified".to_owned(), AttributeValue::S("true".into())),
         ]);
         let user = legacy_user("ann@example.com", &item);
-        assert_eq!((user.password_hash.as_str(), user.password_salt.as_str(), user.verified), ("", "", false));
+        assert_eq!(
+            (
+                user.password_hash.as_str(),
+                user.password_salt.as_str(),
+                user.verified
+            ),
+            ("", "", false)
+        );
     }
 }

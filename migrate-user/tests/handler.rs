@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use migrate_user::password::{self, hash_like_the_book, Verdict};
-use migrate_user::{LegacyUser, LegacyUsers, MigrateError, MigrateUser, Refusal, StoreError, REFUSED};
+use migrate_user::{
+    LegacyUser, LegacyUsers, MigrateError, MigrateUser, Refusal, StoreError, REFUSED,
+};
 use serde_json::{json, Value};
 
 /// The book's `computeHash` for password "password" and the salt text below (the base64 of
@@ -59,7 +61,11 @@ impl LegacyUsers for MemoryLegacyUsers {
     async fn user(&self, email: &str) -> Result<Option<LegacyUser>, StoreError> {
         self.asked.lock().unwrap().push(email.into());
         if self.unavailable {
-            return Err(StoreError::new("GetItem", "SampleAuthUsers", "ProvisionedThroughputExceededException"));
+            return Err(StoreError::new(
+                "GetItem",
+                "SampleAuthUsers",
+                "ProvisionedThroughputExceededException",
+            ));
         }
         Ok(self.users.lock().unwrap().get(email).cloned())
     }
@@ -119,15 +125,24 @@ fn refusal(result: Result<Value, MigrateError>) -> Refusal {
 fn the_books_hash_matches_an_independent_pbkdf2_vector() {
     assert_eq!(salt_text().len(), 684, "a salt of the book's shape");
     assert_eq!(hash_like_the_book("password", &salt_text()), PYTHON_VECTOR);
-    assert_eq!(password::verify("password", &salt_text(), PYTHON_VECTOR), Verdict::Matches);
-    assert_eq!(password::verify("Password", &salt_text(), PYTHON_VECTOR), Verdict::DoesNotMatch);
+    assert_eq!(
+        password::verify("password", &salt_text(), PYTHON_VECTOR),
+        Verdict::Matches
+    );
+    assert_eq!(
+        password::verify("Password", &salt_text(), PYTHON_VECTOR),
+        Verdict::DoesNotMatch
+    );
 }
 
 #[test]
 fn the_salt_is_the_base64_text_not_the_bytes_it_encodes() {
     let decoded = String::from_utf8_lossy(&STANDARD.decode("c2FsdA==").unwrap()).into_owned();
     assert_eq!(decoded, "salt");
-    assert_eq!(hash_like_the_book("pässwörd", "c2FsdA=="), PYTHON_UTF8_VECTOR);
+    assert_eq!(
+        hash_like_the_book("pässwörd", "c2FsdA=="),
+        PYTHON_UTF8_VECTOR
+    );
     assert_ne!(hash_like_the_book("pässwörd", &decoded), PYTHON_UTF8_VECTOR);
 }
 
@@ -153,32 +168,82 @@ async fn the_books_user_hashed_by_python_signs_in() {
     let users = MemoryLegacyUsers::default();
     users.users.lock().unwrap().insert(
         "py@example.com".into(),
-        LegacyUser { email: "py@example.com".into(), password_hash: PYTHON_VECTOR.into(), password_salt: salt_text(), verified: true },
+        LegacyUser {
+            email: "py@example.com".into(),
+            password_hash: PYTHON_VECTOR.into(),
+            password_salt: salt_text(),
+            verified: true,
+        },
     );
-    let answer = MigrateUser::new(users).handle_json(sign_in("py@example.com", "password")).await.unwrap();
+    let answer = MigrateUser::new(users)
+        .handle_json(sign_in("py@example.com", "password"))
+        .await
+        .unwrap();
     assert_eq!(answer["response"]["finalUserStatus"], "CONFIRMED");
 }
 
 #[tokio::test]
 async fn a_wrong_password_is_refused() {
-    assert_eq!(refusal(function().handle_json(sign_in(ANN, "correct horse battery stapler")).await), Refusal::WrongPassword);
-    assert_eq!(refusal(function().handle_json(sign_in(ANN, "")).await), Refusal::WrongPassword);
+    assert_eq!(
+        refusal(
+            function()
+                .handle_json(sign_in(ANN, "correct horse battery stapler"))
+                .await
+        ),
+        Refusal::WrongPassword
+    );
+    assert_eq!(
+        refusal(function().handle_json(sign_in(ANN, "")).await),
+        Refusal::WrongPassword
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_user_is_refused_the_same_way() {
     let f = function();
-    assert_eq!(refusal(f.handle_json(sign_in("nobody@example.com", ANN_PASSWORD)).await), Refusal::UnknownUser);
+    assert_eq!(
+        refusal(
+            f.handle_json(sign_in("nobody@example.com", ANN_PASSWORD))
+                .await
+        ),
+        Refusal::UnknownUser
+    );
     // Looked up exactly as typed: the book stored the email as its users typed it.
-    assert_eq!(refusal(f.handle_json(sign_in("Ann@Example.com", ANN_PASSWORD)).await), Refusal::UnknownUser);
-    assert_eq!(*f.users().asked.lock().unwrap(), vec!["nobody@example.com".to_owned(), "Ann@Example.com".to_owned()]);
+    assert_eq!(
+        refusal(
+            f.handle_json(sign_in("Ann@Example.com", ANN_PASSWORD))
+                .await
+        ),
+        Refusal::UnknownUser
+    );
+    assert_eq!(
+        *f.users().asked.lock().unwrap(),
+        vec![
+            "nobody@example.com".to_owned(),
+            "Ann@Example.com".to_owned()
+        ]
+    );
 }
 
 #[tokio::test]
 async fn an_unverified_user_is_refused_the_same_way_even_with_the_right_password() {
-    assert_eq!(refusal(function().handle_json(sign_in("bob@example.com", "bobs password")).await), Refusal::NotVerified);
+    assert_eq!(
+        refusal(
+            function()
+                .handle_json(sign_in("bob@example.com", "bobs password"))
+                .await
+        ),
+        Refusal::NotVerified
+    );
     // A wrong password is logged as such, whether or not the user verified.
-    assert_eq!(refusal(function().handle_json(sign_in("bob@example.com", "guess")).await), Refusal::WrongPassword);
+    assert_eq!(
+        refusal(
+            function()
+                .handle_json(sign_in("bob@example.com", "guess"))
+                .await
+        ),
+        Refusal::WrongPassword
+    );
 }
 
 #[tokio::test]
@@ -186,25 +251,40 @@ async fn an_item_without_a_usable_hash_is_refused() {
     let users = MemoryLegacyUsers::default();
     users.users.lock().unwrap().insert(
         ANN.into(),
-        LegacyUser { email: ANN.into(), password_hash: String::new(), password_salt: salt_text(), verified: true },
+        LegacyUser {
+            email: ANN.into(),
+            password_hash: String::new(),
+            password_salt: salt_text(),
+            verified: true,
+        },
     );
-    assert_eq!(refusal(MigrateUser::new(users).handle_json(sign_in(ANN, "")).await), Refusal::UnusableItem);
+    assert_eq!(
+        refusal(MigrateUser::new(users).handle_json(sign_in(ANN, "")).await),
+        Refusal::UnusableItem
+    );
 }
 
 #[tokio::test]
 async fn a_store_failure_is_an_error_that_names_nothing() {
-    let f = MigrateUser::new(MemoryLegacyUsers { unavailable: true, ..Default::default() });
+    let f = MigrateUser::new(MemoryLegacyUsers {
+        unavailable: true,
+        ..Default::default()
+    });
     let err = f.handle_json(sign_in(ANN, ANN_PASSWORD)).await.unwrap_err();
     assert!(matches!(err, MigrateError::Store(_)), "{err:?}");
     assert_eq!(err.error_type(), "LegacyStoreUnavailable");
     let message = err.to_string();
-    assert!(!message.contains("SampleAuthUsers") && !message.contains(ANN), "{message}");
+    assert!(
+        !message.contains("SampleAuthUsers") && !message.contains(ANN),
+        "{message}"
+    );
 }
 
 // ------------------------------------------------------------------ password reset
 
 #[tokio::test]
-async fn forgot_password_for_a_verified_user_returns_the_attributes_and_leaves_the_status_to_cognito() {
+async fn forgot_password_for_a_verified_user_returns_the_attributes_and_leaves_the_status_to_cognito(
+) {
     let answer = function().handle_json(forgot_password(ANN)).await.unwrap();
     assert_eq!(
         answer["response"],
@@ -216,9 +296,23 @@ async fn forgot_password_for_a_verified_user_returns_the_attributes_and_leaves_t
 
 #[tokio::test]
 async fn forgot_password_for_an_unknown_or_unverified_user_is_refused_the_same_way() {
-    assert_eq!(refusal(function().handle_json(forgot_password("nobody@example.com")).await), Refusal::UnknownUser);
+    assert_eq!(
+        refusal(
+            function()
+                .handle_json(forgot_password("nobody@example.com"))
+                .await
+        ),
+        Refusal::UnknownUser
+    );
     // Cognito sends reset codes to verified addresses only, and this one was never proven.
-    assert_eq!(refusal(function().handle_json(forgot_password("bob@example.com")).await), Refusal::NotVerified);
+    assert_eq!(
+        refusal(
+            function()
+                .handle_json(forgot_password("bob@example.com"))
+                .await
+        ),
+        Refusal::NotVerified
+    );
 }
 
 // ------------------------------------------------------------------ malformed events
@@ -236,12 +330,18 @@ async fn malformed(event: Value) -> String {
 #[tokio::test]
 async fn malformed_events_are_clear_errors() {
     let message = malformed(json!({"hello": "world"})).await;
-    assert!(message.starts_with("not a Cognito user-migration event"), "{message}");
+    assert!(
+        message.starts_with("not a Cognito user-migration event"),
+        "{message}"
+    );
 
     let mut event = sign_in(ANN, ANN_PASSWORD);
     event["triggerSource"] = json!("PreSignUp_SignUp");
     let message = malformed(event).await;
-    assert!(message.contains("PreSignUp_SignUp") && message.contains("UserMigration_Authentication"), "{message}");
+    assert!(
+        message.contains("PreSignUp_SignUp") && message.contains("UserMigration_Authentication"),
+        "{message}"
+    );
 
     let mut event = sign_in(ANN, ANN_PASSWORD);
     event.as_object_mut().unwrap().remove("triggerSource");
@@ -259,7 +359,9 @@ async fn malformed_events_are_clear_errors() {
     event.as_object_mut().unwrap().remove("response");
     assert!(malformed(event).await.contains("response"));
 
-    assert!(malformed(json!([1, 2, 3])).await.starts_with("not a Cognito user-migration event"));
+    assert!(malformed(json!([1, 2, 3]))
+        .await
+        .starts_with("not a Cognito user-migration event"));
 }
 
 #[tokio::test]
@@ -269,12 +371,18 @@ async fn a_malformed_event_never_quotes_the_password() {
     let mut event = sign_in(ANN, ANN_PASSWORD);
     event["request"]["password"] = json!(8_675_309);
     let message = malformed(event).await;
-    assert_eq!(message, "not a Cognito user-migration event: request.password is not a string");
+    assert_eq!(
+        message,
+        "not a Cognito user-migration event: request.password is not a string"
+    );
 
     let mut event = sign_in(ANN, ANN_PASSWORD);
     event["callerContext"] = json!(42);
     let message = malformed(event).await;
-    assert!(message.contains("invalid type") && !message.contains(ANN_PASSWORD), "{message}");
+    assert!(
+        message.contains("invalid type") && !message.contains(ANN_PASSWORD),
+        "{message}"
+    );
 }
 
 // ------------------------------------------------------------------ logs
@@ -294,7 +402,10 @@ async fn logs_of<F: std::future::Future<Output = ()>>(run: F) -> String {
     }
     let buffer = Buffer::default();
     let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
     // A current-thread runtime (tokio::test's): the subscriber sees every line of `run`.
     let _guard = tracing::subscriber::set_default(subscriber);
     run.await;
@@ -310,8 +421,12 @@ async fn logs_say_the_category_and_never_the_secrets() {
     let logs = logs_of(async {
         let _ = f.handle_json(sign_in(ANN, ANN_PASSWORD)).await;
         let _ = f.handle_json(sign_in(ANN, "a wrong one")).await;
-        let _ = f.handle_json(sign_in("nobody@example.com", "a guess")).await;
-        let _ = f.handle_json(sign_in("bob@example.com", "bobs password")).await;
+        let _ = f
+            .handle_json(sign_in("nobody@example.com", "a guess"))
+            .await;
+        let _ = f
+            .handle_json(sign_in("bob@example.com", "bobs password"))
+            .await;
         let _ = f.handle_json(forgot_password(ANN)).await;
     })
     .await;
@@ -319,7 +434,15 @@ async fn logs_say_the_category_and_never_the_secrets() {
         assert!(logs.contains(reason), "{reason} in {logs}");
     }
     assert_eq!(logs.matches("user migrated").count(), 2, "{logs}");
-    for secret in [ANN_PASSWORD, "a wrong one", "a guess", "bobs password", &hash[..], &hash[..40], &salt[..40]] {
+    for secret in [
+        ANN_PASSWORD,
+        "a wrong one",
+        "a guess",
+        "bobs password",
+        &hash[..],
+        &hash[..40],
+        &salt[..40],
+    ] {
         assert!(!logs.contains(secret), "{secret:?} logged: {logs}");
     }
     for email in [ANN, "nobody@example.com", "bob@example.com"] {

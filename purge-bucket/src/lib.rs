@@ -26,7 +26,11 @@ pub struct PurgeConfig {
 
 impl Default for PurgeConfig {
     fn default() -> Self {
-        PurgeConfig { prefix: "tmp/".into(), max_age_seconds: 3600, dry_run: false }
+        PurgeConfig {
+            prefix: "tmp/".into(),
+            max_age_seconds: 3600,
+            dry_run: false,
+        }
     }
 }
 
@@ -36,7 +40,11 @@ impl PurgeConfig {
         let prefix = string_or("PURGE_PREFIX", "tmp/");
         // An empty prefix would purge the whole bucket, uploads included.
         if prefix.trim_matches('/').is_empty() {
-            return Err(ConfigError::Invalid { name: "PURGE_PREFIX", value: prefix, expected: "non-empty key prefix" });
+            return Err(ConfigError::Invalid {
+                name: "PURGE_PREFIX",
+                value: prefix,
+                expected: "non-empty key prefix",
+            });
         }
         let max_age_seconds: i64 = number_or("PURGE_MAX_AGE_SECONDS", 3600)?;
         if max_age_seconds < 0 {
@@ -47,10 +55,16 @@ impl PurgeConfig {
             });
         }
         let dry_run = matches!(
-            string_or("PURGE_DRY_RUN", "false").to_ascii_lowercase().as_str(),
+            string_or("PURGE_DRY_RUN", "false")
+                .to_ascii_lowercase()
+                .as_str(),
             "1" | "true" | "yes"
         );
-        Ok(PurgeConfig { prefix, max_age_seconds, dry_run })
+        Ok(PurgeConfig {
+            prefix,
+            max_age_seconds,
+            dry_run,
+        })
     }
 
     /// Applies what an invocation event may say: `{"dryRun": true}`. The schedule's event
@@ -107,7 +121,9 @@ pub struct PurgeError {
 pub fn key_timestamp(key: &str) -> Option<DateTime<Utc>> {
     let name = key.rsplit('/').next()?;
     let digits = name.get(..14)?;
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || name[14..].starts_with(|c: char| c.is_ascii_digit()) {
+    if !digits.bytes().all(|b| b.is_ascii_digit())
+        || name[14..].starts_with(|c: char| c.is_ascii_digit())
+    {
         return None;
     }
     let naive = NaiveDateTime::parse_from_str(digits, "%Y%m%d%H%M%S").ok()?;
@@ -132,20 +148,30 @@ pub async fn purge<O: ObjectStore + ?Sized>(
     let mut continuation = None;
     loop {
         report.list_requests += 1;
-        let page = store.list_page(&config.prefix, continuation).await.map_err(|source| PurgeError {
-            prefix: config.prefix.clone(),
-            deleted: report.deleted,
-            source,
-        })?;
+        let page = store
+            .list_page(&config.prefix, continuation)
+            .await
+            .map_err(|source| PurgeError {
+                prefix: config.prefix.clone(),
+                deleted: report.deleted,
+                source,
+            })?;
         for object in page.objects {
             // The store filters by prefix; checking again costs nothing and keeps the promise.
             if !object.key.starts_with(&config.prefix) {
-                tracing::warn!(key = object.key, prefix = config.prefix, "listing returned a key outside the prefix; left alone");
+                tracing::warn!(
+                    key = object.key,
+                    prefix = config.prefix,
+                    "listing returned a key outside the prefix; left alone"
+                );
                 continue;
             }
             report.listed += 1;
             let Some(time) = key_timestamp(&object.key).or(object.last_modified) else {
-                tracing::warn!(key = object.key, "no timestamp in the key and no LastModified; kept");
+                tracing::warn!(
+                    key = object.key,
+                    "no timestamp in the key and no LastModified; kept"
+                );
                 report.kept += 1;
                 continue;
             };
@@ -175,10 +201,21 @@ pub async fn purge<O: ObjectStore + ?Sized>(
     let mut failed = Vec::new();
     for chunk in to_retry.chunks(DELETE_BATCH) {
         tracing::warn!(keys = chunk.len(), "retrying keys whose deletion failed");
-        failed.extend(delete_batch(store, chunk.iter().map(|f| f.key.clone()).collect(), &mut report).await);
+        failed.extend(
+            delete_batch(
+                store,
+                chunk.iter().map(|f| f.key.clone()).collect(),
+                &mut report,
+            )
+            .await,
+        );
     }
     for failure in &failed {
-        tracing::error!(key = failure.key, reason = failure.reason, "could not delete after a retry");
+        tracing::error!(
+            key = failure.key,
+            reason = failure.reason,
+            "could not delete after a retry"
+        );
     }
     report.failed = failed.len() as u64;
     report.failures = failed.into_iter().take(REPORTED_FAILURES).collect();
@@ -199,16 +236,28 @@ pub async fn purge<O: ObjectStore + ?Sized>(
 
 /// One DeleteObjects request; returns the keys that failed. A failed request fails every key
 /// in it (they get the same single retry).
-async fn delete_batch<O: ObjectStore + ?Sized>(store: &O, keys: Vec<String>, report: &mut PurgeReport) -> Vec<Failure> {
+async fn delete_batch<O: ObjectStore + ?Sized>(
+    store: &O,
+    keys: Vec<String>,
+    report: &mut PurgeReport,
+) -> Vec<Failure> {
     report.delete_requests += 1;
     match store.delete_many(&keys).await {
         Ok(errors) => {
             report.deleted += (keys.len() - errors.len().min(keys.len())) as u64;
-            errors.into_iter().map(|(key, reason)| Failure { key, reason }).collect()
+            errors
+                .into_iter()
+                .map(|(key, reason)| Failure { key, reason })
+                .collect()
         }
         Err(err) => {
             tracing::warn!(keys = keys.len(), error = %err, "DeleteObjects request failed");
-            keys.into_iter().map(|key| Failure { key, reason: err.to_string() }).collect()
+            keys.into_iter()
+                .map(|key| Failure {
+                    key,
+                    reason: err.to_string(),
+                })
+                .collect()
         }
     }
 }
@@ -222,7 +271,12 @@ pub struct PurgeBucket<O> {
 impl<O: ObjectStore> PurgeBucket<O> {
     /// Handles an invocation event (the schedule's, or `{"dryRun": true}`).
     pub async fn handle(&self, event: &serde_json::Value) -> Result<PurgeReport, PurgeError> {
-        purge(&self.store, &self.config.clone().with_event(event), Utc::now()).await
+        purge(
+            &self.store,
+            &self.config.clone().with_event(event),
+            Utc::now(),
+        )
+        .await
     }
 }
 
@@ -238,7 +292,10 @@ pub async fn from_env() -> Result<PurgeBucket<media_core::aws::S3ObjectStore>, S
     let bucket = media_core::config::required("BUCKET_NAME")?;
     let config = PurgeConfig::from_env()?;
     let sdk = media_core::aws::sdk_config_from_env().await;
-    Ok(PurgeBucket { store: media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), bucket), config })
+    Ok(PurgeBucket {
+        store: media_core::aws::S3ObjectStore::new(media_core::aws::s3_client(&sdk), bucket),
+        config,
+    })
 }
 
 #[cfg(test)]
@@ -263,7 +320,17 @@ mod tests {
     #[test]
     fn event_can_ask_for_a_dry_run() {
         let config = PurgeConfig::default();
-        assert!(config.clone().with_event(&serde_json::json!({"dryRun": true})).dry_run);
-        assert!(!config.clone().with_event(&serde_json::json!({"detail-type": "Scheduled Event"})).dry_run);
+        assert!(
+            config
+                .clone()
+                .with_event(&serde_json::json!({"dryRun": true}))
+                .dry_run
+        );
+        assert!(
+            !config
+                .clone()
+                .with_event(&serde_json::json!({"detail-type": "Scheduled Event"}))
+                .dry_run
+        );
     }
 }

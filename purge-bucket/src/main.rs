@@ -8,7 +8,11 @@ async fn main() -> Result<(), Error> {
     let function = std::sync::Arc::new(purge_bucket::from_env().await?);
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let function = function.clone();
-        async move { Ok::<_, Error>(serde_json::to_value(function.handle(&event.payload).await?)?) }
+        async move {
+            Ok::<_, Error>(serde_json::to_value(
+                function.handle(&event.payload).await?,
+            )?)
+        }
     }))
     .await
 }

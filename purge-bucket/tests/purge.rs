@@ -9,7 +9,9 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 fn stamp(age_seconds: i64) -> String {
-    (now() - Duration::seconds(age_seconds)).format("%Y%m%d%H%M%S").to_string()
+    (now() - Duration::seconds(age_seconds))
+        .format("%Y%m%d%H%M%S")
+        .to_string()
 }
 
 /// 2,500 tmp/ objects: every other one two hours old by its key, a few recent ones whose
@@ -22,7 +24,10 @@ fn bucket() -> (MemoryObjectStore, Vec<String>) {
     for i in 0..2500 {
         let (key, modified) = match i % 10 {
             // No timestamp in the key: LastModified decides.
-            8 => (format!("tmp/upload-{i:05}.jpg"), if i % 20 == 8 { long_ago } else { now() }),
+            8 => (
+                format!("tmp/upload-{i:05}.jpg"),
+                if i % 20 == 8 { long_ago } else { now() },
+            ),
             // A recent key timestamp beats an old LastModified.
             9 => (format!("tmp/{}-{i:05}.jpg", stamp(60)), long_ago),
             n if n % 2 == 0 => (format!("tmp/{}-{i:05}.jpg", stamp(7200)), now()),
@@ -58,22 +63,46 @@ async fn deletes_exactly_the_old_tmp_objects_in_few_requests() {
     let report = purge(&store, &PurgeConfig::default(), now()).await.unwrap();
 
     let after = store.keys();
-    let deleted: Vec<_> = before.iter().filter(|k| !after.contains(k)).cloned().collect();
+    let deleted: Vec<_> = before
+        .iter()
+        .filter(|k| !after.contains(k))
+        .cloned()
+        .collect();
     let mut want = old.clone();
     want.sort();
     assert_eq!(deleted, want);
-    assert!(after.iter().any(|k| k.starts_with("tmpfiles/")) && after.iter().any(|k| k.starts_with("a/tmp/")));
-    assert_eq!(after.iter().filter(|k| !k.starts_with("tmp/")).count(), 4, "keys outside the prefix untouched");
+    assert!(
+        after.iter().any(|k| k.starts_with("tmpfiles/"))
+            && after.iter().any(|k| k.starts_with("a/tmp/"))
+    );
+    assert_eq!(
+        after.iter().filter(|k| !k.starts_with("tmp/")).count(),
+        4,
+        "keys outside the prefix untouched"
+    );
 
     assert_eq!(report.listed, 2500);
     assert_eq!(report.deleted, old.len() as u64);
     assert_eq!(report.expired, old.len() as u64);
     assert_eq!(report.kept, 2500 - old.len() as u64);
     assert_eq!(report.failed, 0);
-    assert!(report.list_requests <= 3 && report.delete_requests <= 3, "{report:?}");
-    assert_eq!(report.list_requests as usize, store.request_count("ListObjectsV2"));
-    assert_eq!(report.delete_requests as usize, store.request_count("DeleteObjects"));
-    assert_eq!(store.request_count("DeleteObject"), 0, "never one object per request");
+    assert!(
+        report.list_requests <= 3 && report.delete_requests <= 3,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.list_requests as usize,
+        store.request_count("ListObjectsV2")
+    );
+    assert_eq!(
+        report.delete_requests as usize,
+        store.request_count("DeleteObjects")
+    );
+    assert_eq!(
+        store.request_count("DeleteObject"),
+        0,
+        "never one object per request"
+    );
 
     // A second run finds nothing more to do.
     let again = purge(&store, &PurgeConfig::default(), now()).await.unwrap();
@@ -84,10 +113,18 @@ async fn deletes_exactly_the_old_tmp_objects_in_few_requests() {
 async fn per_key_errors_are_retried_once_then_reported() {
     let (store, old) = bucket();
     // Fails once: deleted on the retry.
-    store.fail_delete_once.lock().unwrap().extend(old[..3].iter().cloned());
+    store
+        .fail_delete_once
+        .lock()
+        .unwrap()
+        .extend(old[..3].iter().cloned());
     // Fails twice (listed twice, each entry fails once): reported.
     let stubborn = old[10].clone();
-    store.fail_delete_once.lock().unwrap().extend([stubborn.clone(), stubborn.clone()]);
+    store
+        .fail_delete_once
+        .lock()
+        .unwrap()
+        .extend([stubborn.clone(), stubborn.clone()]);
     let report = purge(&store, &PurgeConfig::default(), now()).await.unwrap();
     assert_eq!(report.failed, 1);
     assert_eq!(report.failures.len(), 1);
@@ -98,7 +135,10 @@ async fn per_key_errors_are_retried_once_then_reported() {
     assert!(keys.contains(&stubborn));
     assert!(old[..3].iter().all(|k| !keys.contains(k)));
     // One extra DeleteObjects for all the retries together.
-    assert_eq!(report.delete_requests as usize, old.len().div_ceil(1000) + 1);
+    assert_eq!(
+        report.delete_requests as usize,
+        old.len().div_ceil(1000) + 1
+    );
 }
 
 #[tokio::test]
@@ -116,8 +156,19 @@ async fn dry_run_deletes_nothing_and_says_what_it_would() {
 #[tokio::test]
 async fn other_prefixes_and_ages_are_configurable() {
     let (store, _) = bucket();
-    let config = PurgeConfig { prefix: "tmpfiles/".into(), max_age_seconds: 10, dry_run: false };
+    let config = PurgeConfig {
+        prefix: "tmpfiles/".into(),
+        max_age_seconds: 10,
+        dry_run: false,
+    };
     let report = purge(&store, &config, now()).await.unwrap();
     assert_eq!((report.listed, report.deleted), (1, 1));
-    assert_eq!(store.keys().iter().filter(|k| k.starts_with("tmp/")).count(), 2500);
+    assert_eq!(
+        store
+            .keys()
+            .iter()
+            .filter(|k| k.starts_with("tmp/"))
+            .count(),
+        2500
+    );
 }

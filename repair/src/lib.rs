@@ -22,10 +22,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use media_core::derived::stored_sequencer;
 use media_core::events::s3_event_body;
-use media_index::{IndexLimits, IndexPublisher, IndexTarget, Published};
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::keys::{ContentKey, Visibility};
-use media_core::ports::{IndexItems, ItemPage, ListedObject, ObjectHead, ObjectStore, StoreError, TableScan};
+use media_core::ports::{
+    IndexItems, ItemPage, ListedObject, ObjectHead, ObjectStore, StoreError, TableScan,
+};
+use media_index::{IndexLimits, IndexPublisher, IndexTarget, Published};
 use serde::{Deserialize, Serialize};
 
 /// The function a repair event goes to.
@@ -64,7 +66,9 @@ impl RepairRequest {
             serde_json::Value::Null => Ok(Self::default()),
             // serde would also take a struct from an array of its fields.
             serde_json::Value::Object(_) => serde_json::from_value(payload).map_err(BadRequest),
-            other => Err(BadRequest(serde::de::Error::custom(format!("expected an object, got {other}")))),
+            other => Err(BadRequest(serde::de::Error::custom(format!(
+                "expected an object, got {other}"
+            )))),
         }
     }
 }
@@ -182,7 +186,12 @@ impl Stored {
 
 impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> {
     pub fn new(objects: O, items: I, queue: Q, limits: IndexLimits) -> Self {
-        Repair { objects, items, queue, limits }
+        Repair {
+            objects,
+            items,
+            queue,
+            limits,
+        }
     }
 
     pub fn objects(&self) -> &O {
@@ -198,12 +207,23 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     }
 
     fn publisher(&self) -> IndexPublisher<'_, O, I> {
-        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
+        IndexPublisher {
+            objects: &self.objects,
+            items: &self.items,
+            limits: self.limits,
+        }
     }
 
     /// Runs the pass from where `request` says until it is done or `deadline` is near.
-    pub async fn run(&self, request: &RepairRequest, deadline: Instant) -> Result<Summary, RepairError> {
-        let mut summary = Summary { dry_run: request.dry_run, ..Summary::default() };
+    pub async fn run(
+        &self,
+        request: &RepairRequest,
+        deadline: Instant,
+    ) -> Result<Summary, RepairError> {
+        let mut summary = Summary {
+            dry_run: request.dry_run,
+            ..Summary::default()
+        };
         let mut at = request.continuation.clone().unwrap_or_default();
         while at.step < STEPS.len() {
             if Instant::now() >= deadline {
@@ -212,9 +232,14 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
                 return Ok(summary);
             }
             let finished = match STEPS[at.step] {
-                Step::Content(visibility) => self.content_page(visibility, &mut at, &mut summary).await?,
+                Step::Content(visibility) => {
+                    self.content_page(visibility, &mut at, &mut summary).await?
+                }
                 Step::Table => self.table_page(&mut at, &mut summary).await?,
-                Step::Derived(visibility, area) => self.derived_page(visibility, area, &mut at, &mut summary).await?,
+                Step::Derived(visibility, area) => {
+                    self.derived_page(visibility, area, &mut at, &mut summary)
+                        .await?
+                }
                 Step::PublicIndex => {
                     if !request.dry_run {
                         self.publish(&IndexTarget::Public, &mut summary).await?;
@@ -223,7 +248,10 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
                 }
             };
             if finished {
-                at = Continuation { step: at.step + 1, ..Continuation::default() };
+                at = Continuation {
+                    step: at.step + 1,
+                    ..Continuation::default()
+                };
             }
         }
         summary.done = true;
@@ -231,7 +259,11 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         Ok(summary)
     }
 
-    async fn publish(&self, target: &IndexTarget, summary: &mut Summary) -> Result<(), RepairError> {
+    async fn publish(
+        &self,
+        target: &IndexTarget,
+        summary: &mut Summary,
+    ) -> Result<(), RepairError> {
         // Every page, then the head: what a lost stream record left behind anywhere.
         if let Published::Written { .. } = self.publisher().rebuild(target).await? {
             summary.indexes_written += 1;
@@ -254,7 +286,12 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         tracing::warn!(key, problem, event, to = ?to, dry_run = summary.dry_run, "repair");
         summary.actions_total += 1;
         if summary.actions.len() < MAX_LISTED_ACTIONS {
-            summary.actions.push(Action { key: key.to_owned(), problem, event, to });
+            summary.actions.push(Action {
+                key: key.to_owned(),
+                problem,
+                event,
+                to,
+            });
         }
         if !summary.dry_run {
             let body = s3_event_body(event, key, sequencer, None, event_time, "repair");
@@ -264,38 +301,82 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         Ok(())
     }
 
-    async fn stored(&self, key: &ContentKey, item: Option<MediaItem>) -> Result<Stored, RepairError> {
+    async fn stored(
+        &self,
+        key: &ContentKey,
+        item: Option<MediaItem>,
+    ) -> Result<Stored, RepairError> {
         let (thumbnail, preview) = if key.derived_keys_fit() {
-            (self.objects.head(&key.thumbnail_key()).await?, self.objects.head(&key.preview_key()).await?)
+            (
+                self.objects.head(&key.thumbnail_key()).await?,
+                self.objects.head(&key.preview_key()).await?,
+            )
         } else {
             (None, None)
         };
         let faces = self.objects.head(&key.faces_key()).await?;
-        Ok(Stored { item, thumbnail, preview, faces })
+        Ok(Stored {
+            item,
+            thumbnail,
+            preview,
+            faces,
+        })
     }
 
     /// One page of a `content/` prefix: every upload has a current item, thumbnail, preview
     /// and faces copy.
-    async fn content_page(&self, visibility: Visibility, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
+    async fn content_page(
+        &self,
+        visibility: Visibility,
+        at: &mut Continuation,
+        summary: &mut Summary,
+    ) -> Result<bool, RepairError> {
         let prefix = format!("{}/content/", visibility.as_str());
-        let page = self.objects.list_page(&prefix, at.list_token.take()).await?;
-        let keys: Vec<(ContentKey, &ListedObject)> =
-            page.objects.iter().filter_map(|o| Some((ContentKey::parse(&o.key).ok()?, o))).collect();
+        let page = self
+            .objects
+            .list_page(&prefix, at.list_token.take())
+            .await?;
+        let keys: Vec<(ContentKey, &ListedObject)> = page
+            .objects
+            .iter()
+            .filter_map(|o| Some((ContentKey::parse(&o.key).ok()?, o)))
+            .collect();
         let item_keys: Vec<ItemKey> = keys.iter().map(|(k, _)| ItemKey::from(k)).collect();
         let mut items = self.items.items_now(&item_keys).await?;
         for (key, listed) in &keys {
             summary.objects_checked += 1;
             let object_key = key.object_key();
-            let item = items.iter().position(|i| i.object_key == object_key).map(|at| items.swap_remove(at));
+            let item = items
+                .iter()
+                .position(|i| i.object_key == object_key)
+                .map(|at| items.swap_remove(at));
             let stored = self.stored(key, item).await?;
             let time = listed.last_modified.unwrap_or_else(Utc::now);
             let sequencer = stored.next_sequencer();
             let (content, faces) = problems(&stored, key);
             if let Some(problem) = content {
-                self.act(summary, &object_key, problem, "ObjectCreated:Put", Target::ContentUpdated, &sequencer, time).await?;
+                self.act(
+                    summary,
+                    &object_key,
+                    problem,
+                    "ObjectCreated:Put",
+                    Target::ContentUpdated,
+                    &sequencer,
+                    time,
+                )
+                .await?;
             }
             if let Some(problem) = faces {
-                self.act(summary, &object_key, problem, "ObjectCreated:Put", Target::FaceDetection, &sequencer, time).await?;
+                self.act(
+                    summary,
+                    &object_key,
+                    problem,
+                    "ObjectCreated:Put",
+                    Target::FaceDetection,
+                    &sequencer,
+                    time,
+                )
+                .await?;
             }
         }
         at.list_token = page.next;
@@ -304,7 +385,11 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
 
     /// One page of the table: every item's upload still exists (else its removal was lost),
     /// and each identity's private index is rebuilt once all its items have been seen.
-    async fn table_page(&self, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
+    async fn table_page(
+        &self,
+        at: &mut Continuation,
+        summary: &mut Summary,
+    ) -> Result<bool, RepairError> {
         let ItemPage { items, next } = self.items.scan_page(at.after.take()).await?;
         let pending = at.pending_identity.take();
         let mut identities: BTreeSet<String> = pending.iter().cloned().collect();
@@ -322,9 +407,21 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             if item.refused.is_some() || self.objects.exists(&item.object_key).await? {
                 continue;
             }
-            let sequencer = item.sequencer.clone().unwrap_or_else(|| Sequencer::new("0")).just_after();
-            self.act(summary, &item.object_key, "item of a deleted upload", "ObjectRemoved:Delete", Target::ContentUpdated, &sequencer, Utc::now())
-                .await?;
+            let sequencer = item
+                .sequencer
+                .clone()
+                .unwrap_or_else(|| Sequencer::new("0"))
+                .just_after();
+            self.act(
+                summary,
+                &item.object_key,
+                "item of a deleted upload",
+                "ObjectRemoved:Delete",
+                Target::ContentUpdated,
+                &sequencer,
+                Utc::now(),
+            )
+            .await?;
         }
         if !summary.dry_run {
             for day in &days {
@@ -341,7 +438,8 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
         }
         if !summary.dry_run {
             for identity in identities {
-                self.publish(&IndexTarget::Private(identity), summary).await?;
+                self.publish(&IndexTarget::Private(identity), summary)
+                    .await?;
             }
         }
         at.after = next;
@@ -350,20 +448,43 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
 
     /// One page of a derived prefix: every thumbnail, preview or faces copy belongs to an
     /// upload that exists (else its removal was lost).
-    async fn derived_page(&self, visibility: Visibility, area: &str, at: &mut Continuation, summary: &mut Summary) -> Result<bool, RepairError> {
+    async fn derived_page(
+        &self,
+        visibility: Visibility,
+        area: &str,
+        at: &mut Continuation,
+        summary: &mut Summary,
+    ) -> Result<bool, RepairError> {
         let prefix = format!("{}/{area}/", visibility.as_str());
-        let page = self.objects.list_page(&prefix, at.list_token.take()).await?;
+        let page = self
+            .objects
+            .list_page(&prefix, at.list_token.take())
+            .await?;
         for listed in &page.objects {
             summary.derived_checked += 1;
-            let object_key = format!("{}/content/{}", visibility.as_str(), &listed.key[prefix.len()..]);
-            let Ok(key) = ContentKey::parse(&object_key) else { continue };
+            let object_key = format!(
+                "{}/content/{}",
+                visibility.as_str(),
+                &listed.key[prefix.len()..]
+            );
+            let Ok(key) = ContentKey::parse(&object_key) else {
+                continue;
+            };
             if self.objects.exists(&object_key).await? {
                 continue;
             }
             let item = self.items.items_now(&[ItemKey::from(&key)]).await?.pop();
             let stored = self.stored(&key, item).await?;
-            self.act(summary, &object_key, "derived object of a deleted upload", "ObjectRemoved:Delete", Target::ContentUpdated, &stored.next_sequencer(), Utc::now())
-                .await?;
+            self.act(
+                summary,
+                &object_key,
+                "derived object of a deleted upload",
+                "ObjectRemoved:Delete",
+                Target::ContentUpdated,
+                &stored.next_sequencer(),
+                Utc::now(),
+            )
+            .await?;
         }
         at.list_token = page.next;
         Ok(at.list_token.is_none())
@@ -373,7 +494,11 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
 /// What an existing upload lacks: content-updated's part, then face-detection's.
 fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<&'static str>) {
     let Some(item) = stored.item.as_ref().filter(|i| !i.is_tombstone()) else {
-        let problem = if stored.item.is_some() { "upload with a tombstone: its create was lost" } else { "upload without an item" };
+        let problem = if stored.item.is_some() {
+            "upload with a tombstone: its create was lost"
+        } else {
+            "upload without an item"
+        };
         return (Some(problem), Some(problem));
     };
     let content = if item.upload_date.is_none() {
@@ -381,14 +506,22 @@ fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<
     } else if item.thumbnail_key.is_some() && stored.thumbnail.is_none() && key.derived_keys_fit() {
         Some("missing thumbnail")
     } else if item.thumbnail_key.is_some()
-        && stored.thumbnail.as_ref().and_then(stored_sequencer).is_some_and(|seq| Some(seq) != item.sequencer)
+        && stored
+            .thumbnail
+            .as_ref()
+            .and_then(stored_sequencer)
+            .is_some_and(|seq| Some(seq) != item.sequencer)
     {
         Some("thumbnail of another version than the item")
     } else if item.thumbnail_key.is_some() && stored.preview.is_none() && key.derived_keys_fit() {
         // Also every item made before previews existed: the pass makes their previews.
         Some("missing preview")
     } else if item.thumbnail_key.is_some()
-        && stored.preview.as_ref().and_then(stored_sequencer).is_some_and(|seq| Some(seq) != item.sequencer)
+        && stored
+            .preview
+            .as_ref()
+            .and_then(stored_sequencer)
+            .is_some_and(|seq| Some(seq) != item.sequencer)
     {
         Some("preview of another version than the item")
     } else {
@@ -425,14 +558,21 @@ impl ChangeQueue for SqsChangeQueue {
                 .message_body(body)
                 .send()
                 .await
-                .map_err(|e| StoreError::new("SendMessage", url, aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+                .map_err(|e| {
+                    StoreError::new(
+                        "SendMessage",
+                        url,
+                        aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+                    )
+                })?;
         }
         Ok(())
     }
 }
 
 /// The function as deployed.
-pub type AwsRepair = Repair<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore, SqsChangeQueue>;
+pub type AwsRepair =
+    Repair<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore, SqsChangeQueue>;
 
 /// Builds the deployed function from the environment: `BUCKET_NAME`, `TABLE_NAME`,
 /// `CONTENT_UPDATED_QUEUE_URL`, `FACE_DETECTION_QUEUE_URL`, `PUBLIC_INDEX_LIMIT`.

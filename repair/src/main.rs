@@ -20,18 +20,32 @@ async fn main() -> Result<(), Error> {
         async move {
             let request = RepairRequest::from_payload(event.payload)?;
             let until_deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-            let left = until_deadline.duration_since(SystemTime::now()).unwrap_or_default();
-            let summary = function.run(&request, Instant::now() + left.saturating_sub(HAND_OVER_MARGIN)).await?;
+            let left = until_deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            let summary = function
+                .run(
+                    &request,
+                    Instant::now() + left.saturating_sub(HAND_OVER_MARGIN),
+                )
+                .await?;
             if let Some(continuation) = &summary.continuation {
-                let next = RepairRequest { dry_run: request.dry_run, continuation: Some(continuation.clone()) };
+                let next = RepairRequest {
+                    dry_run: request.dry_run,
+                    continuation: Some(continuation.clone()),
+                };
                 lambda
                     .invoke()
                     .function_name(&event.context.invoked_function_arn)
                     .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
-                    .payload(aws_sdk_lambda::primitives::Blob::new(serde_json::to_vec(&next)?))
+                    .payload(aws_sdk_lambda::primitives::Blob::new(serde_json::to_vec(
+                        &next,
+                    )?))
                     .send()
                     .await
-                    .map_err(|e| Error::from(aws_sdk_lambda::error::DisplayErrorContext(e).to_string()))?;
+                    .map_err(|e| {
+                        Error::from(aws_sdk_lambda::error::DisplayErrorContext(e).to_string())
+                    })?;
                 tracing::info!(?continuation, "handed over to a new invocation");
             }
             Ok::<_, Error>(serde_json::to_value(summary)?)

@@ -16,8 +16,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::Environment;
 use e2e_tests::Stack;
 use serde_json::{json, Value};
@@ -62,13 +62,25 @@ async fn invoke(lambda: &aws_sdk_lambda::Client, name: &str, event: &Value) -> R
 
 /// A new execution environment for the next call: a changed environment variable.
 async fn recycle(lambda: &aws_sdk_lambda::Client, name: &str, round: usize) -> Result<()> {
-    let configuration = lambda.get_function_configuration().function_name(name).send().await?;
-    let mut variables = configuration.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+    let configuration = lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await?;
+    let mut variables = configuration
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
     variables.insert("COLD_START_ROUND".into(), round.to_string());
     lambda
         .update_function_configuration()
         .function_name(name)
-        .environment(Environment::builder().set_variables(Some(variables)).build())
+        .environment(
+            Environment::builder()
+                .set_variables(Some(variables))
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)))?;
@@ -84,14 +96,24 @@ async fn recycle(lambda: &aws_sdk_lambda::Client, name: &str, round: usize) -> R
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
     let packages = std::env::var_os("DEVSTACK_PACKAGES_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/build/local"));
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/build/local")
+        });
     let stack = Stack::start().await?;
     let lambda = aws_sdk_lambda::Client::new(&stack.sdk);
-    println!("packages: {}; {rounds} rounds, median ms", packages.display());
-    println!("| function | binary | cold: first event | warm: next event | cold start (difference) |");
+    println!(
+        "packages: {}; {rounds} rounds, median ms",
+        packages.display()
+    );
+    println!(
+        "| function | binary | cold: first event | warm: next event | cold start (difference) |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for (function, name) in &stack.info.functions {
         let event = idle_event(function);
@@ -102,8 +124,15 @@ async fn main() -> Result<()> {
             warm.push(invoke(&lambda, name, &event).await?);
         }
         let (cold, warm) = (median(&mut cold), median(&mut warm));
-        let size = std::fs::metadata(packages.join(function).join("bootstrap")).map(|m| format!("{:.1} MB", m.len() as f64 / 1e6)).unwrap_or_default();
-        println!("| {function} | {size} | {} | {} | {} |", ms(cold), ms(warm), ms(cold.saturating_sub(warm)));
+        let size = std::fs::metadata(packages.join(function).join("bootstrap"))
+            .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
+            .unwrap_or_default();
+        println!(
+            "| {function} | {size} | {} | {} | {} |",
+            ms(cold),
+            ms(warm),
+            ms(cold.saturating_sub(warm))
+        );
     }
     Ok(())
 }

@@ -14,13 +14,32 @@ fn main() {
         eprintln!("usage: heif_fixtures <photo.jpg> <dir>");
         std::process::exit(2);
     };
-    let photo = image::open(photo).unwrap_or_else(|e| panic!("{photo}: {e}")).to_rgb8();
+    let photo = image::open(photo)
+        .unwrap_or_else(|e| panic!("{photo}: {e}"))
+        .to_rgb8();
     let (width, height) = (photo.width(), photo.width() * 3 / 4);
-    let landscape = image::imageops::crop_imm(&photo, 0, (photo.height() - height) / 2, width, height).to_image();
+    let landscape =
+        image::imageops::crop_imm(&photo, 0, (photo.height() - height) / 2, width, height)
+            .to_image();
     let sideways = image::imageops::rotate270(&landscape);
-    let jpeg = e2e_tests::encode(image::DynamicImage::ImageRgb8(sideways), image::ImageFormat::Jpeg);
+    let jpeg = e2e_tests::encode(
+        image::DynamicImage::ImageRgb8(sideways),
+        image::ImageFormat::Jpeg,
+    );
     let dir = std::path::Path::new(dir);
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("landscape.heic"), heic_rotated(&heif_enc(&jpeg), 3, 6)).unwrap();
-    std::fs::write(dir.join("landscape.avif"), avifenc(&insert_exif_orientation(&jpeg, 6), "jpg", &["--depth", "10"])).unwrap();
+    std::fs::write(
+        dir.join("landscape.heic"),
+        heic_rotated(&heif_enc(&jpeg), 3, 6),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("landscape.avif"),
+        avifenc(
+            &insert_exif_orientation(&jpeg, 6),
+            "jpg",
+            &["--depth", "10"],
+        ),
+    )
+    .unwrap();
 }

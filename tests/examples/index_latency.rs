@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use e2e_tests::bench::{count_and_parameters, millis, percentile, process_cpu_seconds, IndexWatcher};
+use e2e_tests::bench::{
+    count_and_parameters, millis, percentile, process_cpu_seconds, IndexWatcher,
+};
 use e2e_tests::{encode, identity_id, Stack};
 
 const PUBLIC_INDEX: &str = "public/index/content.json";
@@ -17,10 +19,20 @@ const PUBLIC_INDEX: &str = "public/index/content.json";
 #[tokio::main]
 async fn main() -> Result<()> {
     let (uploads, parameters) = count_and_parameters(50)?;
-    let parameters: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let parameters: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let stack = Stack::start_with_parameters(&parameters).await?;
     let owner = identity_id();
-    let picture = encode(image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(640, 480, image::Rgb([90, 120, 200]))), image::ImageFormat::Jpeg);
+    let picture = encode(
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            640,
+            480,
+            image::Rgb([90, 120, 200]),
+        )),
+        image::ImageFormat::Jpeg,
+    );
 
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -29,7 +41,13 @@ async fn main() -> Result<()> {
         let key = format!("public/content/{owner}/burst-{n:03}.jpg");
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
-            s3.put_object().bucket(bucket).key(&key).body(body.into()).send().await.map(|_| (key, sent))
+            s3.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(body.into())
+                .send()
+                .await
+                .map(|_| (key, sent))
         }));
     }
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
@@ -50,14 +68,30 @@ async fn main() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut latencies: Vec<Duration> = sent_at.iter().filter_map(|(k, sent)| seen_at.get(k).map(|seen| *seen - *sent)).collect();
+    let mut latencies: Vec<Duration> = sent_at
+        .iter()
+        .filter_map(|(k, sent)| seen_at.get(k).map(|seen| *seen - *sent))
+        .collect();
     latencies.sort();
     let log = stack.log();
-    let written = log.lines().filter(|l| l.contains("index written") && l.contains(PUBLIC_INDEX)).count();
-    let current = log.lines().filter(|l| l.contains("index already current") && l.contains(PUBLIC_INDEX)).count();
-    let batches = log.lines().filter(|l| l.contains("index written") || l.contains("index already current")).count();
+    let written = log
+        .lines()
+        .filter(|l| l.contains("index written") && l.contains(PUBLIC_INDEX))
+        .count();
+    let current = log
+        .lines()
+        .filter(|l| l.contains("index already current") && l.contains(PUBLIC_INDEX))
+        .count();
+    let batches = log
+        .lines()
+        .filter(|l| l.contains("index written") || l.contains("index already current"))
+        .count();
     println!("parameters: {parameters:?}");
-    println!("uploads: {uploads} concurrent, all sent in {:.0} ms; {} appeared in the public index", millis(uploaded_in), latencies.len());
+    println!(
+        "uploads: {uploads} concurrent, all sent in {:.0} ms; {} appeared in the public index",
+        millis(uploaded_in),
+        latencies.len()
+    );
     if let Some(last) = seen_at.values().max() {
         let span = (*last - started).as_secs_f64();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -77,8 +111,16 @@ async fn main() -> Result<()> {
         );
     }
     let cpu = process_cpu_seconds(&stack);
-    let cpu_line: Vec<String> = cpu.as_object().into_iter().flatten().map(|(part, s)| format!("{part} {:.1}", s.as_f64().unwrap_or(0.0))).collect();
-    println!("CPU seconds since the stack started: {}", cpu_line.join(", "));
+    let cpu_line: Vec<String> = cpu
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(part, s)| format!("{part} {:.1}", s.as_f64().unwrap_or(0.0)))
+        .collect();
+    println!(
+        "CPU seconds since the stack started: {}",
+        cpu_line.join(", ")
+    );
     println!("public index writes: {written} (plus {current} regenerations that found it current); index regenerations in all: {batches}");
     Ok(())
 }

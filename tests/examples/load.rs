@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e_tests::bench::{count_and_parameters, log_events, millis, percentile, process_cpu_seconds, IndexWatcher};
+use e2e_tests::bench::{
+    count_and_parameters, log_events, millis, percentile, process_cpu_seconds, IndexWatcher,
+};
 use e2e_tests::{identity_id, photo_jpeg, Stack};
 use media_index::IndexTarget;
 use serde_json::{json, Value};
@@ -35,7 +37,11 @@ struct Upload {
 
 impl Upload {
     fn index(&self) -> String {
-        if self.public { PUBLIC_INDEX.to_owned() } else { IndexTarget::Private(self.owner.clone()).key() }
+        if self.public {
+            PUBLIC_INDEX.to_owned()
+        } else {
+            IndexTarget::Private(self.owner.clone()).key()
+        }
     }
 }
 
@@ -49,22 +55,39 @@ struct Seen {
 }
 
 /// Polls every index the uploads go to, every 100 ms, until `stop`.
-async fn watch(stack: Arc<Stack>, uploads: Vec<Upload>, seen: Arc<Mutex<Seen>>, stop: Arc<std::sync::atomic::AtomicBool>) -> Result<()> {
+async fn watch(
+    stack: Arc<Stack>,
+    uploads: Vec<Upload>,
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<()> {
     let mut by_index: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for upload in &uploads {
-        by_index.entry(upload.index()).or_default().push(upload.key.clone());
+        by_index
+            .entry(upload.index())
+            .or_default()
+            .push(upload.key.clone());
     }
-    let mut watchers: BTreeMap<String, IndexWatcher> = by_index.keys().map(|k| (k.clone(), IndexWatcher::new(k.clone()))).collect();
+    let mut watchers: BTreeMap<String, IndexWatcher> = by_index
+        .keys()
+        .map(|k| (k.clone(), IndexWatcher::new(k.clone())))
+        .collect();
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         for (index, keys) in &by_index {
-            let listed = watchers.get_mut(index).expect("one per index").listed(&stack).await?;
+            let listed = watchers
+                .get_mut(index)
+                .expect("one per index")
+                .listed(&stack)
+                .await?;
             let now = Instant::now();
             let mut seen = seen.lock().unwrap();
             for key in keys {
                 match listed.get(key) {
                     Some(title) => {
                         seen.listed.entry(key.clone()).or_insert(now);
-                        seen.titled.entry((key.clone(), title.clone())).or_insert(now);
+                        seen.titled
+                            .entry((key.clone(), title.clone()))
+                            .or_insert(now);
                         seen.absent_since.remove(key);
                     }
                     None => {
@@ -79,7 +102,12 @@ async fn watch(stack: Arc<Stack>, uploads: Vec<Upload>, seen: Arc<Mutex<Seen>>, 
 }
 
 /// Waits until `done` holds of what was seen, or fails after `timeout`.
-async fn until(seen: &Mutex<Seen>, what: &str, timeout: Duration, done: impl Fn(&Seen) -> bool) -> Result<()> {
+async fn until(
+    seen: &Mutex<Seen>,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&Seen) -> bool,
+) -> Result<()> {
     let started = Instant::now();
     while !done(&seen.lock().unwrap()) {
         if started.elapsed() > timeout {
@@ -108,12 +136,23 @@ fn latency_summary(mut latencies: Vec<Duration>) -> Value {
 fn index_counters(events: &[Value]) -> Value {
     let mut by_kind: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     for event in events {
-        let kind = if event["index"].as_str() == Some(PUBLIC_INDEX) { "public" } else { "private" };
+        let kind = if event["index"].as_str() == Some(PUBLIC_INDEX) {
+            "public"
+        } else {
+            "private"
+        };
         let sums = by_kind.entry(kind).or_default();
         *sums.entry("regenerations").or_default() += 1;
         *sums.entry("headsWritten").or_default() += u64::from(event["message"] == "index written");
         *sums.entry("changes").or_default() += event["changes"].as_u64().unwrap_or(0);
-        for field in ["index_bytes_read", "index_bytes_written", "objects_read", "objects_written", "items_read", "keys_listed"] {
+        for field in [
+            "index_bytes_read",
+            "index_bytes_written",
+            "objects_read",
+            "objects_written",
+            "items_read",
+            "keys_listed",
+        ] {
             *sums.entry(field).or_default() += event[field].as_u64().unwrap_or(0);
         }
     }
@@ -127,7 +166,13 @@ async fn bucket_census(stack: &Stack) -> Result<Value> {
     let (mut largest_head, mut largest_page) = ((0i64, String::new()), (0i64, String::new()));
     let mut continuation = None;
     loop {
-        let page = stack.s3.list_objects_v2().bucket(&stack.info.bucket).set_continuation_token(continuation).send().await?;
+        let page = stack
+            .s3
+            .list_objects_v2()
+            .bucket(&stack.info.bucket)
+            .set_continuation_token(continuation)
+            .send()
+            .await?;
         for object in page.contents() {
             let (key, size) = (object.key().unwrap_or_default(), object.size().unwrap_or(0));
             let kind = key.splitn(3, '/').take(2).collect::<Vec<_>>().join("/");
@@ -135,7 +180,11 @@ async fn bucket_census(stack: &Stack) -> Result<Value> {
             entry.0 += 1;
             entry.1 += size as u64;
             if kind.ends_with("/index") {
-                let largest = if key.ends_with("/content.json") { &mut largest_head } else { &mut largest_page };
+                let largest = if key.ends_with("/content.json") {
+                    &mut largest_head
+                } else {
+                    &mut largest_page
+                };
                 if size > largest.0 {
                     *largest = (size, key.to_owned());
                 }
@@ -147,10 +196,17 @@ async fn bucket_census(stack: &Stack) -> Result<Value> {
         }
     }
     let items_on = |bytes: Option<(Vec<u8>, Option<String>)>| -> usize {
-        bytes.and_then(|(b, _)| serde_json::from_slice::<Value>(&b).ok()).and_then(|v| v["items"].as_array().map(Vec::len)).unwrap_or(0)
+        bytes
+            .and_then(|(b, _)| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["items"].as_array().map(Vec::len))
+            .unwrap_or(0)
     };
     let head_items = items_on(stack.object(&largest_head.1).await?);
-    let page_items = if largest_page.1.is_empty() { 0 } else { items_on(stack.object(&largest_page.1).await?) };
+    let page_items = if largest_page.1.is_empty() {
+        0
+    } else {
+        items_on(stack.object(&largest_page.1).await?)
+    };
     Ok(json!({
         "objects": kinds.iter().map(|(k, (n, b))| (k.clone(), json!({"count": n, "bytes": b}))).collect::<BTreeMap<_, _>>(),
         "largestHead": {"key": largest_head.1, "bytes": largest_head.0, "items": head_items},
@@ -167,7 +223,8 @@ async fn invocation_durations(stack: &Stack) -> Result<Value> {
         let mut durations: Vec<f64> = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut body = json!({"logGroupName": format!("/aws/lambda/{name}"), "filterPattern": "REPORT"});
+            let mut body =
+                json!({"logGroupName": format!("/aws/lambda/{name}"), "filterPattern": "REPORT"});
             if let Some(token) = &token {
                 body["nextToken"] = json!(token);
             }
@@ -185,7 +242,12 @@ async fn invocation_durations(stack: &Stack) -> Result<Value> {
             let page: Value = response.json().await?;
             for event in page["events"].as_array().into_iter().flatten() {
                 let message = event["message"].as_str().unwrap_or_default();
-                if let Some(ms) = message.split("Duration: ").nth(1).and_then(|rest| rest.split(' ').next()).and_then(|ms| ms.parse::<f64>().ok()) {
+                if let Some(ms) = message
+                    .split("Duration: ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next())
+                    .and_then(|ms| ms.parse::<f64>().ok())
+                {
                     durations.push(ms);
                 }
             }
@@ -198,13 +260,17 @@ async fn invocation_durations(stack: &Stack) -> Result<Value> {
         if durations.is_empty() {
             continue;
         }
-        let at = |p: f64| durations[((p / 100.0) * (durations.len() as f64 - 1.0)).round() as usize];
-        out.insert(function.clone(), json!({
-            "invocations": durations.len(),
-            "meanMs": durations.iter().sum::<f64>() / durations.len() as f64,
-            "p50Ms": at(50.0),
-            "p95Ms": at(95.0),
-        }));
+        let at =
+            |p: f64| durations[((p / 100.0) * (durations.len() as f64 - 1.0)).round() as usize];
+        out.insert(
+            function.clone(),
+            json!({
+                "invocations": durations.len(),
+                "meanMs": durations.iter().sum::<f64>() / durations.len() as f64,
+                "p50Ms": at(50.0),
+                "p95Ms": at(95.0),
+            }),
+        );
     }
     Ok(json!(out))
 }
@@ -215,11 +281,21 @@ async fn public_day_partitions(stack: &Stack) -> Result<Value> {
     let mut per_second: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut start_key = None;
     loop {
-        let page = stack.dynamodb.scan().table_name(&stack.info.table).set_exclusive_start_key(start_key).send().await?;
+        let page = stack
+            .dynamodb
+            .scan()
+            .table_name(&stack.info.table)
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await?;
         for item in page.items() {
             let public = matches!(item.get("isPublic"), Some(AttributeValue::Bool(true)));
-            if let (true, Some(AttributeValue::S(day)), Some(AttributeValue::S(date))) = (public, item.get("uploadDay"), item.get("uploadDate")) {
-                *per_second.entry((day.clone(), date.chars().take(19).collect())).or_default() += 1;
+            if let (true, Some(AttributeValue::S(day)), Some(AttributeValue::S(date))) =
+                (public, item.get("uploadDay"), item.get("uploadDate"))
+            {
+                *per_second
+                    .entry((day.clone(), date.chars().take(19).collect()))
+                    .or_default() += 1;
             }
         }
         start_key = page.last_evaluated_key().cloned();
@@ -238,7 +314,10 @@ async fn public_day_partitions(stack: &Stack) -> Result<Value> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let (total, parameters) = count_and_parameters(1000)?;
-    let parameters: Vec<(&str, &str)> = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let parameters: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let (edits, deletes) = (total / 5, total / 5);
     let stack = Arc::new(Stack::start_with_parameters(&parameters).await?);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -247,53 +326,114 @@ async fn main() -> Result<()> {
     let uploads: Vec<Upload> = (0..total)
         .map(|n| {
             let (owner, public) = (owners[n % USERS].clone(), n % 2 == 0);
-            let key = format!("{}/content/{owner}/load-{n:04}.jpg", if public { "public" } else { "private" });
+            let key = format!(
+                "{}/content/{owner}/load-{n:04}.jpg",
+                if public { "public" } else { "private" }
+            );
             Upload { owner, key, public }
         })
         .collect();
 
     let seen = Arc::new(Mutex::new(Seen::default()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = tokio::spawn(watch(stack.clone(), uploads.clone(), seen.clone(), stop.clone()));
+    let watcher = tokio::spawn(watch(
+        stack.clone(),
+        uploads.clone(),
+        seen.clone(),
+        stop.clone(),
+    ));
 
     // Phase 1: each user uploads its share one after another, all users at once.
     let started = Instant::now();
     let picture = Arc::new(picture);
     let body = picture.clone();
-    let sent = per_owner(&stack, &uploads, move |stack, upload| upload_one(stack, upload, body.clone())).await?;
+    let sent = per_owner(&stack, &uploads, move |stack, upload| {
+        upload_one(stack, upload, body.clone())
+    })
+    .await?;
     let sent_in = started.elapsed();
-    until(&seen, "every upload in its index", Duration::from_secs(900), |s| uploads.iter().all(|u| s.listed.contains_key(&u.key))).await?;
+    until(
+        &seen,
+        "every upload in its index",
+        Duration::from_secs(900),
+        |s| uploads.iter().all(|u| s.listed.contains_key(&u.key)),
+    )
+    .await?;
     let upload_events = log_events(&stack, &INDEX_EVENTS).len();
     let (upload_latencies, last_listed) = {
         let seen = seen.lock().unwrap();
-        let latencies: Vec<Duration> = uploads.iter().map(|u| seen.listed[&u.key] - sent[&u.key]).collect();
-        (latencies, uploads.iter().map(|u| seen.listed[&u.key]).max().expect("uploads"))
+        let latencies: Vec<Duration> = uploads
+            .iter()
+            .map(|u| seen.listed[&u.key] - sent[&u.key])
+            .collect();
+        (
+            latencies,
+            uploads
+                .iter()
+                .map(|u| seen.listed[&u.key])
+                .max()
+                .expect("uploads"),
+        )
     };
     let upload_span = (last_listed - started).as_secs_f64();
     let days = public_day_partitions(&stack).await?;
-    println!("uploads: {total} by {USERS} users, sent in {:.1} s, all listed after {upload_span:.1} s", sent_in.as_secs_f64());
+    println!(
+        "uploads: {total} by {USERS} users, sent in {:.1} s, all listed after {upload_span:.1} s",
+        sent_in.as_secs_f64()
+    );
 
     // Phase 2: edits of every fifth upload, 20 users at once.
     let edited: Vec<Upload> = uploads.iter().step_by(5).take(edits).cloned().collect();
     let edit_sent = per_owner(&stack, &edited, edit).await?;
     let new_title = |u: &Upload| format!("edited {}", u.key);
-    until(&seen, "every edit in its index", Duration::from_secs(600), |s| edited.iter().all(|u| s.titled.contains_key(&(u.key.clone(), new_title(u))))).await?;
+    until(
+        &seen,
+        "every edit in its index",
+        Duration::from_secs(600),
+        |s| {
+            edited
+                .iter()
+                .all(|u| s.titled.contains_key(&(u.key.clone(), new_title(u))))
+        },
+    )
+    .await?;
     let edit_events = log_events(&stack, &INDEX_EVENTS).len();
     let edit_latencies: Vec<Duration> = {
         let seen = seen.lock().unwrap();
-        edited.iter().map(|u| seen.titled[&(u.key.clone(), new_title(u))] - edit_sent[&u.key]).collect()
+        edited
+            .iter()
+            .map(|u| seen.titled[&(u.key.clone(), new_title(u))] - edit_sent[&u.key])
+            .collect()
     };
 
     // Phase 3: deletes of other uploads (the ones after each edited one), 20 users at once.
-    let deleted: Vec<Upload> = uploads.iter().skip(1).step_by(5).take(deletes).cloned().collect();
+    let deleted: Vec<Upload> = uploads
+        .iter()
+        .skip(1)
+        .step_by(5)
+        .take(deletes)
+        .cloned()
+        .collect();
     let delete_sent = per_owner(&stack, &deleted, delete).await?;
-    until(&seen, "every delete out of its index", Duration::from_secs(600), |s| {
-        deleted.iter().all(|u| s.absent_since.get(&u.key).is_some_and(|at| *at > delete_sent[&u.key]))
-    })
+    until(
+        &seen,
+        "every delete out of its index",
+        Duration::from_secs(600),
+        |s| {
+            deleted.iter().all(|u| {
+                s.absent_since
+                    .get(&u.key)
+                    .is_some_and(|at| *at > delete_sent[&u.key])
+            })
+        },
+    )
     .await?;
     let delete_latencies: Vec<Duration> = {
         let seen = seen.lock().unwrap();
-        deleted.iter().map(|u| seen.absent_since[&u.key] - delete_sent[&u.key]).collect()
+        deleted
+            .iter()
+            .map(|u| seen.absent_since[&u.key] - delete_sent[&u.key])
+            .collect()
     };
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     watcher.await??;
@@ -333,14 +473,21 @@ async fn main() -> Result<()> {
 
 /// Runs `request` on each upload and returns when each was sent: an owner's requests one
 /// after another, all owners at once.
-async fn per_owner<F, Fut>(stack: &Arc<Stack>, uploads: &[Upload], request: F) -> Result<HashMap<String, Instant>>
+async fn per_owner<F, Fut>(
+    stack: &Arc<Stack>,
+    uploads: &[Upload],
+    request: F,
+) -> Result<HashMap<String, Instant>>
 where
     F: Fn(Arc<Stack>, Upload) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send,
 {
     let mut by_owner: BTreeMap<String, Vec<Upload>> = BTreeMap::new();
     for upload in uploads {
-        by_owner.entry(upload.owner.clone()).or_default().push(upload.clone());
+        by_owner
+            .entry(upload.owner.clone())
+            .or_default()
+            .push(upload.clone());
     }
     let mut tasks = Vec::new();
     for (_, mine) in by_owner {
@@ -365,7 +512,9 @@ where
 /// Uploads the picture with the client's metadata header.
 async fn upload_one(stack: Arc<Stack>, upload: Upload, picture: Arc<Vec<u8>>) -> Result<()> {
     let metadata = json!({"isPublic": upload.public, "title": format!("load {}", upload.key), "description": "a load-test upload"}).to_string();
-    stack.upload(&upload.key, picture.to_vec(), Some(&metadata)).await
+    stack
+        .upload(&upload.key, picture.to_vec(), Some(&metadata))
+        .await
 }
 
 /// Edits title and description as the client does (`client/src/api.ts`, `updateText`).
@@ -380,8 +529,14 @@ async fn edit(stack: Arc<Stack>, upload: Upload) -> Result<()> {
         .condition_expression("attribute_exists(#title)")
         .expression_attribute_names("#title", "title")
         .expression_attribute_names("#description", "description")
-        .expression_attribute_values(":title", AttributeValue::S(format!("edited {}", upload.key)))
-        .expression_attribute_values(":description", AttributeValue::S("edited by the load test".into()))
+        .expression_attribute_values(
+            ":title",
+            AttributeValue::S(format!("edited {}", upload.key)),
+        )
+        .expression_attribute_values(
+            ":description",
+            AttributeValue::S("edited by the load test".into()),
+        )
         .send()
         .await?;
     Ok(())

@@ -14,7 +14,11 @@ pub fn count_and_parameters(default: usize) -> Result<(usize, Vec<(String, Strin
     let mut args = std::env::args().skip(1);
     let count = args.next().and_then(|a| a.parse().ok()).unwrap_or(default);
     let parameters = args
-        .map(|a| a.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned())).ok_or_else(|| anyhow::anyhow!("{a:?}: parameters are Name=Value")))
+        .map(|a| {
+            a.split_once('=')
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("{a:?}: parameters are Name=Value"))
+        })
         .collect::<Result<_>>()?;
     Ok((count, parameters))
 }
@@ -39,18 +43,26 @@ pub struct IndexWatcher {
 
 impl IndexWatcher {
     pub fn new(head_key: impl Into<String>) -> Self {
-        IndexWatcher { head_key: head_key.into(), pages: HashMap::new() }
+        IndexWatcher {
+            head_key: head_key.into(),
+            pages: HashMap::new(),
+        }
     }
 
     /// Every item the index lists now, objectKey -> title; empty while it does not exist.
     pub async fn listed(&mut self, stack: &Stack) -> Result<BTreeMap<String, String>> {
         let mut listed = BTreeMap::new();
-        let Some((bytes, _)) = stack.object(&self.head_key).await? else { return Ok(listed) };
+        let Some((bytes, _)) = stack.object(&self.head_key).await? else {
+            return Ok(listed);
+        };
         let head: serde_json::Value = serde_json::from_slice(&bytes)?;
         collect_items(&head, &mut listed);
-        let mut entries: Vec<serde_json::Value> = head["pages"].as_array().cloned().unwrap_or_default();
+        let mut entries: Vec<serde_json::Value> =
+            head["pages"].as_array().cloned().unwrap_or_default();
         while let Some(entry) = entries.pop() {
-            let Some(key) = entry["key"].as_str().map(str::to_owned) else { continue };
+            let Some(key) = entry["key"].as_str().map(str::to_owned) else {
+                continue;
+            };
             let cached = self.pages.get(&key).filter(|(seen, _)| *seen == entry);
             if cached.is_none() {
                 let mut items = BTreeMap::new();
@@ -62,7 +74,12 @@ impl IndexWatcher {
                 }
                 self.pages.insert(key.clone(), (entry.clone(), items));
             }
-            listed.extend(self.pages[&key].1.iter().map(|(k, t)| (k.clone(), t.clone())));
+            listed.extend(
+                self.pages[&key]
+                    .1
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.clone())),
+            );
         }
         Ok(listed)
     }
@@ -71,7 +88,10 @@ impl IndexWatcher {
 fn collect_items(index: &serde_json::Value, into: &mut BTreeMap<String, String>) {
     for entry in index["items"].as_array().into_iter().flatten() {
         if let Some(key) = entry["objectKey"].as_str() {
-            into.insert(key.to_owned(), entry["title"].as_str().unwrap_or_default().to_owned());
+            into.insert(
+                key.to_owned(),
+                entry["title"].as_str().unwrap_or_default().to_owned(),
+            );
         }
     }
 }
@@ -83,8 +103,15 @@ pub fn log_events(stack: &Stack, messages: &[&str]) -> Vec<serde_json::Value> {
         .log()
         .lines()
         .filter(|line| messages.iter().any(|m| line.contains(m)))
-        .filter_map(|line| line.find('{').and_then(|at| serde_json::from_str::<serde_json::Value>(&line[at..]).ok()))
-        .filter(|event| event["message"].as_str().is_some_and(|m| messages.contains(&m)))
+        .filter_map(|line| {
+            line.find('{')
+                .and_then(|at| serde_json::from_str::<serde_json::Value>(&line[at..]).ok())
+        })
+        .filter(|event| {
+            event["message"]
+                .as_str()
+                .is_some_and(|m| messages.contains(&m))
+        })
         .collect()
 }
 
@@ -98,18 +125,39 @@ pub fn process_cpu_seconds(stack: &Stack) -> serde_json::Value {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0);
-    let by_name: HashMap<&str, &str> = stack.info.functions.iter().map(|(crate_name, name)| (name.as_str(), crate_name.as_str())).collect();
+    let by_name: HashMap<&str, &str> = stack
+        .info
+        .functions
+        .iter()
+        .map(|(crate_name, name)| (name.as_str(), crate_name.as_str()))
+        .collect();
     // pid -> (parent, command, CPU seconds of the process and its reaped children).
     let mut processes: HashMap<u32, (u32, String, f64)> = HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
         let command = head.split_once('(').map_or("", |(_, c)| c).to_owned();
         // After the command: state, ppid, ..., utime (12th), stime, cutime, cstime.
-        let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+        let fields: Vec<f64> = rest
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0.0))
+            .collect();
         let cpu = fields.get(11..15).map_or(0.0, |f| f.iter().sum::<f64>()) / ticks;
-        processes.insert(pid, (fields.get(1).copied().unwrap_or(0.0) as u32, command, cpu));
+        processes.insert(
+            pid,
+            (fields.get(1).copied().unwrap_or(0.0) as u32, command, cpu),
+        );
     }
     let root = stack.pid();
     let under_stack = |mut pid: u32| loop {

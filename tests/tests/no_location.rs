@@ -17,17 +17,31 @@ const WAIT: Duration = Duration::from_secs(90);
 
 /// Every form of the position as text (the binary ones cannot be in a header).
 fn coordinate_texts() -> Vec<String> {
-    coordinate_forms().into_iter().filter_map(|(_, pattern)| String::from_utf8(pattern).ok()).collect()
+    coordinate_forms()
+        .into_iter()
+        .filter_map(|(_, pattern)| String::from_utf8(pattern).ok())
+        .collect()
 }
 
 /// The user metadata of a rendition, as S3 returns it in `x-amz-meta-*` headers: only the
 /// sequencer of the event that wrote it (`media_core::derived`, which orders the writers),
 /// never what the uploader sent (`x-amz-meta-data`) or anything read from the picture.
-fn check_user_metadata(key: &str, metadata: Option<&std::collections::HashMap<String, String>>, sequencer: &str) {
+fn check_user_metadata(
+    key: &str,
+    metadata: Option<&std::collections::HashMap<String, String>>,
+    sequencer: &str,
+) {
     let metadata = metadata.cloned().unwrap_or_default();
     let names: Vec<&String> = metadata.keys().collect();
-    assert_eq!(names, [SEQUENCER_METADATA], "{key}: user metadata {metadata:?}");
-    assert_eq!(metadata[SEQUENCER_METADATA], sequencer, "{key}: the event's sequencer");
+    assert_eq!(
+        names,
+        [SEQUENCER_METADATA],
+        "{key}: user metadata {metadata:?}"
+    );
+    assert_eq!(
+        metadata[SEQUENCER_METADATA], sequencer,
+        "{key}: the event's sequencer"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -36,23 +50,52 @@ async fn public_renditions_carry_no_location_in_their_bytes_or_headers() -> Resu
     let id = identity_id();
     for located in Located::ALL {
         let key = format!("public/content/{id}/{}", located.file_name());
-        stack.upload(&key, located.bytes(), Some(&encode_upload_metadata(true, "A walk", "On a sunny day"))).await?;
+        stack
+            .upload(
+                &key,
+                located.bytes(),
+                Some(&encode_upload_metadata(true, "A walk", "On a sunny day")),
+            )
+            .await?;
     }
     let texts = coordinate_texts();
     for located in Located::ALL {
         let key = format!("public/content/{id}/{}", located.file_name());
         // content-updated and face-detection ran, in whichever order: all three renditions exist.
         let item: MediaItem = eventually(&format!("the renditions of {key}"), WAIT, || async {
-            Ok(stack.item(&id, &key).await?.filter(|i| i.thumbnail_key.is_some() && i.face_count.is_some()))
+            Ok(stack
+                .item(&id, &key)
+                .await?
+                .filter(|i| i.thumbnail_key.is_some() && i.face_count.is_some()))
         })
         .await?;
-        assert_eq!(item.content_type.as_deref(), Some(located.content_type()), "{key}");
-        let sequencer = item.sequencer.as_ref().context("the item's sequencer")?.as_str().to_owned();
-        let faces_sequencer = item.faces_sequencer.as_ref().context("the item's faces sequencer")?.as_str().to_owned();
+        assert_eq!(
+            item.content_type.as_deref(),
+            Some(located.content_type()),
+            "{key}"
+        );
+        let sequencer = item
+            .sequencer
+            .as_ref()
+            .context("the item's sequencer")?
+            .as_str()
+            .to_owned();
+        let faces_sequencer = item
+            .faces_sequencer
+            .as_ref()
+            .context("the item's faces sequencer")?
+            .as_str()
+            .to_owned();
         let renditions = [
-            (item.thumbnail_key.clone().context("thumbnailKey")?, &sequencer),
+            (
+                item.thumbnail_key.clone().context("thumbnailKey")?,
+                &sequencer,
+            ),
             (item.preview_key.clone().context("previewKey")?, &sequencer),
-            (item.faces_key.clone().context("facesKey")?, &faces_sequencer),
+            (
+                item.faces_key.clone().context("facesKey")?,
+                &faces_sequencer,
+            ),
         ];
         for (rendition, sequencer) in renditions {
             let got = stack
@@ -83,11 +126,18 @@ async fn public_renditions_carry_no_location_in_their_bytes_or_headers() -> Resu
                 .await
                 .with_context(|| rendition.clone())?;
             check_user_metadata(&rendition, head.metadata(), sequencer);
-            assert_eq!(head.content_length(), Some(bytes.len() as i64), "{rendition}");
+            assert_eq!(
+                head.content_length(),
+                Some(bytes.len() as i64),
+                "{rendition}"
+            );
             // No header of either answer (every field the SDK parsed) spells the position.
             let headers = headers + &format!("{head:?}");
             for text in &texts {
-                assert!(!headers.contains(text.as_str()), "{rendition}: {text} in the headers");
+                assert!(
+                    !headers.contains(text.as_str()),
+                    "{rendition}: {text} in the headers"
+                );
             }
         }
     }

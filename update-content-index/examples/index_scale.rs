@@ -12,16 +12,19 @@
 
 use std::sync::atomic::Ordering;
 
-use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry};
 use media_core::item::{MediaItem, Sequencer};
 use media_core::ports::IndexItems;
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
+use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry};
 
 const UPLOADS: usize = 20;
 
 fn item(owner: &str, n: usize, public: bool, minutes: usize) -> MediaItem {
     let visibility = if public { "public" } else { "private" };
-    let at = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z").unwrap().to_utc() + chrono::Duration::seconds(minutes as i64 * 60 + (n % 60) as i64);
+    let at = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+        + chrono::Duration::seconds(minutes as i64 * 60 + (n % 60) as i64);
     let date = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     MediaItem {
         identity_id: owner.into(),
@@ -67,15 +70,41 @@ fn largest(objects: &MemoryObjectStore, head_key: &str) -> (usize, usize, usize,
     let folder = head_key.trim_end_matches("content.json");
     let all = objects.objects.lock().unwrap();
     let head = all.get(head_key).map_or(0, |o| o.body.len());
-    let biggest = |kind: &str| all.iter().filter(|(k, _)| k.starts_with(&format!("{folder}{kind}"))).map(|(_, o)| o.body.len()).max().unwrap_or(0);
-    let entries: Vec<PageEntry> = all.get(head_key).map(|o| serde_json::from_slice::<ContentIndex>(&o.body).unwrap().pages).unwrap_or_default();
+    let biggest = |kind: &str| {
+        all.iter()
+            .filter(|(k, _)| k.starts_with(&format!("{folder}{kind}")))
+            .map(|(_, o)| o.body.len())
+            .max()
+            .unwrap_or(0)
+    };
+    let entries: Vec<PageEntry> = all
+        .get(head_key)
+        .map(|o| {
+            serde_json::from_slice::<ContentIndex>(&o.body)
+                .unwrap()
+                .pages
+        })
+        .unwrap_or_default();
     let volumes = entries.iter().filter(|p| p.level > 0).count();
-    (head, biggest("content-"), biggest("volume"), entries.len() - volumes, volumes)
+    (
+        head,
+        biggest("content-"),
+        biggest("volume"),
+        entries.len() - volumes,
+        volumes,
+    )
 }
 
 /// Builds a collection of `size` items (every `minutes_apart` minutes), pages it, then
 /// measures `UPLOADS` uploads.
-async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, public: bool, per_day: usize) {
+async fn measure(
+    label: &str,
+    target: IndexTarget,
+    size: usize,
+    owners: usize,
+    public: bool,
+    per_day: usize,
+) {
     let objects = MemoryObjectStore::default();
     let items = MemoryItemStore::default();
     let limits = IndexLimits::default();
@@ -93,7 +122,11 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
     if let Some(day) = item(&owner(size - 1), size - 1, public, minutes(size - 1)).upload_day {
         items.mark_public_day(&day).await.unwrap();
     }
-    let publisher = IndexPublisher { objects: &objects, items: &items, limits };
+    let publisher = IndexPublisher {
+        objects: &objects,
+        items: &items,
+        limits,
+    };
     let started = std::time::Instant::now();
     publisher.rebuild(&target).await.unwrap();
     let built_in = started.elapsed();
@@ -106,7 +139,10 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
             items.mark_public_day(day).await.unwrap();
         }
         let before = snapshot(&objects, &items);
-        publisher.regenerate(&target, &[IndexChange::of(&it)]).await.unwrap();
+        publisher
+            .regenerate(&target, &[IndexChange::of(&it)])
+            .await
+            .unwrap();
         let after = snapshot(&objects, &items);
         costs.push(Cost {
             bytes_written: after.bytes_written - before.bytes_written,
@@ -116,7 +152,8 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
             puts: after.puts - before.puts,
         });
     }
-    let mean = |f: fn(&Cost) -> usize| costs.iter().map(f).sum::<usize>() as f64 / costs.len() as f64;
+    let mean =
+        |f: fn(&Cost) -> usize| costs.iter().map(f).sum::<usize>() as f64 / costs.len() as f64;
     let max = |f: fn(&Cost) -> usize| costs.iter().map(f).max().unwrap_or(0);
     let (head, page, volume, head_pages, head_volumes) = largest(&objects, &target.key());
     println!(
@@ -150,7 +187,11 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
             "largestPage": page,
         });
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("INDEX_SCALE_JSON is writable");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .expect("INDEX_SCALE_JSON is writable");
         writeln!(file, "{row}").expect("INDEX_SCALE_JSON is writable");
     }
 }
@@ -158,8 +199,15 @@ async fn measure(label: &str, target: IndexTarget, size: usize, owners: usize, p
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let sizes: Vec<usize> = args.next().unwrap_or_else(|| "1000,10000,100000".into()).split(',').map(|s| s.parse().expect("a size")).collect();
-    let public_history: usize = args.next().map_or(1_000_000, |s| s.parse().expect("a size"));
+    let sizes: Vec<usize> = args
+        .next()
+        .unwrap_or_else(|| "1000,10000,100000".into())
+        .split(',')
+        .map(|s| s.parse().expect("a size"))
+        .collect();
+    let public_history: usize = args
+        .next()
+        .map_or(1_000_000, |s| s.parse().expect("a size"));
     let limits = IndexLimits::default();
     println!(
         "heads: {} public / {} private items; pages of {} items; volumes of {} entries; {UPLOADS} uploads each, mean / max\n",
@@ -170,8 +218,24 @@ async fn main() {
     let owner = "us-east-1:00000000-1111-4111-8111-111111111111".to_owned();
     for size in sizes {
         // One owner uploading about 20 pictures a day.
-        measure("private, one owner", IndexTarget::Private(owner.clone()), size, 1, false, 20).await;
+        measure(
+            "private, one owner",
+            IndexTarget::Private(owner.clone()),
+            size,
+            1,
+            false,
+            20,
+        )
+        .await;
     }
     // 1,000 owners, 10,000 public uploads a day.
-    measure("public", IndexTarget::Public, public_history, 1000, true, 10_000).await;
+    measure(
+        "public",
+        IndexTarget::Public,
+        public_history,
+        1000,
+        true,
+        10_000,
+    )
+    .await;
 }

@@ -10,13 +10,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use media_core::aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use media_core::aws_lambda_events::event::streams::{
+    DynamoDbBatchItemFailure, DynamoDbEventResponse,
+};
 use media_core::config::ConfigError;
-use media_index::{affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange};
-use media_core::item::{ItemKey, MediaItem};
 use media_core::item::is_bookkeeping_partition;
+use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::{IndexItems, ObjectStore, StoreError, TextBounds, WriteOutcome};
 use media_core::text::{TextCut, TextField};
+use media_index::{
+    affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange,
+};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -50,20 +54,42 @@ fn image_dates(image: &serde_dynamo::Item) -> Option<ImageDates> {
 /// Reads the parts of a stream record that decide which indexes it affects.
 pub fn table_change(record: &EventRecord) -> Result<TableChange, RecordError> {
     let event_id = record.event_id.clone();
-    let sequence_number = record
-        .change
-        .sequence_number
-        .clone()
-        .ok_or_else(|| RecordError::NoSequenceNumber { event_id: event_id.clone() })?;
-    let key: ItemKey = serde_dynamo::from_item(record.change.keys.clone())
-        .map_err(|e| RecordError::BadKeys { event_id: event_id.clone(), reason: e.to_string() })?;
-    let new_image = if record.event_name == "REMOVE" { None } else { image_dates(&record.change.new_image) };
+    let sequence_number =
+        record
+            .change
+            .sequence_number
+            .clone()
+            .ok_or_else(|| RecordError::NoSequenceNumber {
+                event_id: event_id.clone(),
+            })?;
+    let key: ItemKey =
+        serde_dynamo::from_item(record.change.keys.clone()).map_err(|e| RecordError::BadKeys {
+            event_id: event_id.clone(),
+            reason: e.to_string(),
+        })?;
+    let new_image = if record.event_name == "REMOVE" {
+        None
+    } else {
+        image_dates(&record.change.new_image)
+    };
     let old_image = image_dates(&record.change.old_image);
-    let public_day = new_image.as_ref().filter(|image| image.is_public).and_then(|image| image.upload_day.clone());
+    let public_day = new_image
+        .as_ref()
+        .filter(|image| image.is_public)
+        .and_then(|image| image.upload_day.clone());
     // The pages the change may touch: where the item was and where it is.
-    let mut dates: Vec<String> = old_image.into_iter().chain(new_image).filter_map(|image| image.upload_date).collect();
+    let mut dates: Vec<String> = old_image
+        .into_iter()
+        .chain(new_image)
+        .filter_map(|image| image.upload_date)
+        .collect();
     dates.dedup();
-    Ok(TableChange { sequence_number, key, public_day, dates })
+    Ok(TableChange {
+        sequence_number,
+        key,
+        public_day,
+        dates,
+    })
 }
 
 #[derive(Deserialize)]
@@ -99,12 +125,19 @@ pub fn oversized_text(record: &EventRecord) -> Option<OversizedText> {
     if image.deleted == Some(true) {
         return None;
     }
-    let cuts: Vec<TextCut> = [(TextField::Title, &image.title), (TextField::Description, &image.description)]
-        .into_iter()
-        .filter_map(|(field, value)| field.cut(value.as_deref()?))
-        .collect();
+    let cuts: Vec<TextCut> = [
+        (TextField::Title, &image.title),
+        (TextField::Description, &image.description),
+    ]
+    .into_iter()
+    .filter_map(|(field, value)| field.cut(value.as_deref()?))
+    .collect();
     let sequence_number = record.change.sequence_number.clone()?;
-    (!cuts.is_empty()).then_some(OversizedText { sequence_number, key, cuts })
+    (!cuts.is_empty()).then_some(OversizedText {
+        sequence_number,
+        key,
+        cuts,
+    })
 }
 
 /// Lambda retries a shard from the lowest sequence number reported; they are decimal strings
@@ -124,7 +157,11 @@ pub struct UpdateContentIndex<O, I> {
 
 impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
     pub fn new(objects: O, items: I, limits: IndexLimits) -> Self {
-        UpdateContentIndex { objects, items, limits }
+        UpdateContentIndex {
+            objects,
+            items,
+            limits,
+        }
     }
 
     pub fn objects(&self) -> &O {
@@ -136,18 +173,30 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
     }
 
     pub fn publisher(&self) -> IndexPublisher<'_, O, I> {
-        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
+        IndexPublisher {
+            objects: &self.objects,
+            items: &self.items,
+            limits: self.limits,
+        }
     }
 
     /// Applies a batch; returns the sequence numbers of the changes to retry.
     pub async fn handle_changes(&self, changes: &[TableChange]) -> Vec<String> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
 
-        let days: BTreeSet<&str> = changes.iter().filter_map(|c| c.public_day.as_deref()).collect();
+        let days: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| c.public_day.as_deref())
+            .collect();
         for day in days {
             if let Err(err) = self.items.mark_public_day(day).await {
                 tracing::error!(day, error = %err, "cannot record a public upload day");
-                failed.extend(changes.iter().filter(|c| c.public_day.as_deref() == Some(day)).map(|c| c.sequence_number.clone()));
+                failed.extend(
+                    changes
+                        .iter()
+                        .filter(|c| c.public_day.as_deref() == Some(day))
+                        .map(|c| c.sequence_number.clone()),
+                );
             }
         }
 
@@ -155,18 +204,46 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             let fresh: Vec<IndexChange> = affecting.iter().map(|c| c.index_change()).collect();
             // The changed keys on every line of this index's regeneration: an upload can be
             // followed from content-updated's log to the index that shows it.
-            let keys: Vec<&str> = affecting.iter().take(20).map(|c| c.key.object_key.as_str()).collect();
+            let keys: Vec<&str> = affecting
+                .iter()
+                .take(20)
+                .map(|c| c.key.object_key.as_str())
+                .collect();
             let span = tracing::info_span!("index", index = %target.key(), keys = ?keys);
             let meter = Meter::default();
-            let (objects, table) = (MeteredObjects { inner: &self.objects, meter: &meter }, MeteredItems { inner: &self.items, meter: &meter });
-            let publisher = IndexPublisher { objects: &objects, items: &table, limits: self.limits };
+            let (objects, table) = (
+                MeteredObjects {
+                    inner: &self.objects,
+                    meter: &meter,
+                },
+                MeteredItems {
+                    inner: &self.items,
+                    meter: &meter,
+                },
+            );
+            let publisher = IndexPublisher {
+                objects: &objects,
+                items: &table,
+                limits: self.limits,
+            };
             let outcome = publisher.regenerate(&target, &fresh).instrument(span).await;
             let Metered {
-                index_bytes_read, index_bytes_written, objects_read, objects_written, items_read, keys_listed, read_units,
+                index_bytes_read,
+                index_bytes_written,
+                objects_read,
+                objects_written,
+                items_read,
+                keys_listed,
+                read_units,
             } = meter.read();
             // `attempts`: the head writes tried (none when the index was already current).
             let (message, items, pages, volumes, attempts) = match outcome {
-                Ok(Published::Written { items, pages, volumes, attempts }) => ("index written", items, pages, volumes, attempts),
+                Ok(Published::Written {
+                    items,
+                    pages,
+                    volumes,
+                    attempts,
+                }) => ("index written", items, pages, volumes, attempts),
                 Ok(Published::Unchanged { items }) => ("index already current", items, 0, 0, 0),
                 Err(err) => {
                     tracing::error!(index = target.key(), error = %err, "index not published; its changes will be retried");
@@ -200,9 +277,16 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
         let all: Vec<MediaItem> = self.items.all_items().await?;
         let mut targets = BTreeSet::from([IndexTarget::Public]);
         let mut days = BTreeSet::new();
-        for item in all.iter().filter(|i| !is_bookkeeping_partition(&i.identity_id)) {
+        for item in all
+            .iter()
+            .filter(|i| !is_bookkeeping_partition(&i.identity_id))
+        {
             targets.insert(IndexTarget::Private(item.identity_id.clone()));
-            if let (true, false, Some(day)) = (item.is_public, item.is_tombstone(), item.upload_day.as_ref()) {
+            if let (true, false, Some(day)) = (
+                item.is_public,
+                item.is_tombstone(),
+                item.upload_day.as_ref(),
+            ) {
                 days.insert(day.clone());
             }
         }
@@ -215,7 +299,9 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
                 Ok(published) => {
                     results.insert(target.key(), published);
                 }
-                Err(err) => tracing::error!(index = target.key(), error = %err, "reconcile could not publish"),
+                Err(err) => {
+                    tracing::error!(index = target.key(), error = %err, "reconcile could not publish")
+                }
             }
         }
         Ok(results)
@@ -241,10 +327,17 @@ impl<O: ObjectStore, I: IndexItems + TextBounds> UpdateContentIndex<O, I> {
                 Err(err) => tracing::error!(error = %err, "stream record skipped"),
             }
         }
-        let uncut = self.cut_oversized(event.records.iter().filter_map(oversized_text)).await;
+        let uncut = self
+            .cut_oversized(event.records.iter().filter_map(oversized_text))
+            .await;
         // A change whose cut could not be written is retried before its index is regenerated.
         changes.retain(|c| !uncut.contains(&c.sequence_number));
-        let failed: BTreeSet<String> = self.handle_changes(&changes).await.into_iter().chain(uncut).collect();
+        let failed: BTreeSet<String> = self
+            .handle_changes(&changes)
+            .await
+            .into_iter()
+            .chain(uncut)
+            .collect();
         let mut response = DynamoDbEventResponse::default();
         for sequence_number in in_retry_order(failed) {
             let mut failure = DynamoDbBatchItemFailure::default();
@@ -256,9 +349,17 @@ impl<O: ObjectStore, I: IndexItems + TextBounds> UpdateContentIndex<O, I> {
 
     /// Writes each oversized text back cut, conditioned on the item still holding exactly that
     /// text (a newer edit is never overwritten); returns the sequence numbers whose write failed.
-    async fn cut_oversized(&self, oversized: impl Iterator<Item = OversizedText>) -> BTreeSet<String> {
+    async fn cut_oversized(
+        &self,
+        oversized: impl Iterator<Item = OversizedText>,
+    ) -> BTreeSet<String> {
         let mut failed = BTreeSet::new();
-        for OversizedText { sequence_number, key, cuts } in oversized {
+        for OversizedText {
+            sequence_number,
+            key,
+            cuts,
+        } in oversized
+        {
             let fields: Vec<&str> = cuts.iter().map(|c| c.field.attribute()).collect();
             let stored_chars: Vec<usize> = cuts.iter().map(|c| c.stored.chars().count()).collect();
             match self.items.cut_text(&key, &cuts).await {
@@ -287,7 +388,8 @@ impl<O: ObjectStore, I: IndexItems + TextBounds> UpdateContentIndex<O, I> {
 }
 
 /// The function as deployed.
-pub type AwsUpdateContentIndex = UpdateContentIndex<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
+pub type AwsUpdateContentIndex =
+    UpdateContentIndex<media_core::aws::S3ObjectStore, media_core::aws::DynamoItemStore>;
 
 pub async fn from_env() -> Result<Arc<AwsUpdateContentIndex>, ConfigError> {
     let limits = IndexLimits::from_env()?;

@@ -16,8 +16,10 @@ async fn main() -> Result<(), Error> {
                 return Ok::<_, Error>(serde_json::to_value(function.handle_stream(batch).await)?);
             }
             let published = function.reconcile().await?;
-            let reconciled: std::collections::BTreeMap<String, String> =
-                published.iter().map(|(index, outcome)| (index.clone(), format!("{outcome:?}"))).collect();
+            let reconciled: std::collections::BTreeMap<String, String> = published
+                .iter()
+                .map(|(index, outcome)| (index.clone(), format!("{outcome:?}")))
+                .collect();
             Ok(serde_json::json!({ "reconciled": reconciled }))
         }
     }))

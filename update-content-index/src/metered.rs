@@ -17,7 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use media_core::aws::item_size_bytes;
 use media_core::item::{ItemKey, MediaItem};
-use media_core::ports::{DateRange, FetchedObject, IndexItems, ObjectHead, ObjectPage, ObjectStore, PutObject, StoreError, WriteOutcome};
+use media_core::ports::{
+    DateRange, FetchedObject, IndexItems, ObjectHead, ObjectPage, ObjectStore, PutObject,
+    StoreError, WriteOutcome,
+};
 
 /// Counters of one regeneration.
 #[derive(Debug, Default)]
@@ -95,10 +98,21 @@ pub struct MeteredObjects<'a, O> {
 
 #[async_trait]
 impl<O: ObjectStore> ObjectStore for MeteredObjects<'_, O> {
-    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+    async fn get_matching(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Option<FetchedObject>, StoreError> {
         let fetched = self.inner.get_matching(key, if_match, max_bytes).await?;
         Meter::add(&self.meter.objects_read, 1);
-        Meter::add(&self.meter.index_bytes_read, fetched.as_ref().and_then(|f| f.body.as_ref()).map_or(0, Vec::len));
+        Meter::add(
+            &self.meter.index_bytes_read,
+            fetched
+                .as_ref()
+                .and_then(|f| f.body.as_ref())
+                .map_or(0, Vec::len),
+        );
         Ok(fetched)
     }
     async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
@@ -119,7 +133,11 @@ impl<O: ObjectStore> ObjectStore for MeteredObjects<'_, O> {
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<WriteOutcome, StoreError> {
         self.inner.delete_if_match(key, etag).await
     }
-    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+    ) -> Result<ObjectPage, StoreError> {
         self.inner.list_page(prefix, continuation).await
     }
     async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> {
@@ -138,24 +156,49 @@ impl<I: IndexItems> IndexItems for MeteredItems<'_, I> {
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.items_of(identity_id).await?;
         Meter::add(&self.meter.items_read, items.len());
-        Meter::add(&self.meter.read_half_units, query_half_units(&items, Consistency::Strong));
+        Meter::add(
+            &self.meter.read_half_units,
+            query_half_units(&items, Consistency::Strong),
+        );
         Ok(items)
     }
-    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        let items = self.inner.owner_items_between(identity_id, range, limit).await?;
+    async fn owner_items_between(
+        &self,
+        identity_id: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        let items = self
+            .inner
+            .owner_items_between(identity_id, range, limit)
+            .await?;
         Meter::add(&self.meter.keys_listed, items.len());
-        Meter::add(&self.meter.read_half_units, query_half_units(&items, Consistency::Eventual));
+        Meter::add(
+            &self.meter.read_half_units,
+            query_half_units(&items, Consistency::Eventual),
+        );
         Ok(items)
     }
-    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+    async fn public_items_of_day(
+        &self,
+        day: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.public_items_of_day(day, range, limit).await?;
         Meter::add(&self.meter.keys_listed, items.len());
-        Meter::add(&self.meter.read_half_units, query_half_units(&items, Consistency::Eventual));
+        Meter::add(
+            &self.meter.read_half_units,
+            query_half_units(&items, Consistency::Eventual),
+        );
         Ok(items)
     }
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
         // One consistent Query of one small marker item.
-        Meter::add(&self.meter.read_half_units, half_units(0, Consistency::Strong));
+        Meter::add(
+            &self.meter.read_half_units,
+            half_units(0, Consistency::Strong),
+        );
         self.inner.public_day_before(day).await
     }
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
@@ -167,14 +210,20 @@ impl<I: IndexItems> IndexItems for MeteredItems<'_, I> {
     async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.all_items().await?;
         Meter::add(&self.meter.items_read, items.len());
-        Meter::add(&self.meter.read_half_units, query_half_units(&items, Consistency::Strong));
+        Meter::add(
+            &self.meter.read_half_units,
+            query_half_units(&items, Consistency::Strong),
+        );
         Ok(items)
     }
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.items_now(keys).await?;
         Meter::add(&self.meter.items_read, keys.len());
         // Each item on its own, rounded up; a key not found costs one unit too.
-        let found: usize = items.iter().map(|item| half_units(item_size_bytes(item), Consistency::Strong)).sum();
+        let found: usize = items
+            .iter()
+            .map(|item| half_units(item_size_bytes(item), Consistency::Strong))
+            .sum();
         let missing = keys.len().saturating_sub(items.len()) * half_units(0, Consistency::Strong);
         Meter::add(&self.meter.read_half_units, found + missing);
         Ok(items)

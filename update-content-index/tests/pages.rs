@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published};
 use media_core::item::MediaItem;
 use media_core::ports::*;
-use media_core::testing::memory::{block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook};
+use media_core::testing::memory::{
+    block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook,
+};
+use media_index::{
+    ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published,
+};
 
 const OWNER: &str = "us-east-1:11111111-1111-4111-8111-111111111111";
 
@@ -19,47 +23,120 @@ fn item(n: usize, visibility: &str, date: &str) -> MediaItem {
 
 /// The n-th upload's date: one a minute from 2020 on, so a collection spans years.
 fn date(n: usize) -> String {
-    let at = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z").unwrap().to_utc() + chrono::Duration::minutes(n as i64);
+    let at = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+        + chrono::Duration::minutes(n as i64);
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn small() -> IndexLimits {
-    IndexLimits { public_head: 5, private_head: 5, page_size: 4, volume_size: 2 }
+    IndexLimits {
+        public_head: 5,
+        private_head: 5,
+        page_size: 4,
+        volume_size: 2,
+    }
 }
 
 fn read(objects: &MemoryObjectStore, key: &str) -> Option<ContentIndex> {
-    objects.object(key).map(|o| serde_json::from_slice(&o.body).unwrap())
+    objects
+        .object(key)
+        .map(|o| serde_json::from_slice(&o.body).unwrap())
 }
 
 /// The pages under `entries` (a head's or a volume's, owning the dates up to `upto`),
 /// newest first, each volume checked against its entry and each page against its range.
-fn leaves(objects: &MemoryObjectStore, entries: &[PageEntry], upto: Option<&str>, out: &mut Vec<(PageEntry, ContentIndex)>) {
+fn leaves(
+    objects: &MemoryObjectStore,
+    entries: &[PageEntry],
+    upto: Option<&str>,
+    out: &mut Vec<(PageEntry, ContentIndex)>,
+) {
     for (at, entry) in entries.iter().enumerate() {
-        let upto = if at == 0 { upto.map(str::to_owned) } else { entries[at - 1].after.clone() };
+        let upto = if at == 0 {
+            upto.map(str::to_owned)
+        } else {
+            entries[at - 1].after.clone()
+        };
         if let (Some(after), Some(upto)) = (&entry.after, &upto) {
             assert!(after < upto, "{}: ranges newest first", entry.key);
         }
         if entry.level > 0 {
-            let volume = read(objects, &entry.key).unwrap_or_else(|| panic!("{}: a listed volume exists", entry.key));
+            let volume = read(objects, &entry.key)
+                .unwrap_or_else(|| panic!("{}: a listed volume exists", entry.key));
             assert_eq!(volume.version, 3);
-            assert!(volume.items.is_empty(), "{}: a volume lists pages only", entry.key);
-            assert_eq!(volume.generated_at, entry.generated_at, "{}: the entry names the volume's version", entry.key);
-            assert_eq!(volume.pages.last().unwrap().after, entry.after, "{}: its oldest entry starts where it starts", entry.key);
-            assert!(volume.pages.iter().all(|p| p.level < entry.level), "{}: lower levels inside", entry.key);
+            assert!(
+                volume.items.is_empty(),
+                "{}: a volume lists pages only",
+                entry.key
+            );
+            assert_eq!(
+                volume.generated_at, entry.generated_at,
+                "{}: the entry names the volume's version",
+                entry.key
+            );
+            assert_eq!(
+                volume.pages.last().unwrap().after,
+                entry.after,
+                "{}: its oldest entry starts where it starts",
+                entry.key
+            );
+            assert!(
+                volume.pages.iter().all(|p| p.level < entry.level),
+                "{}: lower levels inside",
+                entry.key
+            );
             let from = out.len();
             leaves(objects, &volume.pages, upto.as_deref(), out);
-            assert_eq!(out[from..].iter().map(|(_, p)| p.items.len()).sum::<usize>(), entry.count, "{}: the count is the items beneath", entry.key);
+            assert_eq!(
+                out[from..]
+                    .iter()
+                    .map(|(_, p)| p.items.len())
+                    .sum::<usize>(),
+                entry.count,
+                "{}: the count is the items beneath",
+                entry.key
+            );
             continue;
         }
-        let page = read(objects, &entry.key).unwrap_or(ContentIndex { version: 3, generated_at: entry.generated_at.clone(), items: vec![], pages: vec![] });
-        assert_eq!(page.items.len(), entry.count, "{}: the entry's count", entry.key);
+        let page = read(objects, &entry.key).unwrap_or(ContentIndex {
+            version: 3,
+            generated_at: entry.generated_at.clone(),
+            items: vec![],
+            pages: vec![],
+        });
+        assert_eq!(
+            page.items.len(),
+            entry.count,
+            "{}: the entry's count",
+            entry.key
+        );
         if entry.count > 0 {
-            assert_eq!(page.generated_at, entry.generated_at, "{}: the entry names the page's version", entry.key);
+            assert_eq!(
+                page.generated_at, entry.generated_at,
+                "{}: the entry names the page's version",
+                entry.key
+            );
         }
         assert!(page.pages.is_empty());
         for e in &page.items {
-            assert!(entry.after.as_deref().is_none_or(|after| e.upload_date.as_str() > after), "{} in {}", e.upload_date, entry.key);
-            assert!(upto.as_deref().is_none_or(|upto| e.upload_date.as_str() <= upto), "{} in {}", e.upload_date, entry.key);
+            assert!(
+                entry
+                    .after
+                    .as_deref()
+                    .is_none_or(|after| e.upload_date.as_str() > after),
+                "{} in {}",
+                e.upload_date,
+                entry.key
+            );
+            assert!(
+                upto.as_deref()
+                    .is_none_or(|upto| e.upload_date.as_str() <= upto),
+                "{} in {}",
+                e.upload_date,
+                entry.key
+            );
         }
         out.push((entry.clone(), page));
     }
@@ -71,10 +148,16 @@ fn whole(objects: &MemoryObjectStore, target: &IndexTarget) -> (ContentIndex, Ve
     (head, pages.into_iter().map(|(_, p)| p).collect())
 }
 
-fn whole_with_entries(objects: &MemoryObjectStore, target: &IndexTarget) -> (ContentIndex, Vec<(PageEntry, ContentIndex)>) {
+fn whole_with_entries(
+    objects: &MemoryObjectStore,
+    target: &IndexTarget,
+) -> (ContentIndex, Vec<(PageEntry, ContentIndex)>) {
     let head = read(objects, &target.key()).expect("a head");
     assert_eq!(head.version, 3);
-    assert!(!head.pages.is_empty(), "a head lists its oldest page at least");
+    assert!(
+        !head.pages.is_empty(),
+        "a head lists its oldest page at least"
+    );
     assert!(head.pages.last().unwrap().after.is_none());
     let mut pages = Vec::new();
     leaves(objects, &head.pages, None, &mut pages);
@@ -83,7 +166,12 @@ fn whole_with_entries(objects: &MemoryObjectStore, target: &IndexTarget) -> (Con
 
 /// Every item the index shows is on the head or on exactly one page, in order, each page
 /// holding only dates of its range, and the head holding the newest `limit`.
-fn assert_exactly_once(objects: &MemoryObjectStore, items: &MemoryItemStore, target: &IndexTarget, limit: usize) {
+fn assert_exactly_once(
+    objects: &MemoryObjectStore,
+    items: &MemoryItemStore,
+    target: &IndexTarget,
+    limit: usize,
+) {
     let (head, pages) = whole(objects, target);
     let mut expected: Vec<MediaItem> = items
         .items
@@ -98,11 +186,26 @@ fn assert_exactly_once(objects: &MemoryObjectStore, items: &MemoryItemStore, tar
         })
         .cloned()
         .collect();
-    expected.sort_by(|a, b| b.upload_date.cmp(&a.upload_date).then_with(|| a.object_key.cmp(&b.object_key)));
-    let shown: Vec<(String, String)> = head.items.iter().chain(pages.iter().flat_map(|p| p.items.iter())).map(|e| (e.object_key.clone(), e.title.clone())).collect();
-    let want: Vec<(String, String)> = expected.iter().map(|i| (i.object_key.clone(), i.title.clone())).collect();
+    expected.sort_by(|a, b| {
+        b.upload_date
+            .cmp(&a.upload_date)
+            .then_with(|| a.object_key.cmp(&b.object_key))
+    });
+    let shown: Vec<(String, String)> = head
+        .items
+        .iter()
+        .chain(pages.iter().flat_map(|p| p.items.iter()))
+        .map(|e| (e.object_key.clone(), e.title.clone()))
+        .collect();
+    let want: Vec<(String, String)> = expected
+        .iter()
+        .map(|i| (i.object_key.clone(), i.title.clone()))
+        .collect();
     assert_eq!(shown.len(), want.len(), "every item exactly once");
-    assert_eq!(shown, want, "head then pages, newest first, as the table says");
+    assert_eq!(
+        shown, want,
+        "head then pages, newest first, as the table says"
+    );
     assert_eq!(head.items.len(), limit.min(want.len()));
 }
 
@@ -114,11 +217,19 @@ struct World {
 
 impl World {
     fn new(limits: IndexLimits) -> World {
-        World { objects: MemoryObjectStore::default(), items: MemoryItemStore::default(), limits }
+        World {
+            objects: MemoryObjectStore::default(),
+            items: MemoryItemStore::default(),
+            limits,
+        }
     }
 
     fn publisher(&self) -> IndexPublisher<'_, MemoryObjectStore, MemoryItemStore> {
-        IndexPublisher { objects: &self.objects, items: &self.items, limits: self.limits }
+        IndexPublisher {
+            objects: &self.objects,
+            items: &self.items,
+            limits: self.limits,
+        }
     }
 
     async fn upload(&self, it: MediaItem) -> Published {
@@ -126,12 +237,18 @@ impl World {
         if let Some(day) = &it.upload_day {
             self.items.mark_public_day(day).await.unwrap();
         }
-        self.publisher().regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(&it)]).await.unwrap()
+        self.publisher()
+            .regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(&it)])
+            .await
+            .unwrap()
     }
 
     async fn delete(&self, it: &MediaItem) -> Published {
         self.items.items.lock().unwrap().remove(&it.key());
-        self.publisher().regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(it)]).await.unwrap()
+        self.publisher()
+            .regenerate(&IndexTarget::Private(OWNER.into()), &[IndexChange::of(it)])
+            .await
+            .unwrap()
     }
 }
 
@@ -167,25 +284,43 @@ async fn uploads_fill_the_head_then_pages_and_every_item_is_in_exactly_one_place
     let (head, pages) = whole(&w.objects, &private());
     // 25 items older than the head in pages of the page size, the open one filling up.
     assert!(pages.len() >= 6, "{:?}", head.pages);
-    assert!(pages.iter().all(|p| p.items.len() <= 5), "pages stay near the page size");
+    assert!(
+        pages.iter().all(|p| p.items.len() <= 5),
+        "pages stay near the page size"
+    );
     let (_, entries) = whole_with_entries(&w.objects, &private());
     let keys: Vec<&str> = entries.iter().map(|(e, _)| e.key.as_str()).collect();
-    assert_eq!(*keys.last().unwrap(), format!("private/index/{OWNER}/content-0.json"));
-    assert!(keys.iter().all(|k| k.starts_with(&format!("private/index/{OWNER}/content-"))));
+    assert_eq!(
+        *keys.last().unwrap(),
+        format!("private/index/{OWNER}/content-0.json")
+    );
+    assert!(keys
+        .iter()
+        .all(|k| k.starts_with(&format!("private/index/{OWNER}/content-"))));
 }
 
 #[tokio::test]
 async fn edits_and_deletes_of_old_pictures_rewrite_their_page_and_the_head_only() {
     // No volumes here (see the volume tests below).
-    let w = World::new(IndexLimits { volume_size: 100, ..small() });
+    let w = World::new(IndexLimits {
+        volume_size: 100,
+        ..small()
+    });
     let all = w.paged(40).await;
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
 
     let puts = w.objects.request_count("PutObject");
     let mut edited = all[3].clone();
     edited.title = "edited".into();
-    assert!(matches!(w.upload(edited.clone()).await, Published::Written { pages: 1, .. }));
-    assert_eq!(w.objects.request_count("PutObject") - puts, 2, "the page and the head");
+    assert!(matches!(
+        w.upload(edited.clone()).await,
+        Published::Written { pages: 1, .. }
+    ));
+    assert_eq!(
+        w.objects.request_count("PutObject") - puts,
+        2,
+        "the page and the head"
+    );
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
 
     let puts = w.objects.request_count("PutObject");
@@ -201,7 +336,10 @@ async fn edits_and_deletes_of_old_pictures_rewrite_their_page_and_the_head_only(
 
     // The same record again: nothing read changes, nothing is written.
     let puts = w.objects.request_count("PutObject");
-    assert!(matches!(w.delete(&all[39]).await, Published::Unchanged { .. }));
+    assert!(matches!(
+        w.delete(&all[39]).await,
+        Published::Unchanged { .. }
+    ));
     assert_eq!(w.objects.request_count("PutObject"), puts);
 
     // An upload with an old date (a repair's late event) joins its page.
@@ -215,11 +353,16 @@ async fn a_version_1_index_is_paged_by_its_first_regeneration() {
     let all = put_items(&w.items, 23);
     let v1 = serde_json::json!({"version": 1, "generatedAt": "2026-11-23T14:05:10.002Z",
         "items": serde_json::to_value(ContentIndex::new(all.clone(), None).items).unwrap()});
-    w.objects.insert(&private().key(), serde_json::to_vec(&v1).unwrap(), &[]);
+    w.objects
+        .insert(&private().key(), serde_json::to_vec(&v1).unwrap(), &[]);
     w.upload(item(23, "private", &date(23))).await;
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
     let (head, _) = whole(&w.objects, &private());
-    assert!(head.pages.len() >= 4, "19 older items split into pages of about 4: {:?}", head.pages);
+    assert!(
+        head.pages.len() >= 4,
+        "19 older items split into pages of about 4: {:?}",
+        head.pages
+    );
 }
 
 #[tokio::test]
@@ -228,20 +371,33 @@ async fn the_public_index_pages_its_history_across_days() {
     let target = IndexTarget::Public;
     // Public pictures on many days, and private ones that never show there.
     for n in 0..40 {
-        let it = item(n, if n % 3 == 0 { "private" } else { "public" }, &date(n * 600));
+        let it = item(
+            n,
+            if n % 3 == 0 { "private" } else { "public" },
+            &date(n * 600),
+        );
         w.items.put(it.clone());
         if let Some(day) = &it.upload_day {
             w.items.mark_public_day(day).await.unwrap();
         }
-        w.publisher().regenerate(&target, &[IndexChange::of(&it)]).await.unwrap();
+        w.publisher()
+            .regenerate(&target, &[IndexChange::of(&it)])
+            .await
+            .unwrap();
         assert_exactly_once(&w.objects, &w.items, &target, 5);
     }
     let old = item(4, "public", &date(4 * 600));
     w.items.items.lock().unwrap().remove(&old.key());
-    w.publisher().regenerate(&target, &[IndexChange::of(&old)]).await.unwrap();
+    w.publisher()
+        .regenerate(&target, &[IndexChange::of(&old)])
+        .await
+        .unwrap();
     assert_exactly_once(&w.objects, &w.items, &target, 5);
     // The repair pass rebuilds every page to the same state.
-    assert!(matches!(w.publisher().rebuild(&target).await.unwrap(), Published::Unchanged { .. }));
+    assert!(matches!(
+        w.publisher().rebuild(&target).await.unwrap(),
+        Published::Unchanged { .. }
+    ));
 }
 
 #[tokio::test]
@@ -251,22 +407,45 @@ async fn public_pages_leave_out_uploads_without_a_thumbnail_which_their_owners_p
     let all: Vec<MediaItem> = (0..30)
         .map(|n| {
             let it = item(n, "public", &date(n * 600));
-            if n % 3 == 1 { MediaItem { thumbnail_key: None, ..it } } else { it }
+            if n % 3 == 1 {
+                MediaItem {
+                    thumbnail_key: None,
+                    ..it
+                }
+            } else {
+                it
+            }
         })
         .collect();
     for it in &all {
         w.items.put(it.clone());
-        w.items.mark_public_day(it.upload_day.as_deref().unwrap()).await.unwrap();
-        w.publisher().regenerate(&IndexTarget::Public, &[IndexChange::of(it)]).await.unwrap();
-        w.publisher().regenerate(&private(), &[IndexChange::of(it)]).await.unwrap();
+        w.items
+            .mark_public_day(it.upload_day.as_deref().unwrap())
+            .await
+            .unwrap();
+        w.publisher()
+            .regenerate(&IndexTarget::Public, &[IndexChange::of(it)])
+            .await
+            .unwrap();
+        w.publisher()
+            .regenerate(&private(), &[IndexChange::of(it)])
+            .await
+            .unwrap();
     }
     assert_exactly_once(&w.objects, &w.items, &IndexTarget::Public, 5);
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
     let (head, pages) = whole(&w.objects, &IndexTarget::Public);
     let shown = head.items.len() + pages.iter().map(|p| p.items.len()).sum::<usize>();
-    assert_eq!(shown, 20, "the 10 without a thumbnail are on no public page");
+    assert_eq!(
+        shown, 20,
+        "the 10 without a thumbnail are on no public page"
+    );
     let (head, pages) = whole(&w.objects, &private());
-    assert_eq!(head.items.len() + pages.iter().map(|p| p.items.len()).sum::<usize>(), 30, "and on their owner's");
+    assert_eq!(
+        head.items.len() + pages.iter().map(|p| p.items.len()).sum::<usize>(),
+        30,
+        "and on their owner's"
+    );
 }
 
 #[tokio::test]
@@ -299,29 +478,74 @@ async fn a_slow_writer_never_leaves_an_older_page_or_head() {
         let objects = Arc::new(MemoryObjectStore::default());
         let items = Arc::new(MemoryItemStore::default());
         let all = put_items(&items, 20);
-        IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
-        assert!(!path_to(&objects, &private(), &all[3].object_key).0.is_empty(), "the edited page is inside a volume");
+        IndexPublisher {
+            objects: objects.as_ref(),
+            items: items.as_ref(),
+            limits: small(),
+        }
+        .rebuild(&private())
+        .await
+        .unwrap();
+        assert!(
+            !path_to(&objects, &private(), &all[3].object_key)
+                .0
+                .is_empty(),
+            "the edited page is inside a volume"
+        );
 
         let (fast_objects, fast_items) = (objects.clone(), items.clone());
-        let newer = MediaItem { title: "the newer title".into(), ..all[2].clone() };
+        let newer = MediaItem {
+            title: "the newer title".into(),
+            ..all[2].clone()
+        };
         let hook = StepHook::before_put(at_put - 1, move || {
-                fast_items.put(newer.clone());
-                let fast = IndexPublisher { objects: fast_objects.as_ref(), items: fast_items.as_ref(), limits: small() };
-                let published = block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
-                assert!(matches!(published, Ok(Published::Written { .. })), "{published:?}");
+            fast_items.put(newer.clone());
+            let fast = IndexPublisher {
+                objects: fast_objects.as_ref(),
+                items: fast_items.as_ref(),
+                limits: small(),
+            };
+            let published =
+                block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
+            assert!(
+                matches!(published, Ok(Published::Written { .. })),
+                "{published:?}"
+            );
         });
         let racing = Shared::hooked(objects.clone(), hook.clone());
         // The slow writer's change: an edit on the same page.
-        let slow_change = MediaItem { title: "the slow writer's edit".into(), ..all[3].clone() };
+        let slow_change = MediaItem {
+            title: "the slow writer's edit".into(),
+            ..all[3].clone()
+        };
         items.put(slow_change.clone());
-        let slow = IndexPublisher { objects: &racing, items: items.as_ref(), limits: small() };
-        let published = slow.regenerate(&private(), &[IndexChange::of(&slow_change)]).await.unwrap();
+        let slow = IndexPublisher {
+            objects: &racing,
+            items: items.as_ref(),
+            limits: small(),
+        };
+        let published = slow
+            .regenerate(&private(), &[IndexChange::of(&slow_change)])
+            .await
+            .unwrap();
         assert!(hook.fired(), "the competitor ran");
-        assert!(matches!(published, Published::Written { attempts: 2.., .. } | Published::Unchanged { .. }), "{published:?}");
+        assert!(
+            matches!(
+                published,
+                Published::Written { attempts: 2.., .. } | Published::Unchanged { .. }
+            ),
+            "{published:?}"
+        );
         assert_exactly_once(&objects, &items, &private(), 5);
         let (_, pages) = whole(&objects, &private());
-        let titles: Vec<&str> = pages.iter().flat_map(|p| p.items.iter().map(|e| e.title.as_str())).collect();
-        assert!(titles.contains(&"the newer title") && titles.contains(&"the slow writer's edit"), "{titles:?}");
+        let titles: Vec<&str> = pages
+            .iter()
+            .flat_map(|p| p.items.iter().map(|e| e.title.as_str()))
+            .collect();
+        assert!(
+            titles.contains(&"the newer title") && titles.contains(&"the slow writer's edit"),
+            "{titles:?}"
+        );
     }
 }
 
@@ -351,7 +575,9 @@ async fn cost_of_an_upload(size: usize) -> (usize, usize, usize, usize) {
         costs.insert(n, cost);
     }
     assert_exactly_once(&w.objects, &w.items, &private(), 100);
-    costs.values().fold((0, 0, 0, 0), |m, c| (m.0.max(c.0), m.1.max(c.1), m.2.max(c.2), m.3.max(c.3)))
+    costs.values().fold((0, 0, 0, 0), |m, c| {
+        (m.0.max(c.0), m.1.max(c.1), m.2.max(c.2), m.3.max(c.3))
+    })
 }
 
 #[tokio::test]
@@ -362,8 +588,14 @@ async fn what_an_upload_reads_and_writes_does_not_grow_with_the_collection() {
     for size in [1_000, 10_000] {
         let (items_read, keys_listed, bytes_written, puts) = cost_of_an_upload(size).await;
         // The head's candidates (its size, the head in place, the change) and one page.
-        assert!(items_read <= 2 * h + 2 + p + 1, "{size} items: {items_read} items read");
-        assert!(keys_listed <= 2 * h + 2 + h + p + 1, "{size} items: {keys_listed} keys listed");
+        assert!(
+            items_read <= 2 * h + 2 + p + 1,
+            "{size} items: {items_read} items read"
+        );
+        assert!(
+            keys_listed <= 2 * h + 2 + h + p + 1,
+            "{size} items: {keys_listed} keys listed"
+        );
         assert!(puts <= 2, "{size} items: {puts} objects written");
         written.push(bytes_written);
     }
@@ -375,32 +607,60 @@ async fn what_an_upload_reads_and_writes_does_not_grow_with_the_collection() {
 
 /// Which objects changed between two snapshots of the bucket.
 fn changed(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
-    after.iter().filter(|(k, body)| before.get(*k) != Some(*body)).map(|(k, _)| k.clone()).collect()
+    after
+        .iter()
+        .filter(|(k, body)| before.get(*k) != Some(*body))
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn snapshot(objects: &MemoryObjectStore) -> BTreeMap<String, Vec<u8>> {
-    objects.objects.lock().unwrap().iter().map(|(k, o)| (k.clone(), o.body.clone())).collect()
+    objects
+        .objects
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, o)| (k.clone(), o.body.clone()))
+        .collect()
 }
 
 /// The keys of the volumes on the way from the head to the page holding `key`, outermost first,
 /// and that page's key.
 fn path_to(objects: &MemoryObjectStore, target: &IndexTarget, key: &str) -> (Vec<String>, String) {
-    fn walk(objects: &MemoryObjectStore, entries: &[PageEntry], key: &str, path: &mut Vec<String>) -> Option<String> {
+    fn walk(
+        objects: &MemoryObjectStore,
+        entries: &[PageEntry],
+        key: &str,
+        path: &mut Vec<String>,
+    ) -> Option<String> {
         for entry in entries {
             if entry.level > 0 {
                 path.push(entry.key.clone());
-                if let Some(page) = walk(objects, &read(objects, &entry.key).unwrap().pages, key, path) {
+                if let Some(page) = walk(
+                    objects,
+                    &read(objects, &entry.key).unwrap().pages,
+                    key,
+                    path,
+                ) {
                     return Some(page);
                 }
                 path.pop();
-            } else if read(objects, &entry.key).is_some_and(|p| p.items.iter().any(|e| e.object_key == key)) {
+            } else if read(objects, &entry.key)
+                .is_some_and(|p| p.items.iter().any(|e| e.object_key == key))
+            {
                 return Some(entry.key.clone());
             }
         }
         None
     }
     let mut path = Vec::new();
-    let page = walk(objects, &read(objects, &target.key()).unwrap().pages, key, &mut path).expect("the item is on a page");
+    let page = walk(
+        objects,
+        &read(objects, &target.key()).unwrap().pages,
+        key,
+        &mut path,
+    )
+    .expect("the item is on a page");
     (path, page)
 }
 
@@ -422,15 +682,26 @@ async fn older_pages_are_sealed_into_volumes_and_the_head_lists_few_entries_per_
         w.upload(item(n, "private", &date(n))).await;
         let written = changed(&before, &snapshot(&w.objects));
         // The head, the open page, and at most one new volume per level.
-        assert!(written.iter().filter(|k| k.contains("/content-")).count() <= 1, "{n}: {written:?}");
+        assert!(
+            written.iter().filter(|k| k.contains("/content-")).count() <= 1,
+            "{n}: {written:?}"
+        );
         assert!(written.len() <= 2 + 4, "{n}: {written:?}");
         if n % 7 == 0 || n > 140 {
             assert_exactly_once(&w.objects, &w.items, &private(), 5);
         }
         let head = read(&w.objects, &private().key()).unwrap();
         // Levels newest first, fewer than 2V of each.
-        assert!(head.pages.windows(2).all(|p| p[0].level <= p[1].level), "{n}: {:?}", head.pages);
-        assert!(levels(&head).values().all(|&count| count < 2 * 2), "{n}: {:?}", levels(&head));
+        assert!(
+            head.pages.windows(2).all(|p| p[0].level <= p[1].level),
+            "{n}: {:?}",
+            head.pages
+        );
+        assert!(
+            levels(&head).values().all(|&count| count < 2 * 2),
+            "{n}: {:?}",
+            levels(&head)
+        );
         most = most.max(head.pages.len());
     }
     let head = read(&w.objects, &private().key()).unwrap();
@@ -449,69 +720,141 @@ async fn an_edit_or_delete_inside_a_volume_rewrites_its_page_its_volumes_and_the
 
     for (n, delete) in [(1, false), (2, true), (30, false)] {
         let (volumes, page) = path_to(&w.objects, &private(), &all[n].object_key);
-        assert!(n == 30 || volumes.len() >= 2, "item {n} is deep in volumes: {volumes:?}");
+        assert!(
+            n == 30 || volumes.len() >= 2,
+            "item {n} is deep in volumes: {volumes:?}"
+        );
         let before = snapshot(&w.objects);
         let published = if delete {
             w.delete(&all[n]).await
         } else {
-            w.upload(MediaItem { title: format!("edited {n}"), ..all[n].clone() }).await
+            w.upload(MediaItem {
+                title: format!("edited {n}"),
+                ..all[n].clone()
+            })
+            .await
         };
-        let mut expected: Vec<String> = volumes.iter().cloned().chain([page, private().key()]).collect();
+        let mut expected: Vec<String> = volumes
+            .iter()
+            .cloned()
+            .chain([page, private().key()])
+            .collect();
         expected.sort();
-        assert_eq!(changed(&before, &snapshot(&w.objects)), expected, "item {n}");
-        assert!(matches!(published, Published::Written { pages: 1, volumes, .. } if volumes == expected.len() - 2), "{published:?}");
+        assert_eq!(
+            changed(&before, &snapshot(&w.objects)),
+            expected,
+            "item {n}"
+        );
+        assert!(
+            matches!(published, Published::Written { pages: 1, volumes, .. } if volumes == expected.len() - 2),
+            "{published:?}"
+        );
         assert_exactly_once(&w.objects, &w.items, &private(), 5);
     }
 
     // The same records again (late, repeated): nothing is written.
     let puts = w.objects.request_count("PutObject");
-    assert!(matches!(w.delete(&all[2]).await, Published::Unchanged { .. }));
-    assert!(matches!(w.upload(MediaItem { title: "edited 1".into(), ..all[1].clone() }).await, Published::Unchanged { .. }));
+    assert!(matches!(
+        w.delete(&all[2]).await,
+        Published::Unchanged { .. }
+    ));
+    assert!(matches!(
+        w.upload(MediaItem {
+            title: "edited 1".into(),
+            ..all[1].clone()
+        })
+        .await,
+        Published::Unchanged { .. }
+    ));
     assert_eq!(w.objects.request_count("PutObject"), puts);
 }
 
 #[tokio::test]
 async fn a_version_2_head_without_volumes_is_read_and_sealed_by_the_next_regeneration() {
     // Written by the version-2 layout: every page listed on the head.
-    let w = World::new(IndexLimits { volume_size: 1000, ..small() });
+    let w = World::new(IndexLimits {
+        volume_size: 1000,
+        ..small()
+    });
     w.paged(80).await;
-    let mut v2: serde_json::Value = serde_json::from_slice(&w.objects.object(&private().key()).unwrap().body).unwrap();
+    let mut v2: serde_json::Value =
+        serde_json::from_slice(&w.objects.object(&private().key()).unwrap().body).unwrap();
     v2["version"] = 2.into();
-    assert!(v2["pages"].as_array().unwrap().iter().all(|p| p.get("level").is_none()));
+    assert!(v2["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p.get("level").is_none()));
     assert!(v2["pages"].as_array().unwrap().len() >= 15);
-    w.objects.insert(&private().key(), serde_json::to_vec(&v2).unwrap(), &[]);
+    w.objects
+        .insert(&private().key(), serde_json::to_vec(&v2).unwrap(), &[]);
 
-    let w = World { limits: small(), ..w };
+    let w = World {
+        limits: small(),
+        ..w
+    };
     let before = snapshot(&w.objects);
     let published = w.upload(item(80, "private", &date(80))).await;
-    assert!(matches!(published, Published::Written { volumes: 2.., .. }), "{published:?}");
+    assert!(
+        matches!(published, Published::Written { volumes: 2.., .. }),
+        "{published:?}"
+    );
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
     let head = read(&w.objects, &private().key()).unwrap();
-    assert!(levels(&head).values().all(|&count| count < 4), "{:?}", levels(&head));
+    assert!(
+        levels(&head).values().all(|&count| count < 4),
+        "{:?}",
+        levels(&head)
+    );
     // The pages were kept as they were: sealing writes volumes, not pages (the upload itself
     // writes the open page).
     let written = changed(&before, &snapshot(&w.objects));
-    assert!(written.iter().filter(|k| k.contains("/content-")).count() <= 1, "{written:?}");
-    assert!(written.iter().filter(|k| k.contains("/volume")).count() >= 2, "{written:?}");
+    assert!(
+        written.iter().filter(|k| k.contains("/content-")).count() <= 1,
+        "{written:?}"
+    );
+    assert!(
+        written.iter().filter(|k| k.contains("/volume")).count() >= 2,
+        "{written:?}"
+    );
 }
 
 #[tokio::test]
 async fn the_repair_pass_rebuilds_lost_volumes_and_pages() {
     let w = World::new(small());
     let all = w.paged(60).await;
-    assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Unchanged { .. }), "a second repair finds nothing to do");
+    assert!(
+        matches!(
+            w.publisher().rebuild(&private()).await.unwrap(),
+            Published::Unchanged { .. }
+        ),
+        "a second repair finds nothing to do"
+    );
 
     // A lost volume (with everything it listed), a lost page, and a stream record never
     // delivered (an item edited in the table alone).
     let (volumes, _) = path_to(&w.objects, &private(), &all[1].object_key);
     let (_, page) = path_to(&w.objects, &private(), &all[40].object_key);
-    w.objects.objects.lock().unwrap().remove(volumes.last().unwrap());
+    w.objects
+        .objects
+        .lock()
+        .unwrap()
+        .remove(volumes.last().unwrap());
     w.objects.objects.lock().unwrap().remove(&page);
-    w.items.put(MediaItem { title: "edited in the table".into(), ..all[20].clone() });
+    w.items.put(MediaItem {
+        title: "edited in the table".into(),
+        ..all[20].clone()
+    });
 
-    assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Written { .. }));
+    assert!(matches!(
+        w.publisher().rebuild(&private()).await.unwrap(),
+        Published::Written { .. }
+    ));
     assert_exactly_once(&w.objects, &w.items, &private(), 5);
-    assert!(matches!(w.publisher().rebuild(&private()).await.unwrap(), Published::Unchanged { .. }));
+    assert!(matches!(
+        w.publisher().rebuild(&private()).await.unwrap(),
+        Published::Unchanged { .. }
+    ));
 }
 
 /// Before every store call of a writer editing a picture on a page inside volumes, a second
@@ -524,25 +867,63 @@ async fn a_competing_writer_at_any_step_never_leaves_an_older_page_volume_or_hea
         let objects = Arc::new(MemoryObjectStore::default());
         let items = Arc::new(MemoryItemStore::default());
         let all = put_items(&items, 60);
-        IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() }.rebuild(&private()).await.unwrap();
+        IndexPublisher {
+            objects: objects.as_ref(),
+            items: items.as_ref(),
+            limits: small(),
+        }
+        .rebuild(&private())
+        .await
+        .unwrap();
         let (volumes, page) = path_to(&objects, &private(), &all[3].object_key);
-        assert!(volumes.len() >= 2, "the pictures are on a page inside volumes: {volumes:?}");
-        assert_eq!(path_to(&objects, &private(), &all[2].object_key).1, page, "both on one page");
+        assert!(
+            volumes.len() >= 2,
+            "the pictures are on a page inside volumes: {volumes:?}"
+        );
+        assert_eq!(
+            path_to(&objects, &private(), &all[2].object_key).1,
+            page,
+            "both on one page"
+        );
 
         let hook = {
-            let (objects, items, newer) = (objects.clone(), items.clone(), MediaItem { title: "the competitor's edit".into(), ..all[2].clone() });
+            let (objects, items, newer) = (
+                objects.clone(),
+                items.clone(),
+                MediaItem {
+                    title: "the competitor's edit".into(),
+                    ..all[2].clone()
+                },
+            );
             StepHook::before_step(step, move || {
                 items.put(newer.clone());
-                let fast = IndexPublisher { objects: objects.as_ref(), items: items.as_ref(), limits: small() };
-                let published = block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
-                assert!(matches!(published, Ok(Published::Written { .. })), "{published:?}");
+                let fast = IndexPublisher {
+                    objects: objects.as_ref(),
+                    items: items.as_ref(),
+                    limits: small(),
+                };
+                let published =
+                    block_on_elsewhere(fast.regenerate(&private(), &[IndexChange::of(&newer)]));
+                assert!(
+                    matches!(published, Ok(Published::Written { .. })),
+                    "{published:?}"
+                );
             })
         };
         let slow_objects = Shared::hooked(objects.clone(), hook.clone());
-        let edit = MediaItem { title: "the slow writer's edit".into(), ..all[3].clone() };
+        let edit = MediaItem {
+            title: "the slow writer's edit".into(),
+            ..all[3].clone()
+        };
         items.put(edit.clone());
-        let slow = IndexPublisher { objects: &slow_objects, items: items.as_ref(), limits: small() };
-        slow.regenerate(&private(), &[IndexChange::of(&edit)]).await.unwrap();
+        let slow = IndexPublisher {
+            objects: &slow_objects,
+            items: items.as_ref(),
+            limits: small(),
+        };
+        slow.regenerate(&private(), &[IndexChange::of(&edit)])
+            .await
+            .unwrap();
         if !hook.fired() {
             // The writer finished in fewer calls: every interleaving has been tried (the head,
             // the volumes and the page read, then written).
@@ -550,8 +931,20 @@ async fn a_competing_writer_at_any_step_never_leaves_an_older_page_volume_or_hea
             return;
         }
         assert_exactly_once(&objects, &items, &private(), 5);
-        let on_page: Vec<String> = read(&objects, &path_to(&objects, &private(), &all[3].object_key).1).unwrap().items.iter().map(|e| e.title.clone()).collect();
-        assert!(on_page.contains(&"the competitor's edit".to_owned()) && on_page.contains(&"the slow writer's edit".to_owned()), "step {step}: {on_page:?}");
+        let on_page: Vec<String> = read(
+            &objects,
+            &path_to(&objects, &private(), &all[3].object_key).1,
+        )
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.title.clone())
+        .collect();
+        assert!(
+            on_page.contains(&"the competitor's edit".to_owned())
+                && on_page.contains(&"the slow writer's edit".to_owned()),
+            "step {step}: {on_page:?}"
+        );
         step += 1;
     }
 }

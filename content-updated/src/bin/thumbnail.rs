@@ -14,7 +14,10 @@ use media_imaging::ImageLimits;
 use media_imaging::{make_renditions, make_thumbnail_sized, Encoded, ImagingError};
 
 fn thread_cpu_ms() -> f64 {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec into the pointer it is given.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
     now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
@@ -64,8 +67,11 @@ fn main() -> ExitCode {
             Ok(bytes) => {
                 let start = thread_cpu_ms();
                 let result: Result<(Encoded, Option<(Encoded, bool)>), ImagingError> = match size {
-                    Some(size) => make_thumbnail_sized(&bytes, &limits, size).map(|t| (t.encoded, None)),
-                    None => make_renditions(&bytes, &limits).map(|r| (r.thumbnail, Some((r.preview, r.animated)))),
+                    Some(size) => {
+                        make_thumbnail_sized(&bytes, &limits, size).map(|t| (t.encoded, None))
+                    }
+                    None => make_renditions(&bytes, &limits)
+                        .map(|r| (r.thumbnail, Some((r.preview, r.animated)))),
                 };
                 let ms = thread_cpu_ms() - start;
                 match result {
@@ -77,8 +83,15 @@ fn main() -> ExitCode {
                                 written.push((format!("{stem}.preview"), preview));
                             }
                             for (name, encoded) in written {
-                                let ext = if encoded.content_type == "image/png" { "png" } else { "jpg" };
-                                if let Err(err) = std::fs::write(dir.join(format!("{name}.{ext}")), &encoded.bytes) {
+                                let ext = if encoded.content_type == "image/png" {
+                                    "png"
+                                } else {
+                                    "jpg"
+                                };
+                                if let Err(err) = std::fs::write(
+                                    dir.join(format!("{name}.{ext}")),
+                                    &encoded.bytes,
+                                ) {
                                     failed = true;
                                     eprintln!("{name}: cannot write the rendition: {err}");
                                 }

@@ -8,9 +8,23 @@ pub fn s3_event_body(event_name: &str, key: &str, sequencer: &str) -> String {
 }
 
 /// [`s3_event_body`] about the version of the object with `etag`.
-pub fn s3_event_body_for_version(event_name: &str, key: &str, sequencer: &str, etag: Option<&str>) -> String {
-    let time = chrono::DateTime::parse_from_rfc3339("2026-11-23T14:05:09.123Z").expect("a date").to_utc();
-    crate::events::s3_event_body(event_name, key, &crate::item::Sequencer::new(sequencer), etag, time, "AWS:X")
+pub fn s3_event_body_for_version(
+    event_name: &str,
+    key: &str,
+    sequencer: &str,
+    etag: Option<&str>,
+) -> String {
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-23T14:05:09.123Z")
+        .expect("a date")
+        .to_utc();
+    crate::events::s3_event_body(
+        event_name,
+        key,
+        &crate::item::Sequencer::new(sequencer),
+        etag,
+        time,
+        "AWS:X",
+    )
 }
 
 /// The change a one-record S3 event body describes.
@@ -19,9 +33,16 @@ pub fn s3_change(event_name: &str, key: &str, sequencer: &str) -> crate::events:
 }
 
 /// The change [`s3_event_body_for_version`] describes.
-pub fn s3_change_for_version(event_name: &str, key: &str, sequencer: &str, etag: Option<&str>) -> crate::events::ContentChange {
-    let record = crate::events::s3_records_from_body(&s3_event_body_for_version(event_name, key, sequencer, etag))
-        .expect("an S3 event")
-        .remove(0);
+pub fn s3_change_for_version(
+    event_name: &str,
+    key: &str,
+    sequencer: &str,
+    etag: Option<&str>,
+) -> crate::events::ContentChange {
+    let record = crate::events::s3_records_from_body(&s3_event_body_for_version(
+        event_name, key, sequencer, etag,
+    ))
+    .expect("an S3 event")
+    .remove(0);
     crate::events::content_change(0, record).expect("a content change")
 }

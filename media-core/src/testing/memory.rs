@@ -44,7 +44,9 @@ impl MemoryObject {
     }
 
     fn is_archived(&self) -> bool {
-        self.storage_class.as_deref().is_some_and(|class| ARCHIVE_CLASSES.contains(&class))
+        self.storage_class
+            .as_deref()
+            .is_some_and(|class| ARCHIVE_CLASSES.contains(&class))
     }
 }
 
@@ -75,14 +77,23 @@ impl MemoryObjectStore {
         self.insert_at(key, body, metadata, Utc::now());
     }
 
-    pub fn insert_at(&self, key: &str, body: Vec<u8>, metadata: &[(&str, &str)], at: DateTime<Utc>) {
+    pub fn insert_at(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, &str)],
+        at: DateTime<Utc>,
+    ) {
         let etag = self.new_etag();
         self.objects.lock().unwrap().insert(
             key.to_owned(),
             MemoryObject {
                 body,
                 content_type: "application/octet-stream".into(),
-                metadata: metadata.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                metadata: metadata
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
                 cache_control: None,
                 etag,
                 last_modified: at,
@@ -108,7 +119,12 @@ impl MemoryObjectStore {
     }
 
     pub fn request_count(&self, operation: &'static str) -> usize {
-        self.requests.lock().unwrap().get(operation).copied().unwrap_or(0)
+        self.requests
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn count(&self, operation: &'static str) {
@@ -123,7 +139,11 @@ impl MemoryObjectStore {
 
     fn missing(&self, operation: &'static str, key: &str) -> Result<(), StoreError> {
         if self.without_list_bucket.load(Ordering::SeqCst) {
-            return Err(StoreError::new(operation, key, "AccessDenied (403): missing key, caller lacks s3:ListBucket"));
+            return Err(StoreError::new(
+                operation,
+                key,
+                "AccessDenied (403): missing key, caller lacks s3:ListBucket",
+            ));
         }
         Ok(())
     }
@@ -133,7 +153,11 @@ impl MemoryObjectStore {
 /// was signed and for how long.
 #[async_trait]
 impl PresignGet for MemoryObjectStore {
-    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
         self.count("PresignGetObject");
         Ok(format!("memory:///{key}?expires={}", expires_in.as_secs()))
     }
@@ -141,7 +165,12 @@ impl PresignGet for MemoryObjectStore {
 
 #[async_trait]
 impl ObjectStore for MemoryObjectStore {
-    async fn get_matching(&self, key: &str, if_match: Option<&str>, max_bytes: u64) -> Result<Option<FetchedObject>, StoreError> {
+    async fn get_matching(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Option<FetchedObject>, StoreError> {
         self.count("GetObject");
         let Some(o) = self.object(key) else {
             self.missing("GetObject", key)?;
@@ -154,7 +183,10 @@ impl ObjectStore for MemoryObjectStore {
         if readable {
             self.bytes_read.fetch_add(o.body.len(), Ordering::SeqCst);
         }
-        Ok(Some(FetchedObject { head: o.head(), body: readable.then_some(o.body) }))
+        Ok(Some(FetchedObject {
+            head: o.head(),
+            body: readable.then_some(o.body),
+        }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StoreError> {
@@ -168,7 +200,11 @@ impl ObjectStore for MemoryObjectStore {
     async fn put(&self, object: PutObject) -> Result<WriteOutcome, StoreError> {
         self.count("PutObject");
         if object.key.len() > MAX_KEY_BYTES {
-            return Err(StoreError::new("PutObject", &object.key, "KeyTooLongError: your key is too long"));
+            return Err(StoreError::new(
+                "PutObject",
+                &object.key,
+                "KeyTooLongError: your key is too long",
+            ));
         }
         let etag = self.new_etag();
         let mut objects = self.objects.lock().unwrap();
@@ -182,7 +218,8 @@ impl ObjectStore for MemoryObjectStore {
         if !allowed {
             return Ok(WriteOutcome::Superseded);
         }
-        self.bytes_written.fetch_add(object.body.len(), Ordering::SeqCst);
+        self.bytes_written
+            .fetch_add(object.body.len(), Ordering::SeqCst);
         objects.insert(
             object.key,
             MemoryObject {
@@ -217,20 +254,31 @@ impl ObjectStore for MemoryObjectStore {
         }
     }
 
-    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+    ) -> Result<ObjectPage, StoreError> {
         self.count("ListObjectsV2");
         let objects = self.objects.lock().unwrap();
         let mut listed: Vec<ListedObject> = objects
             .range(continuation.clone().unwrap_or_default()..)
             .filter(|(k, _)| k.starts_with(prefix) && Some(*k) != continuation.as_ref())
             .take(1001)
-            .map(|(k, o)| ListedObject { key: k.clone(), last_modified: Some(o.last_modified), size: o.body.len() as u64 })
+            .map(|(k, o)| ListedObject {
+                key: k.clone(),
+                last_modified: Some(o.last_modified),
+                size: o.body.len() as u64,
+            })
             .collect();
         let next = (listed.len() > 1000).then(|| {
             listed.truncate(1000);
             listed.last().map(|o| o.key.clone()).unwrap_or_default()
         });
-        Ok(ObjectPage { objects: listed, next })
+        Ok(ObjectPage {
+            objects: listed,
+            next,
+        })
     }
 
     async fn delete_many(&self, keys: &[String]) -> Result<Vec<(String, String)>, StoreError> {
@@ -302,17 +350,26 @@ impl MemoryItemStore {
 
     /// Runs `query` over the secondary indexes' view of the table (lagging or not) without
     /// copying the table, and counts what it returns.
-    fn query_secondary(&self, query: impl FnOnce(&BTreeMap<ItemKey, MediaItem>) -> Vec<MediaItem>) -> Vec<MediaItem> {
+    fn query_secondary(
+        &self,
+        query: impl FnOnce(&BTreeMap<ItemKey, MediaItem>) -> Vec<MediaItem>,
+    ) -> Vec<MediaItem> {
         let lagging = self.lagging_index.lock().unwrap();
         let found = match lagging.as_ref() {
             Some(view) => query(view),
             None => query(&self.items.lock().unwrap()),
         };
-        self.index_keys_read.fetch_add(found.len(), Ordering::SeqCst);
+        self.index_keys_read
+            .fetch_add(found.len(), Ordering::SeqCst);
         found
     }
 
-    fn update(&self, key: &ItemKey, allowed: impl FnOnce(&MediaItem) -> bool, apply: impl FnOnce(&mut MediaItem)) -> WriteOutcome {
+    fn update(
+        &self,
+        key: &ItemKey,
+        allowed: impl FnOnce(&MediaItem) -> bool,
+        apply: impl FnOnce(&mut MediaItem),
+    ) -> WriteOutcome {
         let mut items = self.items.lock().unwrap();
         let item = items.entry(key.clone()).or_insert_with(|| MediaItem {
             identity_id: key.identity_id.clone(),
@@ -345,43 +402,80 @@ impl ContentItems for MemoryItemStore {
         })
     }
 
-    async fn write_content(&self, key: &ItemKey, a: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
-        Ok(self.update(key, |item| not_later(&item.sequencer, &a.sequencer), |item| {
-            // The attributes as DynamoDB would hold them after the update: content-updated's
-            // replaced (absent ones removed, the tombstone's too), face-detection's kept.
-            let mut value = serde_json::to_value(a).unwrap();
-            value["identityId"] = key.identity_id.clone().into();
-            value["objectKey"] = key.object_key.clone().into();
-            let faces = (item.faces_key.take(), item.face_count.take(), item.faces.take(), item.faces_sequencer.take());
-            *item = serde_json::from_value(value).expect("content attributes are an item");
-            (item.faces_key, item.face_count, item.faces, item.faces_sequencer) = faces;
-        }))
+    async fn write_content(
+        &self,
+        key: &ItemKey,
+        a: &ContentAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
+        Ok(self.update(
+            key,
+            |item| not_later(&item.sequencer, &a.sequencer),
+            |item| {
+                // The attributes as DynamoDB would hold them after the update: content-updated's
+                // replaced (absent ones removed, the tombstone's too), face-detection's kept.
+                let mut value = serde_json::to_value(a).unwrap();
+                value["identityId"] = key.identity_id.clone().into();
+                value["objectKey"] = key.object_key.clone().into();
+                let faces = (
+                    item.faces_key.take(),
+                    item.face_count.take(),
+                    item.faces.take(),
+                    item.faces_sequencer.take(),
+                );
+                *item = serde_json::from_value(value).expect("content attributes are an item");
+                (
+                    item.faces_key,
+                    item.face_count,
+                    item.faces,
+                    item.faces_sequencer,
+                ) = faces;
+            },
+        ))
     }
 
-    async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
-        Ok(self.update(key, |item| not_later(&item.sequencer, &t.sequencer) && item.refused.is_none(), |item| {
-            *item = MediaItem {
-                identity_id: key.identity_id.clone(),
-                object_key: key.object_key.clone(),
-                sequencer: Some(t.sequencer.clone()),
-                deleted: Some(true),
-                expires_at: Some(t.expires_at),
-                // As the adapter's `if_not_exists(uploadDate, if_not_exists(deletedUploadDate,
-                // NULL))`, read from the item before this write.
-                deleted_upload_date: item.upload_date.clone().or_else(|| item.deleted_upload_date.clone()),
-                ..Default::default()
-            };
-        }))
+    async fn write_tombstone(
+        &self,
+        key: &ItemKey,
+        t: &Tombstone,
+    ) -> Result<WriteOutcome, StoreError> {
+        Ok(self.update(
+            key,
+            |item| not_later(&item.sequencer, &t.sequencer) && item.refused.is_none(),
+            |item| {
+                *item = MediaItem {
+                    identity_id: key.identity_id.clone(),
+                    object_key: key.object_key.clone(),
+                    sequencer: Some(t.sequencer.clone()),
+                    deleted: Some(true),
+                    expires_at: Some(t.expires_at),
+                    // As the adapter's `if_not_exists(uploadDate, if_not_exists(deletedUploadDate,
+                    // NULL))`, read from the item before this write.
+                    deleted_upload_date: item
+                        .upload_date
+                        .clone()
+                        .or_else(|| item.deleted_upload_date.clone()),
+                    ..Default::default()
+                };
+            },
+        ))
     }
 }
 
 #[async_trait]
 impl FaceItems for MemoryItemStore {
-    async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+    async fn write_faces(
+        &self,
+        key: &ItemKey,
+        a: &FaceAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
         let seq = &a.faces_sequencer;
         Ok(self.update(
             key,
-            |item| not_later(&item.sequencer, seq) && not_later(&item.faces_sequencer, seq) && item.refused.is_none(),
+            |item| {
+                not_later(&item.sequencer, seq)
+                    && not_later(&item.faces_sequencer, seq)
+                    && item.refused.is_none()
+            },
             |item| {
                 item.faces_key = a.faces_key.clone();
                 item.face_count = a.face_count;
@@ -406,8 +500,13 @@ impl TextBounds for MemoryItemStore {
     async fn cut_text(&self, key: &ItemKey, cuts: &[TextCut]) -> Result<WriteOutcome, StoreError> {
         self.text_cuts_asked.fetch_add(1, Ordering::SeqCst);
         let mut items = self.items.lock().unwrap();
-        let Some(item) = items.get_mut(key) else { return Ok(WriteOutcome::Superseded) };
-        if !cuts.iter().all(|cut| *text_mut(item, cut.field) == cut.stored) {
+        let Some(item) = items.get_mut(key) else {
+            return Ok(WriteOutcome::Superseded);
+        };
+        if !cuts
+            .iter()
+            .all(|cut| *text_mut(item, cut.field) == cut.stored)
+        {
             return Ok(WriteOutcome::Superseded);
         }
         for cut in cuts {
@@ -420,19 +519,36 @@ impl TextBounds for MemoryItemStore {
 #[async_trait]
 impl IndexItems for MemoryItemStore {
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
-        let items: Vec<MediaItem> = self.items.lock().unwrap().values().filter(|i| i.identity_id == identity_id).cloned().collect();
+        let items: Vec<MediaItem> = self
+            .items
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|i| i.identity_id == identity_id)
+            .cloned()
+            .collect();
         self.items_read.fetch_add(items.len(), Ordering::SeqCst);
         Ok(items)
     }
 
-    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+    async fn owner_items_between(
+        &self,
+        identity_id: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         // The partition is the identity: the table's key order finds it without a scan.
-        let start = ItemKey { identity_id: identity_id.to_owned(), object_key: String::new() };
+        let start = ItemKey {
+            identity_id: identity_id.to_owned(),
+            object_key: String::new(),
+        };
         Ok(self.query_secondary(|table| {
             let mut found: Vec<(&String, &ItemKey)> = table
                 .range(start..)
                 .take_while(|(k, _)| k.identity_id == identity_id)
-                .filter_map(|(k, i)| Some((i.upload_date.as_ref().filter(|d| range.contains(d))?, k)))
+                .filter_map(|(k, i)| {
+                    Some((i.upload_date.as_ref().filter(|d| range.contains(d))?, k))
+                })
                 .collect();
             found.sort_by(|a, b| b.cmp(a));
             found.truncate(limit);
@@ -449,11 +565,19 @@ impl IndexItems for MemoryItemStore {
         }))
     }
 
-    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+    async fn public_items_of_day(
+        &self,
+        day: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         Ok(self.query_secondary(|table| {
             let mut items: Vec<&MediaItem> = table
                 .values()
-                .filter(|i| i.upload_day.as_deref() == Some(day) && i.upload_date.as_deref().is_some_and(|d| range.contains(d)))
+                .filter(|i| {
+                    i.upload_day.as_deref() == Some(day)
+                        && i.upload_date.as_deref().is_some_and(|d| range.contains(d))
+                })
                 .collect();
             items.sort_by(|a, b| b.upload_date.cmp(&a.upload_date));
             items.truncate(limit);
@@ -462,7 +586,14 @@ impl IndexItems for MemoryItemStore {
     }
 
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.public_days.lock().unwrap().keys().filter(|d| d.as_str() < day).max().cloned())
+        Ok(self
+            .public_days
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|d| d.as_str() < day)
+            .max()
+            .cloned())
     }
 
     async fn mark_public_day(&self, day: &str) -> Result<(), StoreError> {
@@ -500,7 +631,12 @@ impl TableScan for MemoryItemStore {
     async fn scan_page(&self, after: Option<ItemKey>) -> Result<ItemPage, StoreError> {
         let items = self.items.lock().unwrap();
         let mut page: Vec<MediaItem> = match &after {
-            Some(after) => items.range(after.clone()..).filter(|(k, _)| *k != after).map(|(_, v)| v.clone()).take(SCAN_PAGE_ITEMS + 1).collect(),
+            Some(after) => items
+                .range(after.clone()..)
+                .filter(|(k, _)| *k != after)
+                .map(|(_, v)| v.clone())
+                .take(SCAN_PAGE_ITEMS + 1)
+                .collect(),
             None => items.values().take(SCAN_PAGE_ITEMS + 1).cloned().collect(),
         };
         let next = (page.len() > SCAN_PAGE_ITEMS).then(|| {
@@ -535,7 +671,10 @@ impl StepHook {
     /// Runs `action` just before the `put`-th object PUT (counting from 0), whatever the
     /// other calls in between.
     pub fn before_put(put: usize, action: impl FnOnce() + Send + 'static) -> Arc<Self> {
-        let hook = StepHook { puts_only: true, ..StepHook::default() };
+        let hook = StepHook {
+            puts_only: true,
+            ..StepHook::default()
+        };
         hook.at.store(put, Ordering::SeqCst);
         *hook.action.lock().unwrap() = Some(Box::new(action));
         Arc::new(hook)
@@ -577,7 +716,10 @@ impl<S> Shared<S> {
     }
 
     pub fn hooked(inner: Arc<S>, hook: Arc<StepHook>) -> Self {
-        Shared { inner, hook: Some(hook) }
+        Shared {
+            inner,
+            hook: Some(hook),
+        }
     }
 
     fn step(&self) {
@@ -595,7 +737,12 @@ impl<S> Shared<S> {
 
 #[async_trait]
 impl<S: ObjectStore> ObjectStore for Shared<S> {
-    async fn get_matching(&self, key: &str, if_match: Option<&str>, max: u64) -> Result<Option<FetchedObject>, StoreError> {
+    async fn get_matching(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max: u64,
+    ) -> Result<Option<FetchedObject>, StoreError> {
         self.step();
         self.inner.get_matching(key, if_match, max).await
     }
@@ -615,7 +762,11 @@ impl<S: ObjectStore> ObjectStore for Shared<S> {
         self.step();
         self.inner.delete_if_match(key, etag).await
     }
-    async fn list_page(&self, prefix: &str, continuation: Option<String>) -> Result<ObjectPage, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        continuation: Option<String>,
+    ) -> Result<ObjectPage, StoreError> {
         self.step();
         self.inner.list_page(prefix, continuation).await
     }
@@ -627,7 +778,11 @@ impl<S: ObjectStore> ObjectStore for Shared<S> {
 
 #[async_trait]
 impl<S: PresignGet> PresignGet for Shared<S> {
-    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, StoreError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
         self.inner.presign_get(key, expires_in).await
     }
 }
@@ -638,11 +793,19 @@ impl<S: ContentItems> ContentItems for Shared<S> {
         self.step();
         self.inner.sequencer(key).await
     }
-    async fn write_content(&self, key: &ItemKey, a: &ContentAttributes) -> Result<WriteOutcome, StoreError> {
+    async fn write_content(
+        &self,
+        key: &ItemKey,
+        a: &ContentAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
         self.step();
         self.inner.write_content(key, a).await
     }
-    async fn write_tombstone(&self, key: &ItemKey, t: &Tombstone) -> Result<WriteOutcome, StoreError> {
+    async fn write_tombstone(
+        &self,
+        key: &ItemKey,
+        t: &Tombstone,
+    ) -> Result<WriteOutcome, StoreError> {
         self.step();
         self.inner.write_tombstone(key, t).await
     }
@@ -654,7 +817,11 @@ impl<S: ContentItems> ContentItems for Shared<S> {
 
 #[async_trait]
 impl<S: FaceItems> FaceItems for Shared<S> {
-    async fn write_faces(&self, key: &ItemKey, a: &FaceAttributes) -> Result<WriteOutcome, StoreError> {
+    async fn write_faces(
+        &self,
+        key: &ItemKey,
+        a: &FaceAttributes,
+    ) -> Result<WriteOutcome, StoreError> {
         self.step();
         self.inner.write_faces(key, a).await
     }
@@ -665,10 +832,22 @@ impl<S: IndexItems> IndexItems for Shared<S> {
     async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
         self.inner.items_of(identity_id).await
     }
-    async fn owner_items_between(&self, identity_id: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
-        self.inner.owner_items_between(identity_id, range, limit).await
+    async fn owner_items_between(
+        &self,
+        identity_id: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
+        self.inner
+            .owner_items_between(identity_id, range, limit)
+            .await
     }
-    async fn public_items_of_day(&self, day: &str, range: &DateRange, limit: usize) -> Result<Vec<MediaItem>, StoreError> {
+    async fn public_items_of_day(
+        &self,
+        day: &str,
+        range: &DateRange,
+        limit: usize,
+    ) -> Result<Vec<MediaItem>, StoreError> {
         self.inner.public_items_of_day(day, range, limit).await
     }
     async fn public_day_before(&self, day: &str) -> Result<Option<String>, StoreError> {
@@ -711,7 +890,13 @@ where
 {
     std::thread::scope(|scope| {
         scope
-            .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future))
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(future)
+            })
             .join()
             .unwrap()
     })

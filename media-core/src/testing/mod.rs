@@ -14,7 +14,12 @@ pub use events::*;
 /// HEIC and AVIF files made by Debian's encoders, and the HEIF layouts they cannot write.
 /// A processed upload's item as the index tests need it: `{visibility}/content/{identity}/{file}.jpg`
 /// with its thumbnail, titled `picture {file}`, uploaded at `date` (ISO 8601).
-pub fn indexed_item(identity: &str, visibility: &str, file: &str, date: &str) -> crate::item::MediaItem {
+pub fn indexed_item(
+    identity: &str,
+    visibility: &str,
+    file: &str,
+    date: &str,
+) -> crate::item::MediaItem {
     crate::item::MediaItem {
         identity_id: identity.into(),
         object_key: format!("{visibility}/content/{identity}/{file}.jpg"),

@@ -59,7 +59,11 @@ impl<'a> Reader<'a> {
         Reader { bytes, at: 0 }
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or("box ends early")?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or("box ends early")?;
         let out = &self.bytes[self.at..end];
         self.at = end;
         Ok(out)
@@ -113,7 +117,10 @@ pub(crate) fn children(bytes: &[u8]) -> Result<Vec<([u8; 4], &[u8], usize)>, Str
         let header = reader.at - start;
         let size = usize::try_from(size).map_err(|_| "box too large")?;
         if size < header {
-            return Err(format!("box {} smaller than its header", String::from_utf8_lossy(&kind)));
+            return Err(format!(
+                "box {} smaller than its header",
+                String::from_utf8_lossy(&kind)
+            ));
         }
         reader.at = start;
         let whole = reader.take(size)?;
@@ -126,7 +133,10 @@ pub(crate) fn children(bytes: &[u8]) -> Result<Vec<([u8; 4], &[u8], usize)>, Str
 }
 
 fn find<'a>(boxes: &[([u8; 4], &'a [u8], usize)], kind: &[u8; 4]) -> Option<(&'a [u8], usize)> {
-    boxes.iter().find(|(k, _, _)| k == kind).map(|&(_, payload, offset)| (payload, offset))
+    boxes
+        .iter()
+        .find(|(k, _, _)| k == kind)
+        .map(|&(_, payload, offset)| (payload, offset))
 }
 
 /// Reads the `meta` box of a HEIF file.
@@ -134,18 +144,29 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
     let top = children(bytes)?;
     let (meta, meta_offset) = find(&top, b"meta").ok_or("no meta box")?;
     let meta_children = children(meta.get(4..).ok_or("meta box ends early")?)?;
-    let meta_children: Vec<_> = meta_children.into_iter().map(|(k, p, o)| (k, p, o + meta_offset + 4)).collect();
+    let meta_children: Vec<_> = meta_children
+        .into_iter()
+        .map(|(k, p, o)| (k, p, o + meta_offset + 4))
+        .collect();
     let mut layout = Layout::default();
 
     let (pitm, _) = find(&meta_children, b"pitm").ok_or("no primary item (pitm)")?;
     let mut reader = Reader::new(pitm);
     let (version, _) = reader.full_box_header()?;
-    layout.primary = if version == 0 { u32::from(reader.u16()?) } else { reader.u32()? };
+    layout.primary = if version == 0 {
+        u32::from(reader.u16()?)
+    } else {
+        reader.u32()?
+    };
 
     let (iinf, _) = find(&meta_children, b"iinf").ok_or("no item information (iinf)")?;
     let mut reader = Reader::new(iinf);
     let (version, _) = reader.full_box_header()?;
-    if version == 0 { reader.u16()?; } else { reader.u32()?; }
+    if version == 0 {
+        reader.u16()?;
+    } else {
+        reader.u32()?;
+    }
     for (kind, infe, _) in children(reader.rest())? {
         if &kind != b"infe" {
             continue;
@@ -155,7 +176,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
         if version < 2 {
             continue;
         }
-        let id = if version == 2 { u32::from(reader.u16()?) } else { reader.u32()? };
+        let id = if version == 2 {
+            u32::from(reader.u16()?)
+        } else {
+            reader.u32()?
+        };
         reader.u16()?;
         let item_type = reader.fourcc()?;
         layout.items.entry(id).or_default().item_type = item_type;
@@ -166,7 +191,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
         let (version, _) = reader.full_box_header()?;
         for (kind, reference, _) in children(reader.rest())? {
             let mut reader = Reader::new(reference);
-            let id = |r: &mut Reader| if version == 0 { r.u16().map(u32::from) } else { r.u32() };
+            let id = |r: &mut Reader| {
+                if version == 0 {
+                    r.u16().map(u32::from)
+                } else {
+                    r.u32()
+                }
+            };
             let from = id(&mut reader)?;
             let count = reader.u16()?;
             let mut to = Vec::with_capacity(usize::from(count));
@@ -174,7 +205,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
                 to.push(id(&mut reader)?);
             }
             if &kind == b"dimg" {
-                layout.items.entry(from).or_default().derived_from.extend(to);
+                layout
+                    .items
+                    .entry(from)
+                    .or_default()
+                    .derived_from
+                    .extend(to);
             }
         }
     }
@@ -188,14 +224,24 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
             let (version, flags) = reader.full_box_header()?;
             let entries = reader.u32()?;
             for _ in 0..entries {
-                let id = if version < 1 { u32::from(reader.u16()?) } else { reader.u32()? };
+                let id = if version < 1 {
+                    u32::from(reader.u16()?)
+                } else {
+                    reader.u32()?
+                };
                 let count = reader.u8()?;
                 for _ in 0..count {
-                    let index = if flags & 1 == 1 { usize::from(reader.u16()? & 0x7FFF) } else { usize::from(reader.u8()? & 0x7F) };
+                    let index = if flags & 1 == 1 {
+                        usize::from(reader.u16()? & 0x7FFF)
+                    } else {
+                        usize::from(reader.u8()? & 0x7F)
+                    };
                     if index == 0 {
                         continue;
                     }
-                    let &(kind, payload, _) = properties.get(index - 1).ok_or("property index out of range")?;
+                    let &(kind, payload, _) = properties
+                        .get(index - 1)
+                        .ok_or("property index out of range")?;
                     let item = layout.items.entry(id).or_default();
                     if &kind == b"ispe" {
                         let mut reader = Reader::new(payload);
@@ -212,12 +258,32 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
         let mut reader = Reader::new(iloc);
         let (version, _) = reader.full_box_header()?;
         let sizes = reader.u16()?;
-        let (offset_size, length_size, base_offset_size) = ((sizes >> 12) as u8, (sizes >> 8 & 15) as u8, (sizes >> 4 & 15) as u8);
-        let index_size = if version == 1 || version == 2 { (sizes & 15) as u8 } else { 0 };
-        let count = if version < 2 { u32::from(reader.u16()?) } else { reader.u32()? };
+        let (offset_size, length_size, base_offset_size) = (
+            (sizes >> 12) as u8,
+            (sizes >> 8 & 15) as u8,
+            (sizes >> 4 & 15) as u8,
+        );
+        let index_size = if version == 1 || version == 2 {
+            (sizes & 15) as u8
+        } else {
+            0
+        };
+        let count = if version < 2 {
+            u32::from(reader.u16()?)
+        } else {
+            reader.u32()?
+        };
         for _ in 0..count {
-            let id = if version < 2 { u32::from(reader.u16()?) } else { reader.u32()? };
-            let construction_method = if version == 1 || version == 2 { (reader.u16()? & 15) as u8 } else { 0 };
+            let id = if version < 2 {
+                u32::from(reader.u16()?)
+            } else {
+                reader.u32()?
+            };
+            let construction_method = if version == 1 || version == 2 {
+                (reader.u16()? & 15) as u8
+            } else {
+                0
+            };
             reader.u16()?;
             let base = reader.uint(base_offset_size)?;
             let extent_count = reader.u16()?;
@@ -226,9 +292,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
                 reader.uint(index_size)?;
                 let offset = reader.uint(offset_size)?;
                 let length = reader.uint(length_size)?;
-                extents.push((base.checked_add(offset).ok_or("iloc offset overflows")?, length));
+                extents.push((
+                    base.checked_add(offset).ok_or("iloc offset overflows")?,
+                    length,
+                ));
             }
-            layout.items.entry(id).or_default().location = Some(Location { construction_method, extents });
+            layout.items.entry(id).or_default().location = Some(Location {
+                construction_method,
+                extents,
+            });
         }
     }
 
@@ -244,7 +316,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
 impl Layout {
     /// The bytes of an item (its extents concatenated), read from the file or `idat`.
     pub(crate) fn item_data(&self, bytes: &[u8], id: ItemId) -> Result<Vec<u8>, String> {
-        let location = self.items.get(&id).and_then(|item| item.location.as_ref()).ok_or(format!("item {id} has no location"))?;
+        let location = self
+            .items
+            .get(&id)
+            .and_then(|item| item.location.as_ref())
+            .ok_or(format!("item {id} has no location"))?;
         let source = match location.construction_method {
             0 => bytes,
             1 => {
@@ -255,10 +331,19 @@ impl Layout {
         };
         let mut out = Vec::new();
         for &(offset, length) in &location.extents {
-            let length = if length == 0 { (source.len() as u64).saturating_sub(offset) } else { length };
+            let length = if length == 0 {
+                (source.len() as u64).saturating_sub(offset)
+            } else {
+                length
+            };
             let start = usize::try_from(offset).map_err(|_| "extent offset too large")?;
-            let end = usize::try_from(offset.saturating_add(length)).map_err(|_| "extent too large")?;
-            out.extend_from_slice(source.get(start..end).ok_or(format!("item {id}'s data lies outside the file"))?);
+            let end =
+                usize::try_from(offset.saturating_add(length)).map_err(|_| "extent too large")?;
+            out.extend_from_slice(
+                source
+                    .get(start..end)
+                    .ok_or(format!("item {id}'s data lies outside the file"))?,
+            );
         }
         Ok(out)
     }
@@ -274,7 +359,12 @@ impl Layout {
         let size = if flags & 1 == 1 { 4 } else { 2 };
         let width = reader.uint(size)? as u32;
         let height = reader.uint(size)? as u32;
-        Ok(GridDescriptor { rows, columns, width, height })
+        Ok(GridDescriptor {
+            rows,
+            columns,
+            width,
+            height,
+        })
     }
 }
 
@@ -337,7 +427,10 @@ pub(crate) fn hevc_coded_size(hvcc: &[u8]) -> Result<(u32, u32), String> {
                 zeros = if byte == 0 { zeros + 1 } else { 0 };
                 rbsp.push(byte);
             }
-            let mut bits = BitReader { bytes: rbsp, bit: 0 };
+            let mut bits = BitReader {
+                bytes: rbsp,
+                bit: 0,
+            };
             bits.skip(4);
             let sub_layers = bits.bits(3)? as usize;
             bits.skip(1);

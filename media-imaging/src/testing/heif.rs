@@ -16,8 +16,19 @@ use crate::heif::boxes;
 /// Runs `tool` with `args`, then the input file (`input`, with `input_extension`), then
 /// `output_flag` and the output file, and returns what it wrote. Panics with what to install
 /// when the tool is missing: a test never skips for want of its data.
-fn encode(tool: &str, package: &str, args: &[&str], input: &[u8], input_extension: &str, output_flag: &[&str]) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("media-share-heif-{}-{}", std::process::id(), unique()));
+fn encode(
+    tool: &str,
+    package: &str,
+    args: &[&str],
+    input: &[u8],
+    input_extension: &str,
+    output_flag: &[&str],
+) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!(
+        "media-share-heif-{}-{}",
+        std::process::id(),
+        unique()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let source = dir.join(format!("in.{input_extension}"));
     let target = dir.join("out");
@@ -28,7 +39,9 @@ fn encode(tool: &str, package: &str, args: &[&str], input: &[u8], input_extensio
         .args(output_flag)
         .arg(&target)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} ({e}): install Debian's {package} (`make deps`)"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {tool} ({e}): install Debian's {package} (`make deps`)")
+        });
     let result = read_output(tool, &output, &target);
     std::fs::remove_dir_all(&dir).ok();
     result
@@ -53,7 +66,14 @@ fn unique() -> u64 {
 /// `jpeg` encoded as HEIC (HEVC, 8-bit 4:2:0) by `heif-enc`. Its Exif, orientation included,
 /// is copied as an `Exif` item: heif-enc 1.15 writes no `irot`.
 pub fn heif_enc(jpeg: &[u8]) -> Vec<u8> {
-    encode("heif-enc", "libheif-examples", &["-q", "80"], jpeg, "jpg", &["-o"])
+    encode(
+        "heif-enc",
+        "libheif-examples",
+        &["-q", "80"],
+        jpeg,
+        "jpg",
+        &["-o"],
+    )
 }
 
 /// `input` (a JPEG or PNG, by `extension`) encoded as AVIF by `avifenc` with `args`
@@ -81,9 +101,20 @@ fn coded(heic: &[u8]) -> Coded {
     let layout = boxes::parse(heic).expect("a HEIF file");
     let item = &layout.items[&layout.primary];
     assert_eq!(&item.item_type, b"hvc1", "a single HEVC image");
-    let hvcc = item.properties.iter().find(|(kind, _)| kind == b"hvcC").expect("an hvcC").1.clone();
+    let hvcc = item
+        .properties
+        .iter()
+        .find(|(kind, _)| kind == b"hvcC")
+        .expect("an hvcC")
+        .1
+        .clone();
     let (width, height) = item.ispe.expect("an ispe");
-    Coded { hvcc, width, height, data: layout.item_data(heic, layout.primary).unwrap() }
+    Coded {
+        hvcc,
+        width,
+        height,
+        data: layout.item_data(heic, layout.primary).unwrap(),
+    }
 }
 
 fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
@@ -118,7 +149,12 @@ struct ItemSpec {
 }
 
 /// A HEIF file: `ftyp` (heic), `meta` (hdlr, pitm, iinf, iref, iprp, idat, iloc), `mdat`.
-fn write_heic(primary: u16, items: &[ItemSpec], properties: &[Vec<u8>], references: &[([u8; 4], u16, Vec<u16>)]) -> Vec<u8> {
+fn write_heic(
+    primary: u16,
+    items: &[ItemSpec],
+    properties: &[Vec<u8>],
+    references: &[([u8; 4], u16, Vec<u16>)],
+) -> Vec<u8> {
     let mut ftyp = b"heic".to_vec();
     ftyp.extend_from_slice(&0u32.to_be_bytes());
     for brand in [b"mif1", b"heic", b"miaf"] {
@@ -159,7 +195,11 @@ fn write_heic(primary: u16, items: &[ItemSpec], properties: &[Vec<u8>], referenc
             }));
         }
         let iprp = bx(b"iprp", &[ipco, full_box(b"ipma", 0, 0, &ipma)].concat());
-        let idat: Vec<u8> = items.iter().filter(|item| item.in_idat).flat_map(|item| item.data.clone()).collect();
+        let idat: Vec<u8> = items
+            .iter()
+            .filter(|item| item.in_idat)
+            .flat_map(|item| item.data.clone())
+            .collect();
         // iloc version 1: 4-byte offsets and lengths, no base offset, construction methods.
         let mut iloc = vec![0x44, 0x00];
         iloc.extend_from_slice(&(items.len() as u16).to_be_bytes());
@@ -169,7 +209,11 @@ fn write_heic(primary: u16, items: &[ItemSpec], properties: &[Vec<u8>], referenc
             iloc.extend_from_slice(&u16::from(item.in_idat).to_be_bytes());
             iloc.extend_from_slice(&0u16.to_be_bytes());
             iloc.extend_from_slice(&1u16.to_be_bytes());
-            let offset = if item.in_idat { &mut in_idat } else { &mut in_mdat };
+            let offset = if item.in_idat {
+                &mut in_idat
+            } else {
+                &mut in_mdat
+            };
             iloc.extend_from_slice(&offset.to_be_bytes());
             iloc.extend_from_slice(&(item.data.len() as u32).to_be_bytes());
             *offset += item.data.len() as u32;
@@ -189,7 +233,11 @@ fn write_heic(primary: u16, items: &[ItemSpec], properties: &[Vec<u8>], referenc
     let mdat_start = (ftyp.len() + length + 8) as u32;
     let meta = meta(mdat_start);
     assert_eq!(meta.len(), length);
-    let mdat: Vec<u8> = items.iter().filter(|item| !item.in_idat).flat_map(|item| item.data.clone()).collect();
+    let mdat: Vec<u8> = items
+        .iter()
+        .filter(|item| !item.in_idat)
+        .flat_map(|item| item.data.clone())
+        .collect();
     [ftyp, meta, bx(b"mdat", &mdat)].concat()
 }
 
@@ -207,10 +255,28 @@ fn exif_item(orientation: u16) -> Vec<u8> {
 /// an iPhone writes both.
 pub fn heic_rotated(heic: &[u8], quarter_turns: u8, exif_orientation: u16) -> Vec<u8> {
     let image = coded(heic);
-    let properties = vec![bx(b"hvcC", &image.hvcc), ispe(image.width, image.height), bx(b"irot", &[quarter_turns & 3])];
+    let properties = vec![
+        bx(b"hvcC", &image.hvcc),
+        ispe(image.width, image.height),
+        bx(b"irot", &[quarter_turns & 3]),
+    ];
     let items = [
-        ItemSpec { id: 1, item_type: *b"hvc1", hidden: false, data: image.data, in_idat: false, properties: vec![1, 2, 3] },
-        ItemSpec { id: 2, item_type: *b"Exif", hidden: true, data: exif_item(exif_orientation), in_idat: false, properties: vec![] },
+        ItemSpec {
+            id: 1,
+            item_type: *b"hvc1",
+            hidden: false,
+            data: image.data,
+            in_idat: false,
+            properties: vec![1, 2, 3],
+        },
+        ItemSpec {
+            id: 2,
+            item_type: *b"Exif",
+            hidden: true,
+            data: exif_item(exif_orientation),
+            in_idat: false,
+            properties: vec![],
+        },
     ];
     write_heic(1, &items, &properties, &[(*b"cdsc", 2, vec![1])])
 }
@@ -219,7 +285,14 @@ pub fn heic_rotated(heic: &[u8], quarter_turns: u8, exif_orientation: u16) -> Ve
 pub fn heic_claiming(heic: &[u8], width: u32, height: u32) -> Vec<u8> {
     let image = coded(heic);
     let properties = vec![bx(b"hvcC", &image.hvcc), ispe(width, height)];
-    let items = [ItemSpec { id: 1, item_type: *b"hvc1", hidden: false, data: image.data, in_idat: false, properties: vec![1, 2] }];
+    let items = [ItemSpec {
+        id: 1,
+        item_type: *b"hvc1",
+        hidden: false,
+        data: image.data,
+        in_idat: false,
+        properties: vec![1, 2],
+    }];
     write_heic(1, &items, &properties, &[])
 }
 
@@ -228,7 +301,14 @@ pub fn heic_claiming(heic: &[u8], width: u32, height: u32) -> Vec<u8> {
 /// cropped), as iPhones write 512x512 tiles.
 pub fn heic_grid(tiles: &[Vec<u8>], columns: u8, rows: u8, width: u32, height: u32) -> Vec<u8> {
     let (tile_width, tile_height) = coded(&tiles[0]).size();
-    heic_grid_of_tiles_declared(tiles, columns, rows, width, height, (tile_width, tile_height))
+    heic_grid_of_tiles_declared(
+        tiles,
+        columns,
+        rows,
+        width,
+        height,
+        (tile_width, tile_height),
+    )
 }
 
 /// [`heic_grid`] whose tiles' `ispe` declare `tile_size`, which may be smaller than what is
@@ -251,13 +331,27 @@ pub fn heic_grid_of_tiles_declared(
     let mut descriptor = vec![0, 1, rows - 1, columns - 1];
     descriptor.extend_from_slice(&width.to_be_bytes());
     descriptor.extend_from_slice(&height.to_be_bytes());
-    items.push(ItemSpec { id: 1, item_type: *b"grid", hidden: false, data: descriptor, in_idat: true, properties: vec![1] });
+    items.push(ItemSpec {
+        id: 1,
+        item_type: *b"grid",
+        hidden: false,
+        data: descriptor,
+        in_idat: true,
+        properties: vec![1],
+    });
     let tiles_coded_size = tiles[0].size();
     for (n, tile) in tiles.into_iter().enumerate() {
         assert_eq!(tile.size(), tiles_coded_size, "tiles of one size");
         properties.push(bx(b"hvcC", &tile.hvcc));
         let hvcc_index = properties.len() as u8;
-        items.push(ItemSpec { id: 2 + n as u16, item_type: *b"hvc1", hidden: true, data: tile.data, in_idat: false, properties: vec![hvcc_index, 2] });
+        items.push(ItemSpec {
+            id: 2 + n as u16,
+            item_type: *b"hvc1",
+            hidden: true,
+            data: tile.data,
+            in_idat: false,
+            properties: vec![hvcc_index, 2],
+        });
     }
     let tile_ids = (2..2 + u16::from(columns) * u16::from(rows)).collect();
     write_heic(1, &items, &properties, &[(*b"dimg", 1, tile_ids)])

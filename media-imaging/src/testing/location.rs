@@ -12,7 +12,8 @@ use std::io::Cursor;
 
 use image::{ImageDecoder, ImageFormat};
 use libheif_rs::{
-    ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, LibHeif, RgbChroma,
+    ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, LibHeif,
+    RgbChroma,
 };
 
 /// A position in degrees, minutes and tenths of a second, as EXIF writes it (three
@@ -29,13 +30,26 @@ pub struct Dms {
 impl Dms {
     /// The three RATIONALs (numerator, denominator).
     pub fn rationals(self) -> [(u32, u32); 3] {
-        [(self.degrees, 1), (self.minutes, 1), (self.tenths_of_seconds, 10)]
+        [
+            (self.degrees, 1),
+            (self.minutes, 1),
+            (self.tenths_of_seconds, 10),
+        ]
     }
 
     /// The 24 bytes of the three RATIONALs, big-endian (`MM`) or little-endian (`II`).
     pub fn rational_bytes(self, big_endian: bool) -> Vec<u8> {
-        let word = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        self.rationals().iter().flat_map(|&(n, d)| [word(n), word(d)].concat()).collect()
+        let word = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        self.rationals()
+            .iter()
+            .flat_map(|&(n, d)| [word(n), word(d)].concat())
+            .collect()
     }
 
     fn minutes_decimal(self) -> f64 {
@@ -44,25 +58,48 @@ impl Dms {
 
     /// XMP's GPSCoordinate form (XMP Specification Part 2, EXIF schema): `DDD,MM.mmmmk`.
     pub fn xmp(self) -> String {
-        format!("{},{:.4}{}", self.degrees, self.minutes_decimal(), char::from(self.reference))
+        format!(
+            "{},{:.4}{}",
+            self.degrees,
+            self.minutes_decimal(),
+            char::from(self.reference)
+        )
     }
 
     /// Decimal degrees to six places, as maps and most APIs write a position.
     pub fn decimal(self) -> String {
-        format!("{:.6}", f64::from(self.degrees) + self.minutes_decimal() / 60.0)
+        format!(
+            "{:.6}",
+            f64::from(self.degrees) + self.minutes_decimal() / 60.0
+        )
     }
 
     /// `48°51'29.6"N`, as people write it (and as the IPTC fixture's sub-location says).
     pub fn text(self) -> String {
         let (seconds, tenths) = (self.tenths_of_seconds / 10, self.tenths_of_seconds % 10);
-        format!("{}°{}'{seconds}.{tenths}\"{}", self.degrees, self.minutes, char::from(self.reference))
+        format!(
+            "{}°{}'{seconds}.{tenths}\"{}",
+            self.degrees,
+            self.minutes,
+            char::from(self.reference)
+        )
     }
 }
 
 /// 48°51'29.6"N.
-pub const LATITUDE: Dms = Dms { degrees: 48, minutes: 51, tenths_of_seconds: 296, reference: b'N' };
+pub const LATITUDE: Dms = Dms {
+    degrees: 48,
+    minutes: 51,
+    tenths_of_seconds: 296,
+    reference: b'N',
+};
 /// 2°17'40.2"E.
-pub const LONGITUDE: Dms = Dms { degrees: 2, minutes: 17, tenths_of_seconds: 402, reference: b'E' };
+pub const LONGITUDE: Dms = Dms {
+    degrees: 2,
+    minutes: 17,
+    tenths_of_seconds: 402,
+    reference: b'E',
+};
 
 /// The fixtures' position, in every form a fixture writes it or a rendition could: what
 /// [`location_traces`] searches a whole file for. Each is at least 8 bytes, so it does not turn
@@ -70,10 +107,25 @@ pub const LONGITUDE: Dms = Dms { degrees: 2, minutes: 17, tenths_of_seconds: 402
 pub fn coordinate_forms() -> Vec<(CoordinateForm, Vec<u8>)> {
     let mut forms = Vec::new();
     for (latitude, dms) in [(true, LATITUDE), (false, LONGITUDE)] {
-        forms.push((CoordinateForm::Rationals { latitude, big_endian: true }, dms.rational_bytes(true)));
-        forms.push((CoordinateForm::Rationals { latitude, big_endian: false }, dms.rational_bytes(false)));
+        forms.push((
+            CoordinateForm::Rationals {
+                latitude,
+                big_endian: true,
+            },
+            dms.rational_bytes(true),
+        ));
+        forms.push((
+            CoordinateForm::Rationals {
+                latitude,
+                big_endian: false,
+            },
+            dms.rational_bytes(false),
+        ));
         forms.push((CoordinateForm::Xmp { latitude }, dms.xmp().into_bytes()));
-        forms.push((CoordinateForm::Decimal { latitude }, dms.decimal().into_bytes()));
+        forms.push((
+            CoordinateForm::Decimal { latitude },
+            dms.decimal().into_bytes(),
+        ));
         forms.push((CoordinateForm::Text { latitude }, dms.text().into_bytes()));
     }
     forms
@@ -159,12 +211,16 @@ impl Located {
         let pixels = picture(width, height);
         let exif = exif_tiff();
         match self {
-            Located::JpegExif => {
-                insert_jpeg_segment(&jpeg_of(&pixels), 0xE1, &[b"Exif\0\0".as_slice(), &exif].concat())
-            }
-            Located::JpegXmp => {
-                insert_jpeg_segment(&jpeg_of(&pixels), 0xE1, &[XMP_SIGNATURE, xmp_packet().as_bytes()].concat())
-            }
+            Located::JpegExif => insert_jpeg_segment(
+                &jpeg_of(&pixels),
+                0xE1,
+                &[b"Exif\0\0".as_slice(), &exif].concat(),
+            ),
+            Located::JpegXmp => insert_jpeg_segment(
+                &jpeg_of(&pixels),
+                0xE1,
+                &[XMP_SIGNATURE, xmp_packet().as_bytes()].concat(),
+            ),
             Located::JpegIptc => insert_jpeg_segment(&jpeg_of(&pixels), 0xED, &photoshop_iptc()),
             Located::PngExif => png_with_exif(&pixels, &exif),
             Located::WebpExif => webp_with_exif(&pixels, &exif),
@@ -178,7 +234,11 @@ impl Located {
 /// A smooth picture with some detail: colour gradients and a diagonal pattern.
 fn picture(width: u32, height: u32) -> image::RgbImage {
     image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, if (x + y) / 16 % 2 == 0 { 60 } else { 190 }])
+        image::Rgb([
+            (x * 255 / width) as u8,
+            (y * 255 / height) as u8,
+            if (x + y) / 16 % 2 == 0 { 60 } else { 190 },
+        ])
     })
 }
 
@@ -194,7 +254,13 @@ fn jpeg_of(pixels: &image::RgbImage) -> Vec<u8> {
 fn insert_jpeg_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
     assert!(jpeg.starts_with(&[0xFF, 0xD8]), "not a JPEG");
     let length = u16::try_from(payload.len() + 2).expect("a segment under 64 KB");
-    [&[0xFF, 0xD8, 0xFF, marker][..], &length.to_be_bytes(), payload, &jpeg[2..]].concat()
+    [
+        &[0xFF, 0xD8, 0xFF, marker][..],
+        &length.to_be_bytes(),
+        payload,
+        &jpeg[2..],
+    ]
+    .concat()
 }
 
 // --- TIFF structures (TIFF 6.0; EXIF 2.32 for the GPS IFD) -------------------------------
@@ -215,26 +281,51 @@ struct Field {
 }
 
 fn short(tag: u16, value: u16) -> Field {
-    Field { tag, kind: SHORT, count: 1, value: value.to_be_bytes().to_vec() }
+    Field {
+        tag,
+        kind: SHORT,
+        count: 1,
+        value: value.to_be_bytes().to_vec(),
+    }
 }
 
 fn long(tag: u16, value: u32) -> Field {
-    Field { tag, kind: LONG, count: 1, value: value.to_be_bytes().to_vec() }
+    Field {
+        tag,
+        kind: LONG,
+        count: 1,
+        value: value.to_be_bytes().to_vec(),
+    }
 }
 
 fn rationals(tag: u16, dms: Dms) -> Field {
-    Field { tag, kind: RATIONAL, count: 3, value: dms.rational_bytes(true) }
+    Field {
+        tag,
+        kind: RATIONAL,
+        count: 3,
+        value: dms.rational_bytes(true),
+    }
 }
 
 fn ascii(tag: u16, text: &str) -> Field {
     let value = [text.as_bytes(), b"\0"].concat();
-    Field { tag, kind: ASCII, count: value.len() as u32, value }
+    Field {
+        tag,
+        kind: ASCII,
+        count: value.len() as u32,
+        value,
+    }
 }
 
 /// The GPS IFD's fields: version 2.3, latitude and longitude with their references.
 fn gps_fields() -> Vec<Field> {
     vec![
-        Field { tag: 0x0000, kind: BYTE, count: 4, value: vec![2, 3, 0, 0] },
+        Field {
+            tag: 0x0000,
+            kind: BYTE,
+            count: 4,
+            value: vec![2, 3, 0, 0],
+        },
         ascii(0x0001, &char::from(LATITUDE.reference).to_string()),
         rationals(0x0002, LATITUDE),
         ascii(0x0003, &char::from(LONGITUDE.reference).to_string()),
@@ -327,11 +418,19 @@ pub fn gps_position(tiff: &[u8]) -> Option<(Dms, Dms)> {
     };
     let u16_at = |at: usize| -> Option<u16> {
         let bytes: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+        Some(if big_endian {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        })
     };
     let u32_at = |at: usize| -> Option<u32> {
         let bytes: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+        Some(if big_endian {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
     };
     // (tag, type, count, value or offset field's position) of each entry of the IFD at `at`.
     let entries = |at: usize| -> Option<Vec<(u16, u16, u32, usize)>> {
@@ -339,12 +438,19 @@ pub fn gps_position(tiff: &[u8]) -> Option<(Dms, Dms)> {
         (0..count)
             .map(|i| {
                 let entry = at + 2 + 12 * i;
-                Some((u16_at(entry)?, u16_at(entry + 2)?, u32_at(entry + 4)?, entry + 8))
+                Some((
+                    u16_at(entry)?,
+                    u16_at(entry + 2)?,
+                    u32_at(entry + 4)?,
+                    entry + 8,
+                ))
             })
             .collect()
     };
     let ifd0 = entries(u32_at(4)? as usize)?;
-    let &(_, _, _, pointer) = ifd0.iter().find(|(tag, kind, _, _)| *tag == GPS_INFO_TAG && *kind == LONG)?;
+    let &(_, _, _, pointer) = ifd0
+        .iter()
+        .find(|(tag, kind, _, _)| *tag == GPS_INFO_TAG && *kind == LONG)?;
     let gps = entries(u32_at(pointer)? as usize)?;
     let reference = |tag: u16| -> Option<u8> {
         let &(_, kind, _, value) = gps.iter().find(|e| e.0 == tag)?;
@@ -356,10 +462,21 @@ pub fn gps_position(tiff: &[u8]) -> Option<(Dms, Dms)> {
             return None;
         }
         let at = u32_at(value)? as usize;
-        let part = |i: usize| -> Option<(u32, u32)> { Some((u32_at(at + 8 * i)?, u32_at(at + 8 * i + 4)?)) };
-        let ((degrees, 1), (minutes, 1), (seconds, denominator)) = (part(0)?, part(1)?, part(2)?) else { return None };
-        let tenths_of_seconds = u32::try_from(u64::from(seconds) * 10 / u64::from(denominator.max(1))).ok()?;
-        Some(Dms { degrees, minutes, tenths_of_seconds, reference })
+        let part = |i: usize| -> Option<(u32, u32)> {
+            Some((u32_at(at + 8 * i)?, u32_at(at + 8 * i + 4)?))
+        };
+        let ((degrees, 1), (minutes, 1), (seconds, denominator)) = (part(0)?, part(1)?, part(2)?)
+        else {
+            return None;
+        };
+        let tenths_of_seconds =
+            u32::try_from(u64::from(seconds) * 10 / u64::from(denominator.max(1))).ok()?;
+        Some(Dms {
+            degrees,
+            minutes,
+            tenths_of_seconds,
+            reference,
+        })
     };
     Some((position(2, reference(1)?)?, position(4, reference(3)?)?))
 }
@@ -387,8 +504,12 @@ pub fn xmp_packet() -> String {
 /// segment carries them.
 pub fn iptc_iim() -> Vec<u8> {
     let sub_location = format!("{} {}", LATITUDE.text(), LONGITUDE.text());
-    let datasets: [(u8, u8, &[u8]); 4] =
-        [(1, 90, b"\x1b%G"), (2, 90, b"Paris"), (2, 92, sub_location.as_bytes()), (2, 101, b"France")];
+    let datasets: [(u8, u8, &[u8]); 4] = [
+        (1, 90, b"\x1b%G"),
+        (2, 90, b"Paris"),
+        (2, 92, sub_location.as_bytes()),
+        (2, 101, b"France"),
+    ];
     let mut iim = Vec::new();
     for (record, dataset, data) in datasets {
         iim.extend_from_slice(&[0x1C, record, dataset]);
@@ -433,7 +554,10 @@ fn webp_with_exif(pixels: &image::RgbImage, exif: &[u8]) -> Vec<u8> {
     image::DynamicImage::ImageRgb8(pixels.clone())
         .write_to(&mut Cursor::new(&mut still), ImageFormat::WebP)
         .expect("a WebP encodes");
-    let vp8l_at = still.windows(4).position(|w| w == b"VP8L").expect("a VP8L chunk");
+    let vp8l_at = still
+        .windows(4)
+        .position(|w| w == b"VP8L")
+        .expect("a VP8L chunk");
     let chunk = super::riff_chunk;
     let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
     let (width, height) = pixels.dimensions();
@@ -442,32 +566,53 @@ fn webp_with_exif(pixels: &image::RgbImage, exif: &[u8]) -> Vec<u8> {
     body.extend(chunk(b"VP8X", &vp8x));
     body.extend_from_slice(&still[vp8l_at..]);
     body.extend(chunk(b"EXIF", exif));
-    [b"RIFF".to_vec(), (body.len() as u32).to_le_bytes().to_vec(), body].concat()
+    [
+        b"RIFF".to_vec(),
+        (body.len() as u32).to_le_bytes().to_vec(),
+        body,
+    ]
+    .concat()
 }
 
 /// `pixels` coded by libheif (x265 for HEVC, aom for AV1: Debian 12's libheif1 has both) with
 /// `exif` added as the image's Exif item (`heif_context_add_exif_metadata`).
 fn heif_with_exif(pixels: &image::RgbImage, format: CompressionFormat, exif: &[u8]) -> Vec<u8> {
     let (width, height) = pixels.dimensions();
-    let mut image = libheif_rs::Image::new(width, height, ColorSpace::Rgb(RgbChroma::Rgb)).expect("a libheif image");
-    image.create_plane(libheif_rs::Channel::Interleaved, width, height, 8).expect("an RGB plane");
-    let plane = image.planes_mut().interleaved.expect("the interleaved plane");
+    let mut image = libheif_rs::Image::new(width, height, ColorSpace::Rgb(RgbChroma::Rgb))
+        .expect("a libheif image");
+    image
+        .create_plane(libheif_rs::Channel::Interleaved, width, height, 8)
+        .expect("an RGB plane");
+    let plane = image
+        .planes_mut()
+        .interleaved
+        .expect("the interleaved plane");
     let row = width as usize * 3;
     for (y, source) in pixels.as_raw().chunks_exact(row).enumerate() {
         plane.data[y * plane.stride..y * plane.stride + row].copy_from_slice(source);
     }
     let lib = LibHeif::new();
     let mut encoder = lib.encoder_for_format(format).unwrap_or_else(|e| {
-        panic!("libheif has no {format:?} encoder ({e}): install Debian's libheif1 with its plugins")
+        panic!(
+            "libheif has no {format:?} encoder ({e}): install Debian's libheif1 with its plugins"
+        )
     });
-    encoder.set_quality(EncoderQuality::Lossy(70)).expect("a quality");
+    encoder
+        .set_quality(EncoderQuality::Lossy(70))
+        .expect("a quality");
     if format == CompressionFormat::Av1 {
         // aom's default speed takes seconds for this picture; 8 is its fastest for stills here.
-        encoder.set_parameter_value("speed", EncoderParameterValue::Int(8)).expect("aom's speed parameter");
+        encoder
+            .set_parameter_value("speed", EncoderParameterValue::Int(8))
+            .expect("aom's speed parameter");
     }
     let mut context = HeifContext::new().expect("a libheif context");
-    let handle = context.encode_image(&image, &mut encoder, None).expect("libheif encodes");
-    context.add_exif_metadata(&handle, exif).expect("libheif adds the Exif");
+    let handle = context
+        .encode_image(&image, &mut encoder, None)
+        .expect("libheif encodes");
+    context
+        .add_exif_metadata(&handle, exif)
+        .expect("libheif adds the Exif");
     context.write_to_bytes().expect("libheif writes the file")
 }
 
@@ -502,10 +647,23 @@ pub enum MetadataBlock {
 
 /// Signatures searched for in headers (APPn and COM segments, chunks other than image data):
 /// short, so only where no compressed pixels are.
-const HEADER_SIGNATURES: [&str; 7] = ["Exif", "GPS", "http://ns.adobe.com/", "xmpmeta", "xpacket", "Photoshop", "8BIM"];
+const HEADER_SIGNATURES: [&str; 7] = [
+    "Exif",
+    "GPS",
+    "http://ns.adobe.com/",
+    "xmpmeta",
+    "xpacket",
+    "Photoshop",
+    "8BIM",
+];
 /// Signatures searched for in the whole file: long enough never to occur by chance.
-const FILE_SIGNATURES: [&str; 5] =
-    ["Exif\0\0", "http://ns.adobe.com/xap/1.0/", "<x:xmpmeta", "<?xpacket", "Photoshop 3.0\0"];
+const FILE_SIGNATURES: [&str; 5] = [
+    "Exif\0\0",
+    "http://ns.adobe.com/xap/1.0/",
+    "<x:xmpmeta",
+    "<?xpacket",
+    "Photoshop 3.0\0",
+];
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
@@ -527,12 +685,17 @@ pub fn location_traces(bytes: &[u8]) -> Vec<LocationTrace> {
         }
     };
     for signature in HEADER_SIGNATURES {
-        if headers.iter().any(|header| contains(header, signature.as_bytes())) {
+        if headers
+            .iter()
+            .any(|header| contains(header, signature.as_bytes()))
+        {
             traces.push(LocationTrace::Signature(signature));
         }
     }
     for signature in FILE_SIGNATURES {
-        if contains(bytes, signature.as_bytes()) && !traces.contains(&LocationTrace::Signature(signature)) {
+        if contains(bytes, signature.as_bytes())
+            && !traces.contains(&LocationTrace::Signature(signature))
+        {
             traces.push(LocationTrace::Signature(signature));
         }
     }
@@ -541,7 +704,11 @@ pub fn location_traces(bytes: &[u8]) -> Vec<LocationTrace> {
             traces.push(LocationTrace::Coordinate(form));
         }
     }
-    traces.extend(decoder_metadata(bytes).into_iter().map(LocationTrace::DecoderReads));
+    traces.extend(
+        decoder_metadata(bytes)
+            .into_iter()
+            .map(LocationTrace::DecoderReads),
+    );
     traces
 }
 
@@ -557,8 +724,14 @@ fn jpeg_headers<'a>(bytes: &'a [u8], traces: &mut Vec<LocationTrace>) -> Vec<&'a
             _ => {}
         }
         // A scan's range runs over its entropy-coded data: only its header is a header.
-        let header_length = segment.get(2..4).map_or(0, |l| 2 + usize::from(u16::from_be_bytes([l[0], l[1]])));
-        headers.push(if marker == 0xDA { &segment[..header_length.min(segment.len())] } else { segment });
+        let header_length = segment
+            .get(2..4)
+            .map_or(0, |l| 2 + usize::from(u16::from_be_bytes([l[0], l[1]])));
+        headers.push(if marker == 0xDA {
+            &segment[..header_length.min(segment.len())]
+        } else {
+            segment
+        });
         // Anything after EOI (some writers append data there) counts as a header.
         if ended {
             headers.push(&bytes[range.end..]);
@@ -575,11 +748,21 @@ fn png_headers<'a>(bytes: &'a [u8], traces: &mut Vec<LocationTrace>) -> Vec<&'a 
     let mut headers = Vec::new();
     let mut at = 8;
     while at < bytes.len() {
-        let Some(length) = bytes.get(at..at + 4).map(|l| u32::from_be_bytes(l.try_into().unwrap()) as usize) else {
+        let Some(length) = bytes
+            .get(at..at + 4)
+            .map(|l| u32::from_be_bytes(l.try_into().unwrap()) as usize)
+        else {
             break;
         };
-        let Some(kind) = bytes.get(at + 4..at + 8).map(|k| <[u8; 4]>::try_from(k).unwrap()) else { break };
-        let Some(data) = bytes.get(at + 8..at + 8 + length) else { break };
+        let Some(kind) = bytes
+            .get(at + 4..at + 8)
+            .map(|k| <[u8; 4]>::try_from(k).unwrap())
+        else {
+            break;
+        };
+        let Some(data) = bytes.get(at + 8..at + 8 + length) else {
+            break;
+        };
         if matches!(&kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt") {
             traces.push(LocationTrace::PngMetadataChunk(kind));
         }
@@ -612,10 +795,12 @@ fn decoder_metadata(bytes: &[u8]) -> Vec<MetadataBlock> {
         found
     }
     match crate::sniff_format(bytes) {
-        Some(ImageFormat::Jpeg) => {
-            image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).map(read).unwrap_or_default()
-        }
-        Some(ImageFormat::Png) => image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map(read).unwrap_or_default(),
+        Some(ImageFormat::Jpeg) => image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes))
+            .map(read)
+            .unwrap_or_default(),
+        Some(ImageFormat::Png) => image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+            .map(read)
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -627,26 +812,37 @@ pub fn read_position(located: Located, bytes: &[u8]) -> Option<String> {
     let from_exif = |exif: Option<Vec<u8>>| -> Option<String> {
         let exif = exif?;
         // A HEIF Exif item starts with a 4-byte offset to the TIFF header (ISO/IEC 23008-12 A.2.1).
-        let tiff_at = memchr::memmem::find(&exif, b"MM\0*").or_else(|| memchr::memmem::find(&exif, b"II*\0"))?;
+        let tiff_at = memchr::memmem::find(&exif, b"MM\0*")
+            .or_else(|| memchr::memmem::find(&exif, b"II*\0"))?;
         let (latitude, longitude) = gps_position(&exif[tiff_at..])?;
         Some(format!("{} {}", latitude.text(), longitude.text()))
     };
     let jpeg = || image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).expect("a JPEG");
     match located {
         Located::JpegExif => from_exif(jpeg().exif_metadata().ok()?),
-        Located::PngExif => {
-            from_exif(image::codecs::png::PngDecoder::new(Cursor::new(bytes)).ok()?.exif_metadata().ok()?)
-        }
-        Located::WebpExif => {
-            from_exif(image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)).ok()?.exif_metadata().ok()?)
-        }
+        Located::PngExif => from_exif(
+            image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+                .ok()?
+                .exif_metadata()
+                .ok()?,
+        ),
+        Located::WebpExif => from_exif(
+            image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+                .ok()?
+                .exif_metadata()
+                .ok()?,
+        ),
         Located::TiffGps => from_exif(Some(bytes.to_vec())),
         Located::HeicExif | Located::AvifExif => {
             let context = HeifContext::read_from_bytes(bytes).ok()?;
             let handle = context.primary_image_handle().ok()?;
             let mut ids = [0; 4];
             let count = handle.metadata_block_ids(&mut ids, b"Exif");
-            from_exif(ids[..count].first().and_then(|&id| handle.metadata(id).ok()))
+            from_exif(
+                ids[..count]
+                    .first()
+                    .and_then(|&id| handle.metadata(id).ok()),
+            )
         }
         Located::JpegXmp => {
             let xmp = String::from_utf8(jpeg().xmp_metadata().ok()??).ok()?;
@@ -654,12 +850,18 @@ pub fn read_position(located: Located, bytes: &[u8]) -> Option<String> {
                 let start = xmp.find(&format!("exif:{name}=\""))? + name.len() + 7;
                 Some(xmp[start..start + xmp[start..].find('"')?].to_owned())
             };
-            Some(format!("{} {}", attribute("GPSLatitude")?, attribute("GPSLongitude")?))
+            Some(format!(
+                "{} {}",
+                attribute("GPSLatitude")?,
+                attribute("GPSLongitude")?
+            ))
         }
         Located::JpegIptc => {
             let iim = jpeg().iptc_metadata().ok()??;
             let at = memchr::memmem::find(&iim, &[0x1C, 2, 92])?;
-            let length = usize::from(u16::from_be_bytes(iim.get(at + 3..at + 5)?.try_into().ok()?));
+            let length = usize::from(u16::from_be_bytes(
+                iim.get(at + 3..at + 5)?.try_into().ok()?,
+            ));
             String::from_utf8(iim.get(at + 5..at + 5 + length)?.to_vec()).ok()
         }
     }
