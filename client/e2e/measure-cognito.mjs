@@ -34,7 +34,7 @@ const logins = (t) => ({ [`cognito-idp.${stack.region}.amazonaws.com/${stack.use
 
 await step('SignUp', () => idp.send(new SignUpCommand({ ClientId, Username: email, Password: pw1, UserAttributes: [{ Name: 'email', Value: email }] })).then((r) => ({ UserConfirmed: r.UserConfirmed, sub: r.UserSub })));
 await step('ConfirmSignUp with a wrong code 000000', () => idp.send(new ConfirmSignUpCommand({ ClientId, Username: email, ConfirmationCode: '000000' })).then(() => 'accepted'));
-let a = await step('SignIn pw1', () => signIn(pw1).then((x) => x && 'tokens'));
+await step('SignIn pw1', () => signIn(pw1).then((x) => x && 'tokens'));
 let t = await signIn(pw1);
 const id1 = await step('GetId (first user)', () => cid.send(new GetIdCommand({ IdentityPoolId: stack.identityPoolId, Logins: logins(t.IdToken) })).then((r) => r.IdentityId));
 
@@ -48,7 +48,6 @@ await step('SignIn with pw2', () => signIn(pw2).then((x) => x && 'tokens'));
 await step('ForgotPassword (known user)', () => idp.send(new ForgotPasswordCommand({ ClientId, Username: email })).then((r) => r.CodeDeliveryDetails));
 await step('ForgotPassword (unknown user)', () => idp.send(new ForgotPasswordCommand({ ClientId, Username: `nobody-${run}@example.com` })).then((r) => r.CodeDeliveryDetails));
 const m = await mails();
-const flat = JSON.stringify(m);
 const mine = Object.values(m.messages).flat().filter((x) => x.To.includes(email));
 console.log(`INFO emails recorded at /_ministack/ses/messages for ${email}: ${JSON.stringify(mine.map((x) => x.BodyText))}`);
 console.log(`INFO emails for the unknown user: ${Object.values(m.messages).flat().filter((x) => x.To.includes(`nobody-${run}@example.com`)).length}`);

@@ -5,6 +5,13 @@ const ID = 'us-east-1:0000';
 const pub = (n: string) => `public/content/${ID}/${n}`;
 const priv = (n: string) => `private/content/${ID}/${n}`;
 
+/** The AccountDeletionError a deletion fails with (fails the test when it resolves or throws another error). */
+async function deletionError(deletion: Promise<void>): Promise<AccountDeletionError> {
+  const err = await deletion.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(AccountDeletionError);
+  return err as AccountDeletionError;
+}
+
 /**
  * A bucket and a pipeline: deleting an original removes its index entry `lag` polls later (the
  * pipeline's latency), so the index empties only after the deletes and some waiting.
@@ -16,7 +23,7 @@ function fakeStack(originals: string[], { lag = 2, refuse = new Set<string>(), a
   let clock = 0;
   let lists = 0;
   const ports: AccountDeletionPorts = {
-    async listOwnOriginals() {
+    listOwnOriginals() {
       calls.push('list');
       // Someone uploading from another device: new originals appear after a listing.
       for (const k of arriving[lists++] ?? []) {
@@ -24,32 +31,34 @@ function fakeStack(originals: string[], { lag = 2, refuse = new Set<string>(), a
         indexed.set(k, 0);
       }
       const keys = [...bucket];
-      return { publicKeys: keys.filter((k) => k.startsWith('public/')), privateKeys: keys.filter((k) => k.startsWith('private/')) };
+      return Promise.resolve({ publicKeys: keys.filter((k) => k.startsWith('public/')), privateKeys: keys.filter((k) => k.startsWith('private/')) });
     },
-    async deleteObjects(keys) {
+    deleteObjects(keys) {
       calls.push(`delete ${keys.length}`);
       const failed = [];
       for (const k of keys) {
         if (refuse.has(k)) failed.push({ key: k, message: 'Access Denied' });
         else if (bucket.delete(k)) indexed.set(k, lag);
       }
-      return failed;
+      return Promise.resolve(failed);
     },
-    async fetchPrivateIndex() {
+    fetchPrivateIndex() {
       calls.push('index');
       for (const [k, left] of indexed) {
         if (bucket.has(k)) continue;
         if (left <= 0) indexed.delete(k);
         else indexed.set(k, left - 1);
       }
-      if (indexed.size === 0 && originals.length === 0) return undefined;
-      return JSON.stringify({ version: 1, items: [...indexed.keys()].map((objectKey) => ({ objectKey })) });
+      if (indexed.size === 0 && originals.length === 0) return Promise.resolve(undefined);
+      return Promise.resolve(JSON.stringify({ version: 1, items: [...indexed.keys()].map((objectKey) => ({ objectKey })) }));
     },
-    async deleteUser() {
+    deleteUser() {
       calls.push('deleteUser');
+      return Promise.resolve();
     },
-    async sleep(ms) {
+    sleep(ms) {
       clock += ms;
+      return Promise.resolve();
     },
     now: () => clock,
   };
@@ -110,8 +119,7 @@ describe('deleteAccount', () => {
 
   it('a refused delete keeps the account and says how many failed', async () => {
     const { ports, calls } = fakeStack([pub('a.jpg'), priv('b.jpg')], { refuse: new Set([priv('b.jpg')]) });
-    const err = await deleteAccount(ports).catch((e) => e);
-    expect(err).toBeInstanceOf(AccountDeletionError);
+    const err = await deletionError(deleteAccount(ports));
     expect(err.failure).toBe('pictures-not-deleted');
     expect(err.message).toBe('1 of 2 pictures could not be deleted (Access Denied). Your account is kept; try again.');
     expect(calls).not.toContain('deleteUser');
@@ -119,7 +127,7 @@ describe('deleteAccount', () => {
 
   it('an index that does not empty in time keeps the account', async () => {
     const { ports, calls } = fakeStack([pub('a.jpg')], { lag: 1_000 });
-    const err = await deleteAccount(ports, { waitTimeoutMs: 10_000, pollMs: 2_000 }).catch((e) => e);
+    const err = await deletionError(deleteAccount(ports, { waitTimeoutMs: 10_000, pollMs: 2_000 }));
     expect(err.failure).toBe('index-not-empty');
     expect(err.message).toMatch(/^Your pictures are deleted, but 1 are still being removed/);
     expect(calls).not.toContain('deleteUser');
@@ -136,7 +144,7 @@ describe('deleteAccount', () => {
   it('gives up when pictures keep arriving, keeping the account', async () => {
     const more = (i: number) => [pub(`more${i}.jpg`)];
     const { ports, calls } = fakeStack([pub('a.jpg')], { lag: 0, arriving: [[], more(1), more(2), more(3), more(4)] });
-    const err = await deleteAccount(ports).catch((e) => e);
+    const err = await deletionError(deleteAccount(ports));
     expect(err.failure).toBe('pictures-keep-coming');
     expect(calls).not.toContain('deleteUser');
   });

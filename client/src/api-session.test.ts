@@ -22,9 +22,9 @@ function fakeSession(first: AwsCredentialIdentity) {
   let current = first;
   let credentialCalls = 0;
   const session = {
-    credentials: async () => {
+    credentials: () => {
       credentialCalls++;
-      return current;
+      return Promise.resolve(current);
     },
     onChange: (fn: () => void) => {
       listeners.add(fn);

@@ -9,7 +9,7 @@ const config = parseConfig({
   userPoolId: 'us-east-1_p', userPoolClientId: 'c', identityPoolId: 'us-east-1:i', s3ForcePathStyle: true,
 });
 const session = {
-  credentials: async () => ({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' }),
+  credentials: () => Promise.resolve({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' }),
   onChange: () => () => {},
 } as unknown as Session;
 
@@ -20,7 +20,7 @@ describe('Api.fetchIndex', () => {
     const api = new Api(config, session);
     const lm = new Date('2026-11-23T14:05:10Z');
     const send = vi.spyOn(api.s3, 'send').mockResolvedValue({
-      Body: { transformToString: async () => '{"items":[]}' }, LastModified: lm, ETag: '"e"',
+      Body: { transformToString: () => Promise.resolve('{"items":[]}') }, LastModified: lm, ETag: '"e"',
     } as never);
     const r = await api.fetchIndex('public/index/content.json', { ifModifiedSince: lm, ifNoneMatch: '"e0"' });
     expect(r).toEqual({ status: 'ok', body: '{"items":[]}', lastModified: lm, etag: '"e"' });
@@ -128,11 +128,11 @@ describe('Api: listing and deleting the owner\'s originals (account deletion)', 
 
   it('lists both own content prefixes, following every page', async () => {
     const api = new Api(config, session);
-    const send = vi.spyOn(api.s3, 'send').mockImplementation((async (cmd: { input: { Prefix: string; ContinuationToken?: string } }) => {
+    const send = vi.spyOn(api.s3, 'send').mockImplementation(((cmd: { input: { Prefix: string; ContinuationToken?: string } }) => {
       const { Prefix, ContinuationToken } = cmd.input;
-      if (Prefix.startsWith('public/') && !ContinuationToken) return { Contents: [{ Key: `${Prefix}a.jpg` }], IsTruncated: true, NextContinuationToken: 't1' };
-      if (Prefix.startsWith('public/')) return { Contents: [{ Key: `${Prefix}b.jpg` }], IsTruncated: false };
-      return { Contents: [{ Key: `${Prefix}c.jpg` }], IsTruncated: false };
+      if (Prefix.startsWith('public/') && !ContinuationToken) return Promise.resolve({ Contents: [{ Key: `${Prefix}a.jpg` }], IsTruncated: true, NextContinuationToken: 't1' });
+      if (Prefix.startsWith('public/')) return Promise.resolve({ Contents: [{ Key: `${Prefix}b.jpg` }], IsTruncated: false });
+      return Promise.resolve({ Contents: [{ Key: `${Prefix}c.jpg` }], IsTruncated: false });
     }) as never);
     expect(await api.listOwnOriginals(ID)).toEqual({
       publicKeys: [`public/content/${ID}/a.jpg`, `public/content/${ID}/b.jpg`],

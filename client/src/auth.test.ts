@@ -22,12 +22,11 @@ function session(tokens: Tokens | undefined, answer: (name: string) => unknown =
   const store = memoryStore(tokens);
   const s = new Session(config, store);
   const sent: { name: string; input: Record<string, unknown> }[] = [];
-  vi.spyOn(s.idp, 'send').mockImplementation((async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
+  vi.spyOn(s.idp, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const name = cmd.constructor.name.replace(/Command$/, '');
     sent.push({ name, input: cmd.input });
     const r = answer(name);
-    if (r instanceof Error) throw r;
-    return r;
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
   }) as never);
   return { s, store, sent };
 }

@@ -61,7 +61,7 @@ export function decodeJwt(token: string): Record<string, unknown> {
   const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
   const bin = atob(b64);
   const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  return JSON.parse(new TextDecoder().decode(bytes));
+  return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
 }
 
 type Listener = () => void;
@@ -251,7 +251,7 @@ export class Session {
         // Refresh token revoked or expired: back to guest.
         this.setTokens(undefined);
         for (const l of this.expiredListeners) l();
-        throw new Error(SESSION_EXPIRED_MESSAGE);
+        throw new Error(SESSION_EXPIRED_MESSAGE, { cause: err });
       }
       throw err;
     }

@@ -29,12 +29,12 @@ describe('config', () => {
     expect(() => parseConfig({ ...base, endpoint: 'ftp://x' })).toThrow(/endpoint/);
   });
   it('loads ./config.json', async () => {
-    const fake = (async (url: string) => {
+    const fake = ((url: string) => {
       expect(url).toBe('./config.json');
-      return new Response(JSON.stringify(base), { status: 200 });
+      return Promise.resolve(new Response(JSON.stringify(base), { status: 200 }));
     }) as unknown as typeof fetch;
     expect((await loadConfig(fake)).bucket).toBe('b');
-    const missing = (async () => new Response('nope', { status: 404 })) as unknown as typeof fetch;
+    const missing = (() => Promise.resolve(new Response('nope', { status: 404 }))) as unknown as typeof fetch;
     await expect(loadConfig(missing)).rejects.toThrow(/404/);
   });
 });

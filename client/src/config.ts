@@ -28,7 +28,7 @@ export function parseConfig(raw: unknown): AppConfig {
     throw new Error('config.json is not a JSON object');
   }
   const o = raw as Record<string, unknown>;
-  const missing = REQUIRED.filter((k) => typeof o[k] !== 'string' || (o[k] as string).trim() === '');
+  const missing = REQUIRED.filter((k) => typeof o[k] !== 'string' || o[k].trim() === '');
   if (missing.length) throw new Error(`config.json is missing ${missing.join(', ')}`);
   let endpoint: string | undefined;
   if (typeof o.endpoint === 'string' && o.endpoint.trim() !== '') {
@@ -55,7 +55,7 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<AppCo
   try {
     res = await fetchImpl('./config.json', { cache: 'no-store' });
   } catch (e) {
-    throw new Error(`Could not load config.json: ${(e as Error).message}`);
+    throw new Error(`Could not load config.json: ${(e as Error).message}`, { cause: e });
   }
   if (!res.ok) throw new Error(`Could not load config.json (HTTP ${res.status})`);
   let raw: unknown;

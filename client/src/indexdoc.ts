@@ -55,7 +55,7 @@ export interface IndexDoc {
   pages: PageRef[];
 }
 
-export const EMPTY_INDEX: IndexDoc = Object.freeze({ version: 2, items: [], pages: [] }) as IndexDoc;
+export const EMPTY_INDEX: IndexDoc = Object.freeze({ version: 2, items: [], pages: [] });
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
@@ -93,8 +93,8 @@ export function parseItem(raw: unknown): IndexItem | undefined {
 }
 
 /** Parses an index document (text or already-parsed JSON). Throws on a body that is not an index. */
-export function parseIndex(body: string | unknown): IndexDoc {
-  const raw = typeof body === 'string' ? JSON.parse(body) : body;
+export function parseIndex(body: unknown): IndexDoc {
+  const raw: unknown = typeof body === 'string' ? JSON.parse(body) : body;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('index is not a JSON object');
   const o = raw as Record<string, unknown>;
   if (!Array.isArray(o.items)) throw new Error('index has no items array');

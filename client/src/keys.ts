@@ -30,7 +30,7 @@ export function sanitizeFileName(name: string): string {
   if (enc.encode(n).length <= MAX_FILE_NAME_BYTES) return n;
   const dot = n.lastIndexOf('.');
   const ext = dot > 0 && n.length - dot <= 10 ? n.slice(dot) : '';
-  let base = Array.from(ext ? n.slice(0, dot) : n);
+  const base = Array.from(ext ? n.slice(0, dot) : n);
   while (base.length && enc.encode(base.join('') + ext).length > MAX_FILE_NAME_BYTES) base.pop();
   return base.join('') + ext;
 }

@@ -293,7 +293,7 @@ function stripXmp(bytes: Uint8Array, start: number, end: number): boolean {
   let found = false;
   for (const m of text.matchAll(XMP_BLANKABLE)) {
     found = true;
-    bytes.fill(0x20, start + m.index!, start + m.index! + m[0].length);
+    bytes.fill(0x20, start + m.index, start + m.index + m[0].length);
   }
   if (XMP_LOCATION.test(latin1(bytes.subarray(start, end)))) {
     throw new LocationError('the XMP block holds a location in a form this app cannot remove safely');

@@ -324,7 +324,7 @@ class App {
     }
     this.detail.close();
     this.syncPolling();
-    if (fromHashChange) ($(`#view-${route} h1`) as HTMLElement).focus();
+    if (fromHashChange) $(`#view-${route} h1`).focus();
     if (route === 'shared') void this.shared.show(location.hash);
   }
 

@@ -18,18 +18,21 @@ function fakeDeps(taken: Record<'public' | 'private', string[]>, refuse: Set<str
   const calls: string[] = [];
   const metas: UploadMetadata[] = [];
   const deps: MoveDeps = {
-    takenNames: async (isPublic) => new Set(taken[isPublic ? 'public' : 'private']),
-    copy: async (from, to, type, meta) => {
+    takenNames: (isPublic) => Promise.resolve(new Set(taken[isPublic ? 'public' : 'private'])),
+    copy: (from, to, type, meta) => {
       calls.push(`copy ${from} -> ${to} (${type})`);
       metas.push(meta);
-      if (refuse.has(to)) throw Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: 412 } });
+      if (refuse.has(to)) return Promise.reject(Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: 412 } }));
+      return Promise.resolve();
     },
-    put: async (key, body, type, meta) => {
+    put: (key, body, type, meta) => {
       calls.push(`put ${key} ${body.length} bytes (${type})`);
       metas.push(meta);
+      return Promise.resolve();
     },
-    remove: async (key) => {
+    remove: (key) => {
       calls.push(`delete ${key}`);
+      return Promise.resolve();
     },
   };
   return { deps, calls, metas };
@@ -51,9 +54,7 @@ describe('moveToVisibility', () => {
 
   it('never deletes the old original when the copy fails', async () => {
     const { deps, calls } = fakeDeps({ public: [], private: [] });
-    deps.copy = async () => {
-      throw Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } });
-    };
+    deps.copy = () => Promise.reject(Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } }));
     await expect(moveToVisibility(item, false, deps)).rejects.toThrow('AccessDenied');
     expect(calls).toEqual([]);
   });

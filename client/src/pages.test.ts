@@ -28,13 +28,16 @@ function head(pages: { name: string; count: number; version: string }[], newest 
 /** A bucket of page bodies, each with an ETag; answers 304 to a matching If-None-Match. */
 function bucket(pages: Record<string, { items: unknown[]; version: string }>) {
   const requests: { key: string; cond: Conditions }[] = [];
-  const fetch = vi.fn(async (key: string, cond: Conditions): Promise<FetchResult> => {
-    requests.push({ key, cond });
+  const answer = (key: string, cond: Conditions): FetchResult => {
     const page = Object.entries(pages).find(([name]) => pageKey(name) === key)?.[1];
     if (!page) return { status: 'missing' };
     const etag = `"${page.version}"`;
     if (cond.ifNoneMatch === etag) return { status: 'not-modified' };
     return { status: 'ok', etag, body: JSON.stringify({ version: 2, generatedAt: page.version, items: page.items }) };
+  };
+  const fetch = vi.fn((key: string, cond: Conditions): Promise<FetchResult> => {
+    requests.push({ key, cond });
+    return Promise.resolve(answer(key, cond));
   });
   return { fetch, requests, pages };
 }
@@ -44,7 +47,7 @@ const titles = (doc: IndexDoc) => doc.items.map((i) => i.title);
 describe('PagedIndex', () => {
   it('shows the head alone first and fetches no page until asked', async () => {
     const b = bucket({ b: { items: items(24, 20), version: 'v1' } });
-    const onChange = vi.fn();
+    const onChange = vi.fn<(doc: IndexDoc) => void>();
     const paged = new PagedIndex({ fetch: b.fetch, onChange });
     await paged.setHead(head([{ name: 'b', count: 5, version: 'v1' }]));
     expect(b.requests).toEqual([]);
@@ -104,9 +107,9 @@ describe('PagedIndex', () => {
 
   it('a failed page fetch is reported and can be retried', async () => {
     let fail = true;
-    const fetch = vi.fn(async (): Promise<FetchResult> => {
-      if (fail) throw new Error('network down');
-      return { status: 'ok', etag: '"v1"', body: JSON.stringify({ version: 2, generatedAt: 'v1', items: items(24, 20) }) };
+    const fetch = vi.fn((): Promise<FetchResult> => {
+      if (fail) return Promise.reject(new Error('network down'));
+      return Promise.resolve({ status: 'ok', etag: '"v1"', body: JSON.stringify({ version: 2, generatedAt: 'v1', items: items(24, 20) }) });
     });
     const onError = vi.fn();
     const paged = new PagedIndex({ fetch, onChange: () => {}, onError });
@@ -125,13 +128,16 @@ describe('PagedIndex', () => {
     /** Documents by key: pages with items, volumes with entries; ETag = version. */
     function store(docs: Record<string, { items?: unknown[]; pages?: Entry[]; version: string }>) {
       const requests: { key: string; cond: Conditions }[] = [];
-      const fetch = vi.fn(async (key: string, cond: Conditions): Promise<FetchResult> => {
-        requests.push({ key, cond });
+      const answer = (key: string, cond: Conditions): FetchResult => {
         const doc = docs[key];
         if (!doc) return { status: 'missing' };
         const etag = `"${doc.version}"`;
         if (cond.ifNoneMatch === etag) return { status: 'not-modified' };
         return { status: 'ok', etag, body: JSON.stringify({ version: 3, generatedAt: doc.version, items: doc.items ?? [], pages: (doc.pages ?? []).map(entry) }) };
+      };
+      const fetch = vi.fn((key: string, cond: Conditions): Promise<FetchResult> => {
+        requests.push({ key, cond });
+        return Promise.resolve(answer(key, cond));
       });
       return { fetch, requests, docs };
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { IndexDoc } from './indexdoc';
 import { IndexPoller, type Conditions, type FetchResult } from './poller';
 
 const ID = 'us-east-1:abc';
@@ -9,14 +10,13 @@ const body = (titles: string[]) => JSON.stringify({
 
 function setup(responses: (FetchResult | Error)[]) {
   const calls: Conditions[] = [];
-  const fetch = vi.fn(async (_key: string, cond: Conditions) => {
+  const fetch = vi.fn((_key: string, cond: Conditions): Promise<FetchResult> => {
     calls.push(cond);
     const r = responses.shift();
-    if (!r) throw new Error('no more responses');
-    if (r instanceof Error) throw r;
-    return r;
+    if (!r) return Promise.reject(new Error('no more responses'));
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
   });
-  const onChange = vi.fn();
+  const onChange = vi.fn<(doc: IndexDoc) => void>();
   const onError = vi.fn();
   const timers: { fn: () => void; ms: number }[] = [];
   const poller = new IndexPoller({

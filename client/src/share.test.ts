@@ -37,11 +37,11 @@ describe('findShared', () => {
     const asked: string[] = [];
     return {
       myIdentityId: me,
-      privateIndex: async () => (me === OWNER ? doc(pub, priv) : doc()),
-      publicIndex: async () => doc(pub),
-      head: async (key) => {
+      privateIndex: () => Promise.resolve(me === OWNER ? doc(pub, priv) : doc()),
+      publicIndex: () => Promise.resolve(doc(pub)),
+      head: (key) => {
         asked.push(key);
-        return key in heads ? { metadata: { data: heads[key] }, contentType: 'image/jpeg', size: 10, lastModified: new Date('2026-01-01T00:00:00Z') } : undefined;
+        return Promise.resolve(key in heads ? { metadata: { data: heads[key] }, contentType: 'image/jpeg', size: 10, lastModified: new Date('2026-01-01T00:00:00Z') } : undefined);
       },
       heads: asked,
     };

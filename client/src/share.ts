@@ -133,8 +133,8 @@ export function itemFromPreview(ref: SharedRef, objectKey: string, previewKey: s
 export function itemFromHead(ref: SharedRef, objectKey: string, head: PublicHead): IndexItem {
   let meta: Record<string, unknown> = {};
   try {
-    const parsed = JSON.parse(head.metadata.data ?? '{}');
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed;
+    const parsed: unknown = JSON.parse(head.metadata.data ?? '{}');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>;
   } catch {
     // Missing or broken metadata: the file name stands in, as in the backend.
   }

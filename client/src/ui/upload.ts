@@ -292,7 +292,7 @@ export class UploadView {
           try {
             await transfer.done;
           } catch (err) {
-            if (cancelled) throw new Error('Cancelled.');
+            if (cancelled) throw new Error('Cancelled.', { cause: err });
             throw err;
           } finally {
             cancel.remove();
