@@ -15,7 +15,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AppConfig } from './config';
 import { CREDENTIALS_REFRESH_MS, type AwsCredentialIdentity, type Session } from './auth';
 import type { Conditions, FetchResult } from './poller';
-import { contentPrefix } from './keys';
+import { contentPrefix, type Visibility } from './keys';
 import type { OwnedOriginals } from './account-deletion';
 import type { ResponseOverrides } from './originals';
 import { encodeMetadata, clampChars, MAX_DESCRIPTION, MAX_TITLE, type UploadMetadata } from './metadata';
@@ -327,15 +327,16 @@ export class Api {
    * storage quota (docs/decisions/upload-bounds.md).
    */
   async storageUsed(identityId: string): Promise<number> {
-    const lists = await Promise.all([true, false].map((isPublic) => this.listObjects(contentPrefix(isPublic, identityId))));
+    const visibilities: Visibility[] = ['public', 'private'];
+    const lists = await Promise.all(visibilities.map((visibility) => this.listObjects(contentPrefix(visibility, identityId))));
     return lists.flat().reduce((sum, o) => sum + o.size, 0);
   }
 
   /** The person's originals, public and private, listed from the bucket. */
   async listOwnOriginals(identityId: string): Promise<OwnedOriginals> {
     const [publicKeys, privateKeys] = await Promise.all([
-      this.listKeys(contentPrefix(true, identityId)),
-      this.listKeys(contentPrefix(false, identityId)),
+      this.listKeys(contentPrefix('public', identityId)),
+      this.listKeys(contentPrefix('private', identityId)),
     ]);
     return { publicKeys, privateKeys };
   }

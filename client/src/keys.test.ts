@@ -1,20 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  contentKey, derivedKey, fileNameOfKey, privateIndexKey, PUBLIC_INDEX_KEY, sanitizeFileName, uniqueFileName,
-  visibilityOfKey, MAX_FILE_NAME_BYTES,
+  contentKey, contentPrefix, derivedKey, fileNameOfKey, privateIndexKey, PUBLIC_INDEX_KEY, sanitizeFileName, uniqueFileName,
+  visibilityOf, visibilityOfKey, MAX_FILE_NAME_BYTES,
 } from './keys';
 
 const ID = 'us-east-1:0f9c1d2e-1111-2222-3333-444455556666';
 
 describe('keys', () => {
   it('builds content keys by visibility', () => {
-    expect(contentKey(true, ID, 'b c.png')).toBe(`public/content/${ID}/b c.png`);
-    expect(contentKey(false, ID, 'a+b%2B.jpg')).toBe(`private/content/${ID}/a+b%2B.jpg`);
+    expect(contentKey('public', ID, 'b c.png')).toBe(`public/content/${ID}/b c.png`);
+    expect(contentKey('private', ID, 'a+b%2B.jpg')).toBe(`private/content/${ID}/a+b%2B.jpg`);
+    expect(contentPrefix('public', ID)).toBe(`public/content/${ID}/`);
+    expect(contentPrefix('private', ID)).toBe(`private/content/${ID}/`);
+    expect(contentKey(visibilityOf(true), ID, 'a.jpg')).toBe(`public/content/${ID}/a.jpg`);
+    expect(contentKey(visibilityOf(false), ID, 'a.jpg')).toBe(`private/content/${ID}/a.jpg`);
   });
   it('refuses empty identity or file names with slashes', () => {
-    expect(() => contentKey(true, '', 'a.png')).toThrow();
-    expect(() => contentKey(true, ID, 'x/y.png')).toThrow();
-    expect(() => contentKey(true, ID, '')).toThrow();
+    expect(() => contentKey('public', '', 'a.png')).toThrow();
+    expect(() => contentKey('public', ID, 'x/y.png')).toThrow();
+    expect(() => contentKey('public', ID, '')).toThrow();
   });
   it('derives thumbnail and faces keys by replacing the content segment', () => {
     expect(derivedKey('public/content/a/b c.png', 'thumbnails')).toBe('public/thumbnails/a/b c.png');

@@ -35,15 +35,20 @@ export function sanitizeFileName(name: string): string {
   return base.join('') + ext;
 }
 
-/** `{public|private}/content/{identityId}/`: where a person's originals live. */
-export function contentPrefix(isPublic: boolean, identityId: string): string {
-  requireIdentity(identityId);
-  return `${isPublic ? 'public' : 'private'}/content/${identityId}/`;
+/** The visibility an `isPublic` flag (of an index item, of upload metadata) stands for. */
+export function visibilityOf(isPublic: boolean): Visibility {
+  return isPublic ? 'public' : 'private';
 }
 
-export function contentKey(isPublic: boolean, identityId: string, fileName: string): string {
+/** `{public|private}/content/{identityId}/`: where a person's originals of one visibility live. */
+export function contentPrefix(visibility: Visibility, identityId: string): string {
+  requireIdentity(identityId);
+  return `${visibility}/content/${identityId}/`;
+}
+
+export function contentKey(visibility: Visibility, identityId: string, fileName: string): string {
   if (!fileName || fileName.includes('/')) throw new Error(`invalid file name: ${JSON.stringify(fileName)}`);
-  return `${contentPrefix(isPublic, identityId)}${fileName}`;
+  return `${contentPrefix(visibility, identityId)}${fileName}`;
 }
 
 /** `public/content/a/b c.png` -> `public/thumbnails/a/b c.png`. */

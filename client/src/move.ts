@@ -9,7 +9,7 @@
  * picture is briefly in both lists, never in neither.
  */
 import type { IndexItem } from './indexdoc';
-import { contentKey, fileNameOfKey, uniqueFileName } from './keys';
+import { contentKey, fileNameOfKey, uniqueFileName, visibilityOf } from './keys';
 import { checkMetadataSize, type UploadMetadata } from './metadata';
 import { httpStatusOf } from './api';
 
@@ -54,7 +54,7 @@ export async function moveToVisibility(item: IndexItem, toPublic: boolean, deps:
   const taken = await deps.takenNames(toPublic);
   let name = uniqueFileName(own, taken);
   for (let attempt = 1; ; attempt++) {
-    const key = contentKey(toPublic, item.identityId, name);
+    const key = contentKey(visibilityOf(toPublic), item.identityId, name);
     try {
       if (body) await deps.put(key, body, item.contentType, meta);
       else await deps.copy(item.objectKey, key, item.contentType, meta);

@@ -47,7 +47,7 @@ export function parseShareHash(hash: string): SharedRef | undefined {
   try {
     const [identityId, fileName] = parts.map(decodeURIComponent);
     // The same checks as the key layout: no empty segment, no slash inside one.
-    contentKey(true, identityId, fileName);
+    contentKey('public', identityId, fileName);
     return { identityId, fileName };
   } catch {
     return undefined;
@@ -87,7 +87,7 @@ export interface FindDeps {
  * anyone else from its preview (which tells that it exists, no more).
  */
 export async function findShared(ref: SharedRef, deps: FindDeps): Promise<Found | undefined> {
-  const publicKey = contentKey(true, ref.identityId, ref.fileName);
+  const publicKey = contentKey('public', ref.identityId, ref.fileName);
   if (deps.myIdentityId && deps.myIdentityId === ref.identityId) {
     const mine = (await deps.privateIndex())?.items ?? [];
     const matches = mine.filter((i) => fileNameOfKey(i.objectKey) === ref.fileName);

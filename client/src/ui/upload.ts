@@ -1,5 +1,5 @@
 /** The upload view: pick or drop files, describe each, upload with per-file progress. */
-import { contentKey, sanitizeFileName, uniqueFileName } from '../keys';
+import { contentKey, sanitizeFileName, uniqueFileName, visibilityOf } from '../keys';
 import { scanLocation, stripLocation, type LocationScan } from '../location';
 import { checkFile, checkMetadataSize, defaultTitle, formatBytes, MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
 import { $, h, setText } from './dom';
@@ -267,7 +267,7 @@ export class UploadView {
       const meta = this.metaOf(e);
       const name = uniqueFileName(sanitizeFileName(e.file.name), taken);
       taken.add(name);
-      return { e, meta, key: contentKey(meta.isPublic, identityId, name) };
+      return { e, meta, key: contentKey(visibilityOf(meta.isPublic), identityId, name) };
     });
     let failed = 0;
     // Two at a time.
