@@ -9,7 +9,7 @@ import { scanLocation, type LocationScan } from '../location';
 import type { IndexItem } from '../indexdoc';
 import { originalDownload, ownsOriginal, shownPicture, type ResponseOverrides } from '../originals';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
-import { $, formatDate, setText } from './dom';
+import { $, el, formatDate, setText } from './dom';
 
 export interface DetailDeps {
   presign: (key: string, version: string, overrides?: ResponseOverrides) => Promise<string>;
@@ -30,32 +30,32 @@ export interface DetailDeps {
 
 
 export class DetailView {
-  private readonly dialog = $('#detail') as HTMLDialogElement;
+  private readonly dialog = el('#detail', HTMLDialogElement);
   private readonly title = $('#detail-title');
-  private readonly image = $('#detail-image') as HTMLImageElement;
+  private readonly image = el('#detail-image', HTMLImageElement);
   private readonly caption = $('#detail-image-caption');
-  private readonly toggle = $('#detail-faces-toggle') as HTMLButtonElement;
-  private readonly original = $('#detail-original') as HTMLAnchorElement;
+  private readonly toggle = el('#detail-faces-toggle', HTMLButtonElement);
+  private readonly original = el('#detail-original', HTMLAnchorElement);
   private readonly originalNote = $('#detail-original-note');
   private readonly owner = $('#detail-owner');
-  private readonly editForm = $('#edit-form') as HTMLFormElement;
-  private readonly editTitle = $('#edit-title') as HTMLInputElement;
-  private readonly editDescription = $('#edit-description') as HTMLTextAreaElement;
+  private readonly editForm = el('#edit-form', HTMLFormElement);
+  private readonly editTitle = el('#edit-title', HTMLInputElement);
+  private readonly editDescription = el('#edit-description', HTMLTextAreaElement);
   private readonly editTitleCount = $('#edit-title-count');
   private readonly editDescriptionCount = $('#edit-description-count');
   private readonly editError = $('[data-role="error"]', this.editForm);
   private readonly editOk = $('[data-role="ok"]', this.editForm);
-  private readonly deleteButton = $('#delete-button') as HTMLButtonElement;
+  private readonly deleteButton = el('#delete-button', HTMLButtonElement);
   private readonly deleteConfirm = $('#delete-confirm');
   private readonly deleteError = $('#delete-error');
   private readonly location = $('#detail-location');
-  private readonly copyLink = $('#detail-copy-link') as HTMLButtonElement;
-  private readonly linkField = $('#detail-link') as HTMLInputElement;
+  private readonly copyLink = el('#detail-copy-link', HTMLButtonElement);
+  private readonly linkField = el('#detail-link', HTMLInputElement);
   private readonly linkStatus = $('#detail-link-status');
   private readonly visibilityText = $('#visibility-text');
-  private readonly visibilityButton = $('#visibility-button') as HTMLButtonElement;
+  private readonly visibilityButton = el('#visibility-button', HTMLButtonElement);
   private readonly stripRow = $('#visibility-strip-row');
-  private readonly stripBox = $('#visibility-strip') as HTMLInputElement;
+  private readonly stripBox = el('#visibility-strip', HTMLInputElement);
   private readonly visibilityError = $('#visibility-error');
   private readonly visibilityOk = $('#visibility-ok');
   private item?: IndexItem;
@@ -86,7 +86,7 @@ export class DetailView {
     this.deleteButton.addEventListener('click', () => {
       this.deleteConfirm.hidden = false;
       this.deleteButton.hidden = true;
-      ($('#delete-no') as HTMLButtonElement).focus();
+      el('#delete-no', HTMLButtonElement).focus();
     });
     $('#delete-no').addEventListener('click', () => this.resetDelete(true));
     $('#delete-yes').addEventListener('click', () => void this.remove());
@@ -117,7 +117,7 @@ export class DetailView {
     this.renderCounts();
     this.render();
     if (!this.dialog.open) this.dialog.showModal();
-    ($('#detail-close') as HTMLButtonElement).focus();
+    el('#detail-close', HTMLButtonElement).focus();
   }
 
   close(): void {
@@ -361,7 +361,7 @@ export class DetailView {
       (check.field === 'title' ? this.editTitle : this.editDescription).focus();
       return;
     }
-    const button = this.editForm.querySelector('button[type="submit"]') as HTMLButtonElement;
+    const button = el('button[type="submit"]', HTMLButtonElement, this.editForm);
     button.disabled = true;
     try {
       await this.deps.save(it, title, this.editDescription.value);
@@ -378,7 +378,7 @@ export class DetailView {
 
   private async remove(): Promise<void> {
     const it = this.item!;
-    const yes = $('#delete-yes') as HTMLButtonElement;
+    const yes = el('#delete-yes', HTMLButtonElement);
     yes.disabled = true;
     setText(this.deleteError, '');
     try {

@@ -33,10 +33,26 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-export function $(sel: string, root: ParentNode = document): HTMLElement {
-  const el = root.querySelector(sel);
-  if (!el) throw new Error(`missing element ${sel}`);
-  return el as HTMLElement;
+/**
+ * The first element under `root` that `selector` finds, checked to be a `type`
+ * (`el('#signin-form', HTMLFormElement)`): throws naming the selector when there is none or it
+ * is another kind of element, so a page that lost or changed an element fails at start.
+ */
+export function el<T extends Element>(selector: string, type: abstract new () => T, root: ParentNode = document): T {
+  const found = root.querySelector(selector);
+  if (!found) throw new Error(`missing element ${selector}`);
+  if (!(found instanceof type)) throw new Error(`element ${selector} is a <${found.tagName.toLowerCase()}>, not the expected ${type.name}`);
+  return found;
+}
+
+/** An HTML element of any kind (for what every element has: hidden, focus, text). */
+export function $(selector: string, root: ParentNode = document): HTMLElement {
+  return el(selector, HTMLElement, root);
+}
+
+/** The `<input>` named `name` in `form`. */
+export function field(form: HTMLFormElement, name: string): HTMLInputElement {
+  return el(`[name="${name}"]`, HTMLInputElement, form);
 }
 
 export function setText(el: Element, text: string): void {

@@ -2,7 +2,7 @@
 import { contentKey, sanitizeFileName, uniqueFileName, visibilityOf } from '../keys';
 import { scanLocation, stripLocation, type LocationScan } from '../location';
 import { checkFile, checkMetadataSize, defaultTitle, formatBytes, MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
-import { $, h, setText } from './dom';
+import { $, el, h, setText } from './dom';
 import type { AppConfig } from '../config';
 import { quotaProblem, usageText } from '../bounds';
 
@@ -48,10 +48,10 @@ let nextId = 1;
 
 export class UploadView {
   private entries: Entry[] = [];
-  private readonly queue = $('#upload-queue') as HTMLOListElement;
-  private readonly form = $('#upload-form') as HTMLFormElement;
-  private readonly button = $('#upload-button') as HTMLButtonElement;
-  private readonly clearButton = $('#upload-clear') as HTMLButtonElement;
+  private readonly queue = el('#upload-queue', HTMLOListElement);
+  private readonly form = el('#upload-form', HTMLFormElement);
+  private readonly button = el('#upload-button', HTMLButtonElement);
+  private readonly clearButton = el('#upload-clear', HTMLButtonElement);
   private readonly status = $('#upload-status');
   private readonly usage = $('#storage-usage');
   /** The last storage figure read, while a round of checks uses it. */
@@ -61,7 +61,7 @@ export class UploadView {
   private readonly uploaded = new Set<string>();
 
   constructor(private readonly deps: UploadDeps) {
-    const input = $('#file-input') as HTMLInputElement;
+    const input = el('#file-input', HTMLInputElement);
     input.addEventListener('change', () => {
       if (input.files) this.add(Array.from(input.files));
       input.value = '';
@@ -150,14 +150,14 @@ export class UploadView {
       entry.li.querySelector('fieldset')!.append(
         h('div', { class: 'row' }, h('button', { type: 'button', class: 'secondary', 'aria-label': `Remove ${entry.file.name}`, text: 'Remove', onclick: () => this.remove(entry) })),
       );
-      (entry.li.querySelector('.preview') as HTMLElement).remove();
+      el('.preview', HTMLImageElement, entry.li).remove();
       this.refresh();
       return;
     }
     entry.contentType = res.contentType;
     entry.state = 'ready';
     entry.previewUrl = URL.createObjectURL(entry.file);
-    (entry.li.querySelector('.preview') as HTMLImageElement).src = entry.previewUrl;
+    el('.preview', HTMLImageElement, entry.li).src = entry.previewUrl;
     const p = `entry-${entry.id}`;
     entry.title = h('input', { id: `${p}-title`, type: 'text', maxlength: MAX_TITLE, value: defaultTitle(entry.file.name), 'data-role': 'title' });
     entry.description = h('textarea', { id: `${p}-description`, rows: 2, maxlength: MAX_DESCRIPTION, 'data-role': 'description' });
