@@ -1,7 +1,7 @@
 import './style.css';
 import { loadConfig, type AppConfig } from './config';
 import { SESSION_EXPIRED_MESSAGE, Session } from './auth';
-import { friendlyAuthError, type AuthFlow } from './auth-errors';
+import { friendlyAuthError } from './auth-errors';
 import { Api, SessionChangedError, friendlyApiError } from './api';
 import { IndexPoller } from './poller';
 import { PagedIndex } from './pages';
@@ -9,11 +9,12 @@ import { OlderButton } from './ui/older';
 import { PUBLIC_INDEX_KEY, privateIndexKey, fileNameOfKey } from './keys';
 import type { IndexItem } from './indexdoc';
 import type { ResponseOverrides } from './originals';
-import { Gallery } from './ui/gallery';
+import { Gallery, type GalleryDeps } from './ui/gallery';
 import { UploadView } from './ui/upload';
 import { DetailView } from './ui/detail';
 import { AccountView } from './ui/account';
-import { $, setText } from './ui/dom';
+import { AccountForms, AFTER_SIGN_IN_KEY } from './ui/account-forms';
+import { $, el, setText } from './ui/dom';
 import { moveToVisibility } from './move';
 import { stripLocation } from './location';
 import { isShareHash, shareUrl } from './share';
@@ -43,11 +44,43 @@ function showNotice(text: string): void {
   setText($('#notice-text'), text);
   $('#notice').hidden = false;
 }
+function hideNotice(): void {
+  $('#notice').hidden = true;
+}
+/** Hides the banner and the notice (on signing in: they were about the session before). */
+function hideMessages(): void {
+  hideBanner();
+  hideNotice();
+}
+
+/** The close buttons of the banner and the notice, and the skip link. */
+function wirePageChrome(): void {
+  $('#banner-close').addEventListener('click', hideBanner);
+  $('#notice-close').addEventListener('click', hideNotice);
+  // The skip link moves focus without touching the route in the hash.
+  $('.skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    const h1 = document.querySelector<HTMLElement>('section.view:not([hidden]) h1');
+    (h1 ?? $('#main')).focus();
+  });
+}
 
 function routeFromHash(): Route {
   if (isShareHash(location.hash)) return 'shared';
   const r = location.hash.replace(/^#\/?/, '').split('?')[0] as Route;
   return ROUTES.includes(r) ? r : 'public';
+}
+
+/**
+ * The signed-in person's pictures: whose they are, the head of their private index (polled)
+ * and the pages loaded so far. Made when their identity is known and replaced whole when the
+ * session changes: nothing of one person's pictures outlives their session.
+ */
+interface MyPictures {
+  readonly identityId: string;
+  readonly poller: IndexPoller;
+  /** The head and the pages scrolled to. */
+  readonly paged: PagedIndex;
 }
 
 class App {
@@ -58,13 +91,11 @@ class App {
   private readonly detail: DetailView;
   private readonly account: AccountView;
   private readonly shared: SharedView;
-  private readonly publicOlder = new OlderButton($('#view-public [data-role="older"]') as HTMLButtonElement);
-  private readonly mineOlder = new OlderButton($('#view-mine [data-role="older"]') as HTMLButtonElement);
-  private publicPoller: IndexPoller;
-  private minePoller?: IndexPoller;
-  /** My pictures as loaded so far: the head and the pages scrolled to. */
-  private minePaged?: PagedIndex;
-  private myIdentityId?: string;
+  private readonly publicOlder = new OlderButton(el('#view-public [data-role="older"]', HTMLButtonElement));
+  private readonly mineOlder = new OlderButton(el('#view-mine [data-role="older"]', HTMLButtonElement));
+  private readonly publicPoller: IndexPoller;
+  /** Undefined while nobody is signed in or their identity is being fetched. */
+  private mine?: MyPictures;
   /** Bumped on every sign-in and sign-out: what a session started ignores later answers. */
   private sessionGeneration = 0;
   /**
@@ -73,24 +104,42 @@ class App {
    */
   private readonly vacated = new Set<string>();
   private route: Route = 'public';
+  private readonly presign = (key: string, version: string, overrides?: ResponseOverrides) => this.api.presign(key, version, overrides);
 
   constructor(config: AppConfig) {
     this.session = new Session(config);
     this.api = new Api(config, this.session);
-    const presign = (key: string, version: string, overrides?: ResponseOverrides) => this.api.presign(key, version, overrides);
-    const onOpen = (item: IndexItem) => this.detail.open(item);
-    const findIn = (view: string) => {
-      const bar = $(`${view} [data-role="find-bar"]`);
-      return { bar, idPrefix: bar.dataset.idPrefix ?? view.replace(/\W/g, '') };
-    };
-    this.publicGallery = new Gallery($('#view-public [data-role="grid"]'), $('#view-public [data-role="status"]'), {
-      presign, onOpen, showVisibility: false, emptyText: 'No public pictures yet.', find: findIn('#view-public'),
+    this.publicGallery = this.makeGallery('#view-public', { showVisibility: false, emptyText: 'No public pictures yet.' });
+    this.mineGallery = this.makeGallery('#view-mine', {
+      showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
+      describeRefusal: (refused) => refusalText(refused, config),
     });
-    this.mineGallery = new Gallery($('#view-mine [data-role="grid"]'), $('#view-mine [data-role="status"]'), {
-      presign, onOpen, showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
-      find: findIn('#view-mine'), describeRefusal: (refused) => refusalText(refused, config),
+    this.account = this.makeAccountView();
+    this.detail = this.makeDetailView();
+    this.shared = this.makeSharedView();
+    this.wireUploadView(config);
+    new AccountForms({ session: this.session, clearMessages: hideMessages });
+    const publicIndex = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder, false);
+    this.publicPoller = publicIndex.poller;
+    this.publicOlder.paged = publicIndex.paged;
+    this.publicOlder.sync();
+    wirePageChrome();
+    this.followChanges();
+  }
+
+  /** A gallery of the view `view` (its grid, status line and find bar); a thumbnail opens the detail view. */
+  private makeGallery(view: string, deps: Pick<GalleryDeps, 'showVisibility' | 'emptyText' | 'describeRefusal'>): Gallery {
+    const bar = $(`${view} [data-role="find-bar"]`);
+    return new Gallery($(`${view} [data-role="grid"]`), $(`${view} [data-role="status"]`), {
+      ...deps,
+      presign: this.presign,
+      onOpen: (item) => this.detail.open(item),
+      find: { bar, idPrefix: bar.dataset.idPrefix ?? view.replace(/\W/g, '') },
     });
-    this.account = new AccountView({
+  }
+
+  private makeAccountView(): AccountView {
+    return new AccountView({
       session: this.session,
       deletionPorts: async () => {
         const identityId = await this.session.getIdentityId();
@@ -106,9 +155,12 @@ class App {
       describeApiError: friendlyApiError,
       notify: showNotice,
     });
-    this.detail = new DetailView({
-      presign,
-      ownerId: () => (this.session.signedIn ? this.myIdentityId : undefined),
+  }
+
+  private makeDetailView(): DetailView {
+    return new DetailView({
+      presign: this.presign,
+      ownerId: () => this.signedInIdentityId(),
       save: async (item, title, description) => {
         await this.api.updateText(item.identityId, item.objectKey, title, description);
         this.pollSoon();
@@ -118,36 +170,45 @@ class App {
         this.vacated.add(item.objectKey);
         this.pollSoon();
       },
-      move: async (item, toPublic, removeLocation) => {
-        let body: Uint8Array | undefined;
-        if (removeLocation) {
-          const stripped = stripLocation(await this.api.readObject(item.objectKey));
-          if (stripped.status === 'failed') throw new Error(`The location could not be removed safely: ${stripped.reason}.`);
-          body = stripped.bytes;
-        }
-        const key = await moveToVisibility(item, toPublic, {
-          takenNames: (isPublic) => this.takenNames(isPublic, this.vacated),
-          copy: (from, to, type, meta) => this.api.copyObject(from, to, type, meta),
-          put: (to, bytes, type, meta) => this.api.putNewObject(to, bytes, type, meta),
-          remove: async (key) => {
-            await this.api.deleteObject(key);
-            this.vacated.add(key);
-          },
-        }, body);
-        this.vacated.delete(key);
-        this.pollSoon();
-        return key;
-      },
+      move: (item, toPublic, removeLocation) => this.moveItem(item, toPublic, removeLocation),
       readHead: (key) => this.api.readObject(key, DETAIL_HEAD_BYTES),
       shareUrl: (item) => shareUrl(location.href, item),
       describeError: friendlyApiError,
     });
-    this.shared = new SharedView({
+  }
+
+  /**
+   * Moves a picture to the other prefix (public <-> private), without its location when
+   * `removeLocation`; answers its new key.
+   */
+  private async moveItem(item: IndexItem, toPublic: boolean, removeLocation: boolean): Promise<string> {
+    let body: Uint8Array | undefined;
+    if (removeLocation) {
+      const stripped = stripLocation(await this.api.readObject(item.objectKey));
+      if (stripped.status === 'failed') throw new Error(`The location could not be removed safely: ${stripped.reason}.`);
+      body = stripped.bytes;
+    }
+    const key = await moveToVisibility(item, toPublic, {
+      takenNames: (isPublic) => this.takenNames(isPublic, this.vacated),
+      copy: (from, to, type, meta) => this.api.copyObject(from, to, type, meta),
+      put: (to, bytes, type, meta) => this.api.putNewObject(to, bytes, type, meta),
+      remove: async (key) => {
+        await this.api.deleteObject(key);
+        this.vacated.add(key);
+      },
+    }, body);
+    this.vacated.delete(key);
+    this.pollSoon();
+    return key;
+  }
+
+  private makeSharedView(): SharedView {
+    return new SharedView({
       open: (item) => this.detail.open(item),
-      myIdentityId: () => (this.session.signedIn ? this.myIdentityId : undefined),
+      myIdentityId: () => this.signedInIdentityId(),
       privateIndex: async () => {
-        if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
-        return this.minePoller?.doc;
+        if (this.mine && !this.mine.poller.doc) await this.mine.poller.pollNow();
+        return this.mine?.poller.doc;
       },
       publicIndex: async () => {
         if (!this.publicPoller.doc) await this.publicPoller.pollNow();
@@ -158,6 +219,9 @@ class App {
       onFound: () => this.syncPolling(),
       describeError: friendlyApiError,
     });
+  }
+
+  private wireUploadView(config: AppConfig): void {
     new UploadView({
       identityId: () => this.session.getIdentityId(),
       // Names unused under both prefixes, so a share link (owner and file name) names one picture.
@@ -178,32 +242,36 @@ class App {
       limits: config,
       storageUsed: async () => this.api.storageUsed(await this.session.getIdentityId()),
     });
-    this.publicPoller = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder, false).poller;
-    this.wireAccount();
-    $('#banner-close').addEventListener('click', hideBanner);
-    $('#notice-close').addEventListener('click', () => {
-      $('#notice').hidden = true;
-    });
-    // The skip link moves focus without touching the route in the hash.
-    $('.skip').addEventListener('click', (e) => {
-      e.preventDefault();
-      const h1 = document.querySelector<HTMLElement>('section.view:not([hidden]) h1');
-      (h1 ?? $('#main')).focus();
-    });
+  }
+
+  /** Follows the route in the hash, the page's visibility, the session and the sign-out button. */
+  private followChanges(): void {
     window.addEventListener('hashchange', () => this.navigate(true));
     document.addEventListener('visibilitychange', () => this.syncPolling());
     this.session.onChange(() => void this.onSessionChange());
     // Told here, not by the request that found out: that one belongs to the ended session, and
     // what it answers (loadIdentity's error, a poll's) is dropped with the session.
     this.session.onExpired(() => showBanner(SESSION_EXPIRED_MESSAGE));
+    $('#signout-button').addEventListener('click', () => {
+      void this.session.signOut().then(() => {
+        // Signing out is not "sign in to see this page": the next sign-in starts at My pictures.
+        sessionStorage.removeItem(AFTER_SIGN_IN_KEY);
+        location.hash = '#/';
+      });
+    });
+  }
+
+  /** The signed-in person's identity, once known; undefined for a visitor. */
+  private signedInIdentityId(): string | undefined {
+    return this.session.signedIn ? this.mine?.identityId : undefined;
   }
 
   /** File names the signed-in user uses under one prefix (from the private index), but for `except` keys. */
   private async takenNames(isPublic: boolean, except: ReadonlySet<string> = new Set()): Promise<Set<string>> {
-    if (this.minePoller && !this.minePoller.doc) await this.minePoller.pollNow();
+    if (this.mine && !this.mine.poller.doc) await this.mine.poller.pollNow();
     // The head and the pages scrolled to: names on pages not loaded yet are not known here
     // (docs/indexes.md).
-    const loaded = this.minePaged?.doc.items ?? this.minePoller?.doc?.items ?? [];
+    const loaded = this.mine?.paged.doc.items ?? [];
     const items = loaded.filter((i) => !except.has(i.objectKey));
     return new Set(items.filter((i) => i.isPublic === isPublic).map((i) => fileNameOfKey(i.objectKey)));
   }
@@ -239,8 +307,6 @@ class App {
       },
       onError,
     });
-    older.paged = paged;
-    older.sync();
     const poller = new IndexPoller({
       key,
       intervalMs: POLL_MS,
@@ -259,31 +325,36 @@ class App {
     return { poller, paged };
   }
 
+  /** Fetches the signed-in person's identity and shows their pictures in My pictures. */
   private async loadIdentity(): Promise<void> {
     const generation = this.sessionGeneration;
     try {
       const identityId = await this.session.getIdentityId();
       // Signed in or out meanwhile: that change loads its own identity.
       if (generation !== this.sessionGeneration) return;
-      this.myIdentityId = identityId;
-      this.minePoller?.stop();
-      this.mineGallery.clear();
-      ({ poller: this.minePoller, paged: this.minePaged } = this.makePoller(privateIndexKey(this.myIdentityId), this.mineGallery, this.mineOlder));
+      const index = this.makePoller(privateIndexKey(identityId), this.mineGallery, this.mineOlder);
+      this.replaceMyPictures({ identityId, ...index });
     } catch (err) {
       if (generation !== this.sessionGeneration) return;
       showBanner(`Could not get your credentials: ${friendlyAuthError(err, 'credentials')}`);
     }
   }
 
+  /**
+   * Makes `next` what My pictures shows (undefined: nothing, while nobody is signed in or their
+   * identity is being fetched), stopping the polls of the pictures it replaces.
+   */
+  private replaceMyPictures(next: MyPictures | undefined): void {
+    this.mine?.poller.stop();
+    this.mine = next;
+    this.mineGallery.clear();
+    this.mineOlder.paged = next?.paged;
+    this.mineOlder.sync();
+  }
+
   private async onSessionChange(): Promise<void> {
     this.sessionGeneration++;
-    this.minePoller?.stop();
-    this.minePoller = undefined;
-    this.minePaged = undefined;
-    this.mineOlder.paged = undefined;
-    this.mineOlder.sync();
-    this.myIdentityId = undefined;
-    this.mineGallery.clear();
+    this.replaceMyPictures(undefined);
     this.renderAccount();
     if (this.session.signedIn) await this.loadIdentity();
     this.navigate(false);
@@ -312,7 +383,7 @@ class App {
       history.replaceState(null, '', '#/mine');
     }
     if (NEEDS_SIGN_IN.includes(route) && !this.session.signedIn) {
-      sessionStorage.setItem('media-share.after-signin', route);
+      sessionStorage.setItem(AFTER_SIGN_IN_KEY, route);
       route = 'signin';
       history.replaceState(null, '', '#/signin');
     }
@@ -335,119 +406,14 @@ class App {
     const shared = this.route === 'shared' ? this.shared.source : undefined;
     if (visible && (this.route === 'public' || shared === 'public')) this.publicPoller.start();
     else this.publicPoller.stop();
-    if (visible && (this.route === 'mine' || shared === 'mine') && this.minePoller) this.minePoller.start();
-    else this.minePoller?.stop();
+    if (visible && (this.route === 'mine' || shared === 'mine') && this.mine) this.mine.poller.start();
+    else this.mine?.poller.stop();
   }
 
   private pollSoon(): void {
     if (this.route === 'public' || this.route === 'shared') void this.publicPoller.pollNow();
-    if (this.route === 'mine' || this.route === 'shared') void this.minePoller?.pollNow();
+    if (this.route === 'mine' || this.route === 'shared') void this.mine?.poller.pollNow();
   }
-
-  private wireAccount(): void {
-    const form = <T extends HTMLElement>(id: string) => $(id) as unknown as T;
-    const signin = form<HTMLFormElement>('#signin-form');
-    const signup = form<HTMLFormElement>('#signup-form');
-    const confirm = form<HTMLFormElement>('#confirm-form');
-    const errorOf = (f: HTMLFormElement) => $('[data-role="error"]', f);
-
-    const busy = async (f: HTMLFormElement, flow: AuthFlow, fn: () => Promise<void>) => {
-      const buttons = f.querySelectorAll('button');
-      buttons.forEach((b) => (b.disabled = true));
-      setText(errorOf(f), '');
-      try {
-        await fn();
-      } catch (err) {
-        setText(errorOf(f), friendlyAuthError(err, flow));
-      } finally {
-        buttons.forEach((b) => (b.disabled = false));
-      }
-    };
-
-    signin.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!signin.reportValidity()) return;
-      const email = (signin.elements.namedItem('email') as HTMLInputElement).value.trim();
-      const password = (signin.elements.namedItem('password') as HTMLInputElement).value;
-      setText($('[data-role="ok"]', signin), '');
-      void busy(signin, 'signIn', async () => {
-        try {
-          await this.session.signIn(email, password);
-        } catch (err) {
-          if ((err as { name?: string }).name === 'UserNotConfirmedException') {
-            (confirm.elements.namedItem('email') as HTMLInputElement).value = email;
-            location.hash = '#/confirm';
-          }
-          throw err;
-        }
-        (signin.elements.namedItem('password') as HTMLInputElement).value = '';
-        hideBanner();
-        $('#notice').hidden = true;
-        const next = sessionStorage.getItem('media-share.after-signin') ?? 'mine';
-        sessionStorage.removeItem('media-share.after-signin');
-        location.hash = `#/${next}`;
-      });
-    });
-
-    signup.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!signup.reportValidity()) return;
-      const email = (signup.elements.namedItem('email') as HTMLInputElement).value.trim();
-      const password = (signup.elements.namedItem('password') as HTMLInputElement).value;
-      void busy(signup, 'signUp', async () => {
-        const r = await this.session.signUp(email, password);
-        (confirm.elements.namedItem('email') as HTMLInputElement).value = email;
-        (signin.elements.namedItem('email') as HTMLInputElement).value = email;
-        if (r.confirmed) {
-          location.hash = '#/signin';
-        } else {
-          setText($('[data-role="ok"]', confirm), '');
-          location.hash = '#/confirm';
-        }
-      });
-    });
-
-    confirm.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!confirm.reportValidity()) return;
-      const email = (confirm.elements.namedItem('email') as HTMLInputElement).value.trim();
-      const code = (confirm.elements.namedItem('code') as HTMLInputElement).value.trim();
-      void busy(confirm, 'confirmSignUp', async () => {
-        await this.session.confirm(email, code);
-        (signin.elements.namedItem('email') as HTMLInputElement).value = email;
-        (confirm.elements.namedItem('code') as HTMLInputElement).value = '';
-        location.hash = '#/signin';
-        setText(errorOf(signin), '');
-        showBannerOk('Account confirmed. You can sign in now.');
-      });
-    });
-
-    $('#resend-code').addEventListener('click', () => {
-      const email = (confirm.elements.namedItem('email') as HTMLInputElement).value.trim();
-      if (!email) {
-        setText(errorOf(confirm), 'Enter your email first.');
-        return;
-      }
-      void busy(confirm, 'resendCode', async () => {
-        await this.session.resendCode(email);
-        setText($('[data-role="ok"]', confirm), 'A new code is on its way.');
-      });
-    });
-
-    $('#signout-button').addEventListener('click', () => {
-      void this.session.signOut().then(() => {
-        // Signing out is not "sign in to see this page": the next sign-in starts at My pictures.
-        sessionStorage.removeItem('media-share.after-signin');
-        location.hash = '#/';
-      });
-    });
-  }
-}
-
-function showBannerOk(text: string): void {
-  // A success note in the sign-in form (the banner is for errors).
-  const ok = document.querySelector('#signin-form [data-role="ok"]');
-  if (ok) setText(ok, text);
 }
 
 async function boot(): Promise<void> {

@@ -1,12 +1,13 @@
 /**
- * The account flows beyond sign-up/sign-in: forgot password and reset, change password, sign
- * out everywhere, and delete my account (with its confirmation dialog). What each does on
- * failure is in client/README.md ("Accounts").
+ * The account page of a signed-in person: change password, sign out everywhere, and delete my
+ * account (with its confirmation dialog); getting into an account is account-forms.ts. What
+ * each does on failure is in client/README.md ("Accounts").
  */
 import type { Session } from '../auth';
-import { friendlyAuthError, type AuthFlow } from '../auth-errors';
+import { friendlyAuthError } from '../auth-errors';
 import { AccountDeletionError, deleteAccount, totalOf, type AccountDeletionPorts, type DeletionProgress, type OwnedOriginals } from '../account-deletion';
-import { $, setText } from './dom';
+import { AFTER_SIGN_IN_KEY, busy, onValidSubmit } from './account-forms';
+import { $, el, field, setText } from './dom';
 
 export interface AccountDeps {
   session: Session;
@@ -17,38 +18,17 @@ export interface AccountDeps {
   notify: (text: string) => void;
 }
 
-const formEl = <T extends HTMLElement>(form: HTMLFormElement, name: string) => form.elements.namedItem(name) as unknown as T;
-const field = (form: HTMLFormElement, name: string) => formEl<HTMLInputElement>(form, name);
-
-/** Runs `fn` with the form's buttons disabled, showing a failure as the flow's friendly message. */
-async function busy(form: HTMLElement, flow: AuthFlow, fn: () => Promise<void>): Promise<void> {
-  const buttons = form.querySelectorAll('button');
-  buttons.forEach((b) => (b.disabled = true));
-  const error = $('[data-role="error"]', form);
-  setText(error, '');
-  try {
-    await fn();
-  } catch (err) {
-    setText(error, friendlyAuthError(err, flow));
-  } finally {
-    buttons.forEach((b) => (b.disabled = false));
-  }
-}
-
 const pictures = (n: number) => `${n} picture${n === 1 ? '' : 's'}`;
 
 export class AccountView {
-  private readonly forgot = $('#forgot-form') as HTMLFormElement;
-  private readonly reset = $('#reset-form') as HTMLFormElement;
-  private readonly password = $('#password-form') as HTMLFormElement;
-  private readonly dialog = $('#delete-account-dialog') as HTMLDialogElement;
-  private readonly yes = $('#delete-account-yes') as HTMLButtonElement;
-  private readonly no = $('#delete-account-no') as HTMLButtonElement;
+  private readonly password = el('#password-form', HTMLFormElement);
+  private readonly dialog = el('#delete-account-dialog', HTMLDialogElement);
+  private readonly yes = el('#delete-account-yes', HTMLButtonElement);
+  private readonly no = el('#delete-account-no', HTMLButtonElement);
   private owned?: OwnedOriginals;
   private deleting = false;
 
   constructor(private readonly deps: AccountDeps) {
-    this.wireForgot();
     this.wirePassword();
     this.wireEverywhere();
     this.wireDelete();
@@ -61,59 +41,8 @@ export class AccountView {
     field(this.password, 'username').value = email;
   }
 
-  private wireForgot(): void {
-    const { session } = this.deps;
-    const sendCode = async (email: string) => {
-      const destination = await session.forgotPassword(email);
-      field(this.reset, 'email').value = email;
-      // With PreventUserExistenceErrors, Cognito answers the same for an unknown email: never
-      // claim an account exists.
-      setText($('[data-role="ok"]', this.reset),
-        `If there is an account for ${email}, a code is on its way${destination ? ` to ${destination}` : ''}. It is valid for one hour.`);
-    };
-    this.forgot.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!this.forgot.reportValidity()) return;
-      const email = field(this.forgot, 'email').value.trim();
-      void busy(this.forgot, 'forgotPassword', async () => {
-        await sendCode(email);
-        setText($('[data-role="error"]', this.reset), '');
-        location.hash = '#/reset';
-      });
-    });
-    $('#reset-resend').addEventListener('click', () => {
-      const email = field(this.reset, 'email').value.trim();
-      if (!email) {
-        setText($('[data-role="error"]', this.reset), 'Enter your email first.');
-        field(this.reset, 'email').focus();
-        return;
-      }
-      void busy(this.reset, 'forgotPassword', () => sendCode(email));
-    });
-    this.reset.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!this.reset.reportValidity()) return;
-      const email = field(this.reset, 'email').value.trim();
-      const code = field(this.reset, 'code').value.trim();
-      const password = field(this.reset, 'password').value;
-      void busy(this.reset, 'resetPassword', async () => {
-        await session.confirmForgotPassword(email, code, password);
-        field(this.reset, 'code').value = '';
-        field(this.reset, 'password').value = '';
-        setText($('[data-role="ok"]', this.reset), '');
-        const signin = $('#signin-form') as HTMLFormElement;
-        field(signin, 'email').value = email;
-        setText($('[data-role="error"]', signin), '');
-        setText($('[data-role="ok"]', signin), 'Password changed. Sign in with the new one.');
-        location.hash = '#/signin';
-      });
-    });
-  }
-
   private wirePassword(): void {
-    this.password.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!this.password.reportValidity()) return;
+    onValidSubmit(this.password, () => {
       const current = field(this.password, 'current');
       const next = field(this.password, 'password');
       const ok = $('[data-role="ok"]', this.password);
@@ -128,7 +57,7 @@ export class AccountView {
   }
 
   private wireEverywhere(): void {
-    const button = $('#signout-everywhere') as HTMLButtonElement;
+    const button = el('#signout-everywhere', HTMLButtonElement);
     const error = $('#everywhere-error');
     button.addEventListener('click', () => {
       button.disabled = true;
@@ -144,14 +73,14 @@ export class AccountView {
           location.hash = '#/signin';
         },
       ).finally(() => {
-        sessionStorage.removeItem('media-share.after-signin');
+        sessionStorage.removeItem(AFTER_SIGN_IN_KEY);
         button.disabled = false;
       });
     });
   }
 
   private wireDelete(): void {
-    const opener = $('#delete-account') as HTMLButtonElement;
+    const opener = el('#delete-account', HTMLButtonElement);
     opener.addEventListener('click', () => void this.openDelete());
     this.no.addEventListener('click', () => this.dialog.close());
     this.yes.addEventListener('click', () => void this.confirmDelete());
@@ -220,7 +149,7 @@ export class AccountView {
       }, { onProgress });
       this.deleting = false;
       this.dialog.close();
-      sessionStorage.removeItem('media-share.after-signin');
+      sessionStorage.removeItem(AFTER_SIGN_IN_KEY);
       this.deps.notify(`Your account and your ${pictures(total)} have been deleted. You can sign up again with the same email at any time.`);
       location.hash = '#/';
     } catch (err) {
