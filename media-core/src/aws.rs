@@ -200,6 +200,22 @@ impl PresignGet for S3ObjectStore {
     }
 }
 
+/// Whether a conditional PutObject failed because another writer got there first, which
+/// S3 answers as: 412 Precondition Failed (the key holds another version, or exists at all
+/// for If-None-Match), 409 ConditionalRequestConflict (a concurrent conditional write won),
+/// or, for If-Match, 404 NoSuchKey (the version read was deleted since). "How to prevent
+/// object overwrites with conditional writes",
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+fn superseded<E>(
+    condition: &Option<WriteCondition>,
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    matches!(
+        (condition, http_status(err)),
+        (Some(_), Some(412 | 409)) | (Some(WriteCondition::Matches(_)), Some(404))
+    )
+}
+
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn get_matching(
@@ -301,13 +317,7 @@ impl ObjectStore for S3ObjectStore {
         };
         match request.send().await {
             Ok(_) => Ok(WriteOutcome::Applied),
-            // 412: the precondition failed; 409: a concurrent conditional write won.
-            Err(err)
-                if matches!(http_status(&err), Some(412) | Some(409))
-                    && object.condition.is_some() =>
-            {
-                Ok(WriteOutcome::Superseded)
-            }
+            Err(err) if superseded(&object.condition, &err) => Ok(WriteOutcome::Superseded),
             Err(err) => Err(s3_error("PutObject", &object.key, err)),
         }
     }
@@ -670,24 +680,26 @@ fn to_attributes<T: serde::Serialize>(
         .map_err(|e| StoreError::new("UpdateItem", &key.object_key, e.to_string()))
 }
 
-/// What a conditional item write must not overwrite. The same event may be applied again.
+/// Which write a conditional item write is, which decides what it must not overwrite. The
+/// same event may be applied again.
 #[derive(Clone, Copy)]
 enum Guard {
-    /// An upload event (or deletion) after this one: content-updated's writes of an upload.
-    LaterEvent,
-    /// That, or an item recording a refused upload (its own deletion must not erase why):
-    /// content-updated's tombstones.
-    LaterEventOrRefusal,
-    /// That, or a later face detection: face-detection's writes.
-    LaterEventOrDetection,
+    /// content-updated's writes of an upload: not over an upload event (or deletion) after
+    /// this one.
+    Content,
+    /// content-updated's tombstones: not over a later event, nor over an item recording a
+    /// refused upload (its own deletion must not erase why).
+    Tombstone,
+    /// face-detection's writes: not over a later event, a later face detection, or a refusal.
+    Faces,
 }
 
 impl Guard {
     fn condition(self) -> &'static str {
         match self {
-            Guard::LaterEvent => "attribute_not_exists(#seq) OR #seq <= :seq",
-            Guard::LaterEventOrRefusal => "(attribute_not_exists(#seq) OR #seq <= :seq) AND attribute_not_exists(#refused)",
-            Guard::LaterEventOrDetection => {
+            Guard::Content => "attribute_not_exists(#seq) OR #seq <= :seq",
+            Guard::Tombstone => "(attribute_not_exists(#seq) OR #seq <= :seq) AND attribute_not_exists(#refused)",
+            Guard::Faces => {
                 "(attribute_not_exists(#seq) OR #seq <= :seq) AND (attribute_not_exists(#fseq) OR #fseq <= :seq) \
                  AND attribute_not_exists(#refused)"
             }
@@ -697,9 +709,9 @@ impl Guard {
     /// The placeholders its condition uses (DynamoDB refuses unused ones).
     fn names(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Guard::LaterEvent => &[("#seq", "sequencer")],
-            Guard::LaterEventOrRefusal => &[("#seq", "sequencer"), ("#refused", "refused")],
-            Guard::LaterEventOrDetection => &[
+            Guard::Content => &[("#seq", "sequencer")],
+            Guard::Tombstone => &[("#seq", "sequencer"), ("#refused", "refused")],
+            Guard::Faces => &[
                 ("#seq", "sequencer"),
                 ("#fseq", "facesSequencer"),
                 ("#refused", "refused"),
@@ -767,14 +779,8 @@ impl ContentItems for DynamoItemStore {
             attributes::CONTENT.iter().chain(attributes::TOMBSTONE),
             &values,
         );
-        self.conditional_update(
-            key,
-            values,
-            &remove,
-            Guard::LaterEvent,
-            &attributes.sequencer,
-        )
-        .await
+        self.conditional_update(key, values, &remove, Guard::Content, &attributes.sequencer)
+            .await
     }
 
     async fn write_tombstone(
@@ -786,13 +792,8 @@ impl ContentItems for DynamoItemStore {
         let remove = left_out(attributes::CONTENT.iter().chain(attributes::FACES), &values);
         let update =
             UpdateExpression::new(values, &remove).keeping("deletedUploadDate", "uploadDate");
-        self.guarded_update(
-            key,
-            update,
-            Guard::LaterEventOrRefusal,
-            &tombstone.sequencer,
-        )
-        .await
+        self.guarded_update(key, update, Guard::Tombstone, &tombstone.sequencer)
+            .await
     }
 }
 
@@ -811,7 +812,7 @@ impl FaceItems for DynamoItemStore {
             key,
             values,
             &remove,
-            Guard::LaterEventOrDetection,
+            Guard::Faces,
             &attributes.faces_sequencer,
         )
         .await
@@ -906,17 +907,6 @@ fn number_size(number: &str) -> usize {
 
 #[async_trait]
 impl IndexItems for DynamoItemStore {
-    async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("identityId = :id")
-            .expression_attribute_values(":id", AttributeValue::S(identity_id.to_owned()))
-            .consistent_read(true);
-        self.query_all(request, None, identity_id).await
-    }
-
     async fn owner_items_between(
         &self,
         identity_id: &str,
@@ -998,33 +988,6 @@ impl IndexItems for DynamoItemStore {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_check_failed(&err) => Ok(false),
             Err(err) => Err(dynamo_error("DeleteItem", day, err)),
-        }
-    }
-
-    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| dynamo_error("Scan", &self.table, e))?;
-            items.extend(
-                output
-                    .items()
-                    .iter()
-                    .filter_map(|raw| serde_dynamo::from_item::<_, MediaItem>(raw.clone()).ok())
-                    .filter(|item| !is_bookkeeping_partition(&item.identity_id)),
-            );
-            match output.last_evaluated_key() {
-                Some(last) if !last.is_empty() => start = Some(last.clone()),
-                _ => return Ok(items),
-            }
         }
     }
 

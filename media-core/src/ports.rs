@@ -236,8 +236,6 @@ impl DateRange {
 /// What update-content-index reads (and the bookkeeping it keeps) to build the indexes.
 #[async_trait]
 pub trait IndexItems: Send + Sync {
-    /// Every item of one identity, read consistently.
-    async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError>;
     /// The keys and `uploadDate`s of one identity's items uploaded in `range`, newest first,
     /// at most `limit`, from the by-owner secondary index: eventually consistent, so only
     /// candidates (the other attributes are absent).
@@ -263,8 +261,6 @@ pub trait IndexItems: Send + Sync {
     /// has not caught up with a new upload cannot make a live day vanish). Returns whether it
     /// was forgotten.
     async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError>;
-    /// Every media item of the table (bookkeeping partitions left out), for reconciliation.
-    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError>;
     /// The items at these keys now, read consistently; missing ones are left out.
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError>;
 }

@@ -6,7 +6,7 @@
 //! contract's bounds (owners edit the two attributes in the table directly, and IAM cannot
 //! bound a value's size): [`oversized_text`], [`UpdateContentIndex::handle_stream`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use media_core::aws_lambda_events::event::dynamodb::{Event, EventRecord};
@@ -15,17 +15,39 @@ use media_core::aws_lambda_events::event::streams::{
 };
 use media_core::config::ConfigError;
 use media_core::item::is_bookkeeping_partition;
-use media_core::item::{ItemKey, MediaItem};
-use media_core::ports::{IndexItems, ObjectStore, StoreError, TextBounds, WriteOutcome};
+use media_core::item::ItemKey;
+use media_core::ports::{IndexItems, ObjectStore, TextBounds, WriteOutcome};
 use media_core::text::{TextCut, TextField};
 use media_index::{
-    affected_indexes, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published, TableChange,
+    affected_indexes, IndexChange, IndexLimits, IndexPublisher, Published, TableChange,
 };
 use serde::Deserialize;
 use tracing::Instrument;
 
 mod metered;
 pub use metered::{Meter, Metered, MeteredItems, MeteredObjects};
+
+/// A payload that is not a DynamoDB stream batch: this function only follows the table's
+/// stream. Rebuilding every index from the table is repair's job (`repair/`), which pages
+/// through it instead of holding it in memory.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAStreamBatch {
+    #[error("update-content-index takes DynamoDB stream batches (a \"Records\" array); to rebuild every index, invoke repair")]
+    NoRecords,
+    #[error("the stream batch cannot be read: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
+
+/// Reads a Lambda payload as a stream batch, refusing anything else.
+pub fn stream_batch(payload: serde_json::Value) -> Result<Event, NotAStreamBatch> {
+    if !payload
+        .get("Records")
+        .is_some_and(serde_json::Value::is_array)
+    {
+        return Err(NotAStreamBatch::NoRecords);
+    }
+    Ok(serde_json::from_value(payload)?)
+}
 
 /// A stream record that cannot be understood.
 #[derive(Debug, thiserror::Error)]
@@ -269,42 +291,6 @@ impl<O: ObjectStore, I: IndexItems> UpdateContentIndex<O, I> {
             );
         }
         in_retry_order(failed)
-    }
-
-    /// Regenerates every index from a full read of the table and records every public day:
-    /// for start-up after the stream lost records.
-    pub async fn reconcile(&self) -> Result<BTreeMap<String, Published>, StoreError> {
-        let all: Vec<MediaItem> = self.items.all_items().await?;
-        let mut targets = BTreeSet::from([IndexTarget::Public]);
-        let mut days = BTreeSet::new();
-        for item in all
-            .iter()
-            .filter(|i| !is_bookkeeping_partition(&i.identity_id))
-        {
-            targets.insert(IndexTarget::Private(item.identity_id.clone()));
-            if let (true, false, Some(day)) = (
-                item.is_public,
-                item.is_tombstone(),
-                item.upload_day.as_ref(),
-            ) {
-                days.insert(day.clone());
-            }
-        }
-        for day in &days {
-            self.items.mark_public_day(day).await?;
-        }
-        let mut results = BTreeMap::new();
-        for target in targets {
-            match self.publisher().rebuild(&target).await {
-                Ok(published) => {
-                    results.insert(target.key(), published);
-                }
-                Err(err) => {
-                    tracing::error!(index = target.key(), error = %err, "reconcile could not publish")
-                }
-            }
-        }
-        Ok(results)
     }
 }
 

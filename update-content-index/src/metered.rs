@@ -153,15 +153,6 @@ pub struct MeteredItems<'a, I> {
 
 #[async_trait]
 impl<I: IndexItems> IndexItems for MeteredItems<'_, I> {
-    async fn items_of(&self, identity_id: &str) -> Result<Vec<MediaItem>, StoreError> {
-        let items = self.inner.items_of(identity_id).await?;
-        Meter::add(&self.meter.items_read, items.len());
-        Meter::add(
-            &self.meter.read_half_units,
-            query_half_units(&items, Consistency::Strong),
-        );
-        Ok(items)
-    }
     async fn owner_items_between(
         &self,
         identity_id: &str,
@@ -206,15 +197,6 @@ impl<I: IndexItems> IndexItems for MeteredItems<'_, I> {
     }
     async fn forget_public_day(&self, day: &str) -> Result<bool, StoreError> {
         self.inner.forget_public_day(day).await
-    }
-    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
-        let items = self.inner.all_items().await?;
-        Meter::add(&self.meter.items_read, items.len());
-        Meter::add(
-            &self.meter.read_half_units,
-            query_half_units(&items, Consistency::Strong),
-        );
-        Ok(items)
     }
     async fn items_now(&self, keys: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.items_now(keys).await?;

@@ -6,9 +6,8 @@ use async_trait::async_trait;
 use media_core::aws_lambda_events::event::dynamodb::Event;
 use media_core::item::{ItemKey, MediaItem};
 use media_core::ports::*;
-use media_core::testing::memory::{
-    block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook,
-};
+use media_core::testing::interleaving::{block_on_elsewhere, Shared, StepHook};
+use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use media_core::text::{TextCut, TextField};
 use media_index::{ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, Published};
 use update_content_index::UpdateContentIndex;
@@ -169,12 +168,6 @@ const POISON: &str = "us-east-1:poison";
 const UNCUTTABLE: &str = "us-east-1:uncuttable";
 #[async_trait]
 impl IndexItems for Failing {
-    async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
-        if id == POISON {
-            return Err(StoreError::new("Query", id, "injected"));
-        }
-        self.0.items_of(id).await
-    }
     async fn owner_items_between(
         &self,
         id: &str,
@@ -202,9 +195,6 @@ impl IndexItems for Failing {
     }
     async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> {
         self.0.forget_public_day(d).await
-    }
-    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
-        self.0.all_items().await
     }
     async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
         self.0.items_now(k).await
@@ -565,11 +555,6 @@ impl Watching {
 
 #[async_trait]
 impl IndexItems for Watching {
-    async fn items_of(&self, id: &str) -> Result<Vec<MediaItem>, StoreError> {
-        let items = self.inner.items_of(id).await?;
-        self.saw(&items);
-        Ok(items)
-    }
     async fn owner_items_between(
         &self,
         id: &str,
@@ -596,9 +581,6 @@ impl IndexItems for Watching {
     }
     async fn forget_public_day(&self, d: &str) -> Result<bool, StoreError> {
         self.inner.forget_public_day(d).await
-    }
-    async fn all_items(&self) -> Result<Vec<MediaItem>, StoreError> {
-        self.inner.all_items().await
     }
     async fn items_now(&self, k: &[ItemKey]) -> Result<Vec<MediaItem>, StoreError> {
         let items = self.inner.items_now(k).await?;
@@ -960,4 +942,29 @@ async fn an_item_without_a_thumbnail_is_listed_to_its_owner_but_never_to_visitor
             .len(),
         2
     );
+}
+
+#[test]
+fn a_payload_that_is_not_a_stream_batch_is_refused_with_a_pointer_to_repair() {
+    use update_content_index::{stream_batch, NotAStreamBatch};
+    for payload in [
+        serde_json::json!({}),
+        serde_json::json!(null),
+        serde_json::json!({"records": []}),
+        serde_json::json!({"Records": {}}),
+    ] {
+        let refused = stream_batch(payload.clone()).unwrap_err();
+        assert!(
+            matches!(refused, NotAStreamBatch::NoRecords),
+            "{payload}: {refused:?}"
+        );
+        assert!(refused.to_string().contains("invoke repair"), "{refused}");
+    }
+    let malformed = stream_batch(serde_json::json!({"Records": [{"eventName": 7}]})).unwrap_err();
+    assert!(
+        matches!(malformed, NotAStreamBatch::Malformed(_)),
+        "{malformed:?}"
+    );
+    let batch = stream_batch(serde_json::json!({"Records": []})).unwrap();
+    assert!(batch.records.is_empty());
 }

@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use media_core::item::MediaItem;
 use media_core::ports::*;
-use media_core::testing::memory::{
-    block_on_elsewhere, MemoryItemStore, MemoryObjectStore, Shared, StepHook,
-};
+use media_core::testing::interleaving::{block_on_elsewhere, Shared, StepHook};
+use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use media_index::{
     ContentIndex, IndexChange, IndexLimits, IndexPublisher, IndexTarget, PageEntry, Published,
 };
