@@ -29,10 +29,10 @@ use media_core::keys::ContentKey;
 use media_core::metadata::UploadMetadata;
 use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
 use media_core::ports::{
-    ContentItems, FetchedObject, ObjectStore, PutObject, StoreError, WriteOutcome,
+    ContentItems, FetchedObject, ObjectHead, ObjectStore, PutObject, StoreError, WriteOutcome,
 };
 use media_imaging::ImageLimits;
-use media_imaging::{self as imaging, ImagingError, Renditions};
+use media_imaging::{self as imaging, ImagingError, Renditions, Unusable};
 
 /// A change that could not be applied now; the message is retried.
 #[derive(Debug, thiserror::Error)]
@@ -54,14 +54,42 @@ pub enum Outcome {
         width: u32,
         height: u32,
     },
-    /// The upload is kept and has an item, but no thumbnail: it is not a usable image.
-    StoredWithoutThumbnail { reason: String },
+    /// The upload is kept and has an item, but no thumbnail.
+    StoredWithoutThumbnail { reason: NoThumbnail },
     /// Not kept: the upload was deleted and its item says why.
     Refused(Refusal),
     /// Thumbnail, preview, faces image and item removed.
     Removed,
-    /// Nothing to do, for the reason given.
-    Skipped(&'static str),
+    /// Nothing to do.
+    Skipped(Skip),
+}
+
+/// Why an upload is kept without a thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoThumbnail {
+    #[error("the thumbnail's key would pass S3's 1,024-byte key limit")]
+    KeyTooLong,
+    #[error(transparent)]
+    Unusable(#[from] Unusable),
+}
+
+/// Why a change needed no work here: each case is another event's to handle, or was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// The item already holds a later event's sequencer.
+    LaterEventApplied,
+    /// The object is gone, or is no longer the version the event names: a later event
+    /// handles it.
+    ObjectGoneOrReplaced,
+    /// A later upload's thumbnail or preview is in place; what this event wrote is taken back.
+    LaterRenditionsInPlace,
+    /// The item's conditional write lost to a later event while this one worked.
+    LaterEventAppliedMeanwhile,
+    /// A removal whose object exists again: the new upload's own event handles it.
+    ObjectExistsAgain,
+    /// A removal whose tombstone lost: a later upload replaced the object, or the item
+    /// records why the upload was not kept.
+    ItemNewerOrRefused,
 }
 
 /// The function, over any object and item store.
@@ -70,6 +98,59 @@ pub struct ContentUpdated<O, I> {
     items: I,
     limits: ImageLimits,
     bounds: UploadBounds,
+}
+
+/// The item's attributes for an upload without renditions, which every outcome starts from.
+fn attributes_without_renditions(
+    change: &ContentChange,
+    head: &ObjectHead,
+    metadata: UploadMetadata,
+    upload_date: String,
+) -> ContentAttributes {
+    let is_public = change.key.visibility().is_public();
+    ContentAttributes {
+        thumbnail_key: None,
+        preview_key: None,
+        animated: false,
+        is_public,
+        title: metadata.title,
+        description: metadata.description,
+        upload_day: is_public.then(|| upload_day(&upload_date)),
+        upload_date,
+        content_type: head
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        size: head.size,
+        width: None,
+        height: None,
+        sequencer: change.sequencer.clone(),
+        refused: None,
+        expires_at: None,
+    }
+}
+
+/// The owner's metadata header, with each problem it had logged (a broken header never
+/// stops the upload: what cannot be read falls back to the defaults).
+fn upload_metadata(key: &ContentKey, fetched: &FetchedObject) -> UploadMetadata {
+    let (metadata, problems) = parse_upload_metadata(
+        fetched.head.metadata.get(METADATA_KEY).map(String::as_str),
+        key.file_name(),
+    );
+    for problem in &problems {
+        tracing::warn!(key = %key, problem = %problem, "upload metadata");
+    }
+    metadata
+}
+
+/// Records the renditions (and what decoding learnt of the original) on the item.
+fn set_renditions(attributes: &mut ContentAttributes, key: &ContentKey, renditions: &Renditions) {
+    attributes.thumbnail_key = Some(key.thumbnail_key());
+    attributes.preview_key = Some(key.preview_key());
+    attributes.animated = renditions.animated;
+    attributes.content_type = renditions.original.content_type().to_owned();
+    attributes.width = Some(renditions.original.width);
+    attributes.height = Some(renditions.original.height);
 }
 
 impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
@@ -112,7 +193,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         }?;
         match &outcome {
             Outcome::StoredWithoutThumbnail { reason } => {
-                tracing::error!(key, event = %change.event_name, reason, "upload kept without a thumbnail")
+                tracing::error!(key, event = %change.event_name, ?reason, %reason, "upload kept without a thumbnail")
             }
             Outcome::Refused(refusal) => {
                 tracing::warn!(key, event = %change.event_name, ?refusal, "upload not kept: deleted, its item says why")
@@ -137,150 +218,161 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             .is_some_and(|stored| stored > change.sequencer))
     }
 
+    /// An upload: refused if it passes the bounds, else renditions (or why there are none),
+    /// then the item.
     async fn created(&self, change: &ContentChange) -> Result<Outcome, HandlerError> {
-        let key: &ContentKey = &change.key;
-        let item_key = ItemKey::from(key);
+        let item_key = ItemKey::from(&change.key);
         // The same event again is not skipped: a retry completes what a crash interrupted
         // (every write below is idempotent).
         if self.later_event_applied(change, &item_key).await? {
-            return Ok(Outcome::Skipped("the item already reflects a later event"));
+            return Ok(Outcome::Skipped(Skip::LaterEventApplied));
         }
-        let Some(fetched) = self
+        // The version the event is about (If-Match on its ETag), or nothing.
+        let Some(mut fetched) = self
             .objects
             .get_matching(
-                &key.object_key(),
+                &change.key.object_key(),
                 change.etag.as_deref(),
                 self.limits.max_bytes,
             )
             .await?
         else {
-            return Ok(Outcome::Skipped(
-                "the object is gone or was replaced; a later event handles it",
-            ));
+            return Ok(Outcome::Skipped(Skip::ObjectGoneOrReplaced));
         };
-
-        let (metadata, problems) = parse_upload_metadata(
-            fetched.head.metadata.get(METADATA_KEY).map(String::as_str),
-            key.file_name(),
-        );
-        for problem in &problems {
-            tracing::warn!(key = %key, problem = %problem, "upload metadata");
-        }
-
-        // A visibility change: the old original is about to be deleted and must not count twice.
-        let moved_from = metadata
-            .moved_from
-            .as_deref()
-            .and_then(|old| dating::accepted_move(key, old).ok())
-            .map(|old| old.object_key());
-        if let Some(refusal) = bounds::refusal(
-            &self.objects,
-            key,
-            &fetched,
-            &self.bounds,
-            moved_from.as_deref(),
-        )
-        .await?
-        {
+        let metadata = upload_metadata(&change.key, &fetched);
+        if let Some(refusal) = self.refusal(change, &fetched, &metadata).await? {
             return self.refuse(change, &fetched, metadata, refusal).await;
         }
-
-        let renditions = match fetched.body {
-            _ if !key.derived_keys_fit() => {
-                Err("the thumbnail's key would pass S3's 1,024-byte key limit".to_owned())
-            }
-            None => Err(format!(
-                "{} bytes is over the limit of {} bytes",
-                fetched.head.size, self.limits.max_bytes
-            )),
-            Some(bytes) => {
-                let limits = self.limits;
-                let result: Result<Renditions, ImagingError> =
-                    tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits))
-                        .await?;
-                result.map_err(|e| e.to_string())
-            }
-        };
-
+        let renditions = self.renditions(&change.key, &mut fetched).await?;
         // Dated by its event, or by its old item when it moved from the other prefix.
         let upload_date =
             dating::upload_date(&self.items, change, metadata.moved_from.as_deref()).await?;
-        let mut attributes = ContentAttributes {
-            thumbnail_key: None,
-            preview_key: None,
-            animated: false,
-            is_public: key.visibility().is_public(),
-            title: metadata.title,
-            description: metadata.description,
-            upload_day: key
-                .visibility()
-                .is_public()
-                .then(|| upload_day(&upload_date)),
-            upload_date,
-            content_type: fetched
-                .head
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into()),
-            size: fetched.head.size,
-            width: None,
-            height: None,
-            sequencer: change.sequencer.clone(),
-            refused: None,
-            expires_at: None,
-        };
-        let (thumbnail_key, preview_key) = (key.thumbnail_key(), key.preview_key());
+        let mut attributes =
+            attributes_without_renditions(change, &fetched.head, metadata, upload_date);
         let outcome = match renditions {
             Ok(renditions) => {
-                let (thumbnail, preview) = (renditions.thumbnail, renditions.preview);
+                set_renditions(&mut attributes, &change.key, &renditions);
                 let outcome = Outcome::Thumbnailed {
-                    thumbnail_key: thumbnail_key.clone(),
-                    preview_key: preview_key.clone(),
-                    width: thumbnail.width,
-                    height: thumbnail.height,
+                    thumbnail_key: change.key.thumbnail_key(),
+                    preview_key: change.key.preview_key(),
+                    width: renditions.thumbnail.width,
+                    height: renditions.thumbnail.height,
                 };
-                // Each rendition is written only over an older event's: if a later upload's is
-                // in place, this event is over (and takes back what it already wrote).
-                for (rendition_key, encoded) in
-                    [(&thumbnail_key, thumbnail), (&preview_key, preview)]
-                {
-                    let put = PutObject::new(rendition_key, encoded.bytes, encoded.content_type);
-                    if derived::put(&self.objects, put, &change.sequencer).await?
-                        == WriteOutcome::Superseded
-                    {
-                        self.take_back(&[&thumbnail_key, &preview_key], change)
-                            .await?;
-                        return Ok(Outcome::Skipped("a later upload's renditions are in place"));
-                    }
+                if self.write_renditions(change, renditions).await? == WriteOutcome::Superseded {
+                    return Ok(Outcome::Skipped(Skip::LaterRenditionsInPlace));
                 }
-                attributes.thumbnail_key = Some(thumbnail_key.clone());
-                attributes.preview_key = Some(preview_key.clone());
-                attributes.animated = renditions.animated;
-                attributes.content_type = renditions.original.content_type().to_owned();
-                attributes.width = Some(renditions.original.width);
-                attributes.height = Some(renditions.original.height);
                 outcome
             }
             Err(reason) => {
                 // An earlier upload under the same key may have left renditions that no
                 // longer match the object.
-                if key.derived_keys_fit() {
-                    derived::remove(&self.objects, &thumbnail_key, &change.sequencer).await?;
-                    derived::remove(&self.objects, &preview_key, &change.sequencer).await?;
-                }
+                self.remove_renditions(change).await?;
                 Outcome::StoredWithoutThumbnail { reason }
             }
         };
-        match self.items.write_content(&item_key, &attributes).await? {
+        self.write_item(change, &item_key, &attributes, outcome)
+            .await
+    }
+
+    /// Why the upload is not kept, if it passes a bound.
+    async fn refusal(
+        &self,
+        change: &ContentChange,
+        fetched: &FetchedObject,
+        metadata: &UploadMetadata,
+    ) -> Result<Option<Refusal>, StoreError> {
+        // A visibility change: the old original is about to be deleted and must not count
+        // twice.
+        let moved_from = metadata
+            .moved_from
+            .as_deref()
+            .and_then(|old| dating::accepted_move(&change.key, old).ok())
+            .map(|old| old.object_key());
+        bounds::refusal(
+            &self.objects,
+            &change.key,
+            fetched,
+            &self.bounds,
+            moved_from.as_deref(),
+        )
+        .await
+    }
+
+    /// The thumbnail and preview of the fetched bytes (decoded off the async threads), or
+    /// why there are none.
+    async fn renditions(
+        &self,
+        key: &ContentKey,
+        fetched: &mut FetchedObject,
+    ) -> Result<Result<Renditions, NoThumbnail>, HandlerError> {
+        if !key.derived_keys_fit() {
+            return Ok(Err(NoThumbnail::KeyTooLong));
+        }
+        let Some(bytes) = fetched.body.take() else {
+            return Ok(Err(Unusable::TooLarge {
+                size: fetched.head.size,
+                limit: self.limits.max_bytes,
+            }
+            .into()));
+        };
+        let limits = self.limits;
+        let made: Result<Renditions, ImagingError> =
+            tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits)).await?;
+        Ok(made.map_err(|err| Unusable::from(err).into()))
+    }
+
+    /// Writes the thumbnail, then the preview, each only over an older event's. If a later
+    /// upload's is in place, this event is over: it takes back what it already wrote.
+    async fn write_renditions(
+        &self,
+        change: &ContentChange,
+        renditions: Renditions,
+    ) -> Result<WriteOutcome, StoreError> {
+        let (thumbnail_key, preview_key) = (change.key.thumbnail_key(), change.key.preview_key());
+        for (key, encoded) in [
+            (&thumbnail_key, renditions.thumbnail),
+            (&preview_key, renditions.preview),
+        ] {
+            let put = PutObject::new(key, encoded.bytes, encoded.content_type);
+            if derived::put(&self.objects, put, &change.sequencer).await?
+                == WriteOutcome::Superseded
+            {
+                self.take_back(&[&thumbnail_key, &preview_key], change)
+                    .await?;
+                return Ok(WriteOutcome::Superseded);
+            }
+        }
+        Ok(WriteOutcome::Applied)
+    }
+
+    /// Removes the thumbnail and preview older than this event, if the key has any.
+    async fn remove_renditions(&self, change: &ContentChange) -> Result<(), StoreError> {
+        let key = &change.key;
+        if key.derived_keys_fit() {
+            derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
+            derived::remove(&self.objects, &key.preview_key(), &change.sequencer).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the item unless a later event's is there; then what this event wrote must not
+    /// outlive it (a newer upload won, or the deletion did).
+    async fn write_item(
+        &self,
+        change: &ContentChange,
+        item_key: &ItemKey,
+        attributes: &ContentAttributes,
+        outcome: Outcome,
+    ) -> Result<Outcome, HandlerError> {
+        match self.items.write_content(item_key, attributes).await? {
             WriteOutcome::Applied => Ok(outcome),
             WriteOutcome::Superseded => {
-                // A later event won (a newer upload, or the deletion): what this one wrote
-                // must not outlive it.
                 if attributes.thumbnail_key.is_some() {
-                    self.take_back(&[&thumbnail_key, &preview_key], change)
-                        .await?;
+                    let (thumbnail, preview) =
+                        (change.key.thumbnail_key(), change.key.preview_key());
+                    self.take_back(&[&thumbnail, &preview], change).await?;
                 }
-                Ok(Outcome::Skipped("a later event was applied meanwhile"))
+                Ok(Outcome::Skipped(Skip::LaterEventAppliedMeanwhile))
             }
         }
     }
@@ -298,26 +390,16 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
     ) -> Result<Outcome, HandlerError> {
         let key = &change.key;
         let attributes = ContentAttributes {
-            thumbnail_key: None,
-            preview_key: None,
-            animated: false,
-            is_public: key.visibility().is_public(),
-            title: metadata.title,
-            description: metadata.description,
-            upload_date: format_upload_date(change.event_time),
             // Never in the public by-day index: nobody but the owner has anything to see.
             upload_day: None,
-            content_type: fetched
-                .head
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into()),
-            size: fetched.head.size,
-            width: None,
-            height: None,
-            sequencer: change.sequencer.clone(),
             refused: Some(refusal),
             expires_at: Some(chrono::Utc::now().timestamp() + REFUSAL_TTL_SECONDS),
+            ..attributes_without_renditions(
+                change,
+                &fetched.head,
+                metadata,
+                format_upload_date(change.event_time),
+            )
         };
         if self
             .items
@@ -325,7 +407,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             .await?
             == WriteOutcome::Superseded
         {
-            return Ok(Outcome::Skipped("a later event was applied meanwhile"));
+            return Ok(Outcome::Skipped(Skip::LaterEventAppliedMeanwhile));
         }
         let etag = fetched.head.etag.as_deref().or(change.etag.as_deref());
         match etag {
@@ -338,10 +420,7 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
                 tracing::error!(key = %key, "refused upload has no ETag to delete it by; left in place")
             }
         }
-        if key.derived_keys_fit() {
-            derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
-            derived::remove(&self.objects, &key.preview_key(), &change.sequencer).await?;
-        }
+        self.remove_renditions(change).await?;
         derived::remove(&self.objects, &key.faces_key(), &change.sequencer).await?;
         Ok(Outcome::Refused(refusal))
     }
@@ -358,23 +437,16 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         let key = &change.key;
         let item_key = ItemKey::from(key);
         if self.later_event_applied(change, &item_key).await? {
-            return Ok(Outcome::Skipped("a later upload replaced the object"));
+            return Ok(Outcome::Skipped(Skip::LaterEventApplied));
         }
         if self.objects.exists(&key.object_key()).await? {
-            return Ok(Outcome::Skipped(
-                "the object exists again; its own event handles it",
-            ));
+            return Ok(Outcome::Skipped(Skip::ObjectExistsAgain));
         }
         let tombstone = Tombstone::new(change.sequencer.clone(), chrono::Utc::now());
         if self.items.write_tombstone(&item_key, &tombstone).await? == WriteOutcome::Superseded {
-            return Ok(Outcome::Skipped(
-                "a later upload replaced the object, or its item says why it was not kept",
-            ));
+            return Ok(Outcome::Skipped(Skip::ItemNewerOrRefused));
         }
-        if key.derived_keys_fit() {
-            derived::remove(&self.objects, &key.thumbnail_key(), &change.sequencer).await?;
-            derived::remove(&self.objects, &key.preview_key(), &change.sequencer).await?;
-        }
+        self.remove_renditions(change).await?;
         derived::remove(&self.objects, &key.faces_key(), &change.sequencer).await?;
         Ok(Outcome::Removed)
     }

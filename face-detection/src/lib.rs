@@ -46,7 +46,7 @@ pub use marking::{
 };
 pub use settings::{Settings, DEFAULT_DOWNLOAD_TIMEOUT_SECONDS, DEFAULT_PRESIGN_EXPIRY_SECONDS};
 pub use setup::{detector_from_env, from_env, AwsFaceDetection, SetupError};
-pub use uploads::{HandlerError, Outcome};
+pub use uploads::{HandlerError, Outcome, Skip};
 
 /// The function, over any object and item store.
 pub struct FaceDetection<O, I> {

@@ -7,6 +7,8 @@ use media_core::events::{ChangeKind, ContentChange};
 use media_core::item::{FaceAttributes, ItemKey};
 use media_core::ports::{FaceItems, ObjectStore, PresignGet, PutObject, StoreError, WriteOutcome};
 
+use media_imaging::Unusable;
+
 use crate::detector::DetectorError;
 use crate::marking::MarkError;
 use crate::FaceDetection;
@@ -30,9 +32,24 @@ pub enum Outcome {
     Marked { faces_key: String, face_count: u32 },
     /// Not a usable image: no faces copy (one left by an earlier upload under the same key is
     /// removed) and no face attributes; the original is left alone.
-    NotAnImage { reason: String },
-    /// Nothing to do, for the reason given.
-    Skipped(&'static str),
+    NotAnImage { reason: Unusable },
+    /// Nothing to do.
+    Skipped(Skip),
+}
+
+/// Why a change needed no work here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A removal: content-updated removes the faces copy with the item.
+    RemovalIsContentUpdated,
+    /// The object is gone, or is no longer the version the event names: a later event
+    /// handles it.
+    ObjectGoneOrReplaced,
+    /// A later upload's faces copy is in place.
+    LaterFacesCopyInPlace,
+    /// The item's conditional write lost to a later event while this one worked; the faces
+    /// copy it wrote is taken back.
+    LaterEventAppliedMeanwhile,
 }
 
 impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
@@ -42,11 +59,11 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
         let outcome = match change.kind {
             ChangeKind::Created => self.created(change).await?,
             // content-updated removes the faces copy and the item.
-            ChangeKind::Removed => Outcome::Skipped("removal is content-updated's"),
+            ChangeKind::Removed => Outcome::Skipped(Skip::RemovalIsContentUpdated),
         };
         match &outcome {
             Outcome::NotAnImage { reason } => {
-                tracing::error!(key, event = %change.event_name, reason, "no faces copy: not a usable image; the original is kept")
+                tracing::error!(key, event = %change.event_name, ?reason, %reason, "no faces copy: not a usable image; the original is kept")
             }
             other => {
                 tracing::info!(key, event = %change.event_name, detector = self.detector.name(), outcome = ?other, "change applied")
@@ -67,18 +84,16 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
             )
             .await?
         else {
-            return Ok(Outcome::Skipped(
-                "the object is gone or was replaced; a later event handles it",
-            ));
+            return Ok(Outcome::Skipped(Skip::ObjectGoneOrReplaced));
         };
         let marked = match fetched.body {
-            None => Err(format!(
-                "{} bytes is over the limit of {} bytes",
-                fetched.head.size, self.settings.limits.max_bytes
-            )),
+            None => Err(Unusable::TooLarge {
+                size: fetched.head.size,
+                limit: self.settings.limits.max_bytes,
+            }),
             Some(bytes) => match self.mark(bytes, false).await? {
                 Ok(marked) => Ok(marked),
-                Err(MarkError::Image(err)) => Err(err.to_string()),
+                Err(MarkError::Image(err)) => Err(Unusable::from(err)),
                 Err(MarkError::Detector(err)) => return Err(err.into()),
             },
         };
@@ -93,7 +108,7 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
                 if derived::put(&self.objects, put, &change.sequencer).await?
                     == WriteOutcome::Superseded
                 {
-                    return Ok(Outcome::Skipped("a later upload's faces copy is in place"));
+                    return Ok(Outcome::Skipped(Skip::LaterFacesCopyInPlace));
                 }
                 let face_count = marked.faces.len() as u32;
                 let attributes = FaceAttributes {
@@ -133,7 +148,7 @@ impl<O: ObjectStore + PresignGet, I: FaceItems> FaceDetection<O, I> {
                 if attributes.faces_key.is_some() {
                     derived::remove_own(&self.objects, &faces_key, &change.sequencer).await?;
                 }
-                Ok(Outcome::Skipped("a later event was applied meanwhile"))
+                Ok(Outcome::Skipped(Skip::LaterEventAppliedMeanwhile))
             }
         }
     }

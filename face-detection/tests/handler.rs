@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use face_detection::{
-    DetectorError, DirectError, DirectRequest, FaceDetection, FaceDetector, Outcome, Settings,
+    DetectorError, DirectError, DirectRequest, FaceDetection, FaceDetector, Outcome, Settings, Skip,
 };
 use image::DynamicImage;
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -13,6 +13,8 @@ use media_core::events::{content_change, s3_records_from_body, ContentChange};
 use media_core::item::{FaceBox, ItemKey, MediaItem};
 use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use media_core::testing::s3_event_body;
+use media_imaging::testing::jpeg;
+use media_imaging::{ImageProblem, Unusable};
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-000000000001";
 
@@ -55,13 +57,6 @@ fn encode(image: DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     let mut out = Vec::new();
     image.write_to(&mut Cursor::new(&mut out), format).unwrap();
     out
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
-    });
-    encode(DynamicImage::ImageRgb8(image), image::ImageFormat::Jpeg)
 }
 
 fn item_key(key: &str) -> ItemKey {
@@ -266,14 +261,14 @@ async fn removals_and_vanished_originals_touch_nothing() {
     let key = format!("public/content/{ID}/gone.jpg");
     assert_eq!(
         f.handle(&change("ObjectCreated:Put", &key)).await.unwrap(),
-        Outcome::Skipped("the object is gone or was replaced; a later event handles it")
+        Outcome::Skipped(Skip::ObjectGoneOrReplaced)
     );
-    assert!(matches!(
+    assert_eq!(
         f.handle(&change("ObjectRemoved:Delete", &key))
             .await
             .unwrap(),
-        Outcome::Skipped(_)
-    ));
+        Outcome::Skipped(Skip::RemovalIsContentUpdated)
+    );
     assert!(f.objects().keys().is_empty());
     assert!(f.items().is_empty());
 }
@@ -500,7 +495,18 @@ async fn a_picture_replaced_by_an_undecodable_one_loses_its_faces() {
         ))
         .await
         .unwrap();
-    assert!(matches!(outcome, Outcome::NotAnImage { .. }), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            Outcome::NotAnImage {
+                reason: Unusable::Image {
+                    problem: ImageProblem::UnknownFormat,
+                    ..
+                }
+            }
+        ),
+        "{outcome:?}"
+    );
     let item = f.items().item(&item_key(&key)).unwrap();
     assert_eq!(
         (item.faces_key, item.face_count, item.faces),
@@ -520,7 +526,7 @@ async fn a_picture_replaced_by_an_undecodable_one_loses_its_faces() {
         ))
         .await
         .unwrap();
-    assert!(matches!(late, Outcome::Skipped(_)), "{late:?}");
+    assert_eq!(late, Outcome::Skipped(Skip::LaterEventAppliedMeanwhile));
     assert_eq!(f.items().item(&item_key(&key)).unwrap().face_count, None);
     assert!(f
         .objects()

@@ -77,6 +77,56 @@ pub enum ImagingError {
     Encode(String),
 }
 
+/// The kind of an [`ImagingError`], for callers that act on it or record it (tests assert it)
+/// without matching on the decoder's own error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageProblem {
+    Empty,
+    UnknownFormat,
+    TooManyPixels,
+    TooManyBytes,
+    Truncated,
+    Undecodable,
+    Unencodable,
+}
+
+impl ImagingError {
+    pub fn problem(&self) -> ImageProblem {
+        match self {
+            ImagingError::Empty => ImageProblem::Empty,
+            ImagingError::UnknownFormat => ImageProblem::UnknownFormat,
+            ImagingError::TooManyPixels { .. } => ImageProblem::TooManyPixels,
+            ImagingError::TooManyBytes { .. } => ImageProblem::TooManyBytes,
+            ImagingError::Truncated(_) => ImageProblem::Truncated,
+            ImagingError::Decode { .. } => ImageProblem::Undecodable,
+            ImagingError::Encode(_) => ImageProblem::Unencodable,
+        }
+    }
+}
+
+/// Why an upload gets no rendition: it is larger than the function reads, or its bytes are
+/// not a usable image. The upload itself is kept either way.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error("{size} bytes is over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    /// `detail` is the decoder's message, for the log.
+    #[error("{detail}")]
+    Image {
+        problem: ImageProblem,
+        detail: String,
+    },
+}
+
+impl From<ImagingError> for Unusable {
+    fn from(err: ImagingError) -> Self {
+        Unusable::Image {
+            problem: err.problem(),
+            detail: err.to_string(),
+        }
+    }
+}
+
 /// An original's format, as sniffed from its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceFormat {

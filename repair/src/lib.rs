@@ -78,11 +78,12 @@ impl RepairRequest {
 #[error("not a repair request ({{}}, {{\"dryRun\": true}} or a continuation): {0}")]
 pub struct BadRequest(serde_json::Error);
 
-/// Where a pass stopped: the step and the position within it.
+/// Where a pass stopped: the step (by name, so a continuation in flight survives a release
+/// that reorders or adds steps) and the position within it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Continuation {
-    pub step: usize,
+    pub step: Step,
     pub list_token: Option<String>,
     pub after: Option<ItemKey>,
     /// The identity whose items the last table page ended with: its index is rebuilt once
@@ -96,9 +97,51 @@ pub struct Continuation {
 #[serde(rename_all = "camelCase")]
 pub struct Action {
     pub key: String,
-    pub problem: &'static str,
-    pub event: &'static str,
+    pub problem: Problem,
+    pub event: LostEvent,
     pub to: Target,
+}
+
+/// What the pass found wrong with one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Problem {
+    /// An upload with no item: its create was lost.
+    UploadWithoutItem,
+    /// An upload whose item is a tombstone: its create was lost after an earlier deletion.
+    UploadWithTombstone,
+    /// An item without content-updated's attributes (face-detection's came first).
+    ItemWithoutContentAttributes,
+    MissingThumbnail,
+    ThumbnailOfAnotherVersion,
+    /// Also every item made before previews existed: the pass makes their previews.
+    MissingPreview,
+    PreviewOfAnotherVersion,
+    NoFaceDetectionRecorded,
+    MissingFacesCopy,
+    /// An item whose upload is gone: its removal was lost.
+    ItemOfDeletedUpload,
+    /// A thumbnail, preview or faces copy whose upload is gone: its removal was lost.
+    DerivedObjectOfDeletedUpload,
+}
+
+/// The S3 event a repair sends in place of the lost one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum LostEvent {
+    #[serde(rename = "ObjectCreated:Put")]
+    Created,
+    #[serde(rename = "ObjectRemoved:Delete")]
+    Removed,
+}
+
+impl LostEvent {
+    /// The event name S3 gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LostEvent::Created => "ObjectCreated:Put",
+            LostEvent::Removed => "ObjectRemoved:Delete",
+        }
+    }
 }
 
 /// The answer: counts, the first actions, and a continuation when the pass is not done.
@@ -128,26 +171,84 @@ pub enum RepairError {
     Index(#[from] media_index::IndexError),
 }
 
-/// The walk, step by step.
-const STEPS: [Step; 10] = [
-    Step::Content(Visibility::Public),
-    Step::Content(Visibility::Private),
-    Step::Table,
-    Step::Derived(Visibility::Public, "thumbnails"),
-    Step::Derived(Visibility::Private, "thumbnails"),
-    Step::Derived(Visibility::Public, "previews"),
-    Step::Derived(Visibility::Private, "previews"),
-    Step::Derived(Visibility::Public, "faces"),
-    Step::Derived(Visibility::Private, "faces"),
-    Step::PublicIndex,
-];
+/// The steps of a pass, in the order it walks them.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    #[default]
+    PublicContent,
+    PrivateContent,
+    Table,
+    PublicThumbnails,
+    PrivateThumbnails,
+    PublicPreviews,
+    PrivatePreviews,
+    PublicFaces,
+    PrivateFaces,
+    PublicIndex,
+}
 
-#[derive(Clone, Copy)]
-enum Step {
+/// The prefixes whose objects are made from an upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DerivedArea {
+    Thumbnails,
+    Previews,
+    Faces,
+}
+
+impl DerivedArea {
+    fn as_str(self) -> &'static str {
+        match self {
+            DerivedArea::Thumbnails => "thumbnails",
+            DerivedArea::Previews => "previews",
+            DerivedArea::Faces => "faces",
+        }
+    }
+}
+
+/// What a step walks.
+enum Walk {
     Content(Visibility),
     Table,
-    Derived(Visibility, &'static str),
+    Derived(Visibility, DerivedArea),
     PublicIndex,
+}
+
+impl Step {
+    const ALL: [Step; 10] = [
+        Step::PublicContent,
+        Step::PrivateContent,
+        Step::Table,
+        Step::PublicThumbnails,
+        Step::PrivateThumbnails,
+        Step::PublicPreviews,
+        Step::PrivatePreviews,
+        Step::PublicFaces,
+        Step::PrivateFaces,
+        Step::PublicIndex,
+    ];
+
+    /// The step after this one; `None` after the last.
+    fn next(self) -> Option<Step> {
+        let at = Step::ALL.iter().position(|s| *s == self)?;
+        Step::ALL.get(at + 1).copied()
+    }
+
+    fn walk(self) -> Walk {
+        use Visibility::{Private, Public};
+        match self {
+            Step::PublicContent => Walk::Content(Public),
+            Step::PrivateContent => Walk::Content(Private),
+            Step::Table => Walk::Table,
+            Step::PublicThumbnails => Walk::Derived(Public, DerivedArea::Thumbnails),
+            Step::PrivateThumbnails => Walk::Derived(Private, DerivedArea::Thumbnails),
+            Step::PublicPreviews => Walk::Derived(Public, DerivedArea::Previews),
+            Step::PrivatePreviews => Walk::Derived(Private, DerivedArea::Previews),
+            Step::PublicFaces => Walk::Derived(Public, DerivedArea::Faces),
+            Step::PrivateFaces => Walk::Derived(Private, DerivedArea::Faces),
+            Step::PublicIndex => Walk::PublicIndex,
+        }
+    }
 }
 
 /// The function, over any stores and queue.
@@ -225,22 +326,22 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             ..Summary::default()
         };
         let mut at = request.continuation.clone().unwrap_or_default();
-        while at.step < STEPS.len() {
+        loop {
             if Instant::now() >= deadline {
-                tracing::info!(step = at.step, "deadline near: handing over");
+                tracing::info!(step = ?at.step, "deadline near: handing over");
                 summary.continuation = Some(at);
                 return Ok(summary);
             }
-            let finished = match STEPS[at.step] {
-                Step::Content(visibility) => {
+            let finished = match at.step.walk() {
+                Walk::Content(visibility) => {
                     self.content_page(visibility, &mut at, &mut summary).await?
                 }
-                Step::Table => self.table_page(&mut at, &mut summary).await?,
-                Step::Derived(visibility, area) => {
+                Walk::Table => self.table_page(&mut at, &mut summary).await?,
+                Walk::Derived(visibility, area) => {
                     self.derived_page(visibility, area, &mut at, &mut summary)
                         .await?
                 }
-                Step::PublicIndex => {
+                Walk::PublicIndex => {
                     if !request.dry_run {
                         self.publish(&IndexTarget::Public, &mut summary).await?;
                     }
@@ -248,10 +349,15 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
                 }
             };
             if finished {
-                at = Continuation {
-                    step: at.step + 1,
-                    ..Continuation::default()
-                };
+                match at.step.next() {
+                    Some(step) => {
+                        at = Continuation {
+                            step,
+                            ..Continuation::default()
+                        }
+                    }
+                    None => break,
+                }
             }
         }
         summary.done = true;
@@ -276,27 +382,32 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     async fn act(
         &self,
         summary: &mut Summary,
-        key: &str,
-        problem: &'static str,
-        event: &'static str,
-        to: Target,
+        action: Action,
         sequencer: &Sequencer,
         event_time: DateTime<Utc>,
     ) -> Result<(), RepairError> {
-        tracing::warn!(key, problem, event, to = ?to, dry_run = summary.dry_run, "repair");
+        let Action {
+            key,
+            problem,
+            event,
+            to,
+        } = &action;
+        tracing::warn!(
+            key,
+            ?problem,
+            event = event.name(),
+            ?to,
+            dry_run = summary.dry_run,
+            "repair"
+        );
+        if !summary.dry_run {
+            let body = s3_event_body(event.name(), key, sequencer, None, event_time, "repair");
+            self.queue.send(*to, &[body]).await?;
+            summary.events_sent += 1;
+        }
         summary.actions_total += 1;
         if summary.actions.len() < MAX_LISTED_ACTIONS {
-            summary.actions.push(Action {
-                key: key.to_owned(),
-                problem,
-                event,
-                to,
-            });
-        }
-        if !summary.dry_run {
-            let body = s3_event_body(event, key, sequencer, None, event_time, "repair");
-            self.queue.send(to, &[body]).await?;
-            summary.events_sent += 1;
+            summary.actions.push(action);
         }
         Ok(())
     }
@@ -354,29 +465,19 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             let time = listed.last_modified.unwrap_or_else(Utc::now);
             let sequencer = stored.next_sequencer();
             let (content, faces) = problems(&stored, key);
-            if let Some(problem) = content {
-                self.act(
-                    summary,
-                    &object_key,
-                    problem,
-                    "ObjectCreated:Put",
-                    Target::ContentUpdated,
-                    &sequencer,
-                    time,
-                )
-                .await?;
-            }
-            if let Some(problem) = faces {
-                self.act(
-                    summary,
-                    &object_key,
-                    problem,
-                    "ObjectCreated:Put",
-                    Target::FaceDetection,
-                    &sequencer,
-                    time,
-                )
-                .await?;
+            for (problem, to) in [
+                (content, Target::ContentUpdated),
+                (faces, Target::FaceDetection),
+            ] {
+                if let Some(problem) = problem {
+                    let action = Action {
+                        key: object_key.clone(),
+                        problem,
+                        event: LostEvent::Created,
+                        to,
+                    };
+                    self.act(summary, action, &sequencer, time).await?;
+                }
             }
         }
         at.list_token = page.next;
@@ -412,16 +513,13 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
                 .clone()
                 .unwrap_or_else(|| Sequencer::new("0"))
                 .just_after();
-            self.act(
-                summary,
-                &item.object_key,
-                "item of a deleted upload",
-                "ObjectRemoved:Delete",
-                Target::ContentUpdated,
-                &sequencer,
-                Utc::now(),
-            )
-            .await?;
+            let action = Action {
+                key: item.object_key.clone(),
+                problem: Problem::ItemOfDeletedUpload,
+                event: LostEvent::Removed,
+                to: Target::ContentUpdated,
+            };
+            self.act(summary, action, &sequencer, Utc::now()).await?;
         }
         if !summary.dry_run {
             for day in &days {
@@ -451,11 +549,11 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
     async fn derived_page(
         &self,
         visibility: Visibility,
-        area: &str,
+        area: DerivedArea,
         at: &mut Continuation,
         summary: &mut Summary,
     ) -> Result<bool, RepairError> {
-        let prefix = format!("{}/{area}/", visibility.as_str());
+        let prefix = format!("{}/{}/", visibility.as_str(), area.as_str());
         let page = self
             .objects
             .list_page(&prefix, at.list_token.take())
@@ -475,16 +573,14 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
             }
             let item = self.items.items_now(&[ItemKey::from(&key)]).await?.pop();
             let stored = self.stored(&key, item).await?;
-            self.act(
-                summary,
-                &object_key,
-                "derived object of a deleted upload",
-                "ObjectRemoved:Delete",
-                Target::ContentUpdated,
-                &stored.next_sequencer(),
-                Utc::now(),
-            )
-            .await?;
+            let action = Action {
+                key: object_key,
+                problem: Problem::DerivedObjectOfDeletedUpload,
+                event: LostEvent::Removed,
+                to: Target::ContentUpdated,
+            };
+            self.act(summary, action, &stored.next_sequencer(), Utc::now())
+                .await?;
         }
         at.list_token = page.next;
         Ok(at.list_token.is_none())
@@ -492,19 +588,19 @@ impl<O: ObjectStore, I: IndexItems + TableScan, Q: ChangeQueue> Repair<O, I, Q> 
 }
 
 /// What an existing upload lacks: content-updated's part, then face-detection's.
-fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<&'static str>) {
+fn problems(stored: &Stored, key: &ContentKey) -> (Option<Problem>, Option<Problem>) {
     let Some(item) = stored.item.as_ref().filter(|i| !i.is_tombstone()) else {
         let problem = if stored.item.is_some() {
-            "upload with a tombstone: its create was lost"
+            Problem::UploadWithTombstone
         } else {
-            "upload without an item"
+            Problem::UploadWithoutItem
         };
         return (Some(problem), Some(problem));
     };
     let content = if item.upload_date.is_none() {
-        Some("item without content-updated's attributes")
+        Some(Problem::ItemWithoutContentAttributes)
     } else if item.thumbnail_key.is_some() && stored.thumbnail.is_none() && key.derived_keys_fit() {
-        Some("missing thumbnail")
+        Some(Problem::MissingThumbnail)
     } else if item.thumbnail_key.is_some()
         && stored
             .thumbnail
@@ -512,10 +608,9 @@ fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<
             .and_then(stored_sequencer)
             .is_some_and(|seq| Some(seq) != item.sequencer)
     {
-        Some("thumbnail of another version than the item")
+        Some(Problem::ThumbnailOfAnotherVersion)
     } else if item.thumbnail_key.is_some() && stored.preview.is_none() && key.derived_keys_fit() {
-        // Also every item made before previews existed: the pass makes their previews.
-        Some("missing preview")
+        Some(Problem::MissingPreview)
     } else if item.thumbnail_key.is_some()
         && stored
             .preview
@@ -523,14 +618,14 @@ fn problems(stored: &Stored, key: &ContentKey) -> (Option<&'static str>, Option<
             .and_then(stored_sequencer)
             .is_some_and(|seq| Some(seq) != item.sequencer)
     {
-        Some("preview of another version than the item")
+        Some(Problem::PreviewOfAnotherVersion)
     } else {
         None
     };
     let faces = if item.faces_sequencer.is_none() {
-        Some("no face detection recorded")
+        Some(Problem::NoFaceDetectionRecorded)
     } else if item.faces_key.is_some() && stored.faces.is_none() {
-        Some("missing faces copy")
+        Some(Problem::MissingFacesCopy)
     } else {
         None
     };

@@ -9,10 +9,11 @@ use content_updated::ContentUpdated;
 use media_core::aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use media_core::item::{ItemKey, MediaItem, Sequencer};
 use media_core::ports::StoreError;
-use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore, Shared};
+use media_core::testing::interleaving::Shared;
+use media_core::testing::memory::{MemoryItemStore, MemoryObjectStore};
 use media_imaging::testing::jpeg;
 use media_imaging::ImageLimits;
-use repair::{ChangeQueue, Repair, RepairRequest, Target};
+use repair::{ChangeQueue, Problem, Repair, RepairRequest, Step, Target};
 
 const ID: &str = "us-east-1:0b5c0000-0000-4000-8000-00000000000a";
 
@@ -188,7 +189,7 @@ async fn a_lost_delete_leaves_nothing_behind() {
         summary
             .actions
             .iter()
-            .any(|a| a.problem == "item of a deleted upload"),
+            .any(|a| a.problem == Problem::ItemOfDeletedUpload),
         "{:?}",
         summary.actions
     );
@@ -227,7 +228,8 @@ async fn lost_creates_are_dated_by_the_handlers_rule_never_by_their_metadata() {
         .insert(&moved, jpeg(64, 48), &[("data", &metadata)]);
 
     let summary = w.run(false).await;
-    let lost_delete = |a: &repair::Action| a.key == old && a.problem == "item of a deleted upload";
+    let lost_delete =
+        |a: &repair::Action| a.key == old && a.problem == Problem::ItemOfDeletedUpload;
     assert!(
         summary.actions.iter().any(lost_delete),
         "{:?}",
@@ -304,7 +306,7 @@ async fn orphan_derived_objects_are_removed() {
         summary
             .actions
             .iter()
-            .all(|a| a.problem == "derived object of a deleted upload"),
+            .all(|a| a.problem == Problem::DerivedObjectOfDeletedUpload),
         "{:?}",
         summary.actions
     );
@@ -349,7 +351,10 @@ async fn a_missing_preview_is_made_again_as_for_items_from_before_previews() {
 
     let summary = w.run(false).await;
     let problems: Vec<_> = summary.actions.iter().map(|a| (a.problem, a.to)).collect();
-    assert_eq!(problems, [("missing preview", Target::ContentUpdated)]);
+    assert_eq!(
+        problems,
+        [(Problem::MissingPreview, Target::ContentUpdated)]
+    );
     w.deliver_to_content_updated().await;
     let decoded = image::load_from_memory(
         &w.objects
@@ -408,7 +413,7 @@ async fn a_pass_at_its_deadline_hands_over_and_the_continuation_finishes_it() {
     let request = RepairRequest {
         dry_run: true,
         continuation: Some(repair::Continuation {
-            step: 2,
+            step: Step::Table,
             ..continuation
         }),
     };
@@ -443,10 +448,15 @@ fn a_payload_that_is_not_a_repair_request_is_refused_never_run_as_a_whole_pass()
             .unwrap()
             .dry_run
     );
-    // A misspelt field, a continuation with one, and EventBridge's own scheduled event.
+    let resumed = RepairRequest::from_payload(json!({"continuation": {"step": "table"}})).unwrap();
+    assert_eq!(resumed.continuation.unwrap().step, Step::Table);
+    // A misspelt field, a continuation with one or with a step that is not one by name, and
+    // EventBridge's own scheduled event.
     for payload in [
         json!({"dry_run": true}),
-        json!({"continuation": {"step": 2, "listToken": null, "after": null, "stepp": 3}}),
+        json!({"continuation": {"step": "table", "listToken": null, "after": null, "stepp": 3}}),
+        json!({"continuation": {"step": 2}}),
+        json!({"continuation": {"step": "nextStep"}}),
         json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
         json!([]),
     ] {

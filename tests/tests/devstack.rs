@@ -218,8 +218,8 @@ async fn repair_restores_what_lost_events_would_have_made_and_removes_what_they_
         .filter_map(|a| a["problem"].as_str())
         .collect();
     assert!(
-        problems.contains(&"upload without an item")
-            && problems.contains(&"derived object of a deleted upload"),
+        problems.contains(&"uploadWithoutItem")
+            && problems.contains(&"derivedObjectOfDeletedUpload"),
         "{dry}"
     );
     assert!(
