@@ -2,16 +2,17 @@
 //! into a Lambda package.
 //!
 //! * [`events`]: S3 event notification bodies and the changes they describe.
-//! * [`memory`]: in-memory stores with AWS's semantics, and the step hooks that interleave
-//!   two handlers inside one store call.
+//! * [`memory`]: in-memory stores with AWS's semantics.
+//! * [`interleaving`]: the step hooks that run a second handler inside one store call of a
+//!   first, for race tests.
 //! * [`indexed_item`]: a processed upload's item.
 
 pub mod events;
+pub mod interleaving;
 pub mod memory;
 
 pub use events::*;
 
-/// HEIC and AVIF files made by Debian's encoders, and the HEIF layouts they cannot write.
 /// A processed upload's item as the index tests need it: `{visibility}/content/{identity}/{file}.jpg`
 /// with its thumbnail, titled `picture {file}`, uploaded at `date` (ISO 8601).
 pub fn indexed_item(
