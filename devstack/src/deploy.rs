@@ -105,12 +105,19 @@ pub fn local_face_model() -> Option<PathBuf> {
         .or_else(|| {
             std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/media-share/models"))
         })?;
-    [
-        models.join("centerface.onnx"),
-        PathBuf::from("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml"),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
+    let centerface = models.join("centerface.onnx");
+    if centerface.exists() {
+        return Some(centerface);
+    }
+    let haar = PathBuf::from("/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml");
+    // The cascade finds fewer faces than the deployed detector: say so, every start.
+    tracing::warn!(
+        missing = %centerface.display(),
+        using = %haar.display(),
+        "CenterFace model not found (run `make models`): face-detection falls back to \
+         Debian's Haar cascade, which finds fewer faces than the deployed detector"
+    );
+    haar.exists().then_some(haar)
 }
 
 /// The directory of a function's Lambda package for this machine's architecture: what

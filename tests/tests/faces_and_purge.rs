@@ -49,13 +49,18 @@ async fn invoke(
     })
 }
 
-/// The astronaut photo (one face) from the labelled set, when `make test-data` has run.
-fn astronaut() -> Option<Vec<u8>> {
-    let home = std::env::var_os("HOME")?;
+/// The astronaut photo (one face) from the labelled set that `make test-data` fetches.
+fn astronaut() -> Vec<u8> {
     let dir = std::env::var_os("FACE_DATA_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(home).join(".cache/media-share/face-data"));
-    std::fs::read(dir.join("astronaut.png")).ok()
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/media-share/face-data"))
+        })
+        .expect("FACE_DATA_DIR or HOME");
+    let path = dir.join("astronaut.png");
+    std::fs::read(&path)
+        .unwrap_or_else(|err| panic!("{}: {err}: run `make test-data`", path.display()))
 }
 
 fn is_tmp_key(key: &str) -> bool {
@@ -77,21 +82,18 @@ async fn uploads_get_faces_marked_and_the_direct_call_returns_a_working_link() -
     let stack = Stack::start().await?;
     let id = identity_id();
 
-    let mut uploads = vec![(
-        format!("private/content/{id}/landscape.jpg"),
-        photo_jpeg(1600, 1000),
-        Some(0u32),
-    )];
-    match astronaut() {
-        Some(bytes) => uploads.push((
-            format!("public/content/{id}/astronaut one.png"),
-            bytes,
-            Some(1),
-        )),
-        None => eprintln!(
-            "labelled face set missing (run `make test-data`): checking a faceless upload only"
+    let uploads = [
+        (
+            format!("private/content/{id}/landscape.jpg"),
+            photo_jpeg(1600, 1000),
+            Some(0u32),
         ),
-    }
+        (
+            format!("public/content/{id}/astronaut one.png"),
+            astronaut(),
+            Some(1),
+        ),
+    ];
     for (key, bytes, _) in &uploads {
         stack
             .upload(

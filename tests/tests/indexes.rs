@@ -131,16 +131,22 @@ async fn uploads_edits_and_deletes_reach_the_indexes() -> Result<()> {
     // The private upload never reaches the public index.
     assert!(!keys(&index(&stack, PUBLIC_INDEX).await?.unwrap()).contains(&private_key));
 
-    // An owner's edit, as the client makes it: title and description only.
+    // An owner's edit: the request the client makes (client/src/api.ts, `updateText`), title
+    // and description of an existing item only; signed here with the harness's keys (the
+    // browser tests make it with the owner's Cognito credentials, checked by the IAM replay).
     stack
         .dynamodb
         .update_item()
         .table_name(&stack.info.table)
         .key("identityId", AttributeValue::S(owner.clone()))
         .key("objectKey", AttributeValue::S(public_key.clone()))
-        .update_expression("SET title = :t, description = :d")
-        .expression_attribute_values(":t", AttributeValue::S("Sunset, edited".into()))
-        .expression_attribute_values(":d", AttributeValue::S("<b>not bold</b>".into()))
+        .update_expression("SET #title = :title, #description = :description")
+        .condition_expression("attribute_exists(#title)")
+        .expression_attribute_names("#title", "title")
+        .expression_attribute_names("#description", "description")
+        .expression_attribute_values(":title", AttributeValue::S("Sunset, edited".into()))
+        .expression_attribute_values(":description", AttributeValue::S("<b>not bold</b>".into()))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::None)
         .send()
         .await?;
     index_where(&stack, PUBLIC_INDEX, "the edit in the public index", |i| {
