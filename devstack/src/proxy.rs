@@ -32,6 +32,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::iam;
 
+/// A DynamoDB table and, for a query of a secondary index, the index's name.
+type TableIndex = (String, Option<String>);
+
 /// What the recorder knows about the stack it stands in front of.
 pub struct StackRecord {
     pub label: String,
@@ -54,7 +57,7 @@ pub struct Proxy {
     /// Presigned URL signature -> the function whose Invoke answer carried the URL.
     presigned: Mutex<HashMap<String, String>>,
     /// (table, index) -> partition key attribute.
-    key_schemas: Mutex<HashMap<(String, Option<String>), Option<String>>>,
+    key_schemas: Mutex<HashMap<TableIndex, Option<String>>>,
     local_port: u16,
 }
 

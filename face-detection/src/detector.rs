@@ -153,7 +153,7 @@ fn scale_back(
     let y0 = (y * scale).round().clamp(0.0, f64::from(height));
     let x1 = ((x + w) * scale).round().clamp(0.0, f64::from(width));
     let y1 = ((y + h) * scale).round().clamp(0.0, f64::from(height));
-    (x1 > x0 && y1 > y0).then(|| FaceBox {
+    (x1 > x0 && y1 > y0).then_some(FaceBox {
         x: x0 as u32,
         y: y0 as u32,
         w: (x1 - x0) as u32,
@@ -331,7 +331,7 @@ impl CenterFaceDetector {
             path: path.to_owned(),
             message,
         };
-        if side == 0 || side % 32 != 0 {
+        if side == 0 || !side.is_multiple_of(32) {
             return Err(load_error(format!(
                 "input side {side} is not a positive multiple of 32"
             )));

@@ -71,15 +71,14 @@ pub fn icc_rgb_profile(
         let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
             - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-        let mut r = [[0.0; 3]; 3];
-        for i in 0..3 {
-            for j in 0..3 {
+        // The adjugate's entry (i, j) over the determinant.
+        std::array::from_fn(|i| {
+            std::array::from_fn(|j| {
                 let (a, b) = ((j + 1) % 3, (j + 2) % 3);
                 let (c, d) = ((i + 1) % 3, (i + 2) % 3);
-                r[i][j] = (m[a][c] * m[b][d] - m[a][d] * m[b][c]) / det;
-            }
-        }
-        r
+                (m[a][c] * m[b][d] - m[a][d] * m[b][c]) / det
+            })
+        })
     };
     let xyz = |(x, y): (f64, f64)| [x / y, 1.0, (1.0 - x - y) / y];
     // RGB -> XYZ under the profile's white: the primaries scaled so that 1,1,1 is white.

@@ -160,8 +160,8 @@ impl Stack {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        Ok(serde_json::from_slice(&output.stdout)
-            .with_context(|| String::from_utf8_lossy(&output.stdout).into_owned())?)
+        serde_json::from_slice(&output.stdout)
+            .with_context(|| String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     pub fn pid(&self) -> u32 {
@@ -220,8 +220,9 @@ impl Stack {
                 )))
             }
             Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(None),
-            Err(err) => Err(aws_sdk_s3::error::DisplayErrorContext(err).to_string())
-                .map_err(anyhow::Error::msg),
+            Err(err) => Err(anyhow::Error::msg(
+                aws_sdk_s3::error::DisplayErrorContext(err).to_string(),
+            )),
         }
     }
 

@@ -101,8 +101,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The boxes in `bytes`, as (type, payload, payload's offset within `bytes`).
-pub(crate) fn children(bytes: &[u8]) -> Result<Vec<([u8; 4], &[u8], usize)>, String> {
+/// One box: its type, its payload, and the payload's offset within the bytes read.
+pub(crate) type Child<'a> = ([u8; 4], &'a [u8], usize);
+
+/// The boxes in `bytes`.
+pub(crate) fn children(bytes: &[u8]) -> Result<Vec<Child<'_>>, String> {
     let mut out = Vec::new();
     let mut reader = Reader::new(bytes);
     while reader.at < bytes.len() {
