@@ -720,45 +720,51 @@ impl Guard {
     }
 }
 
-#[async_trait]
-impl ContentItems for DynamoItemStore {
-    async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
+impl DynamoItemStore {
+    /// These attributes of one item, read consistently (`#a0`, `#a1`... in the projection);
+    /// `None` when there is no item.
+    async fn get_projected(
+        &self,
+        key: &ItemKey,
+        attributes: &[&str],
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let placeholders: Vec<String> = (0..attributes.len()).map(|i| format!("#a{i}")).collect();
+        let names = placeholders
+            .iter()
+            .zip(attributes)
+            .map(|(placeholder, name)| (placeholder.clone(), (*name).to_owned()))
+            .collect();
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_attributes(key)))
             .consistent_read(true)
-            .projection_expression("#q")
-            .expression_attribute_names("#q", "sequencer")
+            .projection_expression(placeholders.join(", "))
+            .set_expression_attribute_names(Some(names))
             .send()
             .await
             .map_err(|e| dynamo_error("GetItem", &key.object_key, e))?;
-        Ok(output
-            .item()
+        Ok(output.item.filter(|item| !item.is_empty()))
+    }
+}
+
+#[async_trait]
+impl ContentItems for DynamoItemStore {
+    async fn sequencer(&self, key: &ItemKey) -> Result<Option<Sequencer>, StoreError> {
+        let item = self.get_projected(key, &["sequencer"]).await?;
+        Ok(item
+            .as_ref()
             .and_then(|item| item.get("sequencer"))
             .and_then(|v| v.as_s().ok())
             .map(|s| Sequencer::new(s)))
     }
 
     async fn known_upload_date(&self, key: &ItemKey) -> Result<KnownUploadDate, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(key)))
-            .consistent_read(true)
-            // The key attribute too: an item whose other projected attributes are all absent
-            // still comes back, so "live without a date" is told from "absent".
-            .projection_expression("#k, #d, #ud, #kept")
-            .expression_attribute_names("#k", "identityId")
-            .expression_attribute_names("#d", "deleted")
-            .expression_attribute_names("#ud", "uploadDate")
-            .expression_attribute_names("#kept", "deletedUploadDate")
-            .send()
-            .await
-            .map_err(|e| dynamo_error("GetItem", &key.object_key, e))?;
-        let Some(item) = output.item().filter(|item| !item.is_empty()) else {
+        // The key attribute too: an item whose other projected attributes are all absent
+        // still comes back, so "live without a date" is told from "absent".
+        let projected = ["identityId", "deleted", "uploadDate", "deletedUploadDate"];
+        let Some(item) = self.get_projected(key, &projected).await? else {
             return Ok(KnownUploadDate::Absent);
         };
         // A NULL `deletedUploadDate` (no date was known) is not a string: `None`.
