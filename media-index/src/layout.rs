@@ -29,32 +29,35 @@ pub(crate) struct Container {
     pub is_head: bool,
 }
 
-/// The entries of a list (a head's or a volume's) owning the dates after `after`: newest
-/// first, the oldest owning all dates after `after`. A list that is not that (a version-1
-/// head, a missing or damaged volume) becomes a single empty page owning the whole range,
-/// which its rebuild fills (and splits) from the table.
+/// The entries of a list (a head's or a volume's) owning the dates after `after`, and which
+/// of them to rebuild: newest first, the oldest owning all dates after `after`, rebuilt as
+/// `scope` says. A list that is not that (no head yet, a version-1 head, a missing or damaged
+/// volume) becomes a single page owning the whole range, rebuilt (`Pages::All`): filled and
+/// split from the table, and written before anything lists it.
 pub(crate) fn layout(
     target: &IndexTarget,
     pages: Vec<PageEntry>,
     after: Option<&str>,
-) -> Vec<PageEntry> {
+    scope: Pages,
+) -> (Vec<PageEntry>, Pages) {
     let ordered = pages.windows(2).all(|w| match (&w[0].after, &w[1].after) {
         (Some(newer), Some(older)) => newer > older,
         (Some(_), None) => true,
         (None, _) => false,
     });
     if !pages.is_empty() && ordered && pages.last().is_some_and(|p| p.after.as_deref() == after) {
-        return pages;
+        return (pages, scope);
     }
     let after = after.map(str::to_owned);
-    vec![PageEntry {
+    let page = PageEntry {
         key: target.page_key(after.as_deref()),
         count: 0,
         generated_at: now(),
         content_hash: EMPTY_PAGE_HASH.to_owned(),
         after,
         level: 0,
-    }]
+    };
+    (vec![page], Pages::All)
 }
 
 /// The entry whose range holds `date`.

@@ -51,15 +51,14 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
     }
 
     /// Writes a page at `key` with `items` unless it already has them; returns its entry and
-    /// whether it was written. A page that does not exist and would be empty is not written;
-    /// its entry keeps `unwritten_at`, so an unchanged layout stays unchanged.
+    /// whether it was written. An absent page is written even when empty: every page a list
+    /// names is a document a reader can fetch.
     pub(crate) async fn write_page(
         &self,
         key: &str,
         items: Vec<IndexEntry>,
         after: Option<String>,
         read: Option<Current>,
-        unwritten_at: &str,
     ) -> Result<(PageEntry, bool), PublishError> {
         let current = match read {
             Some(current) => current,
@@ -74,14 +73,8 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             after: after.clone(),
             level: 0,
         };
-        match &current.index {
-            Some(page) if page.items == items => {
-                return Ok((entry(items.len(), &page.generated_at), false))
-            }
-            None if items.is_empty() && current.condition == WriteCondition::Absent => {
-                return Ok((entry(0, unwritten_at), false))
-            }
-            _ => {}
+        if let Some(page) = current.index.as_ref().filter(|page| page.items == items) {
+            return Ok((entry(items.len(), &page.generated_at), false));
         }
         let page = ContentIndex {
             version: INDEX_VERSION,

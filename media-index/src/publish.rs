@@ -127,14 +127,11 @@ impl<O: ObjectStore, I: IndexItems> IndexPublisher<'_, O, I> {
             .as_ref()
             .map(|h| h.items.clone())
             .unwrap_or_default();
-        let mut pages = layout(
-            target,
-            published
-                .as_ref()
-                .map(|h| h.pages.clone())
-                .unwrap_or_default(),
-            None,
-        );
+        let listed = published
+            .as_ref()
+            .map(|h| h.pages.clone())
+            .unwrap_or_default();
+        let (mut pages, scope) = layout(target, listed, None, scope);
 
         let old_head_keys: BTreeSet<ItemKey> = old_head.iter().map(IndexEntry::key).collect();
         let known_keys: BTreeSet<ItemKey> = changes

@@ -9,7 +9,7 @@ use media_core::item::ItemKey;
 use media_core::ports::{DateRange, IndexItems, ObjectStore};
 
 use crate::layout::{layout, page_of, range_of, sealable, split, Container, Pages};
-use crate::model::{entries, now, IndexEntry, PageEntry, EMPTY_PAGE_HASH};
+use crate::model::{entries, IndexEntry, PageEntry};
 use crate::publish::{IndexPublisher, PublishError};
 use crate::target::IndexTarget;
 
@@ -82,16 +82,12 @@ impl<O: ObjectStore, I: IndexItems> Rebuild<'_, O, I> {
                         "volume listed but missing; its range is paged again from the table"
                     );
                 }
-                let mut entries = layout(self.target, listed, list[at].after.as_deref());
+                // A missing or damaged volume's range is rebuilt whole.
+                let (mut entries, scope) =
+                    layout(self.target, listed, list[at].after.as_deref(), scope);
                 let inner = Container {
                     upto: range.upto.clone(),
                     is_head: false,
-                };
-                // A rebuilt layout (a missing volume) is rebuilt whole.
-                let scope = if current.index.is_none() {
-                    Pages::All
-                } else {
-                    scope
                 };
                 self.list(&mut entries, inner, scope).await?;
                 let (entry, wrote) = self
@@ -203,16 +199,14 @@ impl<O: ObjectStore, I: IndexItems> Rebuild<'_, O, I> {
             let after = afters[part - 1].clone();
             let part_key = target.page_key(after.as_deref());
             let items = std::mem::take(&mut chunks[part]);
-            let (entry, wrote) = publisher
-                .write_page(&part_key, items, after, None, &now())
-                .await?;
+            let (entry, wrote) = publisher.write_page(&part_key, items, after, None).await?;
             self.writes.pages += usize::from(wrote);
             newer.push(entry);
         }
         let oldest = std::mem::take(&mut chunks[0]);
-        let (after, unwritten_at) = (pages[at].after.clone(), pages[at].generated_at.clone());
+        let after = pages[at].after.clone();
         let (entry, wrote) = publisher
-            .write_page(&key, oldest, after, Some(current), &unwritten_at)
+            .write_page(&key, oldest, after, Some(current))
             .await?;
         self.writes.pages += usize::from(wrote);
         pages[at] = entry;
@@ -223,7 +217,9 @@ impl<O: ObjectStore, I: IndexItems> Rebuild<'_, O, I> {
             tracing::info!(page = key, parts = split_into + 1, "page split");
         }
         // The open page is full: the head's next leavers go to a new page after its newest
-        // item, and it is sealed (it changes only when one of its own items does).
+        // item, and it is sealed (it changes only when one of its own items does). The new
+        // page holds nothing yet (every item after that date is on the head), and is written
+        // before the head lists it.
         if container.is_head && at == 0 && pages[0].count >= publisher.limits.page_size {
             if let Some(after) = newest_date {
                 tracing::info!(
@@ -231,19 +227,12 @@ impl<O: ObjectStore, I: IndexItems> Rebuild<'_, O, I> {
                     items = pages[0].count,
                     "open page full; a new one follows it"
                 );
-                let (key, content_hash) =
-                    (target.page_key(Some(&after)), EMPTY_PAGE_HASH.to_owned());
-                pages.insert(
-                    0,
-                    PageEntry {
-                        key,
-                        count: 0,
-                        generated_at: now(),
-                        content_hash,
-                        after: Some(after),
-                        level: 0,
-                    },
-                );
+                let key = target.page_key(Some(&after));
+                let (entry, wrote) = publisher
+                    .write_page(&key, Vec::new(), Some(after), None)
+                    .await?;
+                self.writes.pages += usize::from(wrote);
+                pages.insert(0, entry);
             }
         }
         Ok(())

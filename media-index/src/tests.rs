@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use media_core::item::{ItemKey, MediaItem};
 use media_core::text::TextField;
 
-use crate::layout::{layout, page_of, range_of, split};
+use crate::layout::{layout, page_of, range_of, split, Pages};
 use crate::model::entries;
 use crate::*;
 
@@ -242,13 +242,17 @@ fn a_volume_whose_entries_do_not_cover_its_range_is_read_as_one_page_to_rebuild(
     let (a, b) = ("2026-01-02T00:00:00.000Z", "2026-01-01T00:00:00.000Z");
     // A volume owning the dates after b: its oldest entry must start at b.
     let listed = vec![entry("p2", Some(a), 0), entry("p1", Some(b), 0)];
-    assert_eq!(layout(&target, listed.clone(), Some(b)), listed);
+    assert_eq!(
+        layout(&target, listed.clone(), Some(b), Pages::Touched),
+        (listed, Pages::Touched)
+    );
     for damaged in [
         vec![],
         vec![entry("p2", Some(a), 0)],
         vec![entry("p1", Some(b), 0), entry("p2", Some(a), 0)],
     ] {
-        let read = layout(&target, damaged, Some(b));
+        let (read, scope) = layout(&target, damaged, Some(b), Pages::Touched);
+        assert_eq!(scope, Pages::All, "rebuilt whole");
         assert_eq!(read.len(), 1);
         assert_eq!(
             (
