@@ -99,25 +99,22 @@ fn leaves(
             );
             continue;
         }
-        let page = read(objects, &entry.key).unwrap_or(ContentIndex {
-            version: 3,
-            generated_at: entry.generated_at.clone(),
-            items: vec![],
-            pages: vec![],
-        });
+        // Every page a list names is a document, empty ones too: a reader following the list
+        // must not get a 404 (a 403 on S3 without ListBucket).
+        let page = read(objects, &entry.key)
+            .unwrap_or_else(|| panic!("{}: a listed page exists", entry.key));
+        assert_eq!(page.version, 3);
         assert_eq!(
             page.items.len(),
             entry.count,
             "{}: the entry's count",
             entry.key
         );
-        if entry.count > 0 {
-            assert_eq!(
-                page.generated_at, entry.generated_at,
-                "{}: the entry names the page's version",
-                entry.key
-            );
-        }
+        assert_eq!(
+            page.generated_at, entry.generated_at,
+            "{}: the entry names the page's version",
+            entry.key
+        );
         assert!(page.pages.is_empty());
         for e in &page.items {
             assert!(
@@ -271,6 +268,31 @@ impl World {
 
 fn private() -> IndexTarget {
     IndexTarget::Private(OWNER.into())
+}
+
+#[tokio::test]
+async fn a_new_owners_first_upload_writes_its_head_and_its_empty_oldest_page() {
+    let w = World::new(IndexLimits::default());
+    let published = w.upload(item(0, "private", &date(0))).await;
+    assert!(
+        matches!(
+            published,
+            Published::Written {
+                pages: 1,
+                volumes: 0,
+                ..
+            }
+        ),
+        "{published:?}"
+    );
+    assert_eq!(
+        w.objects.request_count("PutObject"),
+        2,
+        "the head and the page"
+    );
+    let (head, pages) = whole(&w.objects, &private());
+    assert_eq!((head.items.len(), pages.len()), (1, 1));
+    assert!(pages[0].items.is_empty());
 }
 
 #[tokio::test]
@@ -680,12 +702,15 @@ async fn older_pages_are_sealed_into_volumes_and_the_head_lists_few_entries_per_
         let before = snapshot(&w.objects);
         w.upload(item(n, "private", &date(n))).await;
         let written = changed(&before, &snapshot(&w.objects));
-        // The head, the open page, and at most one new volume per level.
+        // The head, the open page (and the new, empty one listed after it when it fills),
+        // and at most one new volume per level.
+        let pages: Vec<&String> = written.iter().filter(|k| k.contains("/content-")).collect();
+        let new_open_page = |key: &&String| read(&w.objects, key).unwrap().items.is_empty();
         assert!(
-            written.iter().filter(|k| k.contains("/content-")).count() <= 1,
+            pages.len() <= 1 || (pages.len() == 2 && pages.iter().any(new_open_page)),
             "{n}: {written:?}"
         );
-        assert!(written.len() <= 2 + 4, "{n}: {written:?}");
+        assert!(written.len() <= 3 + 4, "{n}: {written:?}");
         if n % 7 == 0 || n > 140 {
             assert_exactly_once(&w.objects, &w.items, &private(), 5);
         }
