@@ -394,10 +394,9 @@ async fn whole_index(stack: &Stack, key: &str) -> Result<Option<(ContentIndex, V
     let mut all = keys(&head);
     // Entries still to read, newest first (a volume's entries replace it in place).
     let mut pending: Vec<media_index::PageEntry> = head.pages.iter().rev().cloned().collect();
+    // Every listed page is a document, an empty one too: the head never lists one before it
+    // is written.
     while let Some(entry) = pending.pop() {
-        if entry.count == 0 {
-            continue;
-        }
         let Some(doc) = index(stack, &entry.key).await? else {
             return Ok(None);
         };
