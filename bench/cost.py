@@ -904,43 +904,34 @@ def main():
 
 
 def decision_text(lat, small_rate, large_rate, d, deploy_uploads):
-    """The defaults and the figures they rest on: queue window against none, stream window
-    against none, at the deployments' rates; what happens under saturation."""
+    """The defaults and the figures they rest on, in three sentences: the queue window against
+    none and the stream window against none at the deployments' rates, then saturation."""
+    regen = lambda s: s["regen_private"] + s["regen_public"]
     s_none, s_def = lat[(small_rate, (0, 0))], lat[(small_rate, d)]
     l_none, l_def = lat[(large_rate, (0, 0))], lat[(large_rate, d)]
-    s_q1 = lat.get((small_rate, (1, d[1])))
-    l_q1 = lat.get((large_rate, (1, d[1])))
-    s_w1 = lat.get((small_rate, (d[0], 1)))
+    s_q1, s_q0 = lat[(small_rate, (1, d[1]))], lat[(small_rate, (0, d[1]))]
+    l_q1, l_q0 = lat[(large_rate, (1, d[1]))], lat[(large_rate, (0, d[1]))]
+    s_w1 = lat[(small_rate, (d[0], 1))]
     ten_none, ten_def = lat[(10, (0, 0))], lat[(10, d)]
     saved_small = (s_none["flow_cost"] - s_def["flow_cost"]) / 1000 * deploy_uploads[0]
     saved_large = (l_none["flow_cost"] - l_def["flow_cost"]) / 1000 * deploy_uploads[1]
-    regen = lambda s: s["regen_private"] + s["regen_public"]
-    s_q0 = lat.get((small_rate, (0, d[1])))
-    l_q0 = lat.get((large_rate, (0, d[1])))
-    parts = [f"**Windows: {d[0]} s on the queues, {d[1]} s on the stream** (`QueueBatchingWindowSeconds`, "
-             "`StreamBatchingWindowSeconds`: the template's defaults)."]
-    if s_q1 and l_q1 and s_q0 and l_q0:
-        parts.append(f"At the expected rates (the small deployment's {small_rate * 3600:.0f} uploads an hour, the large one's "
-                     f"{large_rate * 3600:,.0f}) a queue batch holds one message whatever its window, so a 1 s queue window only "
-                     f"waits: p50 {s_q1['p50']:.1f} s against {s_q0['p50']:.1f} s with none (large: {l_q1['p50']:.1f} against "
-                     f"{l_q0['p50']:.1f}), for the same regenerations ({regen(s_q1):.2f} against {regen(s_q0):.2f} per upload) "
-                     f"and cost ({money(s_q1['flow_cost'])} against {money(s_q0['flow_cost'])} per 1,000 uploads).")
-    parts.append(f"The stream's window is what coalesces: an upload writes its item twice (face-detection's write, then "
-                 f"content-updated's about a second later), and {d[1]} s puts both in one batch: {regen(s_def):.2f} index "
-                 f"regenerations per upload against {regen(s_none):.2f} with no window, {money(s_def['flow_cost'])} against "
-                 f"{money(s_none['flow_cost'])} per 1,000 uploads ({money(saved_small)} a month for the small deployment, "
-                 f"{money(saved_large)} for the large one), for {s_def['p50'] - s_none['p50']:.1f} s of p50 "
-                 f"({s_none['p50']:.1f} s against {s_def['p50']:.1f} s).")
-    if s_w1:
-        parts.append(f"A 1 s stream window catches the pair only when content-updated is quick ({regen(s_w1):.2f} "
-                     f"regenerations, p50 {s_w1['p50']:.1f} s).")
-    parts.append(f"At 10 and 100 uploads a second content-updated is saturated (it drains {ten_def['capacity']:.1f} a second "
-                 f"at its concurrency of {ten_def['concurrency']}) and the backlog fills every batch, so no window matters there (p50 "
-                 f"{ten_none['p50']:.0f} s against {ten_def['p50']:.0f} s after a minute at 10 a second): the lever is "
-                 "content-updated's concurrency (`docs/decisions/throttling.md`), not the windows.")
-    if d == (0, 2):
-        parts.append("Hence no window on the queues and 2 s on the stream.")
-    return " ".join(parts)
+    return (
+        f"**Windows: {d[0]} s on the queues, {d[1]} s on the stream** (`QueueBatchingWindowSeconds`, "
+        f"`StreamBatchingWindowSeconds`, the template's defaults): at the expected rates ({small_rate * 3600:.0f} and "
+        f"{large_rate * 3600:,.0f} uploads an hour) a queue batch holds one message whatever its window, so a 1 s queue "
+        f"window only waits (p50 {s_q1['p50']:.1f} s against {s_q0['p50']:.1f} s, large {l_q1['p50']:.1f} against "
+        f"{l_q0['p50']:.1f}; {regen(s_q1):.2f} against {regen(s_q0):.2f} regenerations per upload, "
+        f"{money(s_q1['flow_cost'])} against {money(s_q0['flow_cost'])} per 1,000 uploads). "
+        f"The stream's {d[1]} s put an upload's two table writes (face-detection's, then content-updated's about a "
+        f"second later) into one batch: {regen(s_def):.2f} index regenerations per upload against {regen(s_none):.2f} "
+        f"with no window, {money(s_def['flow_cost'])} against {money(s_none['flow_cost'])} per 1,000 uploads "
+        f"({money(saved_small)} a month for the small deployment, {money(saved_large)} for the large one), for "
+        f"{s_def['p50'] - s_none['p50']:.1f} s of p50 ({s_none['p50']:.1f} s against {s_def['p50']:.1f} s; a 1 s window "
+        f"catches the pair less often: {regen(s_w1):.2f} regenerations, p50 {s_w1['p50']:.1f} s). "
+        f"At 10 and 100 uploads a second content-updated is saturated (it drains {ten_def['capacity']:.1f} a second at "
+        f"its concurrency of {ten_def['concurrency']}), the backlog fills every batch and no window matters (p50 "
+        f"{ten_none['p50']:.0f} s against {ten_def['p50']:.0f} s after a minute at 10 a second): the lever there is its "
+        "concurrency (`docs/decisions/throttling.md`).")
 
 
 if __name__ == "__main__":

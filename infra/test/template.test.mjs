@@ -141,10 +141,11 @@ test('stream source: batch item failures, bisect, bounded retries, on-failure qu
   assert.deepEqual(ev.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': ['IndexUpdateFailuresQueue', 'Arn'] })
 })
 
-// The batching windows are the cloud's choice (they coalesce index rebuilds); parameters so a
-// local run can measure without them (bench/README.md, "Upload to public index").
-test('batching windows: parameters defaulting to 1 s (queues) and 2 s (stream), used by every event source', () => {
-  assert.equal(template.Parameters.QueueBatchingWindowSeconds.Default, 1)
+// The batching windows are set from docs/cost.md ("Latency and the batching windows"): the
+// stream's coalesces an upload's two table writes into one index rebuild, a queue's only waits
+// at the expected rates. Parameters, so a deployment or a local run can choose otherwise.
+test('batching windows: parameters defaulting to 0 s (queues) and 2 s (stream), used by every event source', () => {
+  assert.equal(template.Parameters.QueueBatchingWindowSeconds.Default, 0)
   assert.equal(template.Parameters.StreamBatchingWindowSeconds.Default, 2)
   for (const id of ['ContentUpdatedFunction', 'FaceDetectionFunction']) {
     assert.deepEqual(R[id].Properties.Events.ContentEvents.Properties.MaximumBatchingWindowInSeconds, { Ref: 'QueueBatchingWindowSeconds' }, id)
