@@ -2453,3 +2453,15 @@ fn a_png_profile_bomb_costs_no_more_memory_than_the_picture() {
         "peak {peak_kb} kB: the profile was inflated"
     );
 }
+
+/// The `thumbnail` fuzz target's seeds, replayed through its property on the stable toolchain
+/// in every `make test` (coverage-guided fuzzing is `make fuzz`).
+#[test]
+fn the_committed_fuzz_seeds_pass_the_thumbnail_property() {
+    let replayed = media_core::testing::fuzz::replay_seeds(
+        env!("CARGO_MANIFEST_DIR"),
+        "thumbnail",
+        media_imaging::testing::fuzz::thumbnail,
+    );
+    assert!(replayed >= 25);
+}

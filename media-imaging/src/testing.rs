@@ -2,6 +2,7 @@
 //! no encoder produces on purpose. Compiled only with the `testing` feature, never into a
 //! Lambda package.
 
+pub mod fuzz;
 pub mod heif;
 pub mod location;
 

@@ -35,6 +35,8 @@ mod publish;
 mod rebuild;
 mod table;
 mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 

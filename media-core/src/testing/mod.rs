@@ -2,12 +2,14 @@
 //! into a Lambda package.
 //!
 //! * [`events`]: S3 event notification bodies and the changes they describe.
+//! * [`fuzz`]: the fuzz targets' properties, and replaying their committed seeds as tests.
 //! * [`memory`]: in-memory stores with AWS's semantics.
 //! * [`interleaving`]: the step hooks that run a second handler inside one store call of a
 //!   first, for race tests.
 //! * [`indexed_item`]: a processed upload's item.
 
 pub mod events;
+pub mod fuzz;
 pub mod interleaving;
 pub mod memory;
 
