@@ -7,6 +7,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     media_core::telemetry::init();
     let function = face_detection::from_env().await?;
+    media_core::telemetry::init_done();
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let function = function.clone();
         async move {

@@ -10,6 +10,7 @@ use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     media_core::telemetry::init();
     let function = std::sync::Arc::new(migrate_user::from_env().await?);
+    media_core::telemetry::init_done();
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let function = function.clone();
         async move {

@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     media_core::telemetry::init();
     let function = std::sync::Arc::new(repair::from_env().await?);
     let lambda = aws_sdk_lambda::Client::new(&media_core::aws::sdk_config_from_env().await);
+    media_core::telemetry::init_done();
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (function, lambda) = (function.clone(), lambda.clone());
         async move {
