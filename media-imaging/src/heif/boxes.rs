@@ -135,14 +135,15 @@ pub(crate) fn children(bytes: &[u8]) -> Result<Vec<Child<'_>>, String> {
     Ok(out)
 }
 
-fn find<'a>(boxes: &[([u8; 4], &'a [u8], usize)], kind: &[u8; 4]) -> Option<(&'a [u8], usize)> {
+fn find<'a>(boxes: &[Child<'a>], kind: &[u8; 4]) -> Option<(&'a [u8], usize)> {
     boxes
         .iter()
         .find(|(k, _, _)| k == kind)
         .map(|&(_, payload, offset)| (payload, offset))
 }
 
-/// Reads the `meta` box of a HEIF file.
+/// Reads the `meta` box of a HEIF file: the primary item (`pitm`), each item's type
+/// (`iinf`), the grid references (`iref`), properties (`iprp`) and extents (`iloc`).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
     let top = children(bytes)?;
     let (meta, meta_offset) = find(&top, b"meta").ok_or("no meta box")?;
@@ -152,17 +153,41 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
         .map(|(k, p, o)| (k, p, o + meta_offset + 4))
         .collect();
     let mut layout = Layout::default();
-
     let (pitm, _) = find(&meta_children, b"pitm").ok_or("no primary item (pitm)")?;
+    layout.primary = primary_item(pitm)?;
+    let (iinf, _) = find(&meta_children, b"iinf").ok_or("no item information (iinf)")?;
+    read_item_types(iinf, &mut layout)?;
+    if let Some((iref, _)) = find(&meta_children, b"iref") {
+        read_references(iref, &mut layout)?;
+    }
+    if let Some((iprp, _)) = find(&meta_children, b"iprp") {
+        read_properties(iprp, &mut layout)?;
+    }
+    if let Some((iloc, _)) = find(&meta_children, b"iloc") {
+        read_locations(iloc, &mut layout)?;
+    }
+    if let Some((idat, offset)) = find(&meta_children, b"idat") {
+        layout.idat = Some((offset, offset + idat.len()));
+    }
+    if !layout.items.contains_key(&layout.primary) {
+        return Err(format!("primary item {} is not described", layout.primary));
+    }
+    Ok(layout)
+}
+
+/// `pitm`: the primary item's id.
+fn primary_item(pitm: &[u8]) -> Result<u32, String> {
     let mut reader = Reader::new(pitm);
     let (version, _) = reader.full_box_header()?;
-    layout.primary = if version == 0 {
-        u32::from(reader.u16()?)
+    if version == 0 {
+        Ok(u32::from(reader.u16()?))
     } else {
-        reader.u32()?
-    };
+        reader.u32()
+    }
+}
 
-    let (iinf, _) = find(&meta_children, b"iinf").ok_or("no item information (iinf)")?;
+/// `iinf`: each item's type (`hvc1`, `av01`, `grid`, `Exif`...).
+fn read_item_types(iinf: &[u8], layout: &mut Layout) -> Result<(), String> {
     let mut reader = Reader::new(iinf);
     let (version, _) = reader.full_box_header()?;
     if version == 0 {
@@ -188,132 +213,131 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout, String> {
         let item_type = reader.fourcc()?;
         layout.items.entry(id).or_default().item_type = item_type;
     }
+    Ok(())
+}
 
-    if let Some((iref, _)) = find(&meta_children, b"iref") {
-        let mut reader = Reader::new(iref);
-        let (version, _) = reader.full_box_header()?;
-        for (kind, reference, _) in children(reader.rest())? {
-            let mut reader = Reader::new(reference);
-            let id = |r: &mut Reader| {
-                if version == 0 {
-                    r.u16().map(u32::from)
-                } else {
-                    r.u32()
-                }
-            };
-            let from = id(&mut reader)?;
-            let count = reader.u16()?;
-            let mut to = Vec::with_capacity(usize::from(count));
-            for _ in 0..count {
-                to.push(id(&mut reader)?);
+/// `iref`: which items a derived item (a grid's `dimg`) is made from.
+fn read_references(iref: &[u8], layout: &mut Layout) -> Result<(), String> {
+    let mut reader = Reader::new(iref);
+    let (version, _) = reader.full_box_header()?;
+    for (kind, reference, _) in children(reader.rest())? {
+        let mut reader = Reader::new(reference);
+        let id = |r: &mut Reader| {
+            if version == 0 {
+                r.u16().map(u32::from)
+            } else {
+                r.u32()
             }
-            if &kind == b"dimg" {
-                layout
-                    .items
-                    .entry(from)
-                    .or_default()
-                    .derived_from
-                    .extend(to);
-            }
-        }
-    }
-
-    if let Some((iprp, _)) = find(&meta_children, b"iprp") {
-        let iprp = children(iprp)?;
-        let (ipco, _) = find(&iprp, b"ipco").ok_or("no item properties (ipco)")?;
-        let properties = children(ipco)?;
-        for &(_, ipma, _) in iprp.iter().filter(|(kind, _, _)| kind == b"ipma") {
-            let mut reader = Reader::new(ipma);
-            let (version, flags) = reader.full_box_header()?;
-            let entries = reader.u32()?;
-            for _ in 0..entries {
-                let id = if version < 1 {
-                    u32::from(reader.u16()?)
-                } else {
-                    reader.u32()?
-                };
-                let count = reader.u8()?;
-                for _ in 0..count {
-                    let index = if flags & 1 == 1 {
-                        usize::from(reader.u16()? & 0x7FFF)
-                    } else {
-                        usize::from(reader.u8()? & 0x7F)
-                    };
-                    if index == 0 {
-                        continue;
-                    }
-                    let &(kind, payload, _) = properties
-                        .get(index - 1)
-                        .ok_or("property index out of range")?;
-                    let item = layout.items.entry(id).or_default();
-                    if &kind == b"ispe" {
-                        let mut reader = Reader::new(payload);
-                        reader.full_box_header()?;
-                        item.ispe = Some((reader.u32()?, reader.u32()?));
-                    }
-                    item.properties.push((kind, payload.to_vec()));
-                }
-            }
-        }
-    }
-
-    if let Some((iloc, _)) = find(&meta_children, b"iloc") {
-        let mut reader = Reader::new(iloc);
-        let (version, _) = reader.full_box_header()?;
-        let sizes = reader.u16()?;
-        let (offset_size, length_size, base_offset_size) = (
-            (sizes >> 12) as u8,
-            (sizes >> 8 & 15) as u8,
-            (sizes >> 4 & 15) as u8,
-        );
-        let index_size = if version == 1 || version == 2 {
-            (sizes & 15) as u8
-        } else {
-            0
         };
-        let count = if version < 2 {
-            u32::from(reader.u16()?)
-        } else {
-            reader.u32()?
-        };
+        let from = id(&mut reader)?;
+        let count = reader.u16()?;
+        let mut to = Vec::with_capacity(usize::from(count));
         for _ in 0..count {
-            let id = if version < 2 {
+            to.push(id(&mut reader)?);
+        }
+        if &kind == b"dimg" {
+            layout
+                .items
+                .entry(from)
+                .or_default()
+                .derived_from
+                .extend(to);
+        }
+    }
+    Ok(())
+}
+
+/// `iprp`: each item's properties (`ipma` associations into `ipco`), and its size (`ispe`).
+fn read_properties(iprp: &[u8], layout: &mut Layout) -> Result<(), String> {
+    let iprp = children(iprp)?;
+    let (ipco, _) = find(&iprp, b"ipco").ok_or("no item properties (ipco)")?;
+    let properties = children(ipco)?;
+    for &(_, ipma, _) in iprp.iter().filter(|(kind, _, _)| kind == b"ipma") {
+        let mut reader = Reader::new(ipma);
+        let (version, flags) = reader.full_box_header()?;
+        let entries = reader.u32()?;
+        for _ in 0..entries {
+            let id = if version < 1 {
                 u32::from(reader.u16()?)
             } else {
                 reader.u32()?
             };
-            let construction_method = if version == 1 || version == 2 {
-                (reader.u16()? & 15) as u8
-            } else {
-                0
-            };
-            reader.u16()?;
-            let base = reader.uint(base_offset_size)?;
-            let extent_count = reader.u16()?;
-            let mut extents = Vec::with_capacity(usize::from(extent_count).min(32));
-            for _ in 0..extent_count {
-                reader.uint(index_size)?;
-                let offset = reader.uint(offset_size)?;
-                let length = reader.uint(length_size)?;
-                extents.push((
-                    base.checked_add(offset).ok_or("iloc offset overflows")?,
-                    length,
-                ));
+            let count = reader.u8()?;
+            for _ in 0..count {
+                let index = if flags & 1 == 1 {
+                    usize::from(reader.u16()? & 0x7FFF)
+                } else {
+                    usize::from(reader.u8()? & 0x7F)
+                };
+                if index == 0 {
+                    continue;
+                }
+                let &(kind, payload, _) = properties
+                    .get(index - 1)
+                    .ok_or("property index out of range")?;
+                let item = layout.items.entry(id).or_default();
+                if &kind == b"ispe" {
+                    let mut reader = Reader::new(payload);
+                    reader.full_box_header()?;
+                    item.ispe = Some((reader.u32()?, reader.u32()?));
+                }
+                item.properties.push((kind, payload.to_vec()));
             }
-            layout.items.entry(id).or_default().location = Some(Location {
-                construction_method,
-                extents,
-            });
         }
     }
+    Ok(())
+}
 
-    if let Some((idat, offset)) = find(&meta_children, b"idat") {
-        layout.idat = Some((offset, offset + idat.len()));
+/// `iloc`: where each item's bytes are (extents in the file or in `idat`).
+fn read_locations(iloc: &[u8], layout: &mut Layout) -> Result<(), String> {
+    let mut reader = Reader::new(iloc);
+    let (version, _) = reader.full_box_header()?;
+    let sizes = reader.u16()?;
+    let (offset_size, length_size, base_offset_size) = (
+        (sizes >> 12) as u8,
+        (sizes >> 8 & 15) as u8,
+        (sizes >> 4 & 15) as u8,
+    );
+    let index_size = if version == 1 || version == 2 {
+        (sizes & 15) as u8
+    } else {
+        0
+    };
+    let count = if version < 2 {
+        u32::from(reader.u16()?)
+    } else {
+        reader.u32()?
+    };
+    for _ in 0..count {
+        let id = if version < 2 {
+            u32::from(reader.u16()?)
+        } else {
+            reader.u32()?
+        };
+        let construction_method = if version == 1 || version == 2 {
+            (reader.u16()? & 15) as u8
+        } else {
+            0
+        };
+        reader.u16()?;
+        let base = reader.uint(base_offset_size)?;
+        let extent_count = reader.u16()?;
+        let mut extents = Vec::with_capacity(usize::from(extent_count).min(32));
+        for _ in 0..extent_count {
+            reader.uint(index_size)?;
+            let offset = reader.uint(offset_size)?;
+            let length = reader.uint(length_size)?;
+            extents.push((
+                base.checked_add(offset).ok_or("iloc offset overflows")?,
+                length,
+            ));
+        }
+        layout.items.entry(id).or_default().location = Some(Location {
+            construction_method,
+            extents,
+        });
     }
-    if !layout.items.contains_key(&layout.primary) {
-        return Err(format!("primary item {} is not described", layout.primary));
-    }
-    Ok(layout)
+    Ok(())
 }
 
 impl Layout {
