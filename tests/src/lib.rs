@@ -226,6 +226,19 @@ impl Stack {
         }
     }
 
+    /// The item once content-updated has written it: face-detection may write its attributes
+    /// first (the two run in either order), which makes an item with none of content-updated's.
+    pub async fn content_item(
+        &self,
+        identity_id: &str,
+        object_key: &str,
+    ) -> Result<Option<MediaItem>> {
+        Ok(self
+            .item(identity_id, object_key)
+            .await?
+            .filter(|item| item.sequencer.is_some()))
+    }
+
     pub async fn item(&self, identity_id: &str, object_key: &str) -> Result<Option<MediaItem>> {
         let output = self
             .dynamodb

@@ -60,7 +60,7 @@ async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> 
 
     // The photo: JPEG thumbnail fitting 200x200, every attribute of the item.
     let item = eventually("the photo's item", WAIT, || async {
-        stack.item(&id, &photo_key).await
+        stack.content_item(&id, &photo_key).await
     })
     .await?;
     let thumbnail_key = format!("public/thumbnails/{id}/my photo+1 é.jpg");
@@ -98,7 +98,7 @@ async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> 
 
     // The PNG with alpha: a PNG thumbnail that keeps it; private, so no upload day.
     let item = eventually("the PNG's item", WAIT, || async {
-        stack.item(&id, &alpha_key).await
+        stack.content_item(&id, &alpha_key).await
     })
     .await?;
     assert!(!item.is_public);
@@ -115,7 +115,7 @@ async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> 
 
     // EXIF orientation 6: width and height swapped, thumbnail upright.
     let item = eventually("the rotated item", WAIT, || async {
-        stack.item(&id, &rotated_key).await
+        stack.content_item(&id, &rotated_key).await
     })
     .await?;
     assert_eq!((item.width, item.height), (Some(400), Some(800)));
@@ -150,7 +150,7 @@ async fn uploads_get_thumbnails_previews_and_items_and_deletes_remove_them() -> 
         )
         .await?;
     let item = eventually("the GIF's item", WAIT, || async {
-        stack.item(&id, &gif_key).await
+        stack.content_item(&id, &gif_key).await
     })
     .await?;
     assert!(item.animated, "{item:?}");
@@ -218,14 +218,14 @@ async fn bad_uploads_are_kept_and_reported_and_the_good_one_goes_through() -> Re
     stack.upload(&good_key, photo_jpeg(1024, 768), None).await?;
 
     let good = eventually("the good picture", WAIT, || async {
-        stack.item(&id, &good_key).await
+        stack.content_item(&id, &good_key).await
     })
     .await?;
     assert!(good.thumbnail_key.is_some());
     for (name, bytes) in &bad {
         let key = format!("private/content/{id}/{name}");
         let item = eventually("the bad upload's item", WAIT, || async {
-            stack.item(&id, &key).await
+            stack.content_item(&id, &key).await
         })
         .await?;
         assert_eq!(item.thumbnail_key, None, "{name}");
@@ -303,7 +303,10 @@ async fn a_late_create_that_read_the_picture_before_its_deletion_does_not_bring_
     let id = identity_id();
     let key = format!("public/content/{id}/late.jpg");
     stack.upload(&key, photo_jpeg(640, 480), None).await?;
-    let created = eventually("the item", WAIT, || async { stack.item(&id, &key).await }).await?;
+    let created = eventually("the item", WAIT, || async {
+        stack.content_item(&id, &key).await
+    })
+    .await?;
     let create_sequencer = created.sequencer.clone().unwrap();
 
     // A second delivery of the create event (S3 delivers at least once) reads the picture,
@@ -371,7 +374,10 @@ async fn an_upload_claiming_an_old_date_in_its_metadata_is_dated_by_its_event() 
     stack
         .upload(&key, photo_jpeg(320, 240), Some(claim))
         .await?;
-    let item = eventually("the item", WAIT, || async { stack.item(&id, &key).await }).await?;
+    let item = eventually("the item", WAIT, || async {
+        stack.content_item(&id, &key).await
+    })
+    .await?;
     let after = chrono::Utc::now();
     let date = item.upload_date.clone().unwrap();
     let when = chrono::DateTime::parse_from_rfc3339(&date)?.to_utc();
@@ -406,7 +412,7 @@ async fn a_visibility_change_keeps_the_first_upload_date_from_the_old_item_or_it
         )
         .await?;
     let first = eventually("the first upload's item", WAIT, || async {
-        stack.item(&id, &old).await
+        stack.content_item(&id, &old).await
     })
     .await?;
     let first_date = first.upload_date.clone().unwrap();
@@ -650,7 +656,25 @@ async fn conditional_writes_read_the_same_through_the_adapter_and_the_fake() -> 
         ("delete If-Match, another version", Superseded),
         ("delete If-Match, no object", Applied),
     ];
-    assert_eq!(answers[0], expected, "S3 through the adapter");
+    // The emulator deletes whatever version is there on a DeleteObject with If-Match, where
+    // S3 answers 412 Precondition Failed ("DeleteObject", `If-Match`,
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html) as the fake does:
+    // a gap of the emulator (docs/emulator.md), held here so that its end is noticed.
+    let emulator_gap = "delete If-Match, another version";
+    let on_the_emulator: Vec<_> = expected
+        .iter()
+        .map(|&(what, outcome)| {
+            (
+                what,
+                if what == emulator_gap {
+                    Applied
+                } else {
+                    outcome
+                },
+            )
+        })
+        .collect();
+    assert_eq!(answers[0], on_the_emulator, "S3 through the adapter");
     assert_eq!(answers[1], expected, "the in-memory fake");
     Ok(())
 }

@@ -15,7 +15,7 @@ async fn data_survives_a_restart_and_the_pipeline_keeps_working() -> Result<()> 
     let before = format!("public/content/{id}/before.jpg");
     stack.upload(&before, photo_jpeg(300, 200), None).await?;
     eventually("the item", WAIT, || async {
-        stack.item(&id, &before).await
+        stack.content_item(&id, &before).await
     })
     .await?;
     let private_index = format!("private/index/{id}/content.json");
@@ -135,7 +135,10 @@ async fn poison_messages_go_to_the_dead_letter_queue_and_invoke_calls_a_function
     let id = identity_id();
     let key = format!("private/content/{id}/by hand.jpg");
     stack.upload(&key, photo_jpeg(320, 240), None).await?;
-    eventually("the item", WAIT, || async { stack.item(&id, &key).await }).await?;
+    eventually("the item", WAIT, || async {
+        stack.content_item(&id, &key).await
+    })
+    .await?;
     let event = serde_json::json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2030-01-01T00:00:00.000Z",
         "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "X"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
