@@ -141,26 +141,31 @@ after(async () => {
   await stopStack();
 });
 
-test('the owner uploads three public pictures', async () => {
-  await signUp(page);
+/** Uploads public pictures titled `titles` and waits for their thumbnails in My pictures. */
+async function upload(titles) {
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.locator('#view-upload:not([hidden])').waitFor();
-  const files = await Promise.all(TITLES.map(async (title, i) => ({
-    name: `nav-${i}.jpg`, mimeType: 'image/jpeg',
+  const files = await Promise.all(titles.map(async (title, i) => ({
+    name: `nav-${title.split(' ')[0].toLowerCase()}.jpg`, mimeType: 'image/jpeg',
     buffer: await makeImage(page, { width: 640 + 80 * i, height: 480, hue: 40 + 110 * i, type: 'image/jpeg', label: title.split(' ')[0] }),
   })));
   await page.locator('#file-input').setInputFiles(files);
-  const entry = (name) => page.locator(`#upload-queue li[data-file="${name}"]`);
-  for (const [i, title] of TITLES.entries()) {
-    await entry(`nav-${i}.jpg`).locator('[data-role="title"]').fill(title);
-    await entry(`nav-${i}.jpg`).getByLabel('Public: everyone can see it').check();
+  for (const [i, title] of titles.entries()) {
+    const entry = page.locator(`#upload-queue li[data-file="${files[i].name}"]`);
+    await entry.locator('[data-role="title"]').fill(title);
+    await entry.getByLabel('Public: everyone can see it').check();
   }
   await page.getByRole('button', { name: /^Upload( \d+ pictures)?$/ }).click();
   await page.locator('#upload-status').filter({ hasText: 'All uploads finished.' }).waitFor({ timeout: 60_000 });
   await page.getByRole('link', { name: 'My pictures' }).click();
-  for (const title of TITLES) {
+  for (const title of titles) {
     await card(page, title).locator('img[data-role="thumbnail"]').waitFor({ timeout: PROCESSING_MS });
   }
+}
+
+test('the owner uploads three public pictures', async () => {
+  await signUp(page);
+  await upload(TITLES);
   order = await gridTitles(page, 'mine');
   assert.deepEqual([...order].sort(), [...TITLES].sort());
 });
@@ -325,6 +330,32 @@ test('a picture deleted in the dialog is passed over while the index still lists
   await page.unroute(privateIndex);
   await card(page, order[1]).waitFor({ state: 'detached', timeout: PROCESSING_MS });
   assert.deepEqual(await gridTitles(page, 'mine'), [order[0], order[2]]);
+});
+
+test('Next at the last loaded picture loads older ones (newest first)', async () => {
+  // A screen the first four cards (the test stack's head) fill, so the grid's "Load older
+  // pictures" stays below it and loads nothing by itself.
+  await page.setViewportSize({ width: PHONE.width, height: 420 });
+  const newer = [`Orchard ${run}`, `Quarry ${run}`, `Reef ${run}`];
+  await upload(newer);
+  // Five pictures: the head lists the newest four, a page the oldest (order[2]).
+  const older = page.locator('#view-mine [data-role="older"]');
+  await older.waitFor({ state: 'visible', timeout: PROCESSING_MS });
+  const loaded = await gridTitles(page, 'mine');
+  assert.equal(loaded.length, 4, `the head only: ${JSON.stringify(loaded)}`);
+  assert.equal(loaded.at(-1), order[0]);
+  // Opened from the keyboard, without scrolling the grid.
+  await card(page, order[0]).getByRole('button').evaluate((b) => b.focus({ preventScroll: true }));
+  await page.keyboard.press('Enter');
+  await showing(page, order[0]);
+  assert.deepEqual(await nav(page), { shown: true, prev: true, next: true, place: '4 of 4 loaded' });
+  await page.keyboard.press('ArrowRight');
+  await showing(page, order[2]);
+  assert.deepEqual(await nav(page), { shown: true, prev: true, next: false, place: '5 of 5' });
+  await page.keyboard.press('Escape');
+  await older.waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('#view-mine ul.grid li').count(), 5);
+  await page.setViewportSize(DESKTOP);
 });
 
 test('no dialogs, no CSP violations, no uncaught errors', () => {
