@@ -109,8 +109,8 @@ class App {
   constructor(config: AppConfig) {
     this.session = new Session(config);
     this.api = new Api(config, this.session);
-    this.publicGallery = this.makeGallery('#view-public', { showVisibility: false, emptyText: 'No public pictures yet.' });
-    this.mineGallery = this.makeGallery('#view-mine', {
+    this.publicGallery = this.makeGallery('#view-public', this.publicOlder, { showVisibility: false, emptyText: 'No public pictures yet.' });
+    this.mineGallery = this.makeGallery('#view-mine', this.mineOlder, {
       showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
       describeRefusal: (refused) => refusalText(refused, config),
     });
@@ -127,15 +127,25 @@ class App {
     this.followChanges();
   }
 
-  /** A gallery of the view `view` (its grid, status line and find bar); a thumbnail opens the detail view. */
-  private makeGallery(view: string, deps: Pick<GalleryDeps, 'showVisibility' | 'emptyText' | 'describeRefusal'>): Gallery {
+  /**
+   * A gallery of the view `view` (its grid, status line and find bar); a thumbnail opens the
+   * detail view, which moves through the grid as shown and, past its last picture, loads older
+   * ones as `older` (the view's "Load older pictures") does.
+   */
+  private makeGallery(view: string, older: OlderButton, deps: Pick<GalleryDeps, 'showVisibility' | 'emptyText' | 'describeRefusal'>): Gallery {
     const bar = $(`${view} [data-role="find-bar"]`);
-    return new Gallery($(`${view} [data-role="grid"]`), $(`${view} [data-role="status"]`), {
+    const gallery: Gallery = new Gallery($(`${view} [data-role="grid"]`), $(`${view} [data-role="status"]`), {
       ...deps,
       presign: this.presign,
-      onOpen: (item) => this.detail.open(item),
+      onOpen: (item) => this.detail.open(item, {
+        items: () => gallery.shown,
+        canLoadMore: () => gallery.olderComeLast && older.canLoad,
+        loadMore: () => older.loadOnce(),
+        control: (key) => gallery.control(key),
+      }),
       find: { bar, idPrefix: bar.dataset.idPrefix ?? view.replace(/\W/g, '') },
     });
+    return gallery;
   }
 
   private makeAccountView(): AccountView {
@@ -174,6 +184,7 @@ class App {
       readHead: (key) => this.api.readObject(key, DETAIL_HEAD_BYTES),
       shareUrl: (item) => shareUrl(location.href, item),
       describeError: friendlyApiError,
+      gone: (key) => this.vacated.has(key),
     });
   }
 

@@ -2,14 +2,16 @@
  * The detail dialog: the picture (its preview rendition; the original is its owner's download),
  * its facts (for the owner, whether the file carries a location), the faces toggle, the share
  * link, and the owner's edit, visibility change and delete. Only the owner's view requests the
- * original (originals.ts).
+ * original (originals.ts). Previous and next (buttons, arrow keys, a swipe) move through the
+ * grid it was opened from (browse.ts).
  */
+import { arrowStep, neighbours, swipeStep, type Around, type Neighbours, type Step } from '../browse';
 import { checkEdit, lengthCounter } from '../edit';
 import { scanLocation, type LocationScan } from '../location';
 import type { IndexItem } from '../indexdoc';
 import { originalDownload, ownsOriginal, shownPicture, type ResponseOverrides } from '../originals';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
-import { $, el, formatDate, setText } from './dom';
+import { $, el, formatDate, h, setText } from './dom';
 
 export interface DetailDeps {
   presign: (key: string, version: string, overrides?: ResponseOverrides) => Promise<string>;
@@ -26,6 +28,29 @@ export interface DetailDeps {
   readHead: (key: string) => Promise<Uint8Array>;
   shareUrl: (item: IndexItem) => string;
   describeError: (err: unknown) => string;
+  /**
+   * Keys this page deleted (or moved away from) that an index may still list for a moment:
+   * moving through the pictures passes over them.
+   */
+  gone: (key: string) => boolean;
+}
+
+/**
+ * The pictures the detail view moves through: the grid it was opened from, in the order and
+ * with the find field's filter it shows them.
+ */
+export interface Browse {
+  /** The grid's pictures as shown now (read at every step: the index changes meanwhile). */
+  items: () => readonly IndexItem[];
+  /**
+   * Whether older pictures can be loaded and would continue the list after its last one (a
+   * newest-first grid with a "Load older pictures" button): then Next at the last loaded
+   * picture loads them, as scrolling the grid down would.
+   */
+  canLoadMore: () => boolean;
+  loadMore: () => Promise<void>;
+  /** The grid's control that opens `key`: focus returns there when the dialog closes. */
+  control: (key: string) => HTMLElement | undefined;
 }
 
 
@@ -58,6 +83,11 @@ export class DetailView {
   private readonly stripBox = el('#visibility-strip', HTMLInputElement);
   private readonly visibilityError = $('#visibility-error');
   private readonly visibilityOk = $('#visibility-ok');
+  private readonly figure = $('.detail-figure', this.dialog);
+  private readonly nav = $('#detail-nav');
+  private readonly prevButton = el('#detail-prev', HTMLButtonElement);
+  private readonly nextButton = el('#detail-next', HTMLButtonElement);
+  private readonly position = $('#detail-position');
   private item?: IndexItem;
   /** The key the open picture is moving to, until an index lists it. */
   private movingTo?: string;
@@ -65,6 +95,14 @@ export class DetailView {
   private showFaces = false;
   private opener?: HTMLElement;
   private imageToken = 0;
+  /** The grid the dialog was opened from; undefined for a picture opened alone (a share link). */
+  private browse?: Browse;
+  /** The pictures around the open one when last looked at, to keep its place if it leaves the list. */
+  private around: Around = {};
+  /** Loading older pictures for Next at the last loaded one. */
+  private loadingMore = false;
+  /** The neighbours' previews, loaded ahead so a step shows them from the cache. */
+  private preloads: { keys: string; images: HTMLImageElement[] } = { keys: '', images: [] };
 
   constructor(private readonly deps: DetailDeps) {
     $('#detail-close').addEventListener('click', () => this.close());
@@ -92,14 +130,82 @@ export class DetailView {
     $('#delete-yes').addEventListener('click', () => void this.remove());
     this.copyLink.addEventListener('click', () => void this.copyShareLink());
     this.visibilityButton.addEventListener('click', () => void this.changeVisibility());
+    this.prevButton.addEventListener('click', () => void this.step('prev'));
+    this.nextButton.addEventListener('click', () => void this.step('next'));
+    // On the document: after a click on the picture (not focusable), focus is on the body.
+    document.addEventListener('keydown', (e) => {
+      if (!this.dialog.open || !this.browse || e.defaultPrevented) return;
+      const target = e.target instanceof Element ? e.target : null;
+      const step = arrowStep(e, target && {
+        tagName: target.tagName,
+        type: target instanceof HTMLInputElement ? target.type : undefined,
+        isContentEditable: target instanceof HTMLElement && target.isContentEditable,
+      });
+      if (!step) return;
+      e.preventDefault();
+      void this.step(step);
+    });
+    this.followSwipes();
+    this.followZoom();
+  }
+
+  /**
+   * A one-finger horizontal swipe on the picture steps (touch only: a mouse drag selects). A
+   * second finger (pinch-zoom) or the browser taking the touch over (pointercancel: a scroll)
+   * drops it.
+   */
+  private followSwipes(): void {
+    let start: { id: number; x: number; y: number } | undefined;
+    const fingers = new Set<number>();
+    this.figure.addEventListener('pointerdown', (e) => {
+      if (e.pointerType !== 'touch') return;
+      fingers.add(e.pointerId);
+      start = fingers.size === 1 && e.isPrimary ? { id: e.pointerId, x: e.clientX, y: e.clientY } : undefined;
+    });
+    const lift = (e: PointerEvent) => {
+      fingers.delete(e.pointerId);
+      if (e.pointerId === start?.id && e.type === 'pointercancel') start = undefined;
+    };
+    this.figure.addEventListener('pointercancel', lift);
+    this.figure.addEventListener('pointerup', (e) => {
+      const began = start;
+      const alone = fingers.size === 1;
+      lift(e);
+      if (!began || e.pointerId !== began.id) return;
+      start = undefined;
+      if (!alone || this.zoomed()) return;
+      const step = swipeStep(e.clientX - began.x, e.clientY - began.y);
+      if (step) void this.step(step);
+    });
+  }
+
+  /** Whether the page is pinch-zoomed in (then a one-finger pan moves the zoomed view, not the pictures). */
+  private zoomed(): boolean {
+    return (window.visualViewport?.scale ?? 1) > 1.01;
+  }
+
+  private followZoom(): void {
+    window.visualViewport?.addEventListener('resize', () => {
+      this.figure.toggleAttribute('data-zoomed', this.zoomed());
+    });
   }
 
   get openKey(): string | undefined {
     return this.dialog.open ? this.item?.objectKey : undefined;
   }
 
-  open(item: IndexItem): void {
+  /** Opens `item`; with `browse`, previous and next move through that grid. */
+  open(item: IndexItem, browse?: Browse): void {
     this.opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+    this.browse = browse;
+    this.around = {};
+    this.show(item);
+    if (!this.dialog.open) this.dialog.showModal();
+    el('#detail-close', HTMLButtonElement).focus();
+  }
+
+  /** Shows `item` in the dialog as opening it from the gallery does: every part of it reset. */
+  private show(item: IndexItem): void {
     this.item = item;
     this.showFaces = false;
     setText(this.editError, '');
@@ -116,8 +222,109 @@ export class DetailView {
     this.editDescription.value = item.description;
     this.renderCounts();
     this.render();
-    if (!this.dialog.open) this.dialog.showModal();
-    el('#detail-close', HTMLButtonElement).focus();
+  }
+
+  /** The pictures around the open one in the grid it was opened from, as the grid is now. */
+  private neighbours(): Neighbours<IndexItem> | undefined {
+    if (!this.browse || !this.item) return undefined;
+    const found = neighbours(this.browse.items(), (i) => i.objectKey, this.item.objectKey, this.around, this.deps.gone);
+    this.around = found.around;
+    return found;
+  }
+
+  /**
+   * Moves to the previous or next picture. Next at the last loaded one loads older pictures
+   * when they continue the list (Browse.canLoadMore); otherwise the ends are the ends.
+   */
+  private async step(step: Step): Promise<void> {
+    if (!this.dialog.open || this.loadingMore) return;
+    let found = this.neighbours();
+    if (!found) return;
+    const focusHere = this.dialog.contains(document.activeElement) ? document.activeElement : null;
+    if (step === 'next' && !found.next && this.browse?.canLoadMore()) {
+      const browse = this.browse;
+      const from = this.item?.objectKey;
+      this.loadingMore = true;
+      this.renderNav();
+      try {
+        // A page may hold nothing the find field lets through: on to the next one, while the
+        // list grows (a failed load leaves it as it was, and the gallery says why).
+        let before = -1;
+        while (!found?.next && browse.canLoadMore() && browse.items().length > before) {
+          before = browse.items().length;
+          await browse.loadMore();
+          found = this.neighbours();
+        }
+      } finally {
+        this.loadingMore = false;
+      }
+      // Closed, or moved on by other means, while loading.
+      if (!this.dialog.open || this.browse !== browse || this.item?.objectKey !== from) return;
+    }
+    const to = step === 'prev' ? found?.prev : found?.next;
+    if (!to) {
+      this.renderNav();
+      return;
+    }
+    this.show(to);
+    // Focus stays where it was, unless that control is gone for this picture (the end reached,
+    // a confirmation closed): then on the other way, or on Close.
+    const other = step === 'prev' ? this.nextButton : this.prevButton;
+    const focus = [focusHere, other, el('#detail-close', HTMLButtonElement)]
+      .find((c): c is HTMLElement => c instanceof HTMLElement && this.focusable(c));
+    if (focus && document.activeElement !== focus) focus.focus();
+  }
+
+  private focusable(control: HTMLElement): boolean {
+    return control.isConnected && !(control as HTMLButtonElement).disabled && !control.closest('[hidden]');
+  }
+
+  /**
+   * The previous and next buttons (disabled at the ends, hidden for a picture opened alone),
+   * the place in the list, and the neighbours' previews loaded ahead.
+   */
+  private renderNav(): void {
+    const found = this.neighbours();
+    this.nav.hidden = !found;
+    if (!found || !this.item) return;
+    const more = this.browse?.canLoadMore() ?? false;
+    this.prevButton.disabled = !found.prev;
+    this.nextButton.disabled = !found.next && (!more || this.loadingMore);
+    const place = found.index === undefined ? '' : `${found.index + 1} of ${found.count}${more ? ' loaded' : ''}`;
+    const spoken = place && `${this.item.title}, `;
+    if (this.position.textContent !== spoken + place) {
+      this.position.replaceChildren(h('span', { class: 'visually-hidden', text: spoken }), place);
+    }
+    this.preload([found.prev, found.next]);
+  }
+
+  /**
+   * Loads the previews of `items` into the browser's cache, by the very URL the dialog will
+   * show (presign answers the same URL for a key while it is valid), so a step shows them at
+   * once. Only previews: an owner's picture without one would show the original, too heavy to
+   * fetch on the chance.
+   */
+  private preload(items: (IndexItem | undefined)[]): void {
+    const wanted = items.flatMap((it) => {
+      const shown = it && shownPicture(it, this.deps.ownerId());
+      return it && shown?.kind === 'preview' ? [{ key: shown.key, version: it.uploadDate }] : [];
+    });
+    const keys = JSON.stringify(wanted);
+    if (keys === this.preloads.keys) return;
+    const images: HTMLImageElement[] = [];
+    // Kept while they are the neighbours, so the loaded pictures stay in the memory cache.
+    this.preloads = { keys, images };
+    for (const { key, version } of wanted) {
+      const img = new Image();
+      img.decoding = 'async';
+      images.push(img);
+      this.deps.presign(key, version).then(
+        (url) => {
+          if (this.preloads.images.includes(img)) img.src = url;
+        },
+        () => {},
+      );
+    }
   }
 
   close(): void {
@@ -132,6 +339,7 @@ export class DetailView {
     if (!fresh) {
       setText(this.caption, 'This picture has been deleted.');
       this.owner.hidden = true;
+      this.renderNav();
       return;
     }
     const imageChanged = fresh.facesKey !== this.item.facesKey || fresh.previewKey !== this.item.previewKey;
@@ -156,6 +364,7 @@ export class DetailView {
     this.owner.hidden = !mine;
     this.renderVisibility();
     this.renderLocation();
+    this.renderNav();
     if (reloadImage) this.renderImage();
   }
 
@@ -258,14 +467,14 @@ export class DetailView {
       if (typeof scan === 'object') {
         this.locationScan = { key: newKey, scan: removeLocation ? { status: 'none' } : scan };
       }
-      this.movingTo = newKey;
       if (this.dialog.open && this.item?.objectKey === it.objectKey) {
+        this.movingTo = newKey;
         this.item = moved;
         this.render(true);
         setText(this.visibilityOk, `Moved: the picture is ${toPublic ? 'public' : 'private'} now; the galleries follow in a moment.`);
       }
     } catch (err) {
-      setText(this.visibilityError, `Could not change the visibility: ${this.deps.describeError(err)}`);
+      if (this.item?.objectKey === it.objectKey) setText(this.visibilityError, `Could not change the visibility: ${this.deps.describeError(err)}`);
     } finally {
       this.visibilityButton.disabled = false;
     }
@@ -313,7 +522,9 @@ export class DetailView {
       (url) => {
         if (token === this.imageToken) this.image.src = url;
       },
-      (err) => setText(this.caption, `The picture could not be loaded: ${this.deps.describeError(err)}`),
+      (err) => {
+        if (token === this.imageToken) setText(this.caption, `The picture could not be loaded: ${this.deps.describeError(err)}`);
+      },
     );
   }
 
@@ -365,11 +576,14 @@ export class DetailView {
     button.disabled = true;
     try {
       await this.deps.save(it, title, this.editDescription.value);
+      // Moved on to another picture meanwhile: the gallery shows the saved text.
+      if (this.item?.objectKey !== it.objectKey) return;
       setText(this.editOk, 'Saved. The gallery updates in a moment.');
       // Show the new text at once; the index confirms it shortly.
       this.item = { ...it, title, description: this.editDescription.value.trim() };
       this.render(false);
     } catch (err) {
+      if (this.item?.objectKey !== it.objectKey) return;
       setText(this.editError, `Could not save: ${this.deps.describeError(err)}`);
     } finally {
       button.disabled = false;
@@ -383,8 +597,11 @@ export class DetailView {
     setText(this.deleteError, '');
     try {
       await this.deps.remove(it);
-      this.close();
+      // Deleting closes the dialog (the grid shows the picture gone), unless the person moved
+      // on to another picture meanwhile.
+      if (this.item?.objectKey === it.objectKey) this.close();
     } catch (err) {
+      if (this.item?.objectKey !== it.objectKey) return;
       setText(this.deleteError, `Could not delete: ${this.deps.describeError(err)}`);
     } finally {
       yes.disabled = false;
@@ -401,7 +618,12 @@ export class DetailView {
     this.imageToken++;
     this.movingTo = undefined;
     this.image.removeAttribute('src');
+    // Focus goes back to the grid at the picture last shown (the one opened, or one moved to).
+    const control = this.item && this.browse?.control(this.item.objectKey);
     this.item = undefined;
-    if (this.opener?.isConnected) this.opener.focus();
+    this.browse = undefined;
+    this.preloads = { keys: '', images: [] };
+    if (control?.isConnected) control.focus();
+    else if (this.opener?.isConnected) this.opener.focus();
   }
 }

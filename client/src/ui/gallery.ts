@@ -27,6 +27,8 @@ interface Card {
 export class Gallery {
   private cards = new Map<string, Card>();
   private doc?: IndexDoc;
+  /** The items on the grid, in its order (what the find field lets through, sorted). */
+  private shownItems: IndexItem[] = [];
   /** Counts DOM card (re)builds, for tests and debugging. */
   builds = 0;
 
@@ -75,9 +77,28 @@ export class Gallery {
     return this.cards.get(objectKey)?.item;
   }
 
+  /** The items as the grid shows them: filtered by the find field, in the chosen order. */
+  get shown(): readonly IndexItem[] {
+    return this.shownItems;
+  }
+
+  /**
+   * Whether older pictures, once loaded, come after the last one shown: in newest-first
+   * order they do; in the other orders they would land anywhere in the grid.
+   */
+  get olderComeLast(): boolean {
+    return this.order === 'newest';
+  }
+
+  /** The button of the card that opens `objectKey`, if the grid shows it. */
+  control(objectKey: string): HTMLElement | undefined {
+    return this.cards.get(objectKey)?.li.querySelector('button') ?? undefined;
+  }
+
   clear(): void {
     this.cards.clear();
     this.doc = undefined;
+    this.shownItems = [];
     this.grid.replaceChildren();
     setText(this.status, '');
   }
@@ -95,7 +116,8 @@ export class Gallery {
     this.doc = doc;
     const keep = new Set<string>();
     let prev: Element | null = null;
-    for (const item of findAndSort(doc.items, this.query, this.order)) {
+    this.shownItems = findAndSort(doc.items, this.query, this.order);
+    for (const item of this.shownItems) {
       keep.add(item.objectKey);
       const sig = itemSignature(item);
       let card = this.cards.get(item.objectKey);

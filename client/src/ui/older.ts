@@ -25,9 +25,18 @@ export class OlderButton {
     this.button.hidden = !this.paged?.hasMore;
   }
 
-  private async load(): Promise<void> {
+  /** Whether older pictures remain to be loaded. */
+  get canLoad(): boolean {
+    return !!this.paged?.hasMore;
+  }
+
+  /**
+   * Loads the next older page, as pressing the button does (the detail view's Next at the
+   * last picture); joins a load under way (PagedIndex.loadOlder runs one at a time).
+   */
+  async loadOnce(): Promise<void> {
     const paged = this.paged;
-    if (!paged || this.button.hidden || this.button.disabled) return;
+    if (!paged?.hasMore) return;
     this.button.disabled = true;
     try {
       await paged.loadOlder();
@@ -35,6 +44,12 @@ export class OlderButton {
       this.button.disabled = false;
       this.sync();
     }
+  }
+
+  private async load(): Promise<void> {
+    const paged = this.paged;
+    if (!paged || this.button.hidden || this.button.disabled) return;
+    await this.loadOnce();
     // Still on screen after a short page: keep going until it scrolls out of view.
     if (this.onScreen && this.paged === paged && paged.hasMore) requestAnimationFrame(() => void this.load());
   }
