@@ -83,6 +83,23 @@ async function titlesByUploadDate() {
   return [...items.values()].sort((a, b) => b.uploadDate.localeCompare(a.uploadDate)).map((i) => i.title);
 }
 
+/** The keys of the volumes with items that the signed-in user's private index lists, at any depth. */
+async function listedVolumes() {
+  const client = s3();
+  const volumes = [];
+  const read = async (key) => {
+    const body = await client.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+    const doc = JSON.parse(await body.Body.transformToString());
+    for (const entry of doc.pages ?? []) {
+      if (entry.count === 0) continue;
+      if (entry.level > 0) volumes.push(entry.key);
+      await read(entry.key);
+    }
+  };
+  await read(`private/index/${identityId}/content.json`);
+  return volumes;
+}
+
 before(async () => {
   ({ stack, stop: stopStack } = await startStack());
   browser = await launchBrowser();
@@ -354,9 +371,13 @@ test('a person scrolls back through every picture, page by page and into volumes
   // Newest first across the head, the pages and the volumes: the order of the upload dates.
   assert.deepEqual(all, await titlesByUploadDate(), 'every picture, newest first by the index\'s upload dates');
   assert.ok(pageRequests.length >= 2, `pages were fetched as the person scrolled: ${JSON.stringify(pageRequests)}`);
-  // Pages of 3 and volumes of 2 (INDEX_PARAMETERS): the older pictures are listed through
-  // volumes, which the gallery opened as the person scrolled into them.
-  assert.ok(pageRequests.some((r) => /\/volume\d+-/.test(r.key)), `a volume was opened: ${JSON.stringify(pageRequests)}`);
+  // Pages of 3 and volumes of 2 (INDEX_PARAMETERS): how many pages (and so whether a volume)
+  // 16 uploads make depends on how the stream batched their changes, so what is promised is
+  // that the gallery opened every volume the index lists as the person scrolled into it.
+  const volumes = await listedVolumes();
+  for (const volume of volumes) {
+    assert.ok(pageRequests.some((r) => decodeURIComponent(r.key) === volume), `volume ${volume} was opened: ${JSON.stringify(pageRequests)}`);
+  }
   await shot('10a-scrolled-to-the-oldest');
   // Settled: polling reads the head only; no page is fetched again. The backend may still be
   // rewriting the index (the uploads' processing): a page or volume fetched while it did can be
