@@ -75,7 +75,11 @@ async fn stored_before<O: ObjectStore + ?Sized>(
     moved_from: Option<&str>,
 ) -> Result<u64, StoreError> {
     let this_key = key.object_key();
-    let this = (fetched.head.last_modified, this_key.as_str());
+    // Compared in whole seconds: the upload's own time comes from GetObject's Last-Modified
+    // header (an HTTP date), the others' from ListObjectsV2 (milliseconds). Uploads within one
+    // second count in key order.
+    let whole_second = |time: Option<chrono::DateTime<chrono::Utc>>| time.map(|t| t.timestamp());
+    let this = (whole_second(fetched.head.last_modified), this_key.as_str());
     let mut total = 0u64;
     for visibility in [Visibility::Public, Visibility::Private] {
         let prefix = format!("{}/content/{}/", visibility.as_str(), key.identity_id());
@@ -85,7 +89,7 @@ async fn stored_before<O: ObjectStore + ?Sized>(
             for object in &page.objects {
                 let counted = object.key != this_key
                     && Some(object.key.as_str()) != moved_from
-                    && (object.last_modified, object.key.as_str()) < this;
+                    && (whole_second(object.last_modified), object.key.as_str()) < this;
                 if counted {
                     total = total.saturating_add(object.size);
                 }

@@ -1043,6 +1043,41 @@ async fn the_quota_counts_the_owners_originals_stored_before_the_upload_on_every
 }
 
 #[tokio::test]
+async fn uploads_within_one_second_count_in_key_order() {
+    let picture = jpeg(64, 64);
+    let size = picture.len() as u64;
+    let f = function().with_bounds(UploadBounds {
+        storage_quota_bytes: 2 * size + size / 2,
+    });
+    // One second, three uploads: their own Last-Modified (GetObject) says 1_800_000_000 for
+    // each, the listing says .100, .200, .300.
+    let at = |ms: u32| chrono::DateTime::from_timestamp(1_800_000_000, ms * 1_000_000).unwrap();
+    let keys: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|name| format!("private/content/{ID}/{name}.jpg"))
+        .collect();
+    for (n, key) in keys.iter().enumerate() {
+        f.objects()
+            .insert_at(key, picture.clone(), &[], at(100 * (n as u32 + 1)));
+    }
+    let mut outcomes = Vec::new();
+    for (n, key) in keys.iter().enumerate() {
+        let created =
+            change_of_stored(f.objects(), "ObjectCreated:Put", key, &format!("0{n}")).await;
+        outcomes.push(f.handle(&created).await.unwrap());
+    }
+    assert!(
+        matches!(outcomes[0], Outcome::Thumbnailed { .. }),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[1], Outcome::Thumbnailed { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[2], Outcome::Refused(Refusal::OverQuota));
+}
+
+#[tokio::test]
 async fn a_refused_uploads_item_takes_no_face_attributes() {
     let f = ContentUpdated::new(
         MemoryObjectStore::default(),

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use crate::item::*;
 use crate::ports::*;
@@ -38,7 +38,9 @@ impl MemoryObject {
             size: self.body.len() as u64,
             metadata: self.metadata.clone(),
             etag: Some(self.etag.clone()),
-            last_modified: Some(self.last_modified),
+            // GetObject and HeadObject answer `Last-Modified` as an HTTP date, in whole
+            // seconds; ListObjectsV2 gives milliseconds ([`ListedObject`]).
+            last_modified: self.last_modified.with_nanosecond(0),
             storage_class: self.storage_class.clone(),
         }
     }
