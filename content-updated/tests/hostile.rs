@@ -2072,15 +2072,7 @@ fn hostile_events_and_metadata_are_skipped_or_failed_and_never_write_content() {
 
     let capture = Capture::default();
     let runtime = runtime();
-    // The other tests of this binary log on their own threads with no subscriber, and
-    // tracing caches each callsite's interest globally: a global subscriber that wants every
-    // event (and writes them nowhere) keeps every callsite enabled for `capture`.
-    let _ = tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(std::io::sink)
-            .finish(),
-    );
+    media_core::testing::keep_every_callsite_enabled();
     let response = tracing::subscriber::with_default(capture.clone(), || {
         runtime.block_on(f.handle_sqs(event))
     });

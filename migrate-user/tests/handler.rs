@@ -407,16 +407,7 @@ async fn logs_of<F: std::future::Future<Output = ()>>(run: F) -> String {
         .with_writer(move || writer.clone())
         .finish();
     // A current-thread runtime (tokio::test's): the subscriber sees every line of `run`.
-    // The other tests of this binary log on their own threads with no subscriber, and
-    // tracing caches each callsite's interest globally: a callsite they meet first would be
-    // cached as "never" and stay silent here. A global subscriber that wants every event (and
-    // writes them nowhere) keeps every callsite enabled; this thread's own subscriber gets them.
-    let _ = tracing::subscriber::set_global_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(std::io::sink)
-            .finish(),
-    );
+    media_core::testing::keep_every_callsite_enabled();
     let _guard = tracing::subscriber::set_default(subscriber);
     run.await;
     let bytes = buffer.0.lock().unwrap().clone();

@@ -38,3 +38,17 @@ pub fn indexed_item(
         ..Default::default()
     }
 }
+
+/// For a test that captures logs with a subscriber of its own thread (`set_default`,
+/// `with_default`): the binary's other tests log on their threads with no subscriber, and
+/// tracing caches each callsite's interest globally, so a callsite they meet first would be
+/// cached as "never" and stay silent in the capture. A global subscriber that wants every
+/// event (and writes them nowhere) keeps every callsite enabled. Later calls do nothing.
+pub fn keep_every_callsite_enabled() {
+    let _ = tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::sink)
+            .finish(),
+    );
+}
