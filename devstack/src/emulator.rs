@@ -26,12 +26,13 @@ fn ministack_bin() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".venv/bin/ministack"))
 }
 
-/// Picks a port: `0` means any free one; any other must be free now.
-pub fn choose_port(requested: u16, what: &str) -> Result<u16> {
-    let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, requested)).with_context(|| {
+/// Reserves a port: `0` means any free one; any other must be free now. The port stays taken
+/// while the listener lives, so the kernel cannot hand it to another `bind(0)` (the proxy's,
+/// the web client's) in between: drop the listener right before the emulator binds it.
+pub fn reserve_port(requested: u16, what: &str) -> Result<TcpListener> {
+    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, requested)).with_context(|| {
         format!("port {requested} on 127.0.0.1 for the {what} is already in use: stop what holds it or pass another port (0 picks a free one)")
-    })?;
-    Ok(listener.local_addr()?.port())
+    })
 }
 
 /// Makes the stream event-source mappings start over at the stream's trim horizon.

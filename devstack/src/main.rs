@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use media_core::stack::StackInfo;
 use tokio_util::sync::CancellationToken;
 
-use crate::emulator::{choose_port, repo_root, Emulator};
+use crate::emulator::{repo_root, reserve_port, Emulator};
 
 #[derive(Parser)]
 #[command(about = "Run the media-sharing system on this machine")]
@@ -132,27 +132,39 @@ fn read_stack(state_dir: &Path) -> Result<StackInfo> {
     Ok(serde_json::from_str(&text)?)
 }
 
-/// The emulator's port. With `0` (any free port), a state directory's emulator gets the port
-/// it had before when that is free: the emulator writes its address into the queue URLs it
-/// keeps (measured on ministack 1.5.33: after a restart on another port the queue
-/// event-source mappings stopped delivering), so a stack stays on its port.
-fn emulator_port(requested: u16, state_dir: &Path) -> Result<u16> {
+/// The emulator's port, reserved (see `reserve_port`). With `0` (any free port), a state
+/// directory's emulator gets the port it had before when that is free: the emulator writes its
+/// address into the queue URLs it keeps (measured on ministack 1.5.33: after a restart on
+/// another port the queue event-source mappings stopped delivering), so a stack stays on its
+/// port.
+fn emulator_port(requested: u16, state_dir: &Path) -> Result<std::net::TcpListener> {
     saved_port(requested, state_dir, "port", "emulator")
 }
 
 /// A port kept across restarts in `{state_dir}/emulator/{file}` (see `emulator_port`).
-fn saved_port(requested: u16, state_dir: &Path, file: &str, what: &str) -> Result<u16> {
+fn saved_port(
+    requested: u16,
+    state_dir: &Path,
+    file: &str,
+    what: &str,
+) -> Result<std::net::TcpListener> {
     let saved = state_dir.join("emulator").join(file);
     let previous = std::fs::read_to_string(&saved)
         .ok()
         .and_then(|p| p.trim().parse::<u16>().ok());
-    let port = match (requested, previous) {
-        (0, Some(previous)) => choose_port(previous, what).or_else(|_| choose_port(0, what))?,
-        _ => choose_port(requested, what)?,
+    let reserved = match (requested, previous) {
+        (0, Some(previous)) => reserve_port(previous, what).or_else(|_| reserve_port(0, what))?,
+        _ => reserve_port(requested, what)?,
     };
     std::fs::create_dir_all(state_dir.join("emulator"))?;
-    std::fs::write(&saved, port.to_string())?;
-    Ok(port)
+    std::fs::write(&saved, reserved.local_addr()?.port().to_string())?;
+    Ok(reserved)
+}
+
+/// A std listener reserved by `reserve_port`, handed to tokio.
+fn serving(reserved: std::net::TcpListener) -> Result<tokio::net::TcpListener> {
+    reserved.set_nonblocking(true)?;
+    Ok(tokio::net::TcpListener::from_std(reserved)?)
 }
 
 async fn up(args: UpArgs) -> Result<()> {
@@ -161,36 +173,29 @@ async fn up(args: UpArgs) -> Result<()> {
     let stack_file = state_dir.join("stack.json");
     let _ = std::fs::remove_file(&stack_file);
 
-    let port = emulator_port(args.port, &state_dir)?;
-    let client_listener = {
-        let port = choose_port(args.client_port, "web client")?;
-        tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .with_context(|| format!("binding the web client port {port}"))?
-    };
+    // Every port is held from the moment it is chosen, so no two of them can be the same.
+    let emulator_reservation = emulator_port(args.port, &state_dir)?;
+    let port = emulator_reservation.local_addr()?.port();
+    let client_listener = serving(reserve_port(args.client_port, "web client")?)?;
     let client_url = format!("http://127.0.0.1:{}", client_listener.local_addr()?.port());
 
     // The stack's AWS endpoint (stack.json, the functions' AWS_ENDPOINT_URL) is the recording
     // proxy in front of the emulator; the functions keep it across restarts like the emulator's.
-    let proxy_listener = {
-        let port = saved_port(
-            if args.port == 0 {
-                0
-            } else {
-                args.port.saturating_add(1)
-            },
-            &state_dir,
-            "proxy-port",
-            "AWS proxy",
-        )?;
-        tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .with_context(|| format!("binding the AWS proxy port {port}"))?
-    };
+    let proxy_listener = serving(saved_port(
+        if args.port == 0 {
+            0
+        } else {
+            args.port.saturating_add(1)
+        },
+        &state_dir,
+        "proxy-port",
+        "AWS proxy",
+    )?)?;
     let proxy_port = proxy_listener.local_addr()?.port();
     let endpoint = format!("http://127.0.0.1:{proxy_port}");
 
     tracing::info!(port, proxy_port, state_dir = %state_dir.display(), "starting the emulator");
+    drop(emulator_reservation);
     let mut emulator = Emulator::start(port, &state_dir, &endpoint).await?;
     let sdk =
         media_core::aws::sdk_config_for_endpoint(&emulator.endpoint, REGION, "test", "test").await;
@@ -279,4 +284,54 @@ async fn up(args: UpArgs) -> Result<()> {
     let _ = std::fs::remove_file(&stack_file);
     emulator.stop().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch_state_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("devstack-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_reserved_port_stays_taken_until_the_reservation_is_dropped() {
+        let state_dir = scratch_state_dir("reserved");
+        let emulator = emulator_port(0, &state_dir).unwrap();
+        let port = emulator.local_addr().unwrap().port();
+        assert!(
+            reserve_port(port, "another stack").is_err(),
+            "port {port} was free while reserved for the emulator"
+        );
+        let proxy = saved_port(0, &state_dir, "proxy-port", "AWS proxy").unwrap();
+        assert_ne!(proxy.local_addr().unwrap().port(), port);
+        drop(emulator);
+        drop(reserve_port(port, "the emulator").unwrap());
+        std::fs::remove_dir_all(&state_dir).unwrap();
+    }
+
+    #[test]
+    fn a_stack_keeps_its_port_and_moves_only_when_it_is_taken() {
+        let state_dir = scratch_state_dir("saved");
+        let first = emulator_port(0, &state_dir).unwrap();
+        let port = first.local_addr().unwrap().port();
+        drop(first);
+        let again = emulator_port(0, &state_dir).unwrap();
+        assert_eq!(again.local_addr().unwrap().port(), port);
+        let moved = emulator_port(0, &state_dir).unwrap();
+        let moved_to = moved.local_addr().unwrap().port();
+        assert_ne!(
+            moved_to, port,
+            "the saved port is held, so another is chosen"
+        );
+        assert_eq!(
+            std::fs::read_to_string(state_dir.join("emulator/port")).unwrap(),
+            moved_to.to_string()
+        );
+        drop((again, moved));
+        std::fs::remove_dir_all(&state_dir).unwrap();
+    }
 }
