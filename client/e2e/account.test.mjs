@@ -13,6 +13,7 @@ import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
+import { buildTiff, exifSegment, withSegments } from './exif-builder.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
 const run = Date.now().toString(36);
@@ -24,6 +25,14 @@ const PASSWORD_4 = 'Fourth-Password-4';
 const T_ZEBRA = `Zebra crossing ${run}`;
 const T_APPLE = `Apple tree ${run}`;
 const T_SECRET = `Secret diary ${run}`;
+// A camera's Exif: when (its local time, and its offset for the zebra) and with what.
+const cameraExif = (taken, offset) => exifSegment(buildTiff({
+  order: ['ifd0', 'exif'],
+  ifds: {
+    ifd0: [{ tag: 0x010f, type: 2, values: 'Canon' }, { tag: 0x0110, type: 2, values: 'Canon EOS R5' }, { tag: 0x8769, ref: 'exif' }],
+    exif: [{ tag: 0x9003, type: 2, values: taken }, ...(offset ? [{ tag: 0x9011, type: 2, values: offset }] : [])],
+  },
+}).bytes);
 
 let stack;
 let stopStack = async () => {};
@@ -202,9 +211,9 @@ test('upload two public pictures and a private one (upload view audited)', async
   await checkA11y(t, 'upload (empty)');
   await checkKeyboard(t, 'upload (empty)');
   const files = [
-    { name: 'zebra.jpg', mimeType: 'image/jpeg', buffer: await makeImage(page, { width: 640, height: 480, hue: 30, type: 'image/jpeg', label: 'zebra' }) },
+    { name: 'zebra.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(withSegments(await makeImage(page, { width: 640, height: 480, hue: 30, type: 'image/jpeg', label: 'zebra' }), cameraExif('2019:05:01 09:30:00', '+02:00'))) },
     { name: 'apple.png', mimeType: 'image/png', buffer: await makeImage(page, { width: 480, height: 480, hue: 100, label: 'apple' }) },
-    { name: 'diary.jpg', mimeType: 'image/jpeg', buffer: await makeImage(page, { width: 500, height: 600, hue: 260, type: 'image/jpeg', label: 'diary' }) },
+    { name: 'diary.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(withSegments(await makeImage(page, { width: 500, height: 600, hue: 260, type: 'image/jpeg', label: 'diary' }), cameraExif('2021:01:01 00:00:00'))) },
   ];
   await page.locator('#file-input').setInputFiles(files);
   const entry = (name) => page.locator(`#upload-queue li[data-file="${name}"]`);
@@ -265,6 +274,13 @@ test('find and sort: filter by title or description, sort by date or title, by k
   const index = JSON.parse(await (await s3().send(new GetObjectCommand({ Bucket: stack.bucket, Key: `private/index/${identityId}/content.json` }))).Body.transformToString());
   const byDate = [...index.items].sort((a, b) => b.uploadDate.localeCompare(a.uploadDate)).map((i) => i.title);
   assert.deepEqual(await gridTitles('mine'), byDate, 'newest first is the order of the upload dates');
+  // By date taken: the zebra (2019) and the diary (2021) by their Exif, the PNG (none) by its
+  // upload, which is today.
+  await page.locator('#mine-sort').selectOption('taken-newest');
+  assert.deepEqual(await gridTitles('mine'), [T_APPLE, T_SECRET, T_ZEBRA]);
+  await page.locator('#mine-sort').selectOption('taken-oldest');
+  assert.deepEqual(await gridTitles('mine'), [T_ZEBRA, T_SECRET, T_APPLE]);
+  await shots('sort-taken');
   await page.locator('#mine-sort').selectOption('title-asc');
   await shots('sort-title');
   await page.locator('#mine-sort').selectOption('newest');
@@ -276,6 +292,10 @@ test('the detail view passes the audit; Enter opens it, Escape closes it', async
   await page.keyboard.press('Enter');
   await page.locator('#detail-title').filter({ hasText: T_ZEBRA }).waitFor();
   await page.waitForFunction(() => document.querySelector('#detail-image')?.naturalWidth > 0);
+  // When and with what it was taken, as the camera's clock showed it.
+  const taken = await page.evaluate(() => new Date(Date.UTC(2019, 4, 1, 9, 30)).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }));
+  assert.equal(await page.locator('#detail-taken').textContent(), `${taken} (UTC+02:00)`);
+  assert.equal(await page.locator('#detail-camera').textContent(), 'Canon EOS R5');
   await checkA11y(t, 'detail (owner)');
   await checkKeyboard(t, 'detail (owner)');
   // Space on the delete button shows the confirmation; Escape closes the whole dialog.

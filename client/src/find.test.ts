@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findAndSort, foldText, isSortOrder, matches } from './find';
+import { findAndSort, foldText, isSortOrder, matches, whenTaken } from './find';
 import type { IndexItem } from './indexdoc';
 
 const item = (title: string, uploadDate: string, description = ''): IndexItem => ({
@@ -50,7 +50,23 @@ describe('find', () => {
     expect(input).toEqual([E, D]);
   });
 
+  it('sorts by date taken, the upload date standing in where none is known', () => {
+    // Uploaded in this order: a holiday a week late, last night's dinner, an old scan, a screenshot.
+    const holiday = { ...item('Holiday', '2026-11-30T09:00:00.000Z'), takenAt: '2026-11-20T16:00:00+01:00' };
+    const dinner = { ...item('Dinner', '2026-11-26T21:00:00.000Z'), takenAt: '2026-11-26T20:30:00' };
+    const scan = { ...item('Scan', '2026-11-27T10:00:00.000Z'), takenAt: '1974-06-01T12:00:00' };
+    const screenshot = item('Screenshot', '2026-11-25T08:00:00.000Z');
+    const all = [holiday, scan, dinner, screenshot];
+    expect(titles(findAndSort(all, '', 'taken-newest'))).toEqual(['Dinner', 'Screenshot', 'Holiday', 'Scan']);
+    expect(titles(findAndSort(all, '', 'taken-oldest'))).toEqual(['Scan', 'Holiday', 'Screenshot', 'Dinner']);
+    expect(titles(findAndSort(all, '', 'newest'))).toEqual(['Holiday', 'Scan', 'Dinner', 'Screenshot']);
+    // The camera's local time orders, whatever its offset.
+    expect(whenTaken(holiday)).toBe('2026-11-20T16:00:00');
+    expect(whenTaken(screenshot)).toBe('2026-11-25T08:00:00');
+  });
+
   it('knows its sort orders', () => {
+    expect(isSortOrder('taken-oldest')).toBe(true);
     expect(isSortOrder('newest')).toBe(true);
     expect(isSortOrder('random')).toBe(false);
   });

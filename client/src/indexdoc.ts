@@ -15,6 +15,13 @@ export interface IndexItem {
   title: string;
   description: string;
   uploadDate: string;
+  /**
+   * When the picture was taken, from its Exif: the camera's local time, then its UTC offset when
+   * the file gives one (`2024-07-14T18:03:22`, `2024-07-14T18:03:22+02:00`).
+   */
+  takenAt?: string;
+  /** The camera's make and model, from its Exif. */
+  camera?: string;
   contentType?: string;
   size?: number;
   width?: number;
@@ -84,6 +91,8 @@ export function parseItem(raw: unknown): IndexItem | undefined {
     title: str(o.title) ?? fileNameOfKey(objectKey),
     description: typeof o.description === 'string' ? o.description : '',
     uploadDate: typeof o.uploadDate === 'string' ? o.uploadDate : '',
+    takenAt: str(o.takenAt),
+    camera: str(o.camera),
     contentType: str(o.contentType),
     size: num(o.size),
     width: num(o.width),
@@ -137,7 +146,7 @@ export function parsePageRef(raw: unknown): PageRef | undefined {
 
 /** Identity of an item's rendering: a card is rebuilt when this changes. */
 export function itemSignature(it: IndexItem): string {
-  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic, it.refused ?? '']);
+  return JSON.stringify([it.objectKey, it.uploadDate, it.thumbnailKey ?? '', it.previewKey ?? '', it.facesKey ?? '', it.faceCount ?? -1, it.title, it.description, it.isPublic, it.refused ?? '', it.takenAt ?? '', it.camera ?? '']);
 }
 
 /** True when two indexes would render identically. */

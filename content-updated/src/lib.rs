@@ -31,6 +31,7 @@ use media_core::metadata::{parse_upload_metadata, METADATA_KEY};
 use media_core::ports::{
     ContentItems, FetchedObject, ObjectHead, ObjectStore, PutObject, StoreError, WriteOutcome,
 };
+use media_imaging::capture::{self, Capture};
 use media_imaging::ImageLimits;
 use media_imaging::{self as imaging, ImagingError, Renditions, Unusable};
 
@@ -121,6 +122,8 @@ fn attributes_without_renditions(
             .content_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".into()),
+        taken_at: None,
+        camera: None,
         size: head.size,
         width: None,
         height: None,
@@ -144,7 +147,14 @@ fn upload_metadata(key: &ContentKey, fetched: &FetchedObject) -> UploadMetadata 
 }
 
 /// Records the renditions (and what decoding learnt of the original) on the item.
-fn set_renditions(attributes: &mut ContentAttributes, key: &ContentKey, renditions: &Renditions) {
+fn set_renditions(
+    attributes: &mut ContentAttributes,
+    key: &ContentKey,
+    renditions: &Renditions,
+    capture: Capture,
+) {
+    attributes.taken_at = capture.taken_at.map(|taken| taken.to_string());
+    attributes.camera = capture.camera;
     attributes.thumbnail_key = Some(key.thumbnail_key());
     attributes.preview_key = Some(key.preview_key());
     attributes.animated = renditions.animated;
@@ -243,15 +253,15 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         if let Some(refusal) = self.refusal(change, &fetched, &metadata).await? {
             return self.refuse(change, &fetched, metadata, refusal).await;
         }
-        let renditions = self.renditions(&change.key, &mut fetched).await?;
+        let renditions = self.renditions(change, &mut fetched).await?;
         // Dated by its event, or by its old item when it moved from the other prefix.
         let upload_date =
             dating::upload_date(&self.items, change, metadata.moved_from.as_deref()).await?;
         let mut attributes =
             attributes_without_renditions(change, &fetched.head, metadata, upload_date);
         let outcome = match renditions {
-            Ok(renditions) => {
-                set_renditions(&mut attributes, &change.key, &renditions);
+            Ok((renditions, capture)) => {
+                set_renditions(&mut attributes, &change.key, &renditions, capture);
                 let outcome = Outcome::Thumbnailed {
                     thumbnail_key: change.key.thumbnail_key(),
                     preview_key: change.key.preview_key(),
@@ -298,14 +308,14 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
         .await
     }
 
-    /// The thumbnail and preview of the fetched bytes (decoded off the async threads), or
-    /// why there are none.
+    /// The thumbnail and preview of the fetched bytes, with what their Exif says of the
+    /// capture (read off the async threads), or why there are none.
     async fn renditions(
         &self,
-        key: &ContentKey,
+        change: &ContentChange,
         fetched: &mut FetchedObject,
-    ) -> Result<Result<Renditions, NoThumbnail>, HandlerError> {
-        if !key.derived_keys_fit() {
+    ) -> Result<Result<(Renditions, Capture), NoThumbnail>, HandlerError> {
+        if !change.key.derived_keys_fit() {
             return Ok(Err(NoThumbnail::KeyTooLong));
         }
         let Some(bytes) = fetched.body.take() else {
@@ -315,9 +325,13 @@ impl<O: ObjectStore, I: ContentItems> ContentUpdated<O, I> {
             }
             .into()));
         };
-        let limits = self.limits;
-        let made: Result<Renditions, ImagingError> =
-            tokio::task::spawn_blocking(move || imaging::make_renditions(&bytes, &limits)).await?;
+        let (limits, uploaded) = (self.limits, change.event_time);
+        let made: Result<(Renditions, Capture), ImagingError> =
+            tokio::task::spawn_blocking(move || {
+                let renditions = imaging::make_renditions(&bytes, &limits)?;
+                Ok((renditions, capture::read(&bytes, uploaded)))
+            })
+            .await?;
         Ok(made.map_err(|err| Unusable::from(err).into()))
     }
 

@@ -102,6 +102,50 @@ async fn created_writes_a_thumbnail_a_preview_and_every_item_attribute() {
 }
 
 #[tokio::test]
+async fn the_item_says_when_and_with_what_camera_the_picture_was_taken() {
+    use media_imaging::testing::location::{exif_block, ExifCarrier};
+    let f = function();
+    let key = format!("public/content/{ID}/holiday.jpg");
+    let exif = exif_block(
+        &[(0x010F, "Apple"), (0x0110, "iPhone 15 Pro")],
+        &[(0x9003, "2024:07:14 18:03:22"), (0x9011, "+02:00")],
+    );
+    f.objects()
+        .insert(&key, ExifCarrier::Jpeg.picture_carrying(&exif), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "01"))
+        .await
+        .unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!(item.taken_at.as_deref(), Some("2024-07-14T18:03:22+02:00"));
+    assert_eq!(item.camera.as_deref(), Some("Apple iPhone 15 Pro"));
+
+    // A replacement whose Exif claims a time after its upload (the event says
+    // 2026-11-23T14:05:09Z) keeps its camera and loses the earlier upload's time.
+    let exif = exif_block(&[(0x0110, "Pixel 8")], &[(0x9003, "2099:01:01 00:00:00")]);
+    f.objects()
+        .insert(&key, ExifCarrier::Jpeg.picture_carrying(&exif), &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "02"))
+        .await
+        .unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!(item.taken_at, None);
+    assert_eq!(item.camera.as_deref(), Some("Pixel 8"));
+
+    // Nothing of an undecodable replacement's Exif is believed.
+    let mut broken = ExifCarrier::Jpeg.picture_carrying(&exif_block(
+        &[(0x0110, "Pixel 8")],
+        &[(0x9003, "2024:07:14 18:03:22")],
+    ));
+    broken.truncate(broken.len() / 2);
+    f.objects().insert(&key, broken, &[]);
+    f.handle(&change("ObjectCreated:Put", &key, "03"))
+        .await
+        .unwrap();
+    let item = f.items().item(&item_key(&key)).unwrap();
+    assert_eq!((item.taken_at, item.camera), (None, None));
+}
+
+#[tokio::test]
 async fn a_large_upload_gets_a_preview_fitting_1600() {
     let f = function();
     let key = format!("private/content/{ID}/large.jpg");

@@ -218,7 +218,7 @@ add('visitor', 's3:ListBucket', BUCKET_ARN, DENY, 'visitor lists the bucket', { 
 // expressions): dynamodb:Attributes as DynamoDB computes it for the request.
 const KEY = ['identityId', 'objectKey']
 const CONTENT = [...KEY, 'thumbnailKey', 'previewKey', 'animated', 'isPublic', 'title', 'description', 'uploadDate',
-  'uploadDay', 'contentType', 'size', 'width', 'height', 'sequencer']
+  'uploadDay', 'contentType', 'takenAt', 'camera', 'size', 'width', 'height', 'sequencer']
 const FACES = ['facesKey', 'faceCount', 'faces', 'facesSequencer']
 // A delete: SET sequencer, deleted, expiresAt, deletedUploadDate (from uploadDate); REMOVE every other attribute.
 const TOMBSTONE = [...CONTENT, 'refused', 'deleted', 'expiresAt', 'deletedUploadDate', ...FACES]

@@ -66,6 +66,13 @@ pub struct MediaItem {
     pub deleted_upload_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// When the picture was taken, from its Exif (`media_imaging::capture`): ISO 8601, the
+    /// camera's local time with its UTC offset when the file gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    /// The camera's make and model, from its Exif.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,6 +129,8 @@ pub mod attributes {
         "uploadDate",
         "uploadDay",
         "contentType",
+        "takenAt",
+        "camera",
         "size",
         "width",
         "height",
@@ -198,6 +207,12 @@ pub struct ContentAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_day: Option<String>,
     pub content_type: String,
+    /// When and with what the picture was taken (see [`MediaItem::taken_at`]); absent when
+    /// its Exif does not say believably, or it could not be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,

@@ -8,8 +8,11 @@
 //! else as [`decode`] does. [`make_renditions`] makes the thumbnail and the preview from one
 //! such decode (at the scale the preview needs), converted to sRGB ([`colour`]), and says
 //! whether a GIF or WebP is animated ([`animation`]; the decoders read the first frame only).
+//! [`capture`] reads when and with what camera a picture was taken from its Exif, and
+//! nothing else of it (never a location).
 
 mod animation;
+pub mod capture;
 pub mod colour;
 pub(crate) mod heif;
 mod jpeg;

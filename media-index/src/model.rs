@@ -40,6 +40,13 @@ pub struct IndexEntry {
     pub title: String,
     pub description: String,
     pub upload_date: String,
+    /// When the picture was taken, from its Exif: ISO 8601, the camera's local time first
+    /// (`2024-07-14T18:03:22`), then its UTC offset when the file gives one (`+02:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    /// The camera's make and model, from its Exif.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +82,8 @@ impl IndexEntry {
             is_public: item.is_public,
             title: TextField::Title.bound(item.title).into_text(),
             description: TextField::Description.bound(item.description).into_text(),
+            taken_at: item.taken_at,
+            camera: item.camera,
             content_type: item.content_type,
             size: item.size,
             width: item.width,

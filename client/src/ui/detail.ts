@@ -11,7 +11,7 @@ import { scanLocation, type LocationScan } from '../location';
 import type { IndexItem } from '../indexdoc';
 import { originalDownload, ownsOriginal, shownPicture, type ResponseOverrides } from '../originals';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
-import { $, el, formatDate, h, setText } from './dom';
+import { $, el, formatDate, formatTaken, h, setText } from './dom';
 
 export interface DetailDeps {
   presign: (key: string, version: string, overrides?: ResponseOverrides) => Promise<string>;
@@ -355,7 +355,9 @@ export class DetailView {
     const it = this.item!;
     setText(this.title, it.title);
     setText($('#detail-description'), it.description || '—');
+    setText($('#detail-taken'), formatTaken(it.takenAt));
     setText($('#detail-date'), formatDate(it.uploadDate));
+    setText($('#detail-camera'), it.camera ?? '—');
     setText($('#detail-faces'), it.faceCount === undefined ? 'Detecting…' : String(it.faceCount));
     setText($('#detail-visibility'), it.isPublic ? 'Public' : 'Private');
     setText($('#detail-size'), it.width && it.height ? `${it.width} × ${it.height}` : 'unknown');

@@ -59,6 +59,20 @@ export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
 
+/**
+ * A capture time as the camera's clock showed it (never moved to the viewer's zone: a picture
+ * taken at 18:03 in Paris says 18:03), with its UTC offset when known.
+ */
+export function formatTaken(takenAt: string | undefined): string {
+  if (!takenAt) return 'unknown';
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-]\d{2}:\d{2})?$/.exec(takenAt);
+  if (!m) return takenAt;
+  const [, y, mo, d, h, mi, s, offset] = m;
+  const asUtc = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
+  const shown = asUtc.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  return offset ? `${shown} (UTC${offset})` : shown;
+}
+
 export function formatDate(iso: string): string {
   if (!iso) return 'unknown';
   const d = new Date(iso);

@@ -211,22 +211,61 @@ impl Located {
         let pixels = picture(width, height);
         let exif = exif_tiff();
         match self {
-            Located::JpegExif => insert_jpeg_segment(
-                &jpeg_of(&pixels),
-                0xE1,
-                &[b"Exif\0\0".as_slice(), &exif].concat(),
-            ),
+            Located::JpegExif => ExifCarrier::Jpeg.picture_carrying(&exif),
             Located::JpegXmp => insert_jpeg_segment(
                 &jpeg_of(&pixels),
                 0xE1,
                 &[XMP_SIGNATURE, xmp_packet().as_bytes()].concat(),
             ),
             Located::JpegIptc => insert_jpeg_segment(&jpeg_of(&pixels), 0xED, &photoshop_iptc()),
-            Located::PngExif => png_with_exif(&pixels, &exif),
-            Located::WebpExif => webp_with_exif(&pixels, &exif),
-            Located::HeicExif => heif_with_exif(&pixels, CompressionFormat::Hevc, &exif),
-            Located::AvifExif => heif_with_exif(&pixels, CompressionFormat::Av1, &exif),
+            Located::PngExif => ExifCarrier::Png.picture_carrying(&exif),
+            Located::WebpExif => ExifCarrier::WebP.picture_carrying(&exif),
+            Located::HeicExif => ExifCarrier::Heic.picture_carrying(&exif),
+            Located::AvifExif => ExifCarrier::Avif.picture_carrying(&exif),
             Located::TiffGps => tiff_with_gps(&pixels),
+        }
+    }
+}
+
+/// The formats whose files keep an Exif block, each where its specification puts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExifCarrier {
+    /// An APP1 segment after `Exif\0\0`.
+    Jpeg,
+    /// An `eXIf` chunk.
+    Png,
+    /// An `EXIF` chunk of an extended (VP8X) WebP.
+    WebP,
+    /// The Exif item libheif writes (`heif_context_add_exif_metadata`), HEVC-coded.
+    Heic,
+    /// The same, AV1-coded.
+    Avif,
+}
+
+impl ExifCarrier {
+    pub const ALL: [ExifCarrier; 5] = [
+        ExifCarrier::Jpeg,
+        ExifCarrier::Png,
+        ExifCarrier::WebP,
+        ExifCarrier::Heic,
+        ExifCarrier::Avif,
+    ];
+
+    /// The fixture picture ([`FIXTURE_SIZE`]) in this format, carrying `exif` (a TIFF
+    /// structure such as [`exif_tiff`] or [`exif_block`] makes).
+    pub fn picture_carrying(self, exif: &[u8]) -> Vec<u8> {
+        let (width, height) = FIXTURE_SIZE;
+        let pixels = picture(width, height);
+        match self {
+            ExifCarrier::Jpeg => insert_jpeg_segment(
+                &jpeg_of(&pixels),
+                0xE1,
+                &[b"Exif\0\0".as_slice(), exif].concat(),
+            ),
+            ExifCarrier::Png => png_with_exif(&pixels, exif),
+            ExifCarrier::WebP => webp_with_exif(&pixels, exif),
+            ExifCarrier::Heic => heif_with_exif(&pixels, CompressionFormat::Hevc, exif),
+            ExifCarrier::Avif => heif_with_exif(&pixels, CompressionFormat::Av1, exif),
         }
     }
 }
@@ -271,6 +310,7 @@ const SHORT: u16 = 3;
 const LONG: u16 = 4;
 const RATIONAL: u16 = 5;
 const GPS_INFO_TAG: u16 = 0x8825;
+const EXIF_IFD_TAG: u16 = 0x8769;
 
 /// One IFD entry: its value's bytes, big-endian.
 struct Field {
@@ -382,6 +422,26 @@ fn tiff_structure(body: &[u8], ifd0: impl FnOnce(u32) -> Vec<Field>) -> Vec<u8> 
 /// the GPS IFD.
 pub fn exif_tiff() -> Vec<u8> {
     tiff_structure(&[], |_| Vec::new())
+}
+
+/// An Exif block (a big-endian TIFF structure) with the ASCII fields `primary` in IFD0 and
+/// `exif` in the Exif IFD IFD0 points to (tag 0x8769), e.g. `(0x9003, "2024:07:14 18:03:22")`
+/// for `DateTimeOriginal`.
+pub fn exif_block(primary: &[(u16, &str)], exif: &[(u16, &str)]) -> Vec<u8> {
+    let to_fields = |fields: &[(u16, &str)]| -> Vec<Field> {
+        fields.iter().map(|&(tag, text)| ascii(tag, text)).collect()
+    };
+    let exif_at = 8u32;
+    let exif_ifd = ifd(to_fields(exif), exif_at);
+    let ifd0_at = (exif_at + exif_ifd.len() as u32).next_multiple_of(2);
+    let mut fields = to_fields(primary);
+    fields.push(long(EXIF_IFD_TAG, exif_at));
+    let mut out = b"MM\0*".to_vec();
+    out.extend_from_slice(&ifd0_at.to_be_bytes());
+    out.extend_from_slice(&exif_ifd);
+    out.resize(ifd0_at as usize, 0);
+    out.extend(ifd(fields, ifd0_at));
+    out
 }
 
 /// An uncompressed, one-strip RGB TIFF of `pixels` whose IFD0 points to the GPS IFD.
