@@ -20,6 +20,7 @@ mod jpeg_encode;
 mod limits;
 #[cfg(test)]
 mod location_tests;
+mod png_shrink;
 #[cfg(test)]
 mod renditions_tests;
 #[cfg(any(test, feature = "testing"))]
@@ -280,6 +281,15 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<Decoded, ImagingErro
     Ok(Decoded { image, info })
 }
 
+/// Width and height after `orientation` (a quarter turn swaps them).
+fn oriented_size(width: u32, height: u32, orientation: image::metadata::Orientation) -> (u32, u32) {
+    use image::metadata::Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
+    match orientation {
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
+}
+
 /// The same picture at 8 bits per channel (alpha kept), the original dropped first if it
 /// has to be converted.
 fn to_8_bit(image: DynamicImage) -> DynamicImage {
@@ -293,10 +303,12 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
     }
 }
 
-/// Like [`decode`], but a JPEG may come out smaller than the original: shrunk on load by the
-/// largest DCT scale (1/8 to 8/8) that still leaves each side at least as long as the image
-/// fitting `min_box` x `min_box` needs (see [`fit_within`]). `info` describes the original, so
-/// `image` may be smaller than `info` says. Other formats are decoded at full size. The same
+/// Like [`decode`], but a JPEG or a PNG may come out smaller than the original: a JPEG shrunk
+/// on load by the largest DCT scale (1/8 to 8/8), a non-interlaced PNG by the largest whole
+/// block ([`png_shrink`], streamed row by row), that still leaves each side at least as long
+/// as the image fitting `min_box` x `min_box` needs (see [`fit_within`]). `info` describes the
+/// original, so `image` may be smaller than `info` says. Other formats are decoded at full
+/// size. The same
 /// guarantees hold: format sniffed, truncation refused, pixel limit checked on the header,
 /// allocations bounded, EXIF orientation applied, errors (never aborts) for corrupt data.
 pub fn decode_scaled(
@@ -307,9 +319,16 @@ pub fn decode_scaled(
     if bytes.is_empty() {
         return Err(ImagingError::Empty);
     }
-    // Everything but JPEG (HEIF and AVIF included) decodes at full size.
-    if sniff_format(bytes) != Some(ImageFormat::Jpeg) {
-        return decode(bytes, limits);
+    match sniff_format(bytes) {
+        Some(ImageFormat::Jpeg) => {}
+        Some(ImageFormat::Png) => {
+            return match png_shrink::decode_scaled(bytes, limits, min_box)? {
+                Some(decoded) => Ok(decoded),
+                None => decode(bytes, limits),
+            }
+        }
+        // Everything else (HEIF and AVIF included) decodes at full size.
+        _ => return decode(bytes, limits),
     }
     if !jpeg_is_complete(bytes) {
         return Err(ImagingError::Truncated(ImageFormat::Jpeg.to_mime_type()));

@@ -22,9 +22,8 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-/// Returns `jpeg` with an EXIF APP1 segment carrying `orientation` right after SOI.
-pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    assert!(jpeg.starts_with(&[0xFF, 0xD8]), "not a JPEG");
+/// An Exif block (big-endian TIFF structure) whose IFD0 holds only `orientation`.
+pub fn exif_orientation(orientation: u16) -> Vec<u8> {
     let mut tiff = Vec::new();
     tiff.extend_from_slice(b"MM\0*");
     tiff.extend_from_slice(&8u32.to_be_bytes()); // IFD0 right after the header
@@ -35,13 +34,27 @@ pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     tiff.extend_from_slice(&orientation.to_be_bytes());
     tiff.extend_from_slice(&[0, 0]); // value padding
     tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    tiff
+}
+
+/// Returns `jpeg` with an EXIF APP1 segment carrying `orientation` right after SOI.
+pub fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    assert!(jpeg.starts_with(&[0xFF, 0xD8]), "not a JPEG");
     let mut payload = b"Exif\0\0".to_vec();
-    payload.extend_from_slice(&tiff);
+    payload.extend_from_slice(&exif_orientation(orientation));
     let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
     out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
     out.extend_from_slice(&payload);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+/// Returns `png` with a chunk of `kind` holding `data` right after its header (IHDR).
+pub fn insert_png_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let ihdr_end = 8 + 8 + 13 + 4;
+    let mut chunk = Vec::new();
+    push_chunk(&mut chunk, kind, data);
+    [&png[..ihdr_end], &chunk, &png[ihdr_end..]].concat()
 }
 
 /// An ICC v2 display profile for RGB with the given primaries and white point (CIE xy) and

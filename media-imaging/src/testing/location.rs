@@ -601,10 +601,7 @@ fn png_with_exif(pixels: &image::RgbImage, exif: &[u8]) -> Vec<u8> {
     image::DynamicImage::ImageRgb8(pixels.clone())
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .expect("a PNG encodes");
-    let ihdr_end = 8 + 8 + 13 + 4;
-    let mut chunk = Vec::new();
-    super::push_chunk(&mut chunk, b"eXIf", exif);
-    [&png[..ihdr_end], &chunk, &png[ihdr_end..]].concat()
+    super::insert_png_chunk(&png, b"eXIf", exif)
 }
 
 /// `pixels` as an extended WebP: VP8X with the EXIF flag, the lossless image, an `EXIF`
