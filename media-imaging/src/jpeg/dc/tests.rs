@@ -497,3 +497,13 @@ fn the_buffers_are_within_the_allocation_limit() {
     };
     assert!(decode(&file, &enough).unwrap().is_some());
 }
+
+/// The `thumbnail` fuzz target's seeds for this decoder (fuzz/corpus/thumbnail) reach it.
+#[test]
+fn the_fuzz_seeds_for_the_dc_decoder_are_read_by_it() {
+    assert_eq!(super::super::scale_numerator(1608, 16, THUMBNAIL_BOX), 1);
+    for (name, bytes) in crate::testing::one_eighth_progressive_jpegs() {
+        let decoded = decode(&bytes, &ImageLimits::default()).unwrap();
+        assert!(decoded.is_some(), "{name}");
+    }
+}
