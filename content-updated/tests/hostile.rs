@@ -2339,7 +2339,7 @@ fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ImageFormat::Jpeg,
     );
     let odd_tiles = vec![heif::heif_enc(&flat); 4];
-    let seeds: Vec<(&str, Vec<u8>)> = vec![
+    let mut seeds: Vec<(&str, Vec<u8>)> = vec![
         ("jpeg-baseline.jpg", jpeg(32, 24)),
         (
             "jpeg-progressive.jpg",
@@ -2421,6 +2421,8 @@ fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
             heif::avifenc(&jpeg(128, 128), "jpg", &["--depth", "10", "--grid", "2x2"]),
         ),
     ];
+    // Progressive and wide enough for 1/8 scale: the thumbnail path's DC decoder.
+    seeds.extend(media_imaging::testing::one_eighth_progressive_jpegs());
     for (name, bytes) in &seeds {
         assert!(
             bytes.len() < 6000,

@@ -8,6 +8,10 @@
 //! libjpeg runs inside `catch_unwind`, so a corrupt file is an `Err`, never a crash. Warnings
 //! that mean the data ended early are made errors too: libjpeg would otherwise pad the image
 //! with grey and carry on.
+//!
+//! A progressive JPEG at 1/8 scale goes to [`dc`] instead, which reads its DC scans alone
+//! without libjpeg's whole-image coefficient arrays; what that module does not read comes back
+//! here.
 
 use std::mem;
 use std::os::raw::c_int;
@@ -24,6 +28,8 @@ use mozjpeg_sys::{
 
 use super::{fit_within, Decoded, ImagingError, OriginalInfo};
 use crate::ImageLimits;
+
+mod dc;
 
 const FORMAT_NAME: &str = "image/jpeg";
 
@@ -259,19 +265,6 @@ fn decode_unguarded(
             max_bytes: limits.max_decoded_bytes,
         });
     }
-    // What libjpeg may allocate: whole-image coefficient buffers for progressive and
-    // multi-scan files (2 bytes per sample per component, padded to 16-pixel MCUs), our
-    // output (at most 4 bytes a pixel) and a generous allowance for its row buffers and tables.
-    let padded = (u64::from(width) + 16) * (u64::from(height) + 16);
-    let bound =
-        components * padded * 2 + u64::from(out_width) * u64::from(out_height) * 4 + (16 << 20);
-    if bound > limits.max_alloc_bytes() {
-        return Err(ImagingError::Decode {
-            format: FORMAT_NAME,
-            source: ImageError::Limits(LimitError::from_kind(LimitErrorKind::InsufficientMemory)),
-        });
-    }
-
     let orientation = decompress
         .markers()
         .filter(|marker| marker.marker == Marker::APP(1))
@@ -282,6 +275,23 @@ fn decode_unguarded(
                 .and_then(Orientation::from_exif_chunk)
         })
         .unwrap_or(Orientation::NoTransforms);
+
+    // At 1/8 scale a progressive file needs only its DC coefficients: no coefficient arrays.
+    if numerator == 1 && one_by_one_components(bytes).is_some() {
+        if let Some(image) = dc::decode(bytes, limits)? {
+            return Ok(oriented(image, orientation, width, height));
+        }
+    }
+
+    // What libjpeg may allocate: whole-image coefficient buffers for progressive and
+    // multi-scan files (2 bytes per sample per component, padded to 16-pixel MCUs), our
+    // output (at most 4 bytes a pixel) and a generous allowance for its row buffers and tables.
+    let padded = (u64::from(width) + 16) * (u64::from(height) + 16);
+    let bound =
+        components * padded * 2 + u64::from(out_width) * u64::from(out_height) * 4 + (16 << 20);
+    if bound > limits.max_alloc_bytes() {
+        return Err(insufficient_memory());
+    }
 
     if numerator == 1 {
         if let Some(one_by_one) = one_by_one_components(bytes) {
@@ -317,7 +327,17 @@ fn decode_unguarded(
             .ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))?
     };
 
-    let mut image = DynamicImage::ImageRgb8(image);
+    Ok(oriented(
+        DynamicImage::ImageRgb8(image),
+        orientation,
+        width,
+        height,
+    ))
+}
+
+/// The decode with EXIF `orientation` applied, and the original's `width` x `height` as the
+/// orientation shows it.
+fn oriented(mut image: DynamicImage, orientation: Orientation, width: u32, height: u32) -> Decoded {
     image.apply_orientation(orientation);
     let swaps_axes = matches!(
         orientation,
@@ -331,7 +351,7 @@ fn decode_unguarded(
     } else {
         (width, height)
     };
-    Ok(Decoded {
+    Decoded {
         image,
         info: OriginalInfo {
             format: ImageFormat::Jpeg.into(),
@@ -339,7 +359,14 @@ fn decode_unguarded(
             height,
             has_alpha: false,
         },
-    })
+    }
+}
+
+fn insufficient_memory() -> ImagingError {
+    ImagingError::Decode {
+        format: FORMAT_NAME,
+        source: ImageError::Limits(LimitError::from_kind(LimitErrorKind::InsufficientMemory)),
+    }
 }
 
 /// CMYK as Adobe writes it (inverted, which is what nearly every CMYK JPEG is, and what the
@@ -357,7 +384,8 @@ fn cmyk_to_rgb(width: u32, height: u32, pixels: &[[u8; 4]]) -> Result<RgbImage, 
         .ok_or_else(|| decode_error("JPEG decoder returned too few pixels"))
 }
 
-fn error_manager() -> jpeg_error_mgr {
+/// libjpeg's standard error manager with ours for errors (they unwind) and warnings.
+pub(crate) fn error_manager() -> jpeg_error_mgr {
     // SAFETY: jpeg_error_mgr is a plain C struct (integers, pointers, optional function
     // pointers) for which all-zero is valid; jpeg_std_error then fills it in.
     let mut manager: jpeg_error_mgr = unsafe { mem::zeroed() };

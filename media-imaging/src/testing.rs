@@ -351,3 +351,179 @@ pub fn libjpeg_jpeg(
         .expect("pixels of the given size");
     started.finish().expect("a JPEG")
 }
+
+/// How [`progressive_jpeg`] lays out a progressive JPEG.
+#[derive(Clone, Copy, Debug)]
+pub struct Progression {
+    /// The first component's sampling factors (h, v); the others' are 1x1. (2, 2) is 4:2:0,
+    /// (2, 1) 4:2:2, (1, 1) 4:4:4.
+    pub luma_sampling: (u8, u8),
+    /// MCUs between restart markers (0: none).
+    pub restart_interval: u16,
+    pub dc: DcScans,
+}
+
+/// The DC scans of a [`progressive_jpeg`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DcScans {
+    /// libjpeg's own script (`jpeg_simple_progression`): one interleaved DC scan of all
+    /// components at `Al = 1`, AC scans, then the DC refinement to `Al = 0`.
+    Standard,
+    /// One DC scan per component at `Al = 2`, refined one component at a time to `Al = 1` and
+    /// then `0`, with AC scans between.
+    SeparateRefined,
+    /// One interleaved DC scan at full precision (`Al = 0`), then each component's AC.
+    Interleaved,
+}
+
+/// A progressive JPEG written by libjpeg with the given sampling, restart interval and DC
+/// scans, Huffman tables optimised per scan (a DHT before each): grey from 1 byte a pixel,
+/// else YCbCr (JFIF) from RGB. What the `mozjpeg` crate's compressor cannot set.
+pub fn progressive_jpeg(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    grey: bool,
+    progression: Progression,
+) -> Vec<u8> {
+    use mozjpeg_sys::*;
+    let components: usize = if grey { 1 } else { 3 };
+    assert_eq!(pixels.len(), width as usize * height as usize * components);
+    let scan = |comps: &[c_int], ss, se, ah, al| {
+        let mut component_index = [0; 4];
+        component_index[..comps.len()].copy_from_slice(comps);
+        jpeg_scan_info {
+            comps_in_scan: comps.len() as c_int,
+            component_index,
+            Ss: ss,
+            Se: se,
+            Ah: ah,
+            Al: al,
+        }
+    };
+    let all: Vec<c_int> = (0..components as c_int).collect();
+    let script: Vec<jpeg_scan_info> = match progression.dc {
+        DcScans::Standard => Vec::new(),
+        DcScans::SeparateRefined => {
+            let mut scans: Vec<_> = all.iter().map(|&c| scan(&[c], 0, 0, 0, 2)).collect();
+            scans.extend(all.iter().map(|&c| scan(&[c], 1, 63, 0, 0)));
+            scans.extend(all.iter().map(|&c| scan(&[c], 0, 0, 2, 1)));
+            scans.extend(all.iter().rev().map(|&c| scan(&[c], 0, 0, 1, 0)));
+            scans
+        }
+        DcScans::Interleaved => {
+            let mut scans = vec![scan(&all, 0, 0, 0, 0)];
+            scans.extend(all.iter().map(|&c| scan(&[c], 1, 5, 0, 0)));
+            scans.extend(all.iter().map(|&c| scan(&[c], 6, 63, 0, 0)));
+            scans
+        }
+    };
+    let mut error = crate::jpeg::error_manager();
+    // Room for any JPEG of these pixels, so that libjpeg's memory destination never
+    // replaces it with a buffer of its own (which it would allocate with malloc).
+    let mut buffer = vec![0u8; pixels.len() * 2 + (1 << 16)];
+    let mut out = buffer.as_mut_ptr();
+    let mut size = buffer.len() as std::os::raw::c_ulong;
+    // SAFETY: the compressor is created, used and destroyed here with libjpeg's API; `error`,
+    // `script`, `buffer` and `pixels` outlive it; errors unwind (the C is built for that).
+    unsafe {
+        let mut cinfo: jpeg_compress_struct = std::mem::zeroed();
+        cinfo.common.err = &mut error;
+        jpeg_create_compress(&mut cinfo);
+        cinfo.image_width = width;
+        cinfo.image_height = height;
+        cinfo.input_components = components as c_int;
+        cinfo.in_color_space = if grey { JCS_GRAYSCALE } else { JCS_RGB };
+        jpeg_c_set_int_param(
+            &mut cinfo,
+            JINT_COMPRESS_PROFILE,
+            JCP_FASTEST as std::os::raw::c_int,
+        );
+        jpeg_set_defaults(&mut cinfo);
+        jpeg_set_quality(&mut cinfo, 90, 1);
+        cinfo.optimize_coding = 1;
+        if !grey {
+            let luma = &mut *cinfo.comp_info;
+            luma.h_samp_factor = c_int::from(progression.luma_sampling.0);
+            luma.v_samp_factor = c_int::from(progression.luma_sampling.1);
+        }
+        cinfo.restart_interval = u32::from(progression.restart_interval);
+        jpeg_simple_progression(&mut cinfo);
+        if !script.is_empty() {
+            cinfo.scan_info = script.as_ptr();
+            cinfo.num_scans = script.len() as c_int;
+        }
+        jpeg_mem_dest(&mut cinfo, &mut out, &mut size);
+        jpeg_start_compress(&mut cinfo, 1);
+        let row_bytes = width as usize * components;
+        for row in pixels.chunks_exact(row_bytes) {
+            let rows = [row.as_ptr()];
+            jpeg_write_scanlines(&mut cinfo, rows.as_ptr(), 1);
+        }
+        jpeg_finish_compress(&mut cinfo);
+        jpeg_destroy_compress(&mut cinfo);
+    }
+    assert_eq!(
+        out,
+        buffer.as_mut_ptr(),
+        "libjpeg kept to the buffer it was given"
+    );
+    buffer.truncate(size as usize);
+    buffer
+}
+
+/// Progressive JPEGs long enough for the thumbnail's 1/8 scale, so that the thumbnail path
+/// reads them with the DC decoder (`jpeg/dc.rs`): the `thumbnail` fuzz target's seeds for it,
+/// one per layout (4:2:0 with restarts and DC refined once, grey with separate DC scans
+/// refined twice, 4:2:2 with interleaved DC), a few KB each.
+pub fn one_eighth_progressive_jpegs() -> Vec<(&'static str, Vec<u8>)> {
+    let (width, height) = (1608, 16);
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        let ripple = (x / 37 + y / 5) % 7 * 9;
+        image::Rgb([
+            (x / 7 % 256) as u8,
+            (40 + ripple) as u8,
+            (200 - x / 9) as u8,
+        ])
+    });
+    let grey = image::DynamicImage::ImageRgb8(image.clone())
+        .into_luma8()
+        .into_raw();
+    let layout = |luma_sampling, restart_interval, dc| Progression {
+        luma_sampling,
+        restart_interval,
+        dc,
+    };
+    vec![
+        (
+            "jpeg-progressive-dc-420-restarts.jpg",
+            progressive_jpeg(
+                image.as_raw(),
+                width,
+                height,
+                false,
+                layout((2, 2), 5, DcScans::Standard),
+            ),
+        ),
+        (
+            "jpeg-progressive-dc-grey-refined.jpg",
+            progressive_jpeg(
+                &grey,
+                width,
+                height,
+                true,
+                layout((1, 1), 0, DcScans::SeparateRefined),
+            ),
+        ),
+        (
+            "jpeg-progressive-dc-422-interleaved.jpg",
+            progressive_jpeg(
+                image.as_raw(),
+                width,
+                height,
+                false,
+                layout((2, 1), 0, DcScans::Interleaved),
+            ),
+        ),
+    ]
+}
