@@ -1,6 +1,7 @@
 // Browser tests of acting on many pictures at once in My pictures: Select mode (click,
 // Shift+click over the grid as the find field shows it, Select all shown, Clear, Escape), Make
-// public over a selection (and the pictures already public skipped and counted), a bulk delete
+// public over a selection (a JPEG carrying a GPS position among them stored without it; the
+// pictures already public skipped and counted), a bulk delete
 // where one picture's DeleteObject is refused (the report names it, it stays selected, the
 // others go; a retry deletes it), selection from the keyboard alone (Tab to a card, Space,
 // Shift+Space), the axe-core audit and the keyboard walk of the bar, and screenshots.
@@ -9,8 +10,10 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
+import { exifSegment, phoneExif, withSegments } from './exif-builder.mjs';
 import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
 
@@ -22,6 +25,10 @@ const password = 'Correct-Horse-9-battery';
 const WORDS = ['Alder red', 'Birch blue', 'Cedar red', 'Dogwood blue', 'Elm red'];
 const TITLES = WORDS.map((w) => `${w} ${run}`);
 const RED = TITLES.filter((t) => t.includes(' red '));
+/** The one uploaded with a GPS position in its EXIF (little endian): made public, it loses it. */
+const WITH_GPS = TITLES[2];
+/** Its latitude (48° 51' 29.79"), as the EXIF's rationals. */
+const LATITUDE = [48, 1, 51, 1, 2979, 100];
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -33,6 +40,10 @@ const pageErrors = [];
 const cspViolations = [];
 /** The titles as My pictures shows them (newest first). */
 let order;
+/** The bytes uploaded, by file name. */
+const uploaded = {};
+/** DeleteObject requests of originals in flight now, and the most seen at once. */
+const deletes = { now: 0, most: 0, sent: 0 };
 
 const test = dependentSteps(async (name) => {
   await page?.screenshot({ path: path.join(artifactsDir, `FAILED-b-${name}.png`), fullPage: true }).catch(() => {});
@@ -70,6 +81,28 @@ async function checkA11y(t, what) {
   const { failing, other } = await audit(page);
   for (const v of other) t.diagnostic(`${what}: ${v.impact} ${v.id}: ${v.help}`);
   assert.deepEqual(failing.map((v) => `${v.impact} ${v.id}: ${v.help} -- ${v.nodes.join(' | ')}`), [], `${what}: axe-core`);
+}
+
+/** Whether `needle` occurs in `bytes`. */
+function contains(bytes, needle) {
+  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/** EXIF rationals as little-endian LONG pairs. */
+const rationalBytes = (values) => values.flatMap((v) => [0, 1, 2, 3].map((i) => (v >>> (8 * i)) & 0xff));
+
+/** An object of the bucket, read with the stack's own credentials. */
+async function readObject(key) {
+  const s3 = new S3Client({
+    region: stack.region, endpoint: stack.endpoint, forcePathStyle: true,
+    credentials: { accessKeyId: stack.accessKeyId, secretAccessKey: stack.secretAccessKey },
+  });
+  const r = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+  return new Uint8Array(await r.Body.transformToByteArray());
 }
 
 async function signUp() {
@@ -117,6 +150,13 @@ before(async () => {
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
+  const isDelete = (r) => r.method() === 'DELETE' && /\/content\//.test(decoded(new URL(r.url()).pathname));
+  page.on('request', (r) => {
+    if (!isDelete(r)) return;
+    deletes.sent++;
+    deletes.most = Math.max(deletes.most, ++deletes.now);
+  });
+  for (const ended of ['requestfinished', 'requestfailed']) page.on(ended, (r) => { if (isDelete(r)) deletes.now--; });
 });
 
 after(async () => {
@@ -128,10 +168,13 @@ test('the owner uploads five private pictures', async () => {
   await signUp();
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.locator('#view-upload:not([hidden])').waitFor();
-  const files = await Promise.all(TITLES.map(async (title, i) => ({
-    name: fileOf(title), mimeType: 'image/jpeg',
-    buffer: await makeImage(page, { width: 480 + 40 * i, height: 360, hue: 20 + 70 * i, type: 'image/jpeg', label: title.split(' ')[0] }),
-  })));
+  const files = await Promise.all(TITLES.map(async (title, i) => {
+    const drawn = await makeImage(page, { width: 480 + 40 * i, height: 360, hue: 20 + 70 * i, type: 'image/jpeg', label: title.split(' ')[0] });
+    const buffer = title === WITH_GPS ? Buffer.from(withSegments(new Uint8Array(drawn), exifSegment(phoneExif({ le: true, orientation: 1 }).bytes))) : drawn;
+    uploaded[fileOf(title)] = new Uint8Array(buffer);
+    return { name: fileOf(title), mimeType: 'image/jpeg', buffer };
+  }));
+  assert.equal(contains(uploaded[fileOf(WITH_GPS)], rationalBytes(LATITUDE)), true, 'the file as picked carries the latitude');
   await page.locator('#file-input').setInputFiles(files);
   for (const [i, title] of TITLES.entries()) {
     await page.locator(`#upload-queue li[data-file="${files[i].name}"] [data-role="title"]`).fill(title);
@@ -205,6 +248,18 @@ test('Make public acts on the selection; the owner\'s index then lists them publ
   assert.equal(await page.locator('#bulk-failures').isHidden(), true);
   for (const title of RED) await shownAs(title, 'Public');
   for (const title of TITLES.filter((x) => !RED.includes(x))) assert.equal(await card(title).locator('.badge.private').count(), 1);
+  // "Remove the location…" was checked: the JPEG with a GPS position went public without it,
+  // nothing else changed (the removal never moves a byte).
+  const key = await card(WITH_GPS).getAttribute('data-key');
+  assert.match(key, /^public\/content\/[^/]+\/bulk-cedar\.jpg$/);
+  const stored = await readObject(key);
+  const sent = uploaded[fileOf(WITH_GPS)];
+  assert.equal(stored.length, sent.length, 'same length: nothing re-encoded');
+  assert.equal(contains(stored, rationalBytes(LATITUDE)), false, 'the public original has no GPS latitude');
+  assert.deepEqual(stored.subarray(sent.length - 4000), sent.subarray(sent.length - 4000), 'the image data is untouched');
+  // The others were copied as they were.
+  const plain = RED.find((x) => x !== WITH_GPS);
+  assert.deepEqual(await readObject(await card(plain).getAttribute('data-key')), uploaded[fileOf(plain)]);
   // The public gallery (another index) lists them too.
   await page.goto(new URL('#/', stack.clientUrl).href);
   for (const title of RED) {
@@ -308,9 +363,13 @@ test('a bulk delete where one picture is refused: the report names it, it stays 
     const p = document.querySelector('#bulk-progress');
     new MutationObserver(() => window.bulkProgressSeen(p.textContent)).observe(p, { childList: true, characterData: true, subtree: true });
   });
+  Object.assign(deletes, { most: 0, sent: 0 });
   await page.getByRole('button', { name: 'Yes, delete 5 pictures' }).click();
   await reported('Deleted 4 pictures. 1 picture failed and stays selected');
   t.diagnostic(`progress: ${JSON.stringify(progressSeen)}`);
+  t.diagnostic(`DeleteObject requests: ${deletes.sent}, at most ${deletes.most} at once`);
+  assert.equal(deletes.sent, 5, 'one DeleteObject per picture');
+  assert.ok(deletes.most <= 3 && deletes.most >= 2, `at most three at once (${deletes.most})`);
   assert.ok(progressSeen.some((p) => /^Deleting: \d of 5 done…$/.test(p)), 'progress was shown');
   assert.ok(refused >= 1);
   const failures = await page.locator('#bulk-failures li').allTextContents();
