@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { jpegSegments, scanLocation, stripLocation, TAG_GPS_IFD } from './location';
+import { jpegSegments, mayCarryLocation, scanLocation, stripLocation, TAG_GPS_IFD } from './location';
 import { buildTiff, exifSegment, phoneExif, withSegments, xmpSegment, type BuiltTiff } from '../e2e/exif-builder.mjs';
 
 /** A real JPEG (baseline, with its own JFIF APP0), the browser tests' face picture. */
@@ -248,5 +248,18 @@ describe('scanLocation on the first bytes only (a Range GET)', () => {
     expect(scanLocation(input.subarray(0, 60)).status).toBe('unknown');
     expect(scanLocation(ASTRONAUT.subarray(0, 40)).status).toBe('unknown');
     expect(scanLocation(ASTRONAUT).status).toBe('none');
+  });
+});
+
+describe('mayCarryLocation', () => {
+  it('is true for a location found, and for a JPEG whose metadata could not be read', () => {
+    expect(mayCarryLocation({ status: 'present', where: ['EXIF GPS (position)'] }, 'image/png')).toBe(true);
+    expect(mayCarryLocation({ status: 'unknown', reason: 'the metadata goes on past the bytes read' }, 'image/jpeg')).toBe(true);
+  });
+
+  it('is false for none found, and for a file of a kind that is not checked', () => {
+    expect(mayCarryLocation({ status: 'none' }, 'image/jpeg')).toBe(false);
+    expect(mayCarryLocation({ status: 'unknown', reason: 'only JPEG files are checked' }, 'image/png')).toBe(false);
+    expect(mayCarryLocation({ status: 'unknown', reason: 'only JPEG files are checked' }, undefined)).toBe(false);
   });
 });

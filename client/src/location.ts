@@ -352,3 +352,12 @@ export function scanLocation(bytes: Uint8Array): LocationScan {
     return { status: 'unknown', reason: err instanceof LocationError ? err.message : String(err) };
   }
 }
+
+/**
+ * Whether a picture may tell where it was taken, as its scan says: a location is there, or may
+ * be (a JPEG whose metadata could not be read). Removing it is then offered, and done when the
+ * person asks, before the picture is made public (the detail view, and My pictures' selection).
+ */
+export function mayCarryLocation(scan: LocationScan, contentType: string | undefined): boolean {
+  return scan.status === 'present' || (scan.status === 'unknown' && contentType === 'image/jpeg');
+}

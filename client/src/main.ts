@@ -16,7 +16,8 @@ import { AccountView } from './ui/account';
 import { AccountForms, AFTER_SIGN_IN_KEY } from './ui/account-forms';
 import { $, el, setText } from './ui/dom';
 import { moveToVisibility } from './move';
-import { stripLocation } from './location';
+import { mayCarryLocation, scanLocation, stripLocation, type LocationScan } from './location';
+import { BulkBar } from './ui/bulk-bar';
 import { isShareHash, shareUrl } from './share';
 import { SharedView } from './ui/shared';
 import { refusalText } from './bounds';
@@ -91,6 +92,7 @@ class App {
   private readonly detail: DetailView;
   private readonly account: AccountView;
   private readonly shared: SharedView;
+  private readonly bulk: BulkBar;
   private readonly publicOlder = new OlderButton(el('#view-public [data-role="older"]', HTMLButtonElement));
   private readonly mineOlder = new OlderButton(el('#view-mine [data-role="older"]', HTMLButtonElement));
   private readonly publicPoller: IndexPoller;
@@ -113,7 +115,9 @@ class App {
     this.mineGallery = this.makeGallery('#view-mine', this.mineOlder, {
       showVisibility: true, emptyText: 'You have not uploaded any pictures yet. Use Upload to add some.',
       describeRefusal: (refused) => refusalText(refused, config),
+      onSelectionChange: () => this.bulk?.render(),
     });
+    this.bulk = this.makeBulkBar();
     this.account = this.makeAccountView();
     this.detail = this.makeDetailView();
     this.shared = this.makeSharedView();
@@ -132,7 +136,7 @@ class App {
    * detail view, which moves through the grid as shown and, past its last picture, loads older
    * ones as `older` (the view's "Load older pictures") does.
    */
-  private makeGallery(view: string, older: OlderButton, deps: Pick<GalleryDeps, 'showVisibility' | 'emptyText' | 'describeRefusal'>): Gallery {
+  private makeGallery(view: string, older: OlderButton, deps: Pick<GalleryDeps, 'showVisibility' | 'emptyText' | 'describeRefusal' | 'onSelectionChange'>): Gallery {
     const bar = $(`${view} [data-role="find-bar"]`);
     const gallery: Gallery = new Gallery($(`${view} [data-role="grid"]`), $(`${view} [data-role="status"]`), {
       ...deps,
@@ -175,17 +179,62 @@ class App {
         await this.api.updateText(item.identityId, item.objectKey, title, description);
         this.pollSoon();
       },
-      remove: async (item) => {
-        await this.api.deleteObject(item.objectKey);
-        this.vacated.add(item.objectKey);
-        this.pollSoon();
-      },
+      remove: (item) => this.deleteItem(item),
       move: (item, toPublic, removeLocation) => this.moveItem(item, toPublic, removeLocation),
       readHead: (key) => this.api.readObject(key, DETAIL_HEAD_BYTES),
       shareUrl: (item) => shareUrl(location.href, item),
       describeError: friendlyApiError,
       gone: (key) => this.vacated.has(key),
     });
+  }
+
+  /**
+   * My pictures' selection and its bulk actions: each picture goes through the same delete and
+   * move as the detail view's, for the person signed in when it starts.
+   */
+  private makeBulkBar(): BulkBar {
+    return new BulkBar({
+      gallery: this.mineGallery,
+      remove: (item) => {
+        this.checkOwner(item);
+        return this.deleteItem(item);
+      },
+      move: async (item, toPublic, removeLocation) => {
+        this.checkOwner(item);
+        // As the detail view: the location is removed from a file that carries one, or may,
+        // when the person asked; knowing that takes reading the file's first bytes.
+        const strip = toPublic && removeLocation && mayCarryLocation(await this.scanForLocation(item), item.contentType);
+        this.checkOwner(item);
+        return this.moveItem(item, toPublic, strip);
+      },
+      describeError: friendlyApiError,
+    });
+  }
+
+  /**
+   * A bulk action's item is sent only while its owner is the one signed in: after a sign-out or
+   * a sign-in as someone else, the rest of the run must not go out with the next person's
+   * credentials (the run is cancelled too; this guards an item already past its turn).
+   */
+  private checkOwner(item: IndexItem): void {
+    if (!this.session.signedIn || item.identityId !== this.session.currentIdentityId) throw new SessionChangedError();
+  }
+
+  /** Whether the picture's original carries a location, from its first bytes (the detail view's check). */
+  private async scanForLocation(item: IndexItem): Promise<LocationScan> {
+    try {
+      return scanLocation(await this.api.readObject(item.objectKey, DETAIL_HEAD_BYTES));
+    } catch (err) {
+      // Never published without knowing: the item fails, and says why.
+      throw new Error(`Could not check the picture for a location: ${friendlyApiError(err)}`, { cause: err });
+    }
+  }
+
+  /** Deletes one of the signed-in person's pictures (the detail view's and the selection's delete). */
+  private async deleteItem(item: IndexItem): Promise<void> {
+    await this.api.deleteObject(item.objectKey);
+    this.vacated.add(item.objectKey);
+    this.pollSoon();
   }
 
   /**
@@ -356,6 +405,7 @@ class App {
    * identity is being fetched), stopping the polls of the pictures it replaces.
    */
   private replaceMyPictures(next: MyPictures | undefined): void {
+    this.bulk.cancel();
     this.mine?.poller.stop();
     this.mine = next;
     this.mineGallery.clear();

@@ -105,6 +105,22 @@ describe('PagedIndex', () => {
     expect(b.requests.map((r) => r.key)).toEqual([pageKey('c'), pageKey('n')]);
   });
 
+  it('a page emptied since it was shown (its last picture deleted) shows nothing, without a fetch', async () => {
+    const b = bucket({ c: { items: items(24, 24), version: 'v1' } });
+    const paged = new PagedIndex({ fetch: b.fetch, onChange: () => {} });
+    await paged.setHead(head([{ name: 'c', count: 1, version: 'v1' }]));
+    await paged.loadOlder();
+    expect(titles(paged.doc)).toContain('picture 24');
+    b.pages.c = { items: [], version: 'v2' };
+    await paged.setHead(head([{ name: 'c', count: 0, version: 'v2' }]));
+    expect(titles(paged.doc)).toEqual(items(29, 25).map((i) => i.title));
+    expect(b.requests.length).toBe(1);
+    // Filled again later: fetched again.
+    b.pages.c = { items: items(23, 23), version: 'v3' };
+    await paged.setHead(head([{ name: 'c', count: 1, version: 'v3' }]));
+    expect(titles(paged.doc)).toContain('picture 23');
+  });
+
   it('a failed page fetch is reported and can be retried', async () => {
     let fail = true;
     const fetch = vi.fn((): Promise<FetchResult> => {

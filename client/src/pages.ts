@@ -175,10 +175,15 @@ export class PagedIndex {
     }
   }
 
-  /** Fetches the pages among `pages` whose held copy is missing or older than the entry says. */
+  /**
+   * Fetches the pages among `pages` whose held copy is missing or older than the entry says. A
+   * page its entry now says is empty (`count` 0: its last pictures deleted or moved) is not
+   * fetched but held as empty: its old copy must not keep showing them.
+   */
   private async refresh(pages: PageRef[]): Promise<void> {
-    const stale = pages.filter((p) => !isVolume(p) && p.count > 0 && this.held.get(p.key)?.contentHash !== p.contentHash);
-    await Promise.all(stale.map((p) => this.fetchDoc(p)));
+    const stale = pages.filter((p) => !isVolume(p) && this.held.get(p.key)?.contentHash !== p.contentHash);
+    for (const p of stale) if (p.count === 0 && this.held.has(p.key)) this.held.set(p.key, { contentHash: p.contentHash, items: [], pages: [] });
+    await Promise.all(stale.filter((p) => p.count > 0).map((p) => this.fetchDoc(p)));
   }
 
   /** Fetches a page or a volume; false when it could not be read (reported). */

@@ -7,7 +7,7 @@
  */
 import { arrowStep, neighbours, swipeStep, type Around, type Neighbours, type Step } from '../browse';
 import { checkEdit, lengthCounter } from '../edit';
-import { scanLocation, type LocationScan } from '../location';
+import { mayCarryLocation, scanLocation, type LocationScan } from '../location';
 import type { IndexItem } from '../indexdoc';
 import { originalDownload, ownsOriginal, shownPicture, type ResponseOverrides } from '../originals';
 import { MAX_DESCRIPTION, MAX_TITLE } from '../metadata';
@@ -380,9 +380,7 @@ export class DetailView {
         : 'Only you can see this picture. Making it public puts it in the public gallery; title, description and date stay.',
     );
     const scan = this.locationScan?.key === it.objectKey ? this.locationScan.scan : undefined;
-    // Offered when a location is there, or may be (a JPEG whose metadata could not be read).
-    const mayCarry = typeof scan === 'object' && (scan.status === 'present' || (scan.status === 'unknown' && it.contentType === 'image/jpeg'));
-    this.stripRow.hidden = it.isPublic || !mayCarry;
+    this.stripRow.hidden = it.isPublic || typeof scan !== 'object' || !mayCarryLocation(scan, it.contentType);
   }
 
   /**

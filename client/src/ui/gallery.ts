@@ -2,6 +2,7 @@
 import type { IndexDoc, IndexItem, Refusal } from '../indexdoc';
 import { itemSignature } from '../indexdoc';
 import { findAndSort, isSortOrder, SORT_ORDERS, type SortOrder } from '../find';
+import { Selection } from '../selection';
 import { h, setText } from './dom';
 
 export interface GalleryDeps {
@@ -16,6 +17,8 @@ export interface GalleryDeps {
   find?: { bar: HTMLElement; idPrefix: string };
   /** The owner's explanation of an upload the cloud did not keep (only the owner's index lists one). */
   describeRefusal?: (refused: Refusal) => string;
+  /** Select mode was entered or left, or the selection changed (My pictures' bulk actions). */
+  onSelectionChange?: () => void;
 }
 
 interface Card {
@@ -34,6 +37,12 @@ export class Gallery {
 
   private query = '';
   private order: SortOrder = 'newest';
+  /**
+   * Select mode: a card (click, Space, Enter) toggles its selection instead of opening the
+   * picture; with Shift it selects the range from the card last toggled, over the grid as shown.
+   */
+  private selectingMode = false;
+  private readonly selection = new Selection();
 
   constructor(private readonly grid: HTMLElement, private readonly status: HTMLElement, private readonly deps: GalleryDeps) {
     if (deps.find) this.buildFindBar(deps.find.bar, deps.find.idPrefix);
@@ -96,6 +105,10 @@ export class Gallery {
   }
 
   clear(): void {
+    this.selectingMode = false;
+    this.selection.clear();
+    this.grid.classList.remove('selecting');
+    this.deps.onSelectionChange?.();
     this.cards.clear();
     this.doc = undefined;
     this.shownItems = [];
@@ -140,7 +153,84 @@ export class Gallery {
         this.cards.delete(key);
       }
     }
+    // Pictures gone from the index (deleted, or moved to another key) leave the selection;
+    // those the find field hides stay selected.
+    const listed = new Set(doc.items.map((i) => i.objectKey));
+    if (this.selection.prune((k) => listed.has(k))) this.selectionChanged();
     this.showCount();
+  }
+
+  get selecting(): boolean {
+    return this.selectingMode;
+  }
+
+  /** Enters or leaves select mode; leaving it clears the selection. */
+  setSelecting(on: boolean): void {
+    if (on === this.selectingMode) return;
+    this.selectingMode = on;
+    if (!on) this.selection.clear();
+    this.grid.classList.toggle('selecting', on);
+    this.selectionChanged();
+  }
+
+  /** How many pictures are selected, and how many of them the grid does not show (find field). */
+  get selectedCount(): { selected: number; hidden: number } {
+    const hidden = this.selection.all.filter((k) => !this.cards.has(k)).length;
+    return { selected: this.selection.size, hidden };
+  }
+
+  /** The selected pictures, those the find field hides included, in the grid's sort order. */
+  selectedItems(): IndexItem[] {
+    const all = findAndSort(this.doc?.items ?? [], '', this.order);
+    return all.filter((i) => this.selection.has(i.objectKey));
+  }
+
+  /** Toggles the card of `objectKey`; with `range`, selects from the card last toggled to it. */
+  toggleSelected(objectKey: string, range = false): void {
+    if (!this.selectingMode) return;
+    if (range) this.selection.selectRange(objectKey, this.shownItems.map((i) => i.objectKey));
+    else this.selection.toggle(objectKey);
+    this.selectionChanged();
+  }
+
+  selectAllShown(): void {
+    this.selection.selectAll(this.shownItems.map((i) => i.objectKey));
+    this.selectionChanged();
+  }
+
+  clearSelection(): void {
+    this.selection.clear();
+    this.selectionChanged();
+  }
+
+  /** After a bulk action: what succeeded leaves the selection, what failed is (still) in it. */
+  settleSelection(succeeded: readonly string[], stillSelected: readonly string[]): void {
+    for (const k of succeeded) this.selection.delete(k);
+    for (const k of stillSelected) this.selection.add(k);
+    this.selectionChanged();
+  }
+
+  private selectionChanged(): void {
+    for (const [key, card] of this.cards) this.renderSelected(card.li, key);
+    this.deps.onSelectionChange?.();
+  }
+
+  /**
+   * A card's selection state: in select mode its button is a toggle (aria-pressed) showing a
+   * check mark; otherwise it opens the detail dialog.
+   */
+  private renderSelected(li: HTMLLIElement, key: string): void {
+    const button = li.querySelector('button.card');
+    if (!button) return;
+    const selected = this.selectingMode && this.selection.has(key);
+    li.classList.toggle('selected', selected);
+    if (this.selectingMode) {
+      button.setAttribute('aria-pressed', String(selected));
+      button.removeAttribute('aria-haspopup');
+    } else {
+      button.removeAttribute('aria-pressed');
+      button.setAttribute('aria-haspopup', 'dialog');
+    }
   }
 
   /** The normal status line: how many pictures, or the empty text. */
@@ -198,11 +288,26 @@ export class Gallery {
     const button = h(
       'button',
       { type: 'button', class: 'card', 'aria-haspopup': 'dialog' },
+      // The check mark of select mode (the button's aria-pressed says it to assistive technology).
+      h('span', { class: 'check', 'aria-hidden': 'true' }),
       thumb,
       h('span', { class: 'card-title', 'data-role': 'title', text: item.title }),
       badges,
     );
-    button.addEventListener('click', () => this.deps.onOpen(this.cards.get(item.objectKey)?.item ?? item));
-    return h('li', { 'data-key': item.objectKey }, button);
+    const key = item.objectKey;
+    button.addEventListener('click', (e) => {
+      if (this.selectingMode) this.toggleSelected(key, e.shiftKey);
+      else this.deps.onOpen(this.cards.get(key)?.item ?? item);
+    });
+    // In select mode Space and Enter toggle here, where Shift can be read (a click a key makes
+    // does not say whether Shift was held); the button's own click is prevented.
+    button.addEventListener('keydown', (e) => {
+      if (!this.selectingMode || (e.key !== ' ' && e.key !== 'Enter') || e.altKey || e.ctrlKey || e.metaKey) return;
+      e.preventDefault();
+      if (!e.repeat) this.toggleSelected(key, e.shiftKey);
+    });
+    const li = h('li', { 'data-key': key }, button);
+    this.renderSelected(li, key);
+    return li;
   }
 }
