@@ -339,18 +339,7 @@ fn decode_unguarded(
 /// orientation shows it.
 fn oriented(mut image: DynamicImage, orientation: Orientation, width: u32, height: u32) -> Decoded {
     image.apply_orientation(orientation);
-    let swaps_axes = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
-    let (width, height) = if swaps_axes {
-        (height, width)
-    } else {
-        (width, height)
-    };
+    let (width, height) = super::oriented_size(width, height, orientation);
     Decoded {
         image,
         info: OriginalInfo {
