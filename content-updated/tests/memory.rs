@@ -5,7 +5,8 @@
 //! compared with the function's `MemorySize` in `infra/template.yaml`. 16-bit RGBA is the
 //! widest pixel the decoders produce, so the worst accepted image is the largest 16-bit RGBA
 //! one under `MAX_DECODED_BYTES`; the TIFF also carries an EXIF orientation that needs a
-//! rotated copy.
+//! rotated copy. (A PNG streams through a shrink without a whole-image buffer, so its figure
+//! is far under the TIFF's.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,12 +4,13 @@
 //! A full decode holds every pixel: 512 MB for an 8000x8000 16-bit RGBA scan, which the
 //! decoded-size limit refuses. Here the decoder hands over one row at a time (converted to 8
 //! bits per sample, palettes and transparency expanded: `Transformations::normalize_to_color8`),
-//! each row is added into one output row of sums, and every `factor` rows the sums become a
-//! row of the shrunk image: the mean of each `factor` x `factor` block, which is what libvips'
-//! `shrink` does before its final resize. Memory is the shrunk image, one row of sums and the
-//! decoder's own row buffers, whatever the original's size. `factor` is the largest that
-//! still leaves the shrunk image at least as large as the rendition fitting `min_box`, so the
-//! resize that follows only ever reduces.
+//! each row is added into one output row of sums, and every `factor.y` rows the sums become a
+//! row of the shrunk image: the mean of each `factor.x` x `factor.y` block, which is what
+//! libvips' `shrink` does before its final resize. Memory is the shrunk image, one row of sums and the
+//! decoder's own row buffers, whatever the original's size. Each axis's factor is the largest
+//! that still leaves that side at least as long as the rendition fitting `min_box` needs, so
+//! the resize that follows only ever reduces; one per axis, so a 1 x 100,000,000 strip
+//! shrinks along its length rather than staying whole.
 //!
 //! Interlaced (Adam7) files send their pixels in seven passes over the whole image, so no
 //! block is complete before the last pass: they take the full decode ([`super::decode`]).
@@ -87,41 +88,51 @@ pub(super) fn decode_scaled(
     }))
 }
 
-/// The largest whole factor that leaves both sides at least as long as the image fitting
-/// `min_box` x `min_box` needs. Orientation only swaps axes, and [`fit_within`] is symmetric
-/// in them, so this holds after rotating too.
-fn shrink_factor(width: u32, height: u32, min_box: u32) -> u32 {
-    let (target_width, target_height) = fit_within(width, height, min_box.max(1));
-    let factor = (width / target_width.max(1)).min(height / target_height.max(1));
-    // Shrinking rounds up (a partial block at an edge is a pixel of its own), so `factor`
-    // never leaves a side shorter than its target.
-    factor.clamp(1, MAX_FACTOR)
+/// How many source pixels make one shrunk pixel, across and down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Factor {
+    x: u32,
+    y: u32,
 }
 
-/// The largest factor whose block sums fit a `u32`: 256 x 256 x 255 < 2^32. A larger one
+/// On each axis, the largest whole factor that leaves that side at least as long as the image
+/// fitting `min_box` x `min_box` needs. Orientation only swaps axes, and [`fit_within`] is
+/// symmetric in them, so this holds after rotating too.
+fn shrink_factor(width: u32, height: u32, min_box: u32) -> Factor {
+    let (target_width, target_height) = fit_within(width, height, min_box.max(1));
+    // Shrinking rounds up (a partial block at an edge is a pixel of its own), so a factor
+    // never leaves a side shorter than its target.
+    let along = |side: u32, target: u32| (side / target.max(1)).clamp(1, MAX_FACTOR);
+    Factor {
+        x: along(width, target_width),
+        y: along(height, target_height),
+    }
+}
+
+/// The largest factor on an axis: a block's sum, 256 x 256 x 255, fits a `u32`. A larger one
 /// would only matter for renditions of a few pixels.
 const MAX_FACTOR: u32 = 256;
 
-/// The geometry of a shrink: `factor` x `factor` blocks of a `source_width` x `source_height`
-/// image with `channels` samples per pixel, and the size it comes out at.
+/// The geometry of a shrink: `factor.x` x `factor.y` blocks of a `source_width` x
+/// `source_height` image with `channels` samples per pixel, and the size it comes out at.
 struct Shrunk {
     source_width: u32,
     source_height: u32,
-    factor: u32,
+    factor: Factor,
     channels: usize,
     width: u32,
     height: u32,
 }
 
 impl Shrunk {
-    fn new(source_width: u32, source_height: u32, factor: u32, channels: usize) -> Shrunk {
+    fn new(source_width: u32, source_height: u32, factor: Factor, channels: usize) -> Shrunk {
         Shrunk {
             source_width,
             source_height,
             factor,
             channels,
-            width: source_width.div_ceil(factor),
-            height: source_height.div_ceil(factor),
+            width: source_width.div_ceil(factor.x),
+            height: source_height.div_ceil(factor.y),
         }
     }
 
@@ -132,14 +143,14 @@ impl Shrunk {
         mut next_row: impl FnMut(&mut [u8]) -> Result<(), ImagingError>,
     ) -> Result<Vec<u8>, ImagingError> {
         let channels = self.channels;
-        let block = self.factor as usize * channels;
+        let block = self.factor.x as usize * channels;
         let out_row_len = self.width as usize * channels;
         let mut out = Vec::with_capacity(out_row_len * self.height as usize);
         let mut sums = vec![0u32; out_row_len];
         let mut row = vec![0u8; self.source_width as usize * channels];
         for y in 0..self.source_height {
             next_row(&mut row)?;
-            if self.factor == 1 {
+            if self.factor == (Factor { x: 1, y: 1 }) {
                 out.extend_from_slice(&row);
                 continue;
             }
@@ -149,8 +160,8 @@ impl Shrunk {
                 3 => add_row::<3>(&mut sums, &row, block),
                 _ => add_row::<4>(&mut sums, &row, block),
             }
-            let rows_in_block = (y % self.factor) + 1;
-            if rows_in_block == self.factor || y + 1 == self.source_height {
+            let rows_in_block = (y % self.factor.y) + 1;
+            if rows_in_block == self.factor.y || y + 1 == self.source_height {
                 self.emit(&mut sums, rows_in_block, &mut out);
             }
         }
@@ -159,11 +170,11 @@ impl Shrunk {
 
     /// Appends the means of a row of blocks `rows` high, and clears the sums.
     fn emit(&self, sums: &mut [u32], rows: u32, out: &mut Vec<u8>) {
-        let full_columns = self.source_width / self.factor;
-        let last_columns = self.source_width - full_columns * self.factor;
+        let full_columns = self.source_width / self.factor.x;
+        let last_columns = self.source_width - full_columns * self.factor.x;
         for (x, sum) in sums.chunks_exact_mut(self.channels).enumerate() {
             let columns = if (x as u32) < full_columns {
-                self.factor
+                self.factor.x
             } else {
                 last_columns
             };

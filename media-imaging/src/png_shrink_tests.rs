@@ -73,19 +73,19 @@ fn interlaced_rgb(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-/// The mean of each `factor` x `factor` block of `image` (partial blocks at the edges over
+/// The mean of each `factor.x` x `factor.y` block of `image` (partial blocks at the edges over
 /// the pixels they have), rounded: what the shrink must give, computed the slow way.
-fn block_means(image: &DynamicImage, factor: u32) -> Vec<u8> {
+fn block_means(image: &DynamicImage, factor: Factor) -> Vec<u8> {
     let rgba = image.to_rgba8();
     let channels = image.color().channel_count() as usize;
     let (width, height) = rgba.dimensions();
     let mut out = Vec::new();
-    for by in 0..height.div_ceil(factor) {
-        for bx in 0..width.div_ceil(factor) {
+    for by in 0..height.div_ceil(factor.y) {
+        for bx in 0..width.div_ceil(factor.x) {
             let mut sums = [0u32; 4];
             let mut count = 0;
-            for y in by * factor..((by + 1) * factor).min(height) {
-                for x in bx * factor..((bx + 1) * factor).min(width) {
+            for y in by * factor.y..((by + 1) * factor.y).min(height) {
+                for x in bx * factor.x..((bx + 1) * factor.x).min(width) {
                     let Rgba(p) = *rgba.get_pixel(x, y);
                     for c in 0..4 {
                         sums[c] += u32::from(p[c]);
@@ -125,7 +125,8 @@ fn every_colour_type_shrinks_to_the_block_means_of_the_full_decode() {
             .expect("not interlaced");
         let factor = shrink_factor(1013, 517, THUMBNAIL_BOX);
         assert_eq!(
-            factor, 5,
+            factor,
+            Factor { x: 5, y: 5 },
             "1013x517 fits 200x102, so blocks of 5 leave 203x104"
         );
         assert_eq!(shrunk.image.dimensions(), (203, 104), "{color:?}");
@@ -211,6 +212,24 @@ fn a_png_over_the_decoded_size_limit_still_gets_its_renditions() {
 }
 
 #[test]
+fn a_strip_shrinks_along_its_length_only() {
+    let png = png_of(3, 90_000, ColorType::Grayscale, png::BitDepth::Eight);
+    let full = decode(&png, &ImageLimits::default()).unwrap().image;
+    let shrunk = decode_scaled(&png, &ImageLimits::default(), THUMBNAIL_BOX)
+        .unwrap()
+        .unwrap();
+    // 3 x 90,000 fits 1 x 200 (its width rounds up to one pixel): every 3 columns, and every
+    // 256 rows (the cap; 450 would do).
+    let factor = Factor {
+        x: 3,
+        y: MAX_FACTOR,
+    };
+    assert_eq!(shrink_factor(3, 90_000, THUMBNAIL_BOX), factor);
+    assert_eq!(shrunk.image.dimensions(), (1, 352));
+    assert_eq!(shrunk.image.as_bytes(), block_means(&full, factor));
+}
+
+#[test]
 fn an_interlaced_png_takes_the_full_decode() {
     let png = interlaced_rgb(400, 300);
     assert!(decode_scaled(&png, &ImageLimits::default(), 100)
@@ -262,7 +281,7 @@ fn a_header_over_the_pixel_limit_is_refused_before_any_row() {
 }
 
 proptest! {
-    /// The factor leaves both sides at least as long as the rendition needs, and the next one
+    /// Each axis's factor leaves its side at least as long as the rendition needs, and the next one
     /// up would not (unless capped).
     #[test]
     fn the_factor_is_the_largest_that_still_covers_the_rendition(
@@ -270,11 +289,13 @@ proptest! {
     ) {
         let factor = shrink_factor(width, height, min_box);
         let (target_width, target_height) = fit_within(width, height, min_box);
-        prop_assert!(width.div_ceil(factor) >= target_width);
-        prop_assert!(height.div_ceil(factor) >= target_height);
-        if factor < MAX_FACTOR {
-            let next = factor + 1;
-            prop_assert!(width / next < target_width || height / next < target_height);
+        prop_assert!(width.div_ceil(factor.x) >= target_width);
+        prop_assert!(height.div_ceil(factor.y) >= target_height);
+        if factor.x < MAX_FACTOR {
+            prop_assert!(width / (factor.x + 1) < target_width);
+        }
+        if factor.y < MAX_FACTOR {
+            prop_assert!(height / (factor.y + 1) < target_height);
         }
     }
 
@@ -298,5 +319,8 @@ fn block_means_is_the_mean() {
     let image = DynamicImage::ImageRgba8(ImageBuffer::from_fn(3, 1, |x, _| {
         Rgba([x as u8 * 10, 0, 0, 255])
     }));
-    assert_eq!(block_means(&image, 2), vec![5, 0, 0, 255, 20, 0, 0, 255]);
+    assert_eq!(
+        block_means(&image, Factor { x: 2, y: 1 }),
+        vec![5, 0, 0, 255, 20, 0, 0, 255]
+    );
 }
