@@ -7,6 +7,7 @@
 // Shift+Space), the axe-core audit and the keyboard walk of the bar, and screenshots.
 // Screenshots: e2e/artifacts/b-*.png, at desktop (1280) and phone (390) widths.
 // One fresh devstack (or STACK_JSON); the owner in a desktop profile.
+import { signUpAndIn } from './account-steps.mjs';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -105,20 +106,7 @@ async function readObject(key) {
   return new Uint8Array(await r.Body.transformToByteArray());
 }
 
-async function signUp() {
-  await page.goto(new URL('#/signup', stack.clientUrl).href);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(password);
-  await page.locator('#signup-form').getByRole('button', { name: 'Sign up' }).click();
-  await page.locator('#view-confirm:not([hidden])').waitFor();
-  await page.locator('#confirm-code').fill('123456');
-  await page.locator('#confirm-form').getByRole('button', { name: 'Confirm' }).click();
-  await page.locator('#view-signin:not([hidden])').waitFor();
-  await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(password);
-  await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#account-email').filter({ hasText: email }).waitFor();
-}
+const signUp = () => signUpAndIn(page, stack.clientUrl, { email, password });
 
 /** Waits until the card of `title` is listed (with a thumbnail) with the visibility badge `badge`. */
 async function shownAs(title, badge) {

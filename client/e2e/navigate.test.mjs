@@ -5,6 +5,7 @@
 // deleted in the dialog passed over while the index still lists it, and the axe-core audit.
 // Screenshots: e2e/artifacts/n-*.png.
 // One fresh devstack (or STACK_JSON); the owner in a desktop profile, a visitor on a phone.
+import { signUpAndIn } from './account-steps.mjs';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -96,20 +97,7 @@ const nav = (p) => p.evaluate(() => ({
   place: document.querySelector('#detail-position').textContent.replace(/^.*, /, ''),
 }));
 
-async function signUp(p) {
-  await p.goto(new URL('#/signup', stack.clientUrl).href);
-  await p.locator('#signup-email').fill(email);
-  await p.locator('#signup-password').fill(password);
-  await p.locator('#signup-form').getByRole('button', { name: 'Sign up' }).click();
-  await p.locator('#view-confirm:not([hidden])').waitFor();
-  await p.locator('#confirm-code').fill('123456');
-  await p.locator('#confirm-form').getByRole('button', { name: 'Confirm' }).click();
-  await p.locator('#view-signin:not([hidden])').waitFor();
-  await p.locator('#signin-email').fill(email);
-  await p.locator('#signin-password').fill(password);
-  await p.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
-  await p.locator('#account-email').filter({ hasText: email }).waitFor();
-}
+const signUp = (p) => signUpAndIn(p, stack.clientUrl, { email, password });
 
 /**
  * A one-finger touch from `from` to `to` (page CSS pixels) through the DevTools protocol: the

@@ -11,6 +11,7 @@ import { S3Client, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from 
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
+import { signUpAndIn } from './account-steps.mjs';
 import { exifSegment, phoneExif, withSegments, xmpSegment } from './exif-builder.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -59,26 +60,7 @@ async function openPerson(person, name) {
   people.push(person);
 }
 
-async function signIn(page, email) {
-  await page.goto(new URL('#/signin', stack.clientUrl).href);
-  await page.locator('#view-signin:not([hidden])').waitFor();
-  await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(password);
-  await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#account-email').filter({ hasText: email }).waitFor();
-}
-
-async function signUp(page, email) {
-  await page.goto(new URL('#/signup', stack.clientUrl).href);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(password);
-  await page.locator('#signup-form').getByRole('button', { name: 'Sign up' }).click();
-  await page.locator('#view-confirm:not([hidden])').waitFor();
-  await page.locator('#confirm-code').fill('123456');
-  await page.locator('#confirm-form').getByRole('button', { name: 'Confirm' }).click();
-  await page.locator('#view-signin:not([hidden])').waitFor();
-  await signIn(page, email);
-}
+const signUp = (page, email) => signUpAndIn(page, stack.clientUrl, { email, password });
 
 async function readObject(key) {
   const r = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
