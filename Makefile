@@ -136,7 +136,13 @@ smoke: test-build package-local
 	test -f $(SMOKE_STATE)/stack.json || { cat $(SMOKE_STATE).log; exit 1; }; \
 	$(MAKE) -C infra smoke-local STATE_DIR=$(SMOKE_STATE)
 
-test: lint audit unit e2e client-test smoke iam-replay infra-test
+# Every suite in turn, its output kept in TEST_LOG; then the ten slowest tests with their times
+# (scripts/slowest-tests.py: Rust test binaries, browser and infrastructure tests).
+TEST_LOG := $(CARGO_TARGET_DIR)/test-logs/make-test.log
+test:
+	@mkdir -p $(dir $(TEST_LOG))
+	set -o pipefail; $(MAKE) lint audit unit e2e client-test smoke iam-replay infra-test 2>&1 | tee $(TEST_LOG)
+	@python3 scripts/slowest-tests.py $(TEST_LOG) 10
 	@echo "all tests passed"
 
 # Supply-chain checks (docs/supply-chain.md): cargo-deny on Cargo.lock with deny.toml
