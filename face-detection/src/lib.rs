@@ -8,8 +8,9 @@
 //! the faces copy in event order ([`media_core::derived`]) and its attributes conditionally
 //! on `facesSequencer` and on the item not reflecting a later upload or its deletion.
 //!
-//! Detection runs on one decode of the picture, a JPEG shrunk on load (DCT scaling) to the
-//! smallest scale that covers the marked copy, so a large JPEG is never decoded at full size;
+//! Detection runs on one decode of the picture, a JPEG or PNG shrunk on load (DCT scaling,
+//! whole blocks) to the smallest scale that covers the marked copy, so a large JPEG or PNG is
+//! never decoded at full size;
 //! the marked copy is at most [`MARKED_COPY_MAX_SIDE`] pixels on its longest side, made from
 //! the same decode (a decode over [`DETECTION_MAX_SIDE`] is brought to the copy's size before
 //! detection, so what a detection converts stays bounded). Boxes are reported in the original's pixels, after EXIF orientation.

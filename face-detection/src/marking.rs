@@ -1,5 +1,5 @@
-//! Finding and outlining faces in one picture: decode within the limits (a JPEG shrunk on
-//! load), detect, draw on a bounded copy, encode; the boxes reported in the original's pixels.
+//! Finding and outlining faces in one picture: decode within the limits (a JPEG or PNG
+//! shrunk on load), detect, draw on a bounded copy, encode; the boxes reported in the original's pixels.
 
 use image::DynamicImage;
 use media_core::item::FaceBox;
@@ -15,8 +15,8 @@ pub const MARKED_COPY_MAX_SIDE: u32 = 2048;
 
 /// Longest side of the picture the detector is given. A JPEG's scaled decode stays within it
 /// (the next DCT scale down would not cover the copy, so this one is less than twice the
-/// copy's side) but for originals over 32,768 px; a larger decode (other formats decode at full
-/// size) is first brought to the copy's size, so what the detector converts stays bounded.
+/// copy's side) but for originals over 32,768 px; a larger decode (formats other than JPEG and
+/// PNG decode at full size) is first brought to the copy's size, so what the detector converts stays bounded.
 pub const DETECTION_MAX_SIDE: u32 = 2 * MARKED_COPY_MAX_SIDE;
 
 /// Why an image could not be marked. Input problems, not system ones: retrying does not help.
@@ -64,8 +64,9 @@ pub struct Found {
     pub faces: Vec<FaceBox>,
 }
 
-/// Decodes (limits, EXIF orientation; a JPEG shrunk on load by DCT scaling to the smallest
-/// scale that still covers the marked copy, so it is never decoded at full size) and detects
+/// Decodes (limits, EXIF orientation; a JPEG or PNG shrunk on load, by DCT scaling or whole
+/// blocks, to the smallest size that still covers the marked copy, so it is never decoded at
+/// full size) and detects
 /// on that decode: each detector shrinks it to its own input, so detection does not wait for
 /// the marked copy's resize. The detection half of [`mark_faces`], which the benchmark times.
 pub fn find_faces(

@@ -561,17 +561,21 @@ async fn faces_are_found_on_a_bounded_decode_and_reported_in_original_pixels() {
         detector.clone(),
         Settings::new("media"),
     );
-    // A PNG decodes at full size: detected as it is up to DETECTION_MAX_SIDE, brought to the
-    // marked copy's size first beyond it. The marked copy fits MARKED_COPY_MAX_SIDE either way.
-    for (width, height, detected_at) in [(4096, 2048, (4096, 2048)), (8192, 2048, (2048, 512))] {
-        let key = format!("public/content/{ID}/big-{width}.png");
+    // A BMP decodes at full size: detected as it is up to DETECTION_MAX_SIDE, brought to the
+    // marked copy's size first beyond it. A PNG shrinks on load (by whole blocks, streamed) to
+    // just over the marked copy's size, as a JPEG does by DCT scaling. The marked copy fits
+    // MARKED_COPY_MAX_SIDE either way.
+    for (format, width, height, detected_at) in [
+        (image::ImageFormat::Bmp, 4096, 2048, (4096, 2048)),
+        (image::ImageFormat::Bmp, 8192, 2048, (2048, 512)),
+        (image::ImageFormat::Png, 4096, 2048, (2048, 1024)),
+    ] {
+        let extension = format.extensions_str()[0];
+        let key = format!("public/content/{ID}/big-{width}.{extension}");
         let big =
             image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x % 256) as u8, 0, 0]));
-        f.objects().insert(
-            &key,
-            encode(DynamicImage::ImageRgb8(big), image::ImageFormat::Png),
-            &[],
-        );
+        f.objects()
+            .insert(&key, encode(DynamicImage::ImageRgb8(big), format), &[]);
         f.handle(&change("ObjectCreated:Put", &key)).await.unwrap();
         assert_eq!(detector.0.lock().unwrap().pop(), Some(detected_at));
         assert!(detected_at.0.max(detected_at.1) <= face_detection::DETECTION_MAX_SIDE);
@@ -587,7 +591,7 @@ async fn faces_are_found_on_a_bounded_decode_and_reported_in_original_pixels() {
         );
         let copy = f
             .objects()
-            .object(&format!("public/faces/{ID}/big-{width}.png"))
+            .object(&format!("public/faces/{ID}/big-{width}.{extension}"))
             .unwrap();
         let decoded = image::load_from_memory(&copy.body).unwrap();
         assert_eq!(

@@ -17,6 +17,7 @@ pub mod colour;
 pub(crate) mod heif;
 mod jpeg;
 mod jpeg_encode;
+use jpeg_encode::Effort;
 mod limits;
 #[cfg(test)]
 mod location_tests;
@@ -31,7 +32,6 @@ pub use limits::{ImageLimits, InvalidLimit};
 use std::io::Cursor;
 
 use fast_image_resize::{images::Image as FirImage, FilterType, ResizeAlg, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 
@@ -470,7 +470,8 @@ pub fn resize_exact(
     resized.ok_or_else(|| ImagingError::Encode("resized buffer has the wrong size".into()))
 }
 
-/// Encodes as PNG when the image has alpha (to keep it), else as JPEG. Nothing of the
+/// Encodes as PNG when the image has alpha (to keep it), else as JPEG (libjpeg-turbo's fast
+/// settings: [`Effort::Fastest`]). Nothing of the
 /// original's metadata (EXIF, location, profile) is written: the pixels are sRGB, which is
 /// what an untagged image is.
 pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
@@ -483,10 +484,7 @@ pub fn encode(image: &DynamicImage) -> Result<Encoded, ImagingError> {
             .map_err(|e| ImagingError::Encode(e.to_string()))?;
         "image/png"
     } else {
-        let rgb = image.to_rgb8();
-        JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
-            .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
-            .map_err(|e| ImagingError::Encode(e.to_string()))?;
+        bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), JPEG_QUALITY, Effort::Fastest)?;
         "image/jpeg"
     };
     Ok(Encoded {
@@ -567,7 +565,7 @@ fn encode_preview(image: &DynamicImage) -> Result<Encoded, ImagingError> {
         return encode(image);
     }
     let (width, height) = (image.width(), image.height());
-    let bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), PREVIEW_JPEG_QUALITY)?;
+    let bytes = jpeg_encode::encode_rgb(&image.to_rgb8(), PREVIEW_JPEG_QUALITY, Effort::Smallest)?;
     Ok(Encoded {
         bytes,
         content_type: "image/jpeg",
@@ -590,6 +588,7 @@ fn convert_to_srgb(bytes: &[u8], format: SourceFormat, image: &mut DynamicImage)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::codecs::jpeg::JpegEncoder;
     use image::{Rgb, RgbImage, Rgba, RgbaImage};
 
     fn png_bytes(image: &DynamicImage) -> Vec<u8> {

@@ -8,6 +8,7 @@ use crate::testing::{
     insert_icc_profile, SRGB_CURVE,
 };
 use crate::ImageLimits;
+use image::codecs::jpeg::JpegEncoder;
 
 fn jpeg_of(image: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
