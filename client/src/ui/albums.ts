@@ -105,14 +105,15 @@ export class AlbumsView {
 
   private entry({ doc }: StoredAlbum): HTMLLIElement {
     const id = doc.id;
-    const label = (what: string) => `${what} ${quoted(doc.name)}`;
-    const button = (text: string, action: string, aria: string, cls = 'secondary') =>
-      h('button', { type: 'button', class: cls, 'data-action': action, 'aria-label': aria, text });
-    const rename = button('Rename…', 'rename', label('Rename'));
-    const share = button('Share by link', 'share', label('Share by link:'));
-    const copy = button('Copy link', 'copy', label('Copy the link of'));
-    const revoke = button('Revoke link', 'revoke', label('Revoke the link of'));
-    const del = button('Delete…', 'delete', label('Delete'), 'danger');
+    // Each button's name is its visible text and then the album's, so that "Copy link" says
+    // which album's link among several.
+    const button = (text: string, action: string, cls = 'secondary') =>
+      h('button', { type: 'button', class: cls, 'data-action': action }, text, h('span', { class: 'visually-hidden', text: ` ${quoted(doc.name)}` }));
+    const rename = button('Rename…', 'rename');
+    const share = button('Share by link', 'share');
+    const copy = button('Copy link', 'copy');
+    const revoke = button('Revoke link', 'revoke');
+    const del = button('Delete…', 'delete', 'danger');
     const error = h('p', { class: 'form-error', role: 'alert' });
     const ok = h('p', { class: 'form-ok', role: 'status' });
     const link = doc.link && this.owner ? albumLink(this.deps.pageUrl(), this.owner, doc.link.token) : '';
