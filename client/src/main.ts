@@ -532,14 +532,15 @@ class App {
       history.replaceState(null, '', '#/mine');
     }
     if (NEEDS_SIGN_IN.includes(route) && !this.session.signedIn) {
-      sessionStorage.setItem(AFTER_SIGN_IN_KEY, route);
+      // One album's view comes back to that album after signing in.
+      sessionStorage.setItem(AFTER_SIGN_IN_KEY, route === 'album' ? location.hash.replace(/^#\//, '') : route);
       route = 'signin';
       history.replaceState(null, '', '#/signin');
     }
     this.route = route;
     for (const r of ROUTES) $(`#view-${r}`).hidden = r !== route;
     for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav]')) {
-      if (a.dataset.nav === route) a.setAttribute('aria-current', 'page');
+      if (a.dataset.nav === (route === 'album' ? 'albums' : route)) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
     this.detail.close();
