@@ -16,6 +16,7 @@ import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
 import { launchBrowser, makeImage } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
+import { signUpAndIn } from './account-steps.mjs';
 import { audit } from './a11y.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -124,20 +125,7 @@ async function visit(link) {
   };
 }
 
-async function signUp() {
-  await page.goto(new URL('#/signup', stack.clientUrl).href);
-  await page.locator('#signup-email').fill(email);
-  await page.locator('#signup-password').fill(password);
-  await page.locator('#signup-form').getByRole('button', { name: 'Sign up' }).click();
-  await page.locator('#view-confirm:not([hidden])').waitFor();
-  await page.locator('#confirm-code').fill('123456');
-  await page.locator('#confirm-form').getByRole('button', { name: 'Confirm' }).click();
-  await page.locator('#view-signin:not([hidden])').waitFor();
-  await page.locator('#signin-email').fill(email);
-  await page.locator('#signin-password').fill(password);
-  await page.locator('#signin-form').getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#account-email').filter({ hasText: email }).waitFor();
-}
+const signUp = () => signUpAndIn(page, stack.clientUrl, { email, password });
 
 async function gotoAlbums() {
   await page.getByRole('link', { name: 'Albums', exact: true }).click();
