@@ -52,6 +52,10 @@ function fakeStack(originals: string[], { lag = 2, refuse = new Set<string>(), a
       if (indexed.size === 0 && originals.length === 0) return Promise.resolve(undefined);
       return Promise.resolve(JSON.stringify({ version: 1, items: [...indexed.keys()].map((objectKey) => ({ objectKey })) }));
     },
+    deleteAlbums() {
+      calls.push('albums');
+      return Promise.resolve();
+    },
     deleteUser() {
       calls.push('deleteUser');
       return Promise.resolve();
@@ -98,7 +102,8 @@ describe('deleteAccount', () => {
     expect(calls.indexOf('deleteUser')).toBe(calls.length - 1);
     // The user is deleted only after an index read that found it empty.
     expect(calls.filter((c) => c === 'index').length).toBeGreaterThanOrEqual(3);
-    expect(progress[0]).toEqual({ step: 'deleting', deleted: 0, total: 3 });
+    expect(calls[0]).toBe('albums');
+    expect(progress.slice(0, 2)).toEqual([{ step: 'deleting-albums' }, { step: 'deleting', deleted: 0, total: 3 }]);
     expect(progress).toContainEqual({ step: 'deleting', deleted: 3, total: 3 });
     expect(progress).toContainEqual({ step: 'waiting', remaining: 3 });
     expect(progress.slice(-2)).toEqual([{ step: 'deleting-account' }, { step: 'done' }]);
@@ -114,7 +119,20 @@ describe('deleteAccount', () => {
   it('a person without pictures: the user is deleted at once', async () => {
     const { ports, calls } = fakeStack([]);
     await deleteAccount(ports);
-    expect(calls).toEqual(['list', 'index', 'deleteUser']);
+    expect(calls).toEqual(['albums', 'list', 'index', 'deleteUser']);
+  });
+
+  it('albums that cannot be deleted keep the account and every picture', async () => {
+    const { ports, calls, bucket } = fakeStack([pub('a.jpg')]);
+    ports.deleteAlbums = () => {
+      calls.push('albums');
+      return Promise.reject(new Error('Access Denied'));
+    };
+    const err = await deletionError(deleteAccount(ports));
+    expect(err.failure).toBe('albums-not-deleted');
+    expect(err.message).toBe('Your albums could not be deleted (Access Denied). Your account is kept; try again.');
+    expect(calls).toEqual(['albums']);
+    expect(bucket.size).toBe(1);
   });
 
   it('a refused delete keeps the account and says how many failed', async () => {

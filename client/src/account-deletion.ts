@@ -1,5 +1,6 @@
 /**
- * "Delete my account": every original the person owns, then (once the pipeline has removed
+ * "Delete my account": the person's albums (documents and shared copies), every original the
+ * person owns, then (once the pipeline has removed
  * thumbnails, faces copies, items and index entries) the Cognito user.
  *
  * Order matters. The user is deleted last because afterwards nobody but an administrator can
@@ -26,6 +27,11 @@ export interface AccountDeletionPorts {
   deleteObjects(keys: string[]): Promise<{ key: string; message: string }[]>;
   /** The private index's body, or undefined when there is none (never written, or removed). */
   fetchPrivateIndex(): Promise<string | undefined>;
+  /**
+   * Deletes every album document and shared album copy of the person (albums.ts); throws when
+   * some could not be deleted.
+   */
+  deleteAlbums(): Promise<void>;
   /** Cognito DeleteUser of the signed-in user. */
   deleteUser(): Promise<void>;
   sleep(ms: number): Promise<void>;
@@ -33,12 +39,13 @@ export interface AccountDeletionPorts {
 }
 
 export type DeletionProgress =
+  | { step: 'deleting-albums' }
   | { step: 'deleting'; deleted: number; total: number }
   | { step: 'waiting'; remaining: number }
   | { step: 'deleting-account' }
   | { step: 'done' };
 
-export type DeletionFailure = 'pictures-not-deleted' | 'index-not-empty' | 'pictures-keep-coming';
+export type DeletionFailure = 'albums-not-deleted' | 'pictures-not-deleted' | 'index-not-empty' | 'pictures-keep-coming';
 
 export class AccountDeletionError extends Error {
   constructor(readonly failure: DeletionFailure, message: string) {
@@ -79,6 +86,15 @@ const MAX_ROUNDS = 3;
 
 export async function deleteAccount(ports: AccountDeletionPorts, opts: DeletionOptions = {}): Promise<void> {
   const { onProgress = () => {}, waitTimeoutMs = 180_000, pollMs = 2_000, batchSize = 1_000 } = opts;
+  // Albums first: their links stop working before anything else goes, and none is left naming
+  // pictures that are gone.
+  onProgress({ step: 'deleting-albums' });
+  try {
+    await ports.deleteAlbums();
+  } catch (err) {
+    throw new AccountDeletionError('albums-not-deleted',
+      `Your albums could not be deleted (${(err as Error)?.message ?? String(err)}). Your account is kept; try again.`);
+  }
   for (let round = 1; ; round++) {
     const owned = await ports.listOwnOriginals();
     const keys = [...owned.publicKeys, ...owned.privateKeys];

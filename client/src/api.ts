@@ -18,6 +18,7 @@ import type { Conditions, FetchResult } from './poller';
 import { contentPrefix, type Visibility } from './keys';
 import type { OwnedOriginals } from './account-deletion';
 import type { ResponseOverrides } from './originals';
+import { PreconditionFailed, type AlbumStore } from './albums';
 import { encodeMetadata, clampChars, MAX_DESCRIPTION, MAX_TITLE, type UploadMetadata } from './metadata';
 
 const PRESIGN_SECONDS = 3600;
@@ -43,6 +44,15 @@ export type CredentialSource = Pick<Session, 'credentials' | 'onChange'>;
 /** One key segment of a CopyObject source: URL-encoded, except ':' (see `copy`). */
 export function copySourceSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/%3A/gi, ':');
+}
+
+/**
+ * A CopyObject's source: "bucket/key", URL-encoded (CopyObject, x-amz-copy-source); each segment
+ * on its own so the slashes stay separators, and ':' (legal in a path segment, RFC 3986) left as
+ * is: the role's s3:x-amz-copy-source condition names the identity id with its ':'.
+ */
+export function copySourceOf(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(copySourceSegment).join('/')}`;
 }
 
 export function httpStatusOf(err: unknown): number | undefined {
@@ -248,10 +258,7 @@ export class Api {
   async copyObject(sourceKey: string, destinationKey: string, contentType: string | undefined, meta: UploadMetadata): Promise<void> {
     await this.request((abortSignal) => this.s3.send(new CopyObjectCommand({
       Bucket: this.config.bucket,
-      // "bucket/key", URL-encoded (CopyObject, x-amz-copy-source); each segment on its own
-      // so the slashes stay separators, and ':' (legal in a path segment, RFC 3986) left as
-      // is: the role's s3:x-amz-copy-source condition names the identity id with its ':'.
-      CopySource: `${this.config.bucket}/${sourceKey.split('/').map(copySourceSegment).join('/')}`,
+      CopySource: copySourceOf(this.config.bucket, sourceKey),
       Key: destinationKey,
       MetadataDirective: 'REPLACE',
       Metadata: { data: encodeMetadata(meta) },
@@ -271,6 +278,57 @@ export class Api {
       IfNoneMatch: '*',
     }), { abortSignal }));
   }
+
+  /**
+   * The album code's bucket (albums.ts): JSON documents read with their ETag and written
+   * conditionally, plain copies of renditions, listing and deleting under the person's prefixes.
+   */
+  readonly albumStore: AlbumStore = {
+    get: async (key) => {
+      try {
+        return await this.request(async (abortSignal) => {
+          const r = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }), { abortSignal });
+          return { body: (await r.Body?.transformToString('utf-8')) ?? '', etag: r.ETag ?? '' };
+        });
+      } catch (err) {
+        if (err instanceof SessionChangedError) throw err;
+        // Without s3:ListBucket on the key, S3 answers 403 for a missing key.
+        const status = httpStatusOf(err);
+        if (status === 404 || status === 403 || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
+    put: async (key, body, cond) => {
+      try {
+        const r = await this.request((abortSignal) => this.s3.send(new PutObjectCommand({
+          Bucket: this.config.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          // A revoked or changed album must not be served from a cache.
+          CacheControl: 'no-cache',
+          ...(cond && 'ifNoneMatch' in cond ? { IfNoneMatch: cond.ifNoneMatch } : {}),
+          ...(cond && 'ifMatch' in cond ? { IfMatch: cond.ifMatch } : {}),
+        }), { abortSignal }));
+        return r.ETag ?? '';
+      } catch (err) {
+        // 412: the condition failed; 409: a conditional write raced another (S3 API reference,
+        // PutObject, "Conditional writes"). Either way: read again and retry.
+        const status = httpStatusOf(err);
+        if (status === 412 || status === 409) throw new PreconditionFailed();
+        throw err;
+      }
+    },
+    list: (prefix) => this.listKeys(prefix),
+    copy: async (from, to) => {
+      await this.request((abortSignal) => this.s3.send(new CopyObjectCommand({
+        Bucket: this.config.bucket,
+        CopySource: copySourceOf(this.config.bucket, from),
+        Key: to,
+      }), { abortSignal }));
+    },
+    delete: (keys) => this.deleteObjects(keys),
+  };
 
   /** The object's bytes, or the first `bytes` of them (a Range GET). */
   async readObject(key: string, bytes?: number): Promise<Uint8Array> {

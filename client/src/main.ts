@@ -21,10 +21,16 @@ import { BulkBar } from './ui/bulk-bar';
 import { isShareHash, shareUrl } from './share';
 import { SharedView } from './ui/shared';
 import { refusalText } from './bounds';
+import {
+  PictureForgetter, addToAlbum, deleteEveryAlbum, forgetPictures, isAlbumLinkHash, listAlbums, parseOwnAlbumHash,
+  type AlbumEnv, type PictureInfo, type PublishDeps,
+} from './albums';
+import { AlbumView, AlbumsView, SharedAlbumView, itemsByFile } from './ui/albums';
 
-type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account' | 'shared';
-const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account', 'shared'];
-const NEEDS_SIGN_IN: Route[] = ['mine', 'upload', 'account'];
+type Route = 'public' | 'mine' | 'upload' | 'signin' | 'signup' | 'confirm' | 'forgot' | 'reset' | 'account' | 'shared'
+  | 'albums' | 'album' | 'shared-album';
+const ROUTES: Route[] = ['public', 'mine', 'upload', 'signin', 'signup', 'confirm', 'forgot', 'reset', 'account', 'shared', 'albums', 'album', 'shared-album'];
+const NEEDS_SIGN_IN: Route[] = ['mine', 'upload', 'account', 'albums', 'album'];
 const ACCOUNT_FORMS: Route[] = ['signin', 'signup', 'confirm', 'forgot', 'reset'];
 const POLL_MS = 2500;
 /**
@@ -68,6 +74,8 @@ function wirePageChrome(): void {
 
 function routeFromHash(): Route {
   if (isShareHash(location.hash)) return 'shared';
+  if (isAlbumLinkHash(location.hash)) return 'shared-album';
+  if (location.hash.startsWith('#/album/')) return 'album';
   const r = location.hash.replace(/^#\/?/, '').split('?')[0] as Route;
   return ROUTES.includes(r) ? r : 'public';
 }
@@ -82,6 +90,8 @@ interface MyPictures {
   readonly poller: IndexPoller;
   /** The head and the pages scrolled to. */
   readonly paged: PagedIndex;
+  /** Takes deleted pictures out of this person's albums, a pass for those deleted together. */
+  readonly forgetter: PictureForgetter;
 }
 
 class App {
@@ -93,6 +103,9 @@ class App {
   private readonly account: AccountView;
   private readonly shared: SharedView;
   private readonly bulk: BulkBar;
+  private readonly albums: AlbumsView;
+  private readonly album: AlbumView;
+  private readonly sharedAlbum: SharedAlbumView;
   private readonly publicOlder = new OlderButton(el('#view-public [data-role="older"]', HTMLButtonElement));
   private readonly mineOlder = new OlderButton(el('#view-mine [data-role="older"]', HTMLButtonElement));
   private readonly publicPoller: IndexPoller;
@@ -121,6 +134,7 @@ class App {
     this.account = this.makeAccountView();
     this.detail = this.makeDetailView();
     this.shared = this.makeSharedView();
+    ({ albums: this.albums, album: this.album, shared: this.sharedAlbum } = this.makeAlbumViews());
     this.wireUploadView(config);
     new AccountForms({ session: this.session, clearMessages: hideMessages });
     const publicIndex = this.makePoller(PUBLIC_INDEX_KEY, this.publicGallery, this.publicOlder, false);
@@ -160,6 +174,9 @@ class App {
         return {
           listOwnOriginals: () => this.api.listOwnOriginals(identityId),
           deleteObjects: (keys) => this.api.deleteObjects(keys),
+          deleteAlbums: async () => {
+            await deleteEveryAlbum(this.albumEnv(identityId));
+          },
           fetchPrivateIndex: async () => {
             const r = await this.api.fetchIndex(privateIndexKey(identityId), {});
             return r.status === 'ok' ? r.body : undefined;
@@ -208,7 +225,65 @@ class App {
         return this.moveItem(item, toPublic, strip);
       },
       describeError: friendlyApiError,
+      albums: {
+        list: async () => (await listAlbums(await this.myAlbumEnv())).map((a) => ({ id: a.doc.id, name: a.doc.name })),
+        add: async (items, target) => {
+          for (const item of items) this.checkOwner(item);
+          return addToAlbum(await this.myAlbumEnv(), items, target, { ...this.publishDeps, describeError: friendlyApiError });
+        },
+      },
     });
+  }
+
+  /** The album code's view of the bucket for one identity, with the session's credentials. */
+  private albumEnv(identityId: string): AlbumEnv {
+    return { store: this.api.albumStore, identityId };
+  }
+
+  /** The signed-in person's album environment. */
+  private async myAlbumEnv(): Promise<AlbumEnv> {
+    return this.albumEnv(await this.session.getIdentityId());
+  }
+
+  /**
+   * What an album's shared copy needs of the person's pictures, by file name: from their index
+   * as loaded (the head and the pages scrolled to). A picture on a page not loaded yet is left
+   * out of the shared copy until a change made when it is loaded (docs/albums.md).
+   */
+  private readonly publishDeps: PublishDeps = {
+    pictures: async (files) => {
+      if (this.mine && !this.mine.poller.doc) await this.mine.poller.pollNow();
+      const byFile = itemsByFile((this.mine?.paged.doc.items ?? []).filter((i) => !this.vacated.has(i.objectKey) && !i.refused));
+      const out = new Map<string, PictureInfo>();
+      for (const file of files) {
+        const item = byFile.get(file);
+        if (item) out.set(file, { isPublic: item.isPublic, title: item.title, width: item.width, height: item.height, takenAt: item.takenAt });
+      }
+      return out;
+    },
+  };
+
+  private makeAlbumViews(): { albums: AlbumsView; album: AlbumView; shared: SharedAlbumView } {
+    const deps = {
+      env: () => this.myAlbumEnv(),
+      publishDeps: this.publishDeps,
+      presign: (key: string) => this.api.presign(key),
+      myItems: async () => {
+        if (this.mine && !this.mine.poller.doc) await this.mine.poller.pollNow();
+        return (this.mine?.paged.doc.items ?? []).filter((i) => !this.vacated.has(i.objectKey));
+      },
+      pageUrl: () => location.href,
+      describeError: friendlyApiError,
+    };
+    return {
+      albums: new AlbumsView(deps),
+      album: new AlbumView(deps),
+      shared: new SharedAlbumView({
+        read: async (key) => (await this.api.albumStore.get(key))?.body,
+        presign: (key) => this.api.presign(key),
+        describeError: friendlyApiError,
+      }),
+    };
   }
 
   /**
@@ -235,6 +310,15 @@ class App {
     await this.api.deleteObject(item.objectKey);
     this.vacated.add(item.objectKey);
     this.pollSoon();
+    // Then out of every album holding it (and their shared copies). A failure fails the delete,
+    // whose retry (deleting a deleted key succeeds) tries the albums again.
+    const forgetter = this.mine?.identityId === item.identityId ? this.mine.forgetter : undefined;
+    if (!forgetter) throw new SessionChangedError();
+    try {
+      await forgetter.forget(fileNameOfKey(item.objectKey));
+    } catch (err) {
+      throw new Error(`Deleted, but not yet removed from its albums: ${friendlyApiError(err)}`, { cause: err });
+    }
   }
 
   /**
@@ -393,7 +477,9 @@ class App {
       // Signed in or out meanwhile: that change loads its own identity.
       if (generation !== this.sessionGeneration) return;
       const index = this.makePoller(privateIndexKey(identityId), this.mineGallery, this.mineOlder);
-      this.replaceMyPictures({ identityId, ...index });
+      const env = this.albumEnv(identityId);
+      const forgetter = new PictureForgetter((files) => forgetPictures(env, files, this.publishDeps));
+      this.replaceMyPictures({ identityId, ...index, forgetter });
     } catch (err) {
       if (generation !== this.sessionGeneration) return;
       showBanner(`Could not get your credentials: ${friendlyAuthError(err, 'credentials')}`);
@@ -409,6 +495,8 @@ class App {
     this.mine?.poller.stop();
     this.mine = next;
     this.mineGallery.clear();
+    this.albums.clear();
+    this.album.clear();
     this.mineOlder.paged = next?.paged;
     this.mineOlder.sync();
   }
@@ -431,7 +519,7 @@ class App {
     $('#signout-button').hidden = !signedIn;
     $('#account-link').hidden = !signedIn;
     this.account.render();
-    for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav="mine"], [data-nav="upload"]')) {
+    for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav="mine"], [data-nav="upload"], [data-nav="albums"]')) {
       a.classList.toggle('disabled-link', !signedIn);
       a.title = signedIn ? '' : 'Sign in first';
     }
@@ -444,20 +532,25 @@ class App {
       history.replaceState(null, '', '#/mine');
     }
     if (NEEDS_SIGN_IN.includes(route) && !this.session.signedIn) {
-      sessionStorage.setItem(AFTER_SIGN_IN_KEY, route);
+      // One album's view comes back to that album after signing in.
+      sessionStorage.setItem(AFTER_SIGN_IN_KEY, route === 'album' ? location.hash.replace(/^#\//, '') : route);
       route = 'signin';
       history.replaceState(null, '', '#/signin');
     }
     this.route = route;
     for (const r of ROUTES) $(`#view-${r}`).hidden = r !== route;
     for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav]')) {
-      if (a.dataset.nav === route) a.setAttribute('aria-current', 'page');
+      if (a.dataset.nav === (route === 'album' ? 'albums' : route)) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
     this.detail.close();
+    this.sharedAlbum.close();
     this.syncPolling();
     if (fromHashChange) $(`#view-${route} h1`).focus();
     if (route === 'shared') void this.shared.show(location.hash);
+    if (route === 'albums') void this.albums.show();
+    if (route === 'album') void this.album.show(parseOwnAlbumHash(location.hash) ?? '');
+    if (route === 'shared-album') void this.sharedAlbum.show(location.hash);
   }
 
   /** Polls only the index on screen, and only while the page is visible. */

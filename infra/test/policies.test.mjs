@@ -497,12 +497,94 @@ addRequest('other', 'CopyObject', request.CopyObject(`public/previews/${OWNER}/c
 add('owner', 's3:GetObject', s3(`public/content/${OWNER}x/cat.jpg`), DENY, 'public original under a lookalike prefix (sub + suffix)')
 add('owner', 's3:GetObject', s3(`public/content/${OTHER}/${OWNER}/x.jpg`), DENY, 'own sub nested under another public prefix')
 
+// Albums (docs/albums.md): the owner's documents under private/albums/{sub}/, the shared copy
+// under public/albums/{sub}/{token}/, written by the browser with the person's credentials.
+// Every request the client makes is a case here.
+const TOKEN = 'AAECAwQFBgcICQoLDA0ODw'
+const ALBUM = `private/albums/${OWNER}/Zm9vYmFyYmF6cXV4cXV1eA.json`
+const SHARED = `public/albums/${OWNER}/${TOKEN}`
+// A CopyObject as the client sends it: s3:PutObject on the destination, with the copy source
+// ("bucket/key", the identity's ':' unescaped) in its request context, and s3:GetObject on the
+// source (S3 API reference, CopyObject, "Permissions").
+const copyTo = (source, destination, copySource = `${BUCKET}/${source}`) => [
+  { action: 's3:PutObject', resource: s3(destination), context: { 's3:x-amz-copy-source': copySource } },
+  { action: 's3:GetObject', resource: s3(source) },
+]
+const albumRows = [
+  ['s3:GetObject', s3(ALBUM), [ALLOW, DENY, DENY], 'read an album document (If-Match needs its ETag)'],
+  ['s3:PutObject', s3(ALBUM), [ALLOW, DENY, DENY], 'create or change an album document (conditional PUT)'],
+  ['s3:DeleteObject', s3(ALBUM), [ALLOW, DENY, DENY], 'delete an album document'],
+  ['s3:PutObject', s3(`${SHARED}/album.json`), [ALLOW, DENY, DENY], "write a shared album's document"],
+  ['s3:DeleteObject', s3(`${SHARED}/album.json`), [ALLOW, DENY, DENY], "revoke: delete a shared album's document"],
+  ['s3:DeleteObject', s3(`${SHARED}/thumbnails/cat.jpg`), [ALLOW, DENY, DENY], 'revoke: delete a shared thumbnail copy'],
+  ['s3:DeleteObject', s3(`${SHARED}/previews/cat.jpg`), [ALLOW, DENY, DENY], 'revoke: delete a shared preview copy'],
+  ['s3:GetObject', s3(`${SHARED}/album.json`), [ALLOW, ALLOW, ALLOW], "a shared album's document, by its link"],
+  ['s3:GetObject', s3(`${SHARED}/thumbnails/cat.jpg`), [ALLOW, ALLOW, ALLOW], "a shared album's thumbnail copy"],
+  ['s3:GetObject', s3(`${SHARED}/previews/cat.jpg`), [ALLOW, ALLOW, ALLOW], "a shared album's preview copy"],
+  ['s3:GetObject', s3(`${SHARED}/notes.txt`), [DENY, DENY, DENY], 'another object under a shared album (not one of the three shapes)'],
+  ['s3:GetObject', s3(`${SHARED}/faces/cat.jpg`), [DENY, DENY, DENY], 'a faces image under a shared album (never copied there)'],
+  ['s3:GetObject', s3(`public/albums/${OWNER}/album.json`), [DENY, DENY, DENY], 'an album document without a token segment'],
+]
+for (const [action, resource, expects, note] of albumRows) {
+  ;['owner', 'other', 'visitor'].forEach((who, i) => add(who, action, resource, expects[i], `albums: ${note}`))
+}
+for (const [who, prefix, expect, note] of [
+  ['owner', `private/albums/${OWNER}/`, ALLOW, 'list own album documents'],
+  ['owner', `public/albums/${OWNER}/${TOKEN}/`, ALLOW, "revoke: list a shared album's objects"],
+  ['owner', `public/albums/${OWNER}/`, ALLOW, 'account deletion: list every shared album copy'],
+  ['other', `private/albums/${OWNER}/`, DENY, "list another person's album documents"],
+  ['other', `public/albums/${OWNER}/`, DENY, "list another person's shared albums (their tokens)"],
+  ['owner', 'public/albums/', DENY, "list every person's shared albums"],
+  ['owner', `private/albums/${OWNER}x/`, DENY, 'list an album lookalike prefix (sub + suffix)'],
+  ['visitor', 'public/albums/', DENY, "visitor lists the shared albums (the token is the secret)"],
+  ['visitor', `public/albums/${OWNER}/`, DENY, "visitor lists a person's shared albums"],
+  ['visitor', `public/albums/${OWNER}/${TOKEN}/`, DENY, 'visitor lists a shared album'],
+]) add(who, 's3:ListBucket', BUCKET_ARN, expect, `albums: ${note}`, { 's3:prefix': prefix })
+add('owner', 's3:PutObject', s3(`private/albums/${OTHER}/x.json`), DENY, "albums: write another person's album document")
+add('owner', 's3:DeleteObject', s3(`private/albums/${OTHER}/x.json`), DENY, "albums: delete another person's album document")
+add('owner', 's3:GetObject', s3(`private/albums/${OTHER}/x.json`), DENY, "albums: read another person's album document")
+add('owner', 's3:PutObject', s3(`public/albums/${OTHER}/${TOKEN}/album.json`), DENY, "albums: write into another person's shared album")
+add('owner', 's3:DeleteObject', s3(`public/albums/${OTHER}/${TOKEN}/album.json`), DENY, "albums: revoke another person's link")
+add('owner', 's3:PutObject', s3(`public/albums/${OWNER}x/${TOKEN}/album.json`), DENY, 'albums: a shared album under a lookalike prefix (sub + suffix)')
+add('owner', 's3:PutObject', s3(`${SHARED}/album.json`), DENY, 'albums: a shared document as DEEP_ARCHIVE', { 's3:x-amz-storage-class': 'DEEP_ARCHIVE' })
+add('visitor', 's3:PutObject', s3(`public/albums/${VISITOR}/${TOKEN}/album.json`), DENY, 'albums: visitor writes a shared album under own identity')
+add('visitor', 's3:PutObject', s3(`private/albums/${VISITOR}/x.json`), DENY, 'albums: visitor writes an album document under own identity')
+add('visitor', 's3:DeleteObject', s3(`${SHARED}/album.json`), DENY, 'albums: visitor deletes a shared album')
+// The shared copy's renditions: copies of the owner's own thumbnails and previews only.
+for (const [source, note] of [
+  [`public/thumbnails/${OWNER}/cat.jpg`, 'own public thumbnail'],
+  [`public/previews/${OWNER}/cat.jpg`, 'own public preview'],
+  [`private/thumbnails/${OWNER}/cat.jpg`, 'own private thumbnail'],
+  [`private/previews/${OWNER}/cat%20x.jpg`, 'own private preview (name URL-encoded)'],
+]) {
+  const kind = source.split('/')[1]
+  addRequest('owner', 'CopyObject', copyTo(source, `${SHARED}/${kind}/cat.jpg`), ALLOW, `albums: share a picture: copy ${note}`)
+}
+for (const [source, note] of [
+  [`public/content/${OWNER}/cat.jpg`, 'own public original (may carry a location)'],
+  [`private/content/${OWNER}/cat.jpg`, 'own private original'],
+  [`public/thumbnails/${OTHER}/cat.jpg`, "another person's public thumbnail"],
+  [`public/previews/${OTHER}/cat.jpg`, "another person's public preview"],
+  [`private/previews/${OTHER}/cat.jpg`, "another person's private preview"],
+  [`public/faces/${OWNER}/cat.jpg`, 'own faces image'],
+  [`public/albums/${OTHER}/${TOKEN}/previews/cat.jpg`, "another person's shared preview copy"],
+  ['public/index/content.json', 'the public index'],
+]) {
+  addRequest('owner', 'CopyObject', copyTo(source, `${SHARED}/previews/cat.jpg`), DENY, `albums: copy from ${note}`)
+}
+addRequest('owner', 'CopyObject', copyTo(`public/previews/${OWNER}/cat.jpg`, `${SHARED}/previews/cat.jpg`, `${BUCKET}/public/previews/${OWNER.replace(':', '%3A')}/cat.jpg`), DENY,
+  "albums: copy from own preview with the identity's colon escaped")
+addRequest('other', 'CopyObject', copyTo(`private/previews/${OWNER}/cat.jpg`, `public/albums/${OTHER}/${TOKEN}/previews/cat.jpg`), DENY,
+  "albums: publish another person's private preview in one's own album")
+addRequest('visitor', 'CopyObject', copyTo(`public/previews/${OWNER}/cat.jpg`, `public/albums/${VISITOR}/${TOKEN}/previews/cat.jpg`), DENY,
+  'albums: visitor copies a public preview into a shared album')
+
 // --------------------------------------------------------------- evaluation
 
 function simulation(c, need) {
   const persona = PERSONAS[c.who]
   const roleName = resolver.refs[persona.role]
-  const context = { 'aws:SecureTransport': 'true', ...c.context }
+  const context = { 'aws:SecureTransport': 'true', ...c.context, ...need.context }
   if (persona.sub) context[SUB_KEY] = persona.sub
   return {
     identityPolicies: rolePolicies(persona.role),
@@ -590,7 +672,7 @@ test('no statement allows "*" actions or "*" resources (ListStreams excepted)', 
   }
 })
 
-test('s3:ListBucket: unconditioned for the three functions that test existence, tmp/ only for purge-bucket, own content prefixes only for signed-in users, none for visitors', () => {
+test('s3:ListBucket: unconditioned for the three functions that test existence, tmp/ only for purge-bucket, own content and album prefixes only for signed-in users, none for visitors', () => {
   const grants = {}
   for (const [who, persona] of Object.entries(PERSONAS)) {
     grants[who] = rolePolicies(persona.role)
@@ -610,7 +692,8 @@ test('s3:ListBucket: unconditioned for the three functions that test existence, 
       resource: BUCKET_ARN,
       condition: {
         StringLike: {
-          's3:prefix': [`public/content/\${${SUB_KEY}}/*`, `private/content/\${${SUB_KEY}}/*`],
+          's3:prefix': [`public/content/\${${SUB_KEY}}/*`, `private/content/\${${SUB_KEY}}/*`,
+            `private/albums/\${${SUB_KEY}}/*`, `public/albums/\${${SUB_KEY}}/*`],
         },
       },
     }], who)

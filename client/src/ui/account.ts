@@ -129,6 +129,7 @@ export class AccountView {
     const progress = $('#delete-account-progress');
     const onProgress = (p: DeletionProgress) => {
       switch (p.step) {
+        case 'deleting-albums': return setText(progress, 'Deleting your albums…');
         case 'deleting': return setText(progress, `Deleting pictures: ${p.deleted} of ${p.total}…`);
         case 'waiting': return setText(progress, `Removing them from the galleries: ${p.remaining} left…`);
         case 'deleting-account': return setText(progress, 'Deleting your account…');

@@ -1,6 +1,6 @@
 /**
  * My pictures' Select mode and what it does to the selection: delete (after a confirmation
- * naming the count), make public, make private. The gallery holds the selection (gallery.ts,
+ * naming the count), make public, make private, add to an album (an existing one or a new one). The gallery holds the selection (gallery.ts,
  * selection.ts); this bar turns select mode on and off, says how many are selected, and runs an
  * action over them with runBulk (bulk.ts), a few at a time, through the same code paths as the
  * detail view's single-picture delete and visibility change (main.ts). It ends with a report:
@@ -25,6 +25,11 @@ export interface BulkDeps {
    */
   move: (item: IndexItem, toPublic: boolean, removeLocation: boolean) => Promise<unknown>;
   describeError: (err: unknown) => string;
+  /** The person's albums to add to, and the adding itself (albums.ts, addToAlbum). */
+  albums: {
+    list: () => Promise<{ id: string; name: string }[]>;
+    add: (items: IndexItem[], target: { albumId: string } | { name: string }) => Promise<{ report: BulkReport<IndexItem>; name: string }>;
+  };
 }
 
 type Action = 'delete' | 'public' | 'private';
@@ -45,6 +50,11 @@ export class BulkBar {
   private readonly makePublic = el('#bulk-public', HTMLButtonElement);
   private readonly makePrivate = el('#bulk-private', HTMLButtonElement);
   private readonly deleteButton = el('#bulk-delete', HTMLButtonElement);
+  private readonly albumButton = el('#bulk-album', HTMLButtonElement);
+  private readonly albumForm = el('#bulk-album-form', HTMLFormElement);
+  private readonly albumChoice = el('#bulk-album-choice', HTMLSelectElement);
+  private readonly albumName = el('#bulk-album-name', HTMLInputElement);
+  private readonly albumNameLabel = $('#bulk-album-name-label');
   private readonly strip = el('#bulk-strip', HTMLInputElement);
   private readonly confirm = $('#bulk-confirm');
   private readonly confirmText = $('#bulk-confirm-text');
@@ -66,6 +76,16 @@ export class BulkBar {
     this.makePublic.addEventListener('click', () => this.whenIdle(() => void this.run('public')));
     this.makePrivate.addEventListener('click', () => this.whenIdle(() => void this.run('private')));
     this.deleteButton.addEventListener('click', () => this.whenIdle(() => this.askDelete()));
+    this.albumButton.addEventListener('click', () => this.whenIdle(() => {
+      if (this.albumForm.hidden) void this.openAlbumForm();
+      else this.closeAlbumForm(true);
+    }));
+    this.albumChoice.addEventListener('change', () => this.syncAlbumName());
+    el('#bulk-album-cancel', HTMLButtonElement).addEventListener('click', () => this.closeAlbumForm(true));
+    this.albumForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.whenIdle(() => void this.addToAlbum());
+    });
     this.no.addEventListener('click', () => this.closeConfirm(true));
     this.yes.addEventListener('click', () => {
       if (this.running) return;
@@ -82,6 +102,7 @@ export class BulkBar {
       if (e.target instanceof HTMLElement && e.target.matches('input:not([type="checkbox"]), textarea, select')) return;
       e.preventDefault();
       if (!this.confirm.hidden) return this.closeConfirm(true);
+      if (!this.albumForm.hidden) return this.closeAlbumForm(true);
       const inPanel = this.panel.contains(document.activeElement);
       this.setSelecting(false);
       if (inPanel) this.toggle.focus();
@@ -98,6 +119,7 @@ export class BulkBar {
     this.panel.hidden = !on;
     if (!on) {
       this.confirm.hidden = true;
+      this.closeAlbumForm(false);
       this.showReport(undefined);
     }
     const { selected, hidden } = gallery.selectedCount;
@@ -106,7 +128,8 @@ export class BulkBar {
     this.setEnabled(this.toggle, idle);
     this.setEnabled(this.selectAll, idle);
     this.setEnabled(this.clear, idle && selected > 0);
-    for (const b of [this.makePublic, this.makePrivate, this.deleteButton]) this.setEnabled(b, idle && selected > 0);
+    for (const b of [this.makePublic, this.makePrivate, this.albumButton, this.deleteButton]) this.setEnabled(b, idle && selected > 0);
+    this.setEnabled(el('#bulk-album-add', HTMLButtonElement), idle && selected > 0);
     // The confirmation names a count: one that changed since is asked again.
     if (!this.confirm.hidden && this.confirm.dataset.count !== String(selected)) this.closeConfirm(false);
   }
@@ -137,12 +160,84 @@ export class BulkBar {
   private askDelete(): void {
     const n = this.deps.gallery.selectedCount.selected;
     if (n === 0) return;
+    this.closeAlbumForm(false);
     this.showReport(undefined);
     this.confirm.dataset.count = String(n);
     setText(this.confirmText, `Delete ${pictures(n)} for good? This cannot be undone.`);
     setText(this.yes, `Yes, delete ${pictures(n)}`);
     this.confirm.hidden = false;
     this.no.focus();
+  }
+
+  /** The album chooser: the person's albums by name, then "A new album…" with a name field. */
+  private async openAlbumForm(): Promise<void> {
+    this.confirm.hidden = true;
+    this.showReport(undefined);
+    this.albumChoice.replaceChildren(h('option', { value: '', text: 'A new album…' }));
+    this.albumForm.hidden = false;
+    this.albumButton.setAttribute('aria-expanded', 'true');
+    this.syncAlbumName();
+    this.albumChoice.focus();
+    try {
+      const albums = await this.deps.albums.list();
+      if (this.albumForm.hidden) return;
+      const chosen = this.albumChoice.value;
+      this.albumChoice.replaceChildren(
+        ...albums.map((a) => h('option', { value: a.id, text: a.name })),
+        h('option', { value: '', text: 'A new album…' }));
+      this.albumChoice.value = chosen && albums.some((a) => a.id === chosen) ? chosen : (albums[0]?.id ?? '');
+      this.syncAlbumName();
+    } catch (err) {
+      this.showReport({ report: { done: [], skipped: [], failed: [], notStarted: [] }, text: `Your albums could not be listed: ${this.deps.describeError(err)}` });
+    }
+  }
+
+  private syncAlbumName(): void {
+    const fresh = this.albumChoice.value === '';
+    this.albumName.hidden = !fresh;
+    this.albumNameLabel.hidden = !fresh;
+    this.albumName.required = fresh;
+  }
+
+  private closeAlbumForm(focus: boolean): void {
+    if (this.albumForm.hidden) return;
+    this.albumForm.hidden = true;
+    this.albumButton.setAttribute('aria-expanded', 'false');
+    if (focus) this.albumButton.focus();
+  }
+
+  private async addToAlbum(): Promise<void> {
+    const { gallery } = this.deps;
+    const items = gallery.selectedItems();
+    if (!items.length || this.running) return;
+    const albumId = this.albumChoice.value;
+    const name = this.albumName.value.trim();
+    if (!albumId && !name) {
+      this.albumName.focus();
+      setText(this.progress, 'Name the new album first.');
+      return;
+    }
+    const abort = new AbortController();
+    this.running = abort;
+    this.closeAlbumForm(false);
+    this.albumButton.focus();
+    this.showReport(undefined);
+    this.render();
+    this.showProgress('Adding to the album', { finished: 0, total: items.length, succeeded: 0, failed: 0 });
+    let out: { report: BulkReport<IndexItem>; name: string };
+    try {
+      out = await this.deps.albums.add(items, albumId ? { albumId } : { name });
+    } finally {
+      if (this.running === abort) this.running = undefined;
+    }
+    if (abort.signal.aborted) return;
+    const { report } = out;
+    if (!albumId && report.done.length) this.albumName.value = '';
+    const key = (i: IndexItem) => i.objectKey;
+    const already = report.skipped.filter((s) => s.reason === 'already in the album').map((s) => key(s.item));
+    gallery.settleSelection([...report.done.map(key), ...already], [...report.failed.map((f) => key(f.item)), ...report.notStarted.map(key)]);
+    this.showReport({ report, text: summarize(report, (n) => `Added ${pictures(n)} to “${out.name}”`) });
+    this.render();
   }
 
   private closeConfirm(focus: boolean): void {
