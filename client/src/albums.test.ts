@@ -255,6 +255,37 @@ describe('sharing', () => {
   });
 });
 
+describe('what one change writes', () => {
+  it('adding a picture to a full shared album: two documents and two copies, of bounded size', async () => {
+    const { s3, env } = setup();
+    // 500 pictures with long names and the longest titles: the worst case of a document.
+    const files = Array.from({ length: MAX_ALBUM_PICTURES }, (_, i) => `IMG_20240714_180322_${String(i).padStart(4, '0')} holiday at the sea.jpg`);
+    const info = new Map<string, PictureInfo>(files.map((f) => [f, { isPublic: false, title: 'T'.repeat(200), width: 4032, height: 3024, takenAt: '2024-07-14T18:03:22+02:00' }]));
+    for (const f of files) for (const kind of ['thumbnails', 'previews']) s3.write(`private/${kind}/${ID}/${f}`, kind);
+    const deps = { pictures: (fs: string[]) => Promise.resolve(new Map(fs.filter((f) => info.has(f)).map((f) => [f, info.get(f)!] as const))) };
+    const { doc } = await createAlbum(env, 'N'.repeat(200), files.slice(0, -1));
+    await shareAlbum(env, doc.id);
+    await publishAlbum(env, doc.id, deps);
+
+    const puts = new Map<string, number>();
+    const store = s3.put.bind(s3);
+    s3.put = (key, body, cond) => {
+      puts.set(key, (puts.get(key) ?? 0) + body.length);
+      return store(key, body, cond);
+    };
+    s3.calls = [];
+    await addPictures(env, doc.id, files.slice(-1));
+    await publishAlbum(env, doc.id, deps);
+    const kinds = (k: string) => s3.calls.filter((c) => c.startsWith(k)).length;
+    const bytes = [...puts.values()].reduce((a, b) => a + b, 0);
+    console.log(`one addition to a full shared album: ${kinds('get')} GETs, ${kinds('list')} LISTs, ${kinds('put')} PUTs (${bytes} bytes: album ${puts.get(albumKey(ID, doc.id))}, shared copy ${[...puts.entries()].find(([k]) => k.endsWith('album.json'))?.[1]}), ${kinds('copy')} copies, ${kinds('delete')} deletes`);
+    expect(kinds('put')).toBe(2);
+    expect(kinds('copy')).toBe(2);
+    expect(kinds('delete')).toBe(0);
+    expect(bytes).toBeLessThan(200_000);
+  });
+});
+
 describe('deleted pictures and accounts', () => {
   it('a deleted picture leaves every album and shared copy holding it', async () => {
     const { s3, env, deps, info } = setup();
