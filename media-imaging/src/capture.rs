@@ -18,6 +18,7 @@ use std::io::Cursor;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use exif::{Exif, In, Tag, Value};
+use image::ImageFormat;
 
 /// The earliest capture year believed.
 const EARLIEST_YEAR: i32 = 1826;
@@ -67,15 +68,67 @@ pub fn read(bytes: &[u8], uploaded: DateTime<Utc>) -> Capture {
     }
 }
 
+/// Most bytes of Exif read: what a JPEG's APP1 segment can hold. kamadak-exif splits an ASCII
+/// value at every NUL into vectors of its own (24 bytes each), so a 40 MB `eXIf` chunk of NULs
+/// behind a `Make` would take about a gigabyte; a block this size takes at most 1.5 MB.
+const MAX_EXIF_BYTES: usize = 64 * 1024;
+
 fn exif_of(bytes: &[u8]) -> Option<Exif> {
     let mut reader = exif::Reader::new();
     // Keep what could be read of a damaged Exif (a bad thumbnail IFD must not lose the date).
     reader.continue_on_error(true);
-    match reader.read_from_container(&mut Cursor::new(bytes)) {
+    let read = match crate::sniff_format(bytes) {
+        // JPEG's APP1 is at most 64 KB by its length field; kamadak-exif reads a HEIF's Exif
+        // item only up to 128 KB.
+        Some(ImageFormat::Png) => reader.read_raw(bounded(png_exif(bytes)?)?),
+        Some(ImageFormat::WebP) => reader.read_raw(bounded(webp_exif(bytes)?)?),
+        // A TIFF is its own Exif block: its first 64 KB, where cameras write their tags (a
+        // value pointing further fails alone, and the rest is kept).
+        Some(ImageFormat::Tiff) => {
+            reader.read_raw(bytes[..bytes.len().min(MAX_EXIF_BYTES)].to_vec())
+        }
+        _ => reader.read_from_container(&mut Cursor::new(bytes)),
+    };
+    match read {
         Ok(exif) => Some(exif),
         Err(exif::Error::PartialResult(partial)) => Some(partial.into_inner().0),
         Err(_) => None,
     }
+}
+
+/// The block as kamadak-exif reads it (a TIFF structure), when it is at most
+/// [`MAX_EXIF_BYTES`].
+fn bounded(block: &[u8]) -> Option<Vec<u8>> {
+    let tiff = block.strip_prefix(b"Exif\0\0").unwrap_or(block);
+    (tiff.len() <= MAX_EXIF_BYTES).then(|| tiff.to_vec())
+}
+
+/// The data of a PNG's `eXIf` chunk (PNG 1.2 extensions, 1.5.0), wherever it is.
+fn png_exif(bytes: &[u8]) -> Option<&[u8]> {
+    let mut at = 8;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let length = usize::try_from(u32::from_be_bytes(header[..4].try_into().ok()?)).ok()?;
+        let data = at + 8..(at + 8).checked_add(length)?;
+        if &header[4..] == b"eXIf" {
+            return bytes.get(data);
+        }
+        at = data.end.checked_add(4)?;
+    }
+    None
+}
+
+/// The data of a WebP's `EXIF` chunk (WebP container specification, "Extended file format").
+fn webp_exif(bytes: &[u8]) -> Option<&[u8]> {
+    let mut at = 12;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let size = usize::try_from(u32::from_le_bytes(header[4..].try_into().ok()?)).ok()?;
+        let data = at + 8..(at + 8).checked_add(size)?;
+        if &header[..4] == b"EXIF" {
+            return bytes.get(data);
+        }
+        at = data.end.checked_add(size % 2)?;
+    }
+    None
 }
 
 fn taken_at(exif: &Exif, uploaded: DateTime<Utc>) -> Option<TakenAt> {

@@ -214,6 +214,33 @@ fn pictures_without_exif_give_nothing() {
     assert_eq!(read(b"not an image", uploaded()), Capture::default());
 }
 
+#[test]
+fn an_exif_block_over_64_kb_is_not_read() {
+    // A `Make` of 60,000 NULs and spaces: kamadak-exif would make a vector per NUL. Within
+    // 64 KB it is read (and comes to nothing printable); past it the block is not parsed.
+    let padding = "\0".repeat(30_000);
+    let within = exif_block(&[(MAKE, &padding)], &[(ORIGINAL, "2024:07:14 18:03:22")]);
+    for carrier in [ExifCarrier::Png, ExifCarrier::WebP] {
+        let capture = read(&carrier.picture_carrying(&within), uploaded());
+        assert_eq!(
+            capture.taken_at.map(|t| t.to_string()).as_deref(),
+            Some("2024-07-14T18:03:22"),
+            "{carrier:?}"
+        );
+    }
+    let over = exif_block(
+        &[(MAKE, &"\0".repeat(70_000))],
+        &[(ORIGINAL, "2024:07:14 18:03:22")],
+    );
+    for carrier in [ExifCarrier::Png, ExifCarrier::WebP] {
+        assert_eq!(
+            read(&carrier.picture_carrying(&over), uploaded()),
+            Capture::default(),
+            "{carrier:?}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 

@@ -13,7 +13,8 @@
 //! shrinks along its length rather than staying whole.
 //!
 //! Interlaced (Adam7) files send their pixels in seven passes over the whole image, so no
-//! block is complete before the last pass: they take the full decode ([`super::decode`]).
+//! block is complete before the last pass: they take the full decode ([`super::decode`]), as
+//! do rows so wide that the decoder's own row buffers would pass the memory limits.
 
 use std::io::Cursor;
 
@@ -49,7 +50,11 @@ pub(super) fn decode_scaled(
     let mut reader = decoder.read_info().map_err(decode_error)?;
     let info = reader.info();
     let (width, height) = (info.width, info.height);
-    if info.interlaced {
+    // The png crate keeps the previous and the current raw row (and our row one more, at 8
+    // bits): a 100,000,000 x 1 RGBA 16-bit strip would hold gigabytes of rows. Past a quarter
+    // of the decoded-size limit the full decode and its limit decide.
+    let raw_row = u64::try_from(info.raw_row_length()).unwrap_or(u64::MAX);
+    if info.interlaced || raw_row.saturating_mul(4) > limits.max_decoded_bytes {
         return Ok(None);
     }
     if u64::from(width) * u64::from(height) > limits.max_pixels {

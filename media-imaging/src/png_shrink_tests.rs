@@ -230,6 +230,41 @@ fn a_strip_shrinks_along_its_length_only() {
 }
 
 #[test]
+fn rows_too_wide_for_the_decoders_buffers_take_the_full_decode() {
+    // 16 MB a raw row (2,000,000 pixels of 16-bit RGBA): four of them pass a 32 MB limit, so
+    // the full decode and its limit decide (here the image itself, 16 MB, is within it).
+    let limits = ImageLimits {
+        max_decoded_bytes: 32 << 20,
+        ..ImageLimits::default()
+    };
+    let wide_rgba16 = {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, 2_000_000, 1);
+        encoder.set_color(ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Sixteen);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&vec![0; 16_000_000]).unwrap();
+        writer.finish().unwrap();
+        out
+    };
+    assert!(decode_scaled(&wide_rgba16, &limits, 100).unwrap().is_none());
+    let decoded = crate::decode_scaled(&wide_rgba16, &limits, 100).unwrap();
+    assert_eq!(decoded.image.dimensions(), (2_000_000, 1));
+    // Under a limit the full decode cannot meet either, it is refused.
+    let tighter = ImageLimits {
+        max_decoded_bytes: 8 << 20,
+        ..limits
+    };
+    assert_eq!(
+        crate::decode_scaled(&wide_rgba16, &tighter, 100)
+            .err()
+            .expect("refused")
+            .problem(),
+        ImageProblem::TooManyBytes
+    );
+}
+
+#[test]
 fn an_interlaced_png_takes_the_full_decode() {
     let png = interlaced_rgb(400, 300);
     assert!(decode_scaled(&png, &ImageLimits::default(), 100)
