@@ -132,14 +132,16 @@ pub(super) fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, std::ops::Rang
 }
 
 /// Where the entropy-coded data starting at `from` ends: its first `FF` not followed by a
-/// stuffed `00` or a restart marker, or the end of the data. memchr jumps between `FF`s, which
-/// are rare in the data (a few per kilobyte).
+/// stuffed `00`, a restart marker or another `FF` (fill bytes, which T.81 B.1.1.2 allows before
+/// any marker), or the end of the data. memchr jumps between `FF`s, which are rare in the data
+/// (a few per kilobyte).
 fn scan_end(bytes: &[u8], mut from: usize) -> usize {
     while let Some(offset) = memchr::memchr(0xFF, bytes.get(from..).unwrap_or_default()) {
         let at = from + offset;
         match bytes.get(at + 1) {
             None => break,
             Some(0x00 | 0xD0..=0xD7) => from = at + 2,
+            Some(0xFF) => from = at + 1,
             Some(_) => return at,
         }
     }
@@ -278,8 +280,15 @@ fn decode_unguarded(
 
     // At 1/8 scale a progressive file needs only its DC coefficients: no coefficient arrays.
     if numerator == 1 && one_by_one_components(bytes).is_some() {
-        if let Some(image) = dc::decode(bytes, limits)? {
-            return Ok(oriented(image, orientation, width, height));
+        match dc::decode(bytes, limits) {
+            Ok(Some(image)) => return Ok(oriented(image, orientation, width, height)),
+            Ok(None) => {}
+            // What the DC decoder cannot read (fill bytes before a restart marker, which T.81
+            // B.1.1.2 allows, among others) libjpeg may: it decides, within its own bounds.
+            Err(err) if err.problem() == crate::ImageProblem::Undecodable => {
+                tracing::debug!(error = %err, "DC decoder declined; libjpeg decodes");
+            }
+            Err(err) => return Err(err),
         }
     }
 

@@ -227,6 +227,11 @@ export class BulkBar {
     let out: { report: BulkReport<IndexItem>; name: string };
     try {
       out = await this.deps.albums.add(items, albumId ? { albumId } : { name });
+    } catch (err) {
+      // The album could not be read or written at all (signed out meanwhile, no network):
+      // every picture failed, and the report says why rather than leaving the progress up.
+      const reason = err instanceof Error ? err.message : String(err);
+      out = { report: { done: [], skipped: [], failed: items.map((item) => ({ item, reason })), notStarted: [] }, name };
     } finally {
       if (this.running === abort) this.running = undefined;
     }

@@ -507,3 +507,30 @@ fn the_fuzz_seeds_for_the_dc_decoder_are_read_by_it() {
         assert!(decoded.is_some(), "{name}");
     }
 }
+
+/// Fill bytes before a restart marker (T.81 B.1.1.2 allows any number of 0xFF there): the DC
+/// decoder stops at them, and the file goes to libjpeg, which reads it.
+#[test]
+fn what_the_dc_decoder_declines_libjpeg_decodes() {
+    let (width, height) = (1608, 96);
+    let file = progressive_jpeg(
+        photo(width, height).as_raw(),
+        width,
+        height,
+        false,
+        progression((1, 1), 3, DcScans::Standard),
+    );
+    let sos = file
+        .windows(2)
+        .position(|w| w == [0xFF, 0xDA])
+        .expect("a scan");
+    let rst = sos
+        + file[sos..]
+            .windows(2)
+            .position(|w| w[0] == 0xFF && (0xD0..=0xD7).contains(&w[1]))
+            .expect("a restart marker");
+    let filled = [&file[..rst], &[0xFF, 0xFF][..], &file[rst..]].concat();
+    assert!(decode(&filled, &ImageLimits::default()).is_err());
+    let decoded = crate::decode_scaled(&filled, &ImageLimits::default(), THUMBNAIL_BOX).unwrap();
+    assert_eq!((decoded.info.width, decoded.info.height), (width, height));
+}
