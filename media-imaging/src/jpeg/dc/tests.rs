@@ -412,9 +412,9 @@ fn bad_tables_and_headers_are_errors() {
     assert!(is_data_error(decode(&progression, &limits)));
 }
 
-/// Every DC scan of one component dropped: its blocks have no values at all.
-#[test]
-fn a_component_without_a_dc_scan_is_an_error() {
+/// A 200x120 4:4:4 progressive JPEG with separate, refined DC scans, without the scans (SOS
+/// segments with their data) that `drop` picks.
+fn refined_without(drop: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let file = progressive_jpeg(
         photo(200, 120).as_raw(),
         200,
@@ -425,12 +425,18 @@ fn a_component_without_a_dc_scan_is_an_error() {
     let mut without = file[..2].to_vec();
     for (marker, range) in super::segments(&file) {
         let segment = &file[range];
-        // The scans of component 3 (Cr) with Ss = 0.
-        let cr_dc = marker == 0xDA && segment[4] == 1 && segment[5] == 3 && segment[7] == 0;
-        if !cr_dc {
+        if !(marker == 0xDA && drop(segment)) {
             without.extend_from_slice(segment);
         }
     }
+    without
+}
+
+/// Every DC scan of one component dropped: its blocks have no values at all.
+#[test]
+fn a_component_without_a_dc_scan_is_an_error() {
+    // The scans of component 3 (Cr) with Ss = 0.
+    let without = refined_without(|scan| scan[4] == 1 && scan[5] == 3 && scan[7] == 0);
     let err = decode(&without, &ImageLimits::default()).unwrap_err();
     assert!(
         err.to_string().contains("component 3 has no DC scan"),
@@ -442,25 +448,9 @@ fn a_component_without_a_dc_scan_is_an_error() {
 /// left to it.
 #[test]
 fn a_dc_refinement_before_its_first_scan_is_left_to_libjpeg() {
-    let file = progressive_jpeg(
-        photo(200, 120).as_raw(),
-        200,
-        120,
-        false,
-        progression((1, 1), 0, DcScans::SeparateRefined),
-    );
-    let mut without = file[..2].to_vec();
-    for (marker, range) in super::segments(&file) {
-        let segment = &file[range];
-        let cr_first = marker == 0xDA
-            && segment[4] == 1
-            && segment[5] == 3
-            && segment[7] == 0
-            && segment[9] >> 4 == 0;
-        if !cr_first {
-            without.extend_from_slice(segment);
-        }
-    }
+    // The first DC scan of component 3 (Cr): Ss = 0, Ah = 0.
+    let without =
+        refined_without(|scan| scan[4] == 1 && scan[5] == 3 && scan[7] == 0 && scan[9] >> 4 == 0);
     assert!(decode(&without, &ImageLimits::default()).unwrap().is_none());
 }
 
