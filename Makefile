@@ -136,12 +136,18 @@ smoke: test-build package-local
 	test -f $(SMOKE_STATE)/stack.json || { cat $(SMOKE_STATE).log; exit 1; }; \
 	$(MAKE) -C infra smoke-local STATE_DIR=$(SMOKE_STATE)
 
-# Every suite in turn, its output kept in TEST_LOG; then the ten slowest tests with their times
+# Every suite in turn, its output kept in TEST_LOG with a line where each stage starts and
+# one where the run ends; then each stage's time and the ten slowest tests
 # (scripts/slowest-tests.py: Rust test binaries, browser and infrastructure tests).
+# bench/targets.py reads the same log for the test-time targets.
 TEST_LOG := $(CARGO_TARGET_DIR)/test-logs/make-test.log
+TEST_STAGES := lint audit unit e2e client-test smoke iam-replay infra-test
 test:
 	@mkdir -p $(dir $(TEST_LOG))
-	set -o pipefail; $(MAKE) lint audit unit e2e client-test smoke iam-replay infra-test 2>&1 | tee $(TEST_LOG)
+	set -o pipefail; for stage in $(TEST_STAGES); do \
+	  echo "== make test: stage $$stage starts at $$(date +%s)"; $(MAKE) $$stage || exit 1; \
+	done 2>&1 | tee $(TEST_LOG)
+	@echo "== make test: passed at $$(date +%s), commit $$(git rev-parse --short HEAD)" >> $(TEST_LOG)
 	@python3 scripts/slowest-tests.py $(TEST_LOG) 10
 	@echo "all tests passed"
 

@@ -27,6 +27,8 @@ import sys
 
 import yaml
 
+from results import record
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -901,6 +903,17 @@ def main():
     text = "\n".join(out)
     open(args.out, "w").write(text)
     print(text)
+    ours_q = results[("ours", 1_000)][1]
+    record("cost", {
+        "load_date": load["date"],
+        "pipeline_per_1000_uploads": sum(v for k, v in results[("ours", 1_000)][0].items() if "one month" not in k),
+        "repair_per_1000_stored_month": ours_q["_repair"]["dollars"] * DAYS_PER_MONTH * 1000,
+        "small": {"m1": sm1[1], "m12": sm12[1]},
+        "large": {"m1": deploy[("large", 1, "ours")][1], "m12": lg12[1]},
+        "windows": {"default": list(d), "p50_default_s": rsd["p50"], "p50_none_s": rs0["p50"],
+                    "cost_default": rsd["flow_cost"], "cost_none": rs0["flow_cost"]},
+        "components": components,
+    })
 
 
 def decision_text(lat, small_rate, large_rate, d, deploy_uploads):

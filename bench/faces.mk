@@ -13,7 +13,8 @@ faces: faces-labelled faces-opencv
 faces-labelled:
 	$(MAKE) -C $(ROOT) test-data
 	cd $(ROOT) && cargo build --release -q --workspace --all-targets
-	taskset -c 0 $(CARGO_TARGET_DIR)/release/examples/faces_bench --runs 5
+	set -o pipefail; taskset -c 0 $(CARGO_TARGET_DIR)/release/examples/faces_bench --runs 5 \
+	  | tee $(if $(BENCH_RESULTS),$(BENCH_RESULTS)/faces-labelled.md,/dev/null)
 
 # Side by side, one core, decode included: face-detection's detection path (the `faces`
 # example) against the same CenterFace model in Python OpenCV (opencv-python-headless), on the
@@ -24,13 +25,10 @@ faces-opencv: $(VENV)/.installed images
 	$(VENV)/bin/python faces_opencv.py $(CARGO_TARGET_DIR)/release/examples/faces $(DATA)/extracted \
 	  $(FACE_DATA_DIR) $(FACE_MODEL_DIR)/centerface.onnx
 
-# Each function's binary in the `lambda` profile (what `make -C infra package` ships: one
-# native x86_64 cargo invocation for all six here, where the package cross-builds four for
-# arm64) beside the workspace's release one, and its approximate package (exact: make -C infra
-# package). The lambda profile has its own target directory, so this compiles every dependency
-# once more (about 25 minutes on 2 cores the first time).
-LAMBDA_FUNCTIONS := content-updated face-detection update-content-index purge-bucket migrate-user repair
+# Each function's package as the local stack deploys it (`make -C infra package-local`: the
+# `lambda` profile for this machine, the build `make test` and `make dev` already made), beside
+# the workspace's release binary; bench/package-sizes.sh says what is counted.
 package-sizes:
 	cd $(ROOT) && cargo build --release -q --workspace --all-targets
-	cd $(ROOT) && cargo build --profile lambda -q $(addprefix -p ,$(LAMBDA_FUNCTIONS))
+	$(MAKE) -C $(ROOT) package-local
 	bash $(ROOT)/bench/package-sizes.sh

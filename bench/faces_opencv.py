@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 
+from results import record
+
 MIN_MP = 8.0
 ONE_CORE = ["taskset", "-c", "0"]
 SCORE_THRESHOLD = 0.5
@@ -147,11 +149,13 @@ def main():
           f"median CPU ms per image, one core, decode included\n")
     print("| set | images | sizes (MP) | face-detection | Python OpenCV | ratio |")
     print("|---|---:|---|---:|---:|---:|")
+    medians = {}
     for name, paths in sets.items():
         mp = [ours[p]["width"] * ours[p]["height"] / 1e6 for p in paths]
         a = statistics.median(ours[p]["ms"] for p in paths)
         b = statistics.median(python[p]["ms"] for p in paths)
         print(f"| {name} | {len(paths)} | {min(mp):.1f}-{max(mp):.1f} | {a:.1f} | {b:.1f} | {a / b:.2f} |")
+        medians[name] = {"face-detection": a, "Python OpenCV": b}
     print("\nFaces found on the labelled set (labelled / ours / Python):")
     print("| image | labelled | face-detection | Python OpenCV |")
     print("|---|---:|---:|---:|")
@@ -159,6 +163,7 @@ def main():
         print(f"| {f} | {n} | {ours[p]['faces']} | {python[p]['faces']} |")
     found = sum(ours[p]["faces"] for p in sets["photos"]), sum(python[p]["faces"] for p in sets["photos"])
     print(f"\nFaces found on the photo set: face-detection {found[0]}, Python OpenCV {found[1]}")
+    record("faces-opencv", medians)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import struct
 import subprocess
 import sys
 
+from results import record
+
 ROUNDS = 3
 PER_CLASS = 12
 MIN_MP, MAX_MP = 6.0, 20.0
@@ -202,11 +204,12 @@ def main():
     medians = {tool: {c: median_of(tool, m) for c, m in classes.items()} for tool in runs}
     for tool in runs:
         print(f"| {tool} | " + " | ".join("n/a" if medians[tool][c] is None else f"{medians[tool][c]:.1f}" for c in classes) + " |")
-    ratios = []
+    ratios = {}
     for c in classes:
         anchors = [medians[t][c] for t in ("Pillow", "libvips") if medians[t][c] is not None]
-        ratios.append(f"{medians['media-core'][c] / min(anchors):.2f}")
-    print("| media-core / faster of the two | " + " | ".join(ratios) + " |")
+        ratios[c] = medians["media-core"][c] / min(anchors)
+    print("| media-core / faster of the two | " + " | ".join(f"{r:.2f}" for r in ratios.values()) + " |")
+    record("thumbnails", {"medians": medians, "ratios": ratios})
 
 
 if __name__ == "__main__":
