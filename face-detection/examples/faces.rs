@@ -3,7 +3,11 @@
 //! benchmark against Python OpenCV (bench/faces_opencv.py). Prints one JSON line per file:
 //! `{"file", "ms", "faces", "width", "height"}` (`ms`: this process's CPU time from reading the
 //! file to the boxes in the original's pixels, OpenCV's threads included; width and height of
-//! the original), or `{"file", "error"}`. `faces --input-side` prints the network's input side.
+//! the original), or `{"file", "error"}`. `faces --input-side` prints the long side of the
+//! network's inputs. `--side N` gives the detector one square N x N input instead of its input
+//! shapes (every picture letterboxed into the square); `--mark` times the whole
+//! [`face_detection::mark_faces`] instead (the above, then the outlined copy resized and
+//! encoded; width and height are then the copy's).
 //!
 //! The model is found as the function finds it (`FACE_MODEL_PATH`, else the candidates of
 //! [`DetectorKind::model_candidates`]); limits from the environment as in the function.
@@ -23,17 +27,29 @@ fn main() -> anyhow::Result<ExitCode> {
         println!("{}", detector::INPUT_SIDE);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut side = detector::INPUT_SIDE;
-    if files.first().map(String::as_str) == Some("--side") {
-        side = files
-            .get(1)
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("--side takes a number"))?;
-        files.drain(..2);
+    let mut side = None;
+    let mut mark = false;
+    loop {
+        match files.first().map(String::as_str) {
+            Some("--side") => {
+                side = Some(
+                    files
+                        .get(1)
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| anyhow::anyhow!("--side takes a number"))?,
+                );
+                files.drain(..2);
+            }
+            Some("--mark") => {
+                mark = true;
+                files.remove(0);
+            }
+            _ => break,
+        }
     }
     anyhow::ensure!(
         !files.is_empty(),
-        "usage: faces FILE... | faces --input-side"
+        "usage: faces [--side N] [--mark] FILE... | faces --input-side"
     );
     let model = match std::env::var_os("FACE_MODEL_PATH").filter(|p| !p.is_empty()) {
         Some(path) => path.into(),
@@ -41,19 +57,30 @@ fn main() -> anyhow::Result<ExitCode> {
             .find_model()
             .ok_or_else(|| anyhow::anyhow!("no CenterFace model; run `make test-data`"))?,
     };
-    let detector = detector::CenterFaceDetector::with_input_side(&model, side)?;
+    let detector = match side {
+        Some(side) => detector::CenterFaceDetector::with_input_side(&model, side)?,
+        None => detector::CenterFaceDetector::load(&model)?,
+    };
     let limits = ImageLimits::from_env()?;
     let mut failed = false;
     for file in files {
         let start = process_cpu_ms();
         let found = std::fs::read(&file)
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| Ok(face_detection::find_faces(&bytes, &limits, &detector)?));
+            .and_then(|bytes| {
+                if mark {
+                    let marked = face_detection::mark_faces(&bytes, &limits, &detector, false)?;
+                    return Ok((marked.faces.len(), (marked.width, marked.height)));
+                }
+                let found = face_detection::find_faces(&bytes, &limits, &detector)?;
+                let info = &found.decoded.info;
+                Ok((found.faces.len(), (info.width, info.height)))
+            });
         let ms = process_cpu_ms() - start;
         let line = match found {
-            Ok(found) => {
-                serde_json::json!({"file": file, "ms": (ms * 1000.0).round() / 1000.0, "faces": found.faces.len(),
-                "width": found.decoded.info.width, "height": found.decoded.info.height})
+            Ok((faces, (width, height))) => {
+                serde_json::json!({"file": file, "ms": (ms * 1000.0).round() / 1000.0, "faces": faces,
+                "width": width, "height": height})
             }
             Err(err) => {
                 failed = true;

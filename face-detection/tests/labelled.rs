@@ -89,12 +89,18 @@ fn the_default_detector_finds_every_labelled_face() {
 }
 
 #[test]
-fn one_centerface_network_stays_exact_across_image_sizes_in_any_order() {
+fn centerface_networks_stay_exact_across_image_sizes_in_any_order() {
     // OpenCV 4.6 gives garbage scores when a network's input shape changes; the detector keeps
-    // one fixed input, so 13 different picture sizes, in either order, give the same boxes.
+    // one network per fixed input shape, so 13 different picture sizes over several shapes, in
+    // either order, give the same boxes.
     let (dir, model) = labelled_data(DetectorKind::Dnn);
     let detector = detector::CenterFaceDetector::load(&model).unwrap();
     assert_eq!(detector.input_side(), detector::INPUT_SIDE);
+    assert_eq!(
+        detector.built_shapes(),
+        [detector::InputShape::square(detector::INPUT_SIDE)],
+        "only the square's network is built at load"
+    );
     let labels = labelled::labels();
     let images: Vec<_> = labels
         .iter()
@@ -130,7 +136,11 @@ fn one_centerface_network_stays_exact_across_image_sizes_in_any_order() {
         (0, 0),
         "{score:?}"
     );
-    assert_eq!(detector.input_side(), detector::INPUT_SIDE);
+    let built = detector.built_shapes();
+    assert!(
+        built.len() >= 4,
+        "the set should use many shapes: {built:?}"
+    );
 }
 
 #[test]
