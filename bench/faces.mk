@@ -25,10 +25,10 @@ faces-opencv: $(VENV)/.installed images
 	$(VENV)/bin/python faces_opencv.py $(CARGO_TARGET_DIR)/release/examples/faces $(DATA)/extracted \
 	  $(FACE_DATA_DIR) $(FACE_MODEL_DIR)/centerface.onnx
 
-# Each function's package as the local stack deploys it (`make -C infra package-local`: the
-# `lambda` profile for this machine, the build `make test` and `make dev` already made), beside
-# the workspace's release binary; bench/package-sizes.sh says what is counted.
+# Each function's package as a deployer uploads it (`make package`) and as the local stack
+# deploys it (`make package-local`: the stack steps after this one use it), beside the
+# workspace's release binary; bench/package-sizes.sh says what is counted.
 package-sizes:
 	cd $(ROOT) && cargo build --release -q --workspace --all-targets
-	$(MAKE) -C $(ROOT) package-local
+	$(MAKE) -C $(ROOT) package package-local
 	bash $(ROOT)/bench/package-sizes.sh
