@@ -57,10 +57,12 @@ NOT_MET = {
           "deployed yet.",
     "9b": "not started this round. Where it goes (bench/cost.py, repair_per_picture_day): 7 HEADs "
           "and ~2.7 read units per stored picture a day, the units mostly from rebuilding every "
-          "private index. Next: existence from listings instead of HEADs (one owner's prefixes "
-          "listed per pass, 1,000 keys a request, compared in memory), the table read by a Scan "
-          "(charged per 4 KB, not per item) and the indexes compared with that Scan instead of "
-          "rebuilt; or S3 Inventory and a table export.",
+          "private index. Next: existence from listings instead of HEADs (a derived key is its "
+          "upload's key with `content/` replaced, so the listings of `content/` and of each "
+          "derived prefix come in the same order and one merge of the two finds what lacks its "
+          "pair, 1,000 keys a request); a HEAD only where the version must be read (a derived "
+          "object older than its upload); the table read by a Scan (charged per 4 KB, not per "
+          "item) and each index compared with it instead of rebuilt.",
 }
 
 missing = []

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, screenshotsAtBothWidths } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
 import { buildTiff, exifSegment, withSegments } from './exif-builder.mjs';
@@ -47,18 +47,8 @@ const test = dependentSteps(async (name) => {
   await page?.screenshot({ path: path.join(artifactsDir, `FAILED-a-${name}.png`), fullPage: true });
 });
 
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 /** A screenshot at desktop and at phone width (the page is left at desktop width). */
-async function shots(name) {
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: path.join(artifactsDir, `a-${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(artifactsDir, `a-${name}-phone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, `${name}: no horizontal scrolling on a phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const shots = (name) => screenshotsAtBothWidths(page, path.join(artifactsDir, `a-${name}`));
 
 /** axe-core on the page as it is now: no serious or critical violation. */
 async function checkA11y(t, view) {

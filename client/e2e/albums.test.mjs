@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, screenshotsAtBothWidths } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 import { signUpAndIn } from './account-steps.mjs';
 import { audit } from './a11y.mjs';
@@ -34,8 +34,6 @@ const REMOVED = TITLES[2];
 /** Deleted from My pictures while in the album. */
 const DELETED = TITLES[0];
 const fileOf = (title) => `album-${title.split(' ')[0].toLowerCase()}.jpg`;
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const NOT_AVAILABLE = 'This album is not available';
 
 let stack;
@@ -77,15 +75,7 @@ const card = (title) => page.locator('#view-mine ul.grid li', { has: page.locato
 const entry = (name) => page.locator('#albums-list li.album-entry', { has: page.locator('h2', { hasText: name }) });
 
 /** A screenshot of `p` at desktop and at phone width (left at desktop width). */
-async function shots(p, name) {
-  await p.setViewportSize(DESKTOP);
-  await p.screenshot({ path: path.join(artifactsDir, `al-${name}-desktop.png`), fullPage: true });
-  await p.setViewportSize(PHONE);
-  await p.screenshot({ path: path.join(artifactsDir, `al-${name}-phone.png`), fullPage: true });
-  const overflow = await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, `${name}: no horizontal scrolling on a phone`);
-  await p.setViewportSize(DESKTOP);
-}
+const shots = (p, name) => screenshotsAtBothWidths(p, path.join(artifactsDir, `al-${name}`));
 
 async function checkA11y(t, p, what) {
   const { failing, other } = await audit(p);

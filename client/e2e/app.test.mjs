@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir, INDEX_PARAMETERS } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, DESKTOP, PHONE, scrollsSideways } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 
 const PROCESSING_MS = Number(process.env.E2E_PROCESSING_TIMEOUT_MS || 120_000);
@@ -335,7 +335,7 @@ test('a person scrolls back through every picture, page by page and into volumes
   };
   page.on('response', onResponse);
   // A phone: the head fills the first screen; older pictures load as the person scrolls.
-  await page.setViewportSize({ width: 390, height: 420 });
+  await page.setViewportSize({ width: PHONE.width, height: 420 });
   await page.getByRole('link', { name: 'My pictures' }).click();
   const titles = () => page.locator('#view-mine ul.grid [data-role="title"]').allTextContents();
   const scrollTitles = async () => (await titles()).filter((t) => t.startsWith('Scroll '));
@@ -396,7 +396,7 @@ test('a person scrolls back through every picture, page by page and into volumes
     if (idle) assert.deepEqual(pageRequests.slice(settled), [], 'no page refetched while nothing changes');
   }
   page.off('response', onResponse);
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.setViewportSize(DESKTOP);
 });
 
 test('the session survives a reload', async () => {
@@ -508,19 +508,18 @@ test('polling: unchanged index answers 304 and nothing is re-rendered', async ()
 });
 
 test('phone-sized screens', async () => {
-  await page.setViewportSize({ width: 390, height: 844 });
+  await page.setViewportSize(PHONE);
   await page.locator('#view-public ul.grid li').first().waitFor();
   await shot('12-phone-gallery');
   await card(TITLE_PUBLIC_EDITED).getByRole('button').click();
   await page.waitForFunction(() => document.querySelector('#detail-image')?.naturalWidth > 0);
   await page.screenshot({ path: path.join(artifactsDir, '13-phone-detail.png') });
   await page.keyboard.press('Escape');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, 'no horizontal scrolling on a phone');
+  assert.equal(await scrollsSideways(page), false, 'no horizontal scrolling on a phone');
 });
 
 test('a network failure is shown, and the gallery recovers', async () => {
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.setViewportSize(DESKTOP);
   const endpoint = new URL(stack.endpoint).origin;
   const toEndpoint = (url) => url.origin === endpoint;
   await page.route(toEndpoint, (route) => route.abort('connectionrefused'));

@@ -1,4 +1,5 @@
 // Debian's Chromium driven by playwright-core, with a fresh profile.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +7,35 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
+/** The two widths the tests look at the client with: a desktop window and a phone. */
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Whether the page scrolls sideways: a layout wider than the window (on a phone, a bug). */
+export function scrollsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+/**
+ * Full-page screenshots of `page` at desktop and at phone width, `${file}-desktop.png` and
+ * `${file}-phone.png` (`file` a path without the extension), asserting that the phone layout
+ * does not scroll sideways; the page is left at desktop width.
+ */
+export async function screenshotsAtBothWidths(page, file) {
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: `${file}-desktop.png`, fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: `${file}-phone.png`, fullPage: true });
+  assert.equal(await scrollsSideways(page), false, `${path.basename(file)}: no horizontal scrolling on a phone`);
+  await page.setViewportSize(DESKTOP);
+}
+
 export async function launchBrowser() {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-share-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1280, height: 900 },
+    viewport: DESKTOP,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',

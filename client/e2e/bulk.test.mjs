@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, screenshotsAtBothWidths } from './browser.mjs';
 import { exifSegment, phoneExif, withSegments } from './exif-builder.mjs';
 import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
@@ -30,8 +30,6 @@ const RED = TITLES.filter((t) => t.includes(' red '));
 const WITH_GPS = TITLES[2];
 /** Its latitude (48° 51' 29.79"), as the EXIF's rationals. */
 const LATITUDE = [48, 1, 51, 1, 2979, 100];
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 let stack;
 let stopStack = async () => {};
@@ -67,15 +65,7 @@ const bar = () => page.locator('#bulk-panel');
 const fileOf = (title) => `bulk-${title.split(' ')[0].toLowerCase()}.jpg`;
 
 /** A screenshot at desktop and at phone width (the page is left at desktop width). */
-async function shots(name) {
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: path.join(artifactsDir, `b-${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(artifactsDir, `b-${name}-phone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, `${name}: no horizontal scrolling on a phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const shots = (name) => screenshotsAtBothWidths(page, path.join(artifactsDir, `b-${name}`));
 
 /** axe-core on the page as it is now: no serious or critical violation. */
 async function checkA11y(t, what) {

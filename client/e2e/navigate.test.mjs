@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStack, artifactsDir } from './stack.mjs';
-import { CHROMIUM, launchBrowser, makeImage } from './browser.mjs';
+import { CHROMIUM, launchBrowser, makeImage, DESKTOP, PHONE, scrollsSideways } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 import { audit, tabWalk } from './a11y.mjs';
 
@@ -20,8 +20,6 @@ const run = Date.now().toString(36);
 const email = `nav-${run}@example.com`;
 const password = 'Correct-Horse-9-battery';
 const TITLES = [`Lighthouse ${run}`, `Meadow ${run}`, `Harbour ${run}`];
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 let stack;
 let stopStack = async () => {};
@@ -236,8 +234,7 @@ test('the dialog with its navigation passes the audit and the keyboard walk; scr
   await page.screenshot({ path: path.join(artifactsDir, 'n-detail-nav-desktop.png') });
   await page.setViewportSize(PHONE);
   await page.screenshot({ path: path.join(artifactsDir, 'n-detail-nav-phone.png') });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, 'no horizontal scrolling on a phone');
+  assert.equal(await scrollsSideways(page), false, 'no horizontal scrolling on a phone');
   await page.setViewportSize(DESKTOP);
   // Closing returns focus to the card of the picture shown last.
   await page.keyboard.press('Escape');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { S3Client, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startStack, artifactsDir } from './stack.mjs';
-import { launchBrowser, makeImage } from './browser.mjs';
+import { launchBrowser, makeImage, DESKTOP, PHONE } from './browser.mjs';
 import { dependentSteps } from './steps.mjs';
 import { signUpAndIn } from './account-steps.mjs';
 import { exifSegment, phoneExif, withSegments, xmpSegment } from './exif-builder.mjs';
@@ -367,9 +367,9 @@ test('another person opening the private link sees "not available", never an err
   assert.equal(await page.locator('#banner').isHidden(), true, 'no error banner');
   assert.equal(await page.locator('#shared-signin-hint').isHidden(), true, 'signed in: no sign-in hint');
   await shot(page, '25-shared-not-available');
-  await page.setViewportSize({ width: 390, height: 844 });
+  await page.setViewportSize(PHONE);
   await shot(page, '25-shared-not-available-phone');
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.setViewportSize(DESKTOP);
 });
 
 test('another person opens the public link and the gallery: the preview, never the original', async () => {
@@ -378,9 +378,9 @@ test('another person opens the public link and the gallery: the preview, never t
   await page.goto(owner.publicLink);
   await page.locator('#detail[open] #detail-title').filter({ hasText: TITLE_EDITED }).waitFor();
   await assertNotOwnersView(page);
-  await page.setViewportSize({ width: 390, height: 844 });
+  await page.setViewportSize(PHONE);
   await page.screenshot({ path: path.join(artifactsDir, '26-shared-public-phone.png') });
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.setViewportSize(DESKTOP);
   await page.keyboard.press('Escape');
   await page.getByRole('link', { name: 'Public gallery', exact: true }).click();
   await card(page, TITLE_EDITED).locator('img[data-role="thumbnail"]').waitFor();
