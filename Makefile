@@ -8,6 +8,10 @@ SHELL := /bin/bash
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/media-share/target
 export CARGO_TERM_COLOR ?= never
+# devstack and the tests find the emulator, the template, the packages and the client under
+# this checkout. Without it they fall back to the path compiled into them, which in the shared
+# target directory can be another clone's: cargo does not rebuild a workspace that moved.
+export MEDIA_SHARE_ROOT := $(CURDIR)
 VENV := .venv
 STAMPS := .stamps
 # nasm: libjpeg-turbo SIMD in the mozjpeg crate on x86 (thumbnails); libvips-tools, webp: the benchmarks.
@@ -141,7 +145,8 @@ smoke: test-build package-local
 # (scripts/slowest-tests.py: Rust test binaries, browser and infrastructure tests).
 # bench/targets.py reads the same log for the test-time targets.
 TEST_LOG := $(CARGO_TARGET_DIR)/test-logs/make-test.log
-TEST_STAGES := lint audit unit e2e client-test smoke iam-replay infra-test
+# Each stage is its own make, so everything the stages share is built first, once.
+TEST_STAGES := test-build package package-local client lint audit unit e2e client-test smoke iam-replay infra-test
 test:
 	@mkdir -p $(dir $(TEST_LOG))
 	set -o pipefail; for stage in $(TEST_STAGES); do \

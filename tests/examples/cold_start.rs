@@ -102,6 +102,10 @@ async fn main() -> Result<()> {
         .unwrap_or(5);
     let packages = std::env::var_os("DEVSTACK_PACKAGES_DIR")
         .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("MEDIA_SHARE_ROOT")
+                .map(|root| std::path::Path::new(&root).join("infra/build/local"))
+        })
         .unwrap_or_else(|| {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/build/local")
         });
@@ -124,7 +128,16 @@ async fn main() -> Result<()> {
             warm.push(invoke(&lambda, name, &event).await?);
         }
         let (cold, warm) = (median(&mut cold), median(&mut warm));
-        let size = std::fs::metadata(packages.join(function).join("bootstrap"))
+        // The binary itself: a bundled package's `bootstrap` is a script starting `bin/<name>`.
+        let package = packages.join(function);
+        let binary = [
+            package.join("bin").join(function),
+            package.join("bootstrap"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_default();
+        let size = std::fs::metadata(binary)
             .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
             .unwrap_or_default();
         println!(
