@@ -1523,19 +1523,7 @@ fn build_corpus() -> Vec<Case> {
 
 /// content-updated's memory setting in the template, in MB.
 fn function_memory_mb() -> u64 {
-    let template = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml"),
-    )
-    .unwrap();
-    let function = template
-        .split("\n  ContentUpdatedFunction:\n")
-        .nth(1)
-        .expect("ContentUpdatedFunction in the template");
-    let line = function
-        .lines()
-        .find(|l| l.trim_start().starts_with("MemorySize:"))
-        .expect("a MemorySize");
-    line.split(':').nth(1).unwrap().trim().parse().unwrap()
+    media_core::testing::template::function_memory_mb("ContentUpdatedFunction")
 }
 
 struct Run {

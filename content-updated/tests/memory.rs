@@ -11,70 +11,27 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use image::{ImageBuffer, Rgba};
+use media_imaging::testing::worst;
 use media_imaging::ImageLimits;
 
 /// content-updated's memory setting in the template, in MB.
 fn function_memory_mb() -> u64 {
-    let template = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml"),
-    )
-    .unwrap();
-    let function = template
-        .split("\n  ContentUpdatedFunction:\n")
-        .nth(1)
-        .expect("ContentUpdatedFunction in the template");
-    let line = function
-        .lines()
-        .find(|l| l.trim_start().starts_with("MemorySize:"))
-        .expect("a MemorySize");
-    line.split(':').nth(1).unwrap().trim().parse().unwrap()
+    media_core::testing::template::function_memory_mb("ContentUpdatedFunction")
 }
 
-/// The side of the largest square 16-bit RGBA image within the decoded-bytes limit.
 fn largest_square_side() -> u32 {
-    ((ImageLimits::default().max_decoded_bytes / 8) as f64).sqrt() as u32
-}
-
-fn pixels(side: u32) -> Vec<u16> {
-    // Flat tiles: they compress under the 50 MB upload limit (memory does not depend on the
-    // content, only on the declared size).
-    let mut data = Vec::with_capacity(side as usize * side as usize * 4);
-    for y in 0..side {
-        for x in 0..side {
-            let (tx, ty) = (x / 64, y / 64);
-            data.extend_from_slice(&[
-                (tx * 997) as u16,
-                (ty * 991) as u16,
-                ((tx + ty) * 499) as u16,
-                u16::MAX,
-            ]);
-        }
-    }
-    data
+    worst::largest_rgba16_side(&ImageLimits::default())
 }
 
 fn png16(dir: &Path, side: u32) -> PathBuf {
-    let image: ImageBuffer<Rgba<u16>, Vec<u16>> =
-        ImageBuffer::from_raw(side, side, pixels(side)).unwrap();
     let path = dir.join(format!("rgba16-{side}.png"));
-    image.save(&path).unwrap();
+    worst::tiled_rgba16(side).save(&path).unwrap();
     path
 }
 
 fn tiff16_rotated(dir: &Path, side: u32) -> PathBuf {
-    use tiff::encoder::{colortype, Compression, DeflateLevel, TiffEncoder};
     let path = dir.join(format!("rgba16-{side}-orientation6.tif"));
-    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut encoder = TiffEncoder::new(file)
-        .unwrap()
-        .with_compression(Compression::Deflate(DeflateLevel::Fast));
-    let mut image = encoder.new_image::<colortype::RGBA16>(side, side).unwrap();
-    image
-        .encoder()
-        .write_tag(tiff::tags::Tag::Orientation, 6u16)
-        .unwrap();
-    image.write_data(&pixels(side)).unwrap();
+    std::fs::write(&path, worst::tiled_rgba16_tiff(side, Some(6))).unwrap();
     path
 }
 

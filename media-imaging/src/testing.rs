@@ -5,6 +5,7 @@
 pub mod fuzz;
 pub mod heif;
 pub mod location;
+pub mod worst;
 
 /// A JPEG of `width` x `height` with gradients (so thumbnails and decoders have something to
 /// chew on), as the handler tests upload it.

@@ -6,12 +6,14 @@
 //! * [`memory`]: in-memory stores with AWS's semantics.
 //! * [`interleaving`]: the step hooks that run a second handler inside one store call of a
 //!   first, for race tests.
+//! * [`template`]: figures read from `infra/template.yaml` (a function's memory).
 //! * [`indexed_item`]: a processed upload's item.
 
 pub mod events;
 pub mod fuzz;
 pub mod interleaving;
 pub mod memory;
+pub mod template;
 
 pub use events::*;
 
